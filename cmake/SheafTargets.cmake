@@ -1,0 +1,41 @@
+# Helpers that give every sheaf target the same warnings and sanitizer flags.
+# Warnings apply to our own targets only, never to dependencies.
+
+set(SHEAF_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+                   -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual)
+
+function(sheaf_configure_target target)
+  target_compile_options(${target} PRIVATE ${SHEAF_WARNINGS})
+  if(SHEAF_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(SHEAF_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
+                                             -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# sheaf_library(NAME SOURCES... DEPS...): one static library per module.
+function(sheaf_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(sheaf_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(sheaf_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(sheaf_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  sheaf_configure_target(sheaf_${name})
+endfunction()
+
+# sheaf_test(NAME SOURCES... DEPS...): one GoogleTest executable per module.
+function(sheaf_test name)
+  if(NOT SHEAF_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  sheaf_configure_target(${name})
+  target_compile_definitions(${name} PRIVATE
+    SHEAF_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    SHEAF_BINARY="$<TARGET_FILE:sheaf>")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+endfunction()

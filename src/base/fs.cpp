@@ -1,0 +1,65 @@
+#include "base/fs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
+
+namespace sheaf {
+
+std::vector<std::string> list_dir(int dir_fd, std::string_view shown) {
+  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail_errno(errno, fmt::format("cannot open {}", quote(shown)));
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    int err = errno;
+    ::close(fd);
+    fail_errno(err, fmt::format("cannot list {}", quote(shown)));
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+    errno = 0;
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) fail_errno(err, fmt::format("cannot list {}", quote(shown)));
+  return names;
+}
+
+void remove_tree_at(int parent_fd, const std::string& name) {
+  if (::unlinkat(parent_fd, name.c_str(), 0) == 0 || errno == ENOENT) return;
+  UniqueFd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return;
+  for (const auto& child : list_dir(fd.get(), name)) remove_tree_at(fd.get(), child);
+  ::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR);
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  std::size_t done = 0;
+  while (done < bytes) {
+    ssize_t n = ::getrandom(raw.data() + done, bytes - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(errno, "getrandom");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : raw) {
+    out += digits[static_cast<unsigned char>(c) >> 4];
+    out += digits[static_cast<unsigned char>(c) & 0xf];
+  }
+  return out;
+}
+
+}  // namespace sheaf

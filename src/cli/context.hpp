@@ -1,0 +1,48 @@
+// What every command shares: global options, the store, output conventions
+// and exit codes (README.md, "Exit codes").
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "store/local_store.hpp"
+
+namespace sheaf::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFound = 1,    // the command worked and found something (damage, findings)
+  kExitUsage = 2,    // bad command line or arguments
+  kExitFailure = 3,  // any other error
+};
+
+struct Context {
+  std::optional<std::string> store_option;  // --store
+  int exit_code = kExitOk;
+
+  // Opens the store named by --store, $SHEAF_STORE, $XDG_DATA_HOME or $HOME,
+  // creating it on first use.
+  std::unique_ptr<store::LocalStore> open_store() const;
+};
+
+bool stdout_is_terminal();
+bool stderr_is_terminal();
+
+// "4.2 KiB", "61.0 MiB": sizes for people (1024-based).
+std::string human_bytes(std::uint64_t bytes);
+
+// Every verb registers itself on its parent command.
+void register_pkg_add(CLI::App& pkg, Context& context);
+void register_pkg_ls(CLI::App& pkg, Context& context);
+void register_pkg_show(CLI::App& pkg, Context& context);
+void register_pkg_rm(CLI::App& pkg, Context& context);
+void register_pkg_files(CLI::App& pkg, Context& context);
+void register_store_verify(CLI::App& store, Context& context);
+void register_store_gc(CLI::App& store, Context& context);
+void register_store_du(CLI::App& store, Context& context);
+
+}  // namespace sheaf::cli

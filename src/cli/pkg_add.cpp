@@ -1,0 +1,122 @@
+// sheaf pkg add DIR --name N --version V: package a directory.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "base/host.hpp"
+#include "cli/context.hpp"
+#include "pkg/add_directory.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  pkg::AddDirectoryRequest request;
+  std::string dir;
+  bool json = false;
+  unsigned jobs = 0;
+};
+
+// Prints "files read, bytes" on one stderr line at most ten times a second.
+class Progress {
+ public:
+  void on_file(std::uint64_t size) {
+    files_ += 1;
+    bytes_ += size;
+    auto now = std::chrono::steady_clock::now();
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock || now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    fmt::print(stderr, "\rreading: {} files, {}   ", files_.load(), human_bytes(bytes_.load()));
+    shown_ = true;
+  }
+  ~Progress() {
+    if (shown_) fmt::print(stderr, "\r\033[K");
+  }
+
+ private:
+  std::atomic<std::uint64_t> files_{0};
+  std::atomic<std::uint64_t> bytes_{0};
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_{};
+  bool shown_ = false;
+};
+
+nlohmann::json to_json(const pkg::AddResult& result) {
+  nlohmann::json out = {
+      {"id", result.id.str()},
+      {"name", result.package.name},
+      {"version", result.package.version},
+      {"arch", result.package.arch},
+      {"fileset", result.package.fileset.str()},
+      {"entries", result.entries},
+      {"size", result.size},
+      {"license", result.metadata.license},
+      {"source", {{"name", result.metadata.source_name}, {"version", result.metadata.source_version}}},
+      {"new", result.inserted},
+  };
+  if (!result.package.depends.empty()) out["depends"] = result.package.depends.str();
+  if (!result.package.provides.empty()) out["provides"] = result.package.provides.str();
+  if (!result.package.conflicts.empty()) out["conflicts"] = result.package.conflicts.str();
+  if (!result.metadata.homepage.empty()) out["homepage"] = result.metadata.homepage;
+  return out;
+}
+
+void run(Context& context, Options& options) {
+  auto store = context.open_store();
+  auto& request = options.request;
+  request.dir = options.dir;
+  if (request.arch.empty()) request.arch = host_debian_arch();
+  request.threads = options.jobs == 0 ? hardware_threads() : options.jobs;
+  std::optional<Progress> progress;
+  if (stderr_is_terminal()) {
+    progress.emplace();
+    request.on_file = [&](std::string_view, std::uint64_t size) { progress->on_file(size); };
+  }
+  pkg::AddResult result = pkg::add_directory(*store, request);
+  progress.reset();
+
+  if (options.json) {
+    fmt::print("{}\n", to_json(result).dump(2));
+    return;
+  }
+  if (result.inserted) {
+    fmt::print(stderr, "added {} {} ({}): {} entries, {}; {} new objects ({})\n", result.package.name,
+               result.package.version, result.package.arch, result.entries, human_bytes(result.size),
+               result.new_objects, human_bytes(result.new_bytes));
+  } else {
+    fmt::print(stderr, "{} {} ({}) was already in the store\n", result.package.name, result.package.version,
+               result.package.arch);
+  }
+  fmt::print("{}\n", result.id.str());
+}
+
+}  // namespace
+
+void register_pkg_add(CLI::App& pkg, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = pkg.add_subcommand("add", "Store a directory as a package and print its id");
+  cmd->footer(
+      "The package id is the sha256 of the package document (name, version, arch,\n"
+      "relations and FileSet id); mtimes never affect it. Symlinks are stored, never\n"
+      "followed; hardlinks stay hardlinks. Device nodes, fifos and sockets are refused.");
+  cmd->add_option("DIR", options->dir, "The directory whose contents become the package")->required();
+  cmd->add_option("--name", options->request.name, "Package name (Debian rules: a-z 0-9 + - .)")->required();
+  cmd->add_option("--version", options->request.version, "Version, [epoch:]upstream[-revision]")->required();
+  cmd->add_option("--arch", options->request.arch, "Debian architecture (default: the host's)");
+  cmd->add_option("--depends", options->request.depends, "Dependencies, e.g. \"a (>= 1), b | c\"");
+  cmd->add_option("--provides", options->request.provides, "Virtual packages provided, e.g. \"mta\"");
+  cmd->add_option("--conflicts", options->request.conflicts, "Conflicting packages");
+  cmd->add_option("--license", options->request.metadata.license, "SPDX license expression")
+      ->default_str("NOASSERTION");
+  cmd->add_option("--homepage", options->request.metadata.homepage, "Homepage URL");
+  cmd->add_option("-j,--jobs", options->jobs, "Files read at once (default: one per core)");
+  cmd->add_flag("--json", options->json, "Print the package metadata as JSON instead of the id");
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

@@ -1,0 +1,39 @@
+// sheaf pkg rm PACKAGE: drop a package from the index.
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+#include "pkg/package_ref.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  std::string ref;
+};
+
+void run(Context& context, const Options& options) {
+  auto store = context.open_store();
+  pkg::ResolvedPackage resolved = pkg::resolve_package(store->index(), options.ref);
+  if (!resolved.note.empty()) fmt::print(stderr, "sheaf: {}\n", resolved.note);
+  const auto& r = resolved.record;
+  bool removed = false;
+  store->index().write([&](store::Index::Transaction& transaction) { removed = transaction.remove_package(r.id); });
+  if (removed) {
+    fmt::print(stderr, "removed {} {} ({}); its files go at the next 'sheaf store gc'\n", r.name, r.version, r.arch);
+  } else {
+    fmt::print(stderr, "{} {} ({}) was already removed\n", r.name, r.version, r.arch);
+  }
+  fmt::print("{}\n", r.id);
+}
+
+}  // namespace
+
+void register_pkg_rm(CLI::App& pkg, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = pkg.add_subcommand("rm", "Remove a package from the store's index (gc frees its files)");
+  cmd->add_option("PACKAGE", options->ref, "NAME[@VERSION], NAME:ARCH or an id (prefix)")->required();
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

@@ -1,0 +1,87 @@
+// sheaf pkg show NAME[@VERSION]|ID: one package in full.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "cli/context.hpp"
+#include "pkg/package.hpp"
+#include "pkg/package_ref.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  std::string ref;
+  bool json = false;
+};
+
+void run(Context& context, const Options& options) {
+  auto store = context.open_store();
+  pkg::ResolvedPackage resolved = pkg::resolve_package(store->index(), options.ref);
+  const store::PackageRecord& record = resolved.record;
+  if (!resolved.note.empty()) fmt::print(stderr, "sheaf: {}\n", resolved.note);
+
+  auto document = store->read_blob(*Digest::parse(record.id));
+  if (!document) fail("the document of {} is missing from the store (run 'sheaf store verify')", record.id);
+  pkg::Package package = pkg::Package::from_document(*document, record.id);
+  pkg::PackageMetadata metadata = pkg::PackageMetadata::from_json(record.metadata);
+  std::vector<std::string> origins = store->index().origins(record.id);
+
+  std::vector<std::pair<std::string, std::string>> relations = {
+      {"depends", package.depends.str()},     {"pre-depends", package.pre_depends.str()},
+      {"provides", package.provides.str()},   {"conflicts", package.conflicts.str()},
+      {"breaks", package.breaks.str()},       {"replaces", package.replaces.str()},
+  };
+
+  if (options.json) {
+    nlohmann::json out = {
+        {"id", record.id},
+        {"name", record.name},
+        {"version", record.version},
+        {"arch", record.arch},
+        {"fileset", record.fileset},
+        {"entries", record.entries},
+        {"size", record.size},
+        {"license", metadata.license},
+        {"source", {{"name", metadata.source_name}, {"version", metadata.source_version}}},
+        {"origins", nlohmann::json::array()},
+    };
+    for (const auto& [key, value] : relations) {
+      if (!value.empty()) out[key] = value;
+    }
+    if (!metadata.homepage.empty()) out["homepage"] = metadata.homepage;
+    for (const auto& origin : origins) out["origins"].push_back(nlohmann::json::parse(origin));
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  auto line = [](std::string_view key, std::string_view value) { fmt::print("{:<12} {}\n", key, value); };
+  line("id:", record.id);
+  line("name:", record.name);
+  line("version:", record.version);
+  line("arch:", record.arch);
+  line("fileset:", record.fileset);
+  line("entries:", fmt::format("{} ({} of file content)", record.entries, human_bytes(record.size)));
+  for (const auto& [key, value] : relations) {
+    if (!value.empty()) line(key + ":", value);
+  }
+  line("license:", metadata.license);
+  line("source:", fmt::format("{} {}", metadata.source_name, metadata.source_version));
+  if (!metadata.homepage.empty()) line("homepage:", metadata.homepage);
+  for (const auto& origin : origins) line("origin:", origin);
+}
+
+}  // namespace
+
+void register_pkg_show(CLI::App& pkg, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = pkg.add_subcommand("show", "Show one package");
+  cmd->footer("PACKAGE is NAME (its highest version, by Debian ordering), NAME@VERSION,\n"
+              "NAME:ARCH, sha256:<hex>, or an id prefix of at least 12 hex digits.");
+  cmd->add_option("PACKAGE", options->ref, "The package")->required();
+  cmd->add_flag("--json", options->json, "Print JSON");
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

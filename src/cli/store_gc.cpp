@@ -1,0 +1,34 @@
+// sheaf store gc: remove what no package references.
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+#include "store/maintenance.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  bool dry_run = false;
+};
+
+void run(Context& context, const Options& options) {
+  auto store = context.open_store();
+  store::GcReport report = store::collect_garbage(*store, options.dry_run);
+  fmt::print("{} {} objects and {} blobs ({}), and {} staging leftovers\n",
+             options.dry_run ? "would remove" : "removed", report.objects_removed, report.blobs_removed,
+             human_bytes(report.bytes_freed), report.staging_removed);
+}
+
+}  // namespace
+
+void register_store_gc(CLI::App& store, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = store.add_subcommand("gc", "Remove objects and blobs that no package references");
+  cmd->footer("gc takes the store lock exclusively: it waits for running writers to commit,\n"
+              "and writers wait for it, so it never removes an object a writer relies on.");
+  cmd->add_flag("-n,--dry-run", options->dry_run, "Report what would be removed, remove nothing");
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

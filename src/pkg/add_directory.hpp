@@ -1,0 +1,46 @@
+// `sheaf pkg add`: a directory becomes a package in the store.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "fileset/manifest.hpp"
+#include "pkg/package.hpp"
+#include "store/local_store.hpp"
+
+namespace sheaf::pkg {
+
+struct AddDirectoryRequest {
+  std::filesystem::path dir;
+  std::string name;
+  std::string version;
+  std::string arch;
+  // Relation fields in Debian syntax; "" when absent.
+  std::string depends;
+  std::string provides;
+  std::string conflicts;
+  PackageMetadata metadata;
+  unsigned threads = 1;
+  std::function<void(std::string_view path, std::uint64_t size)> on_file = nullptr;
+};
+
+struct AddResult {
+  Package package;
+  Digest id;
+  PackageMetadata metadata;
+  std::uint64_t entries = 0;
+  std::uint64_t size = 0;
+  bool inserted = false;          // false when the store already had this package
+  std::uint64_t new_objects = 0;  // file contents the store did not have
+  std::uint64_t new_bytes = 0;
+};
+
+// Validates the request, reads the tree into the store in one write batch and
+// records the package with the origin {"type":"directory","path":<dir as given>}.
+// On any error nothing becomes visible in the store.
+AddResult add_directory(store::LocalStore& store, const AddDirectoryRequest& request);
+
+}  // namespace sheaf::pkg

@@ -1,0 +1,148 @@
+#include "pkg/package.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/canonical_json.hpp"
+#include "base/error.hpp"
+#include "deb/version.hpp"
+
+namespace sheaf::pkg {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kFormatKey = "sheaf-package";
+constexpr int kFormat = 1;
+
+struct RelationField {
+  const char* key;
+  deb::Relations Package::*member;
+  deb::RelationKind kind;
+};
+
+constexpr RelationField kRelationFields[] = {
+    {"breaks", &Package::breaks, deb::RelationKind::conflict},
+    {"conflicts", &Package::conflicts, deb::RelationKind::conflict},
+    {"depends", &Package::depends, deb::RelationKind::dependency},
+    {"pre-depends", &Package::pre_depends, deb::RelationKind::dependency},
+    {"provides", &Package::provides, deb::RelationKind::provides},
+    {"replaces", &Package::replaces, deb::RelationKind::conflict},
+};
+
+}  // namespace
+
+void Package::validate() const {
+  if (!deb::is_valid_package_name(name)) {
+    fail_usage("{} is not a valid package name: use at least two of a-z, 0-9, '+', '-' and '.', "
+               "starting with a letter or digit",
+               quote(name));
+  }
+  try {
+    deb::Version::parse(version, "version");
+  } catch (const ParseError& e) {
+    throw Error(fmt::format("{} (versions follow Debian's [epoch:]upstream[-revision])", e.what()),
+                ErrorKind::usage);
+  }
+  if (!deb::is_valid_arch_name(arch)) fail_usage("{} is not a valid architecture name", quote(arch));
+}
+
+std::string Package::document() const {
+  json doc = json::object();
+  doc[std::string(kFormatKey)] = kFormat;
+  doc["name"] = name;
+  doc["version"] = version;
+  doc["arch"] = arch;
+  doc["fileset"] = fileset.str();
+  for (const auto& field : kRelationFields) {
+    const deb::Relations& relations = this->*field.member;
+    if (!relations.empty()) doc[field.key] = relations.str();
+  }
+  return canonical_json(doc);
+}
+
+Package Package::from_document(std::string_view bytes, std::string_view where) {
+  json doc;
+  try {
+    doc = json::parse(bytes);
+  } catch (const json::exception& e) {
+    throw ParseError(std::string(where), fmt::format("invalid JSON: {}", e.what()));
+  }
+  auto string_field = [&](const char* key) -> std::string {
+    auto it = doc.find(key);
+    if (it == doc.end() || !it->is_string()) {
+      throw ParseError(std::string(where), fmt::format("field \"{}\" must be a string", key));
+    }
+    return it->get<std::string>();
+  };
+  if (!doc.is_object() || doc.value(std::string(kFormatKey), json()) != kFormat) {
+    throw ParseError(std::string(where), "not a sheaf package document (format 1)");
+  }
+  Package p;
+  p.name = string_field("name");
+  p.version = string_field("version");
+  p.arch = string_field("arch");
+  auto fileset = Digest::parse(string_field("fileset"));
+  if (!fileset) throw ParseError(std::string(where), "field \"fileset\" is not a sha256 digest");
+  p.fileset = *fileset;
+  for (const auto& field : kRelationFields) {
+    if (doc.contains(field.key)) {
+      p.*field.member = deb::Relations::parse(string_field(field.key), field.kind, fmt::format("{} {}", where, field.key));
+    }
+  }
+  try {
+    p.validate();
+  } catch (const Error& e) {
+    throw ParseError(std::string(where), e.what());
+  }
+  if (p.document() != bytes) {
+    throw ParseError(std::string(where), "the document is not in canonical form (docs/formats/package.md)");
+  }
+  return p;
+}
+
+std::string PackageMetadata::to_json() const {
+  json doc = json::object();
+  doc["license"] = license;
+  if (!homepage.empty()) doc["homepage"] = homepage;
+  if (!description.empty()) doc["description"] = description;
+  doc["source"] = {{"name", source_name}, {"version", source_version}};
+  return canonical_json(doc);
+}
+
+PackageMetadata PackageMetadata::from_json(std::string_view text) {
+  PackageMetadata m;
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return m;
+  m.license = doc.value("license", m.license);
+  m.homepage = doc.value("homepage", "");
+  m.description = doc.value("description", "");
+  if (auto source = doc.find("source"); source != doc.end() && source->is_object()) {
+    m.source_name = source->value("name", "");
+    m.source_version = source->value("version", "");
+  }
+  return m;
+}
+
+store::PackageRecord make_record(const Package& package, const PackageMetadata& metadata, std::uint64_t entries,
+                                 std::uint64_t size) {
+  return store::PackageRecord{package.id().str(), package.name, package.version, package.arch,
+                              package.fileset.str(), entries, size, metadata.to_json()};
+}
+
+std::optional<std::string> check_document(const store::PackageRecord& record, std::string_view document) {
+  try {
+    Package p = Package::from_document(document, record.id);
+    if (p.name != record.name || p.version != record.version || p.arch != record.arch ||
+        p.fileset.str() != record.fileset) {
+      return "its index row does not match its package document (name, version, arch or FileSet)";
+    }
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace sheaf::pkg

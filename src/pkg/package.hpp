@@ -1,0 +1,64 @@
+// A package: a named, versioned FileSet with Debian-style relations.
+//
+// Its id is the sha256 of its package document, a canonical JSON object that
+// holds exactly the identity fields: name, version, arch, the relations and
+// the FileSet id (docs/formats/package.md). Descriptive metadata (license,
+// source, homepage) and provenance (origins) are kept beside it in the index,
+// outside the id, so the same content gets the same id however it arrived.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/digest.hpp"
+#include "deb/relation.hpp"
+#include "store/index.hpp"
+
+namespace sheaf::pkg {
+
+struct Package {
+  std::string name;
+  std::string version;
+  std::string arch;
+  deb::Relations depends;
+  deb::Relations pre_depends;
+  deb::Relations provides;
+  deb::Relations conflicts;
+  deb::Relations breaks;
+  deb::Relations replaces;
+  Digest fileset;
+
+  // Throws a usage Error when the name, version or arch is not valid.
+  void validate() const;
+
+  // The canonical package document; its sha256 is the id.
+  std::string document() const;
+  Digest id() const { return Digest::of(document()); }
+
+  // Parses a package document, accepting only its canonical bytes. Throws
+  // ParseError naming `where`.
+  static Package from_document(std::string_view bytes, std::string_view where);
+};
+
+// Descriptive fields, stored in the index beside the package.
+struct PackageMetadata {
+  std::string license = "NOASSERTION";  // an SPDX expression, or NOASSERTION
+  std::string homepage;
+  std::string source_name;     // defaults to the package name
+  std::string source_version;  // defaults to the package version
+  std::string description;
+
+  std::string to_json() const;  // canonical JSON object
+  static PackageMetadata from_json(std::string_view text);
+};
+
+// The index row for a package.
+store::PackageRecord make_record(const Package& package, const PackageMetadata& metadata, std::uint64_t entries,
+                                 std::uint64_t size);
+
+// Checks that a stored package document agrees with its index row; the hook
+// that `store verify` runs for every package.
+std::optional<std::string> check_document(const store::PackageRecord& record, std::string_view document);
+
+}  // namespace sheaf::pkg

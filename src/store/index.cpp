@@ -1,0 +1,155 @@
+#include "store/index.hpp"
+
+#include <sqlite3.h>
+
+#include "base/error.hpp"
+#include "store/sqlite.hpp"
+
+namespace sheaf::store {
+
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE packages (
+  id       TEXT PRIMARY KEY,  -- sha256:<hex> of the package document blob
+  name     TEXT NOT NULL,
+  version  TEXT NOT NULL,
+  arch     TEXT NOT NULL,
+  fileset  TEXT NOT NULL,     -- sha256:<hex> of the FileSet manifest blob
+  entries  INTEGER NOT NULL,
+  size     INTEGER NOT NULL,
+  metadata TEXT NOT NULL      -- JSON object
+) WITHOUT ROWID;
+CREATE INDEX packages_by_name ON packages(name);
+CREATE TABLE origins (
+  package TEXT NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  origin  TEXT NOT NULL,      -- canonical JSON
+  PRIMARY KEY (package, origin)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kPackageColumns = "id, name, version, arch, fileset, entries, size, metadata";
+
+PackageRecord read_record(const Statement& row) {
+  return PackageRecord{row.text(0),
+                       row.text(1),
+                       row.text(2),
+                       row.text(3),
+                       row.text(4),
+                       static_cast<std::uint64_t>(row.integer(5)),
+                       static_cast<std::uint64_t>(row.integer(6)),
+                       row.text(7)};
+}
+
+std::vector<PackageRecord> collect(Statement& query) {
+  std::vector<PackageRecord> out;
+  while (query.step()) out.push_back(read_record(query));
+  return out;
+}
+
+int schema_version(Database& db) {
+  Statement query(db, "PRAGMA user_version");
+  return query.step() ? static_cast<int>(query.integer(0)) : 0;
+}
+
+}  // namespace
+
+Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
+  // journal_mode=WAL is persistent; setting it needs a brief exclusive lock,
+  // which the busy timeout covers when another process is opening too.
+  db_->exec("PRAGMA journal_mode=WAL");
+  db_->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
+
+  int version = schema_version(*db_);
+  if (version > kSchemaVersion) {
+    throw Error(fmt::format("the store index {} has schema version {}, but this sheaf understands only up to {}; "
+                            "use a newer sheaf",
+                            quote(path), version, kSchemaVersion));
+  }
+  if (version == kSchemaVersion) return;
+  db_->exec("BEGIN IMMEDIATE");
+  try {
+    version = schema_version(*db_);  // another process may have created it meanwhile
+    if (version == 0) {
+      db_->exec(kSchema);
+      db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
+    } else if (version != kSchemaVersion) {
+      throw Error(fmt::format("the store index {} has unknown schema version {}", quote(path), version));
+    }
+    db_->exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+Index::~Index() = default;
+
+bool Index::Transaction::insert_package(const PackageRecord& r) {
+  Statement insert(db_, "INSERT OR IGNORE INTO packages VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  insert.bind(1, r.id).bind(2, r.name).bind(3, r.version).bind(4, r.arch).bind(5, r.fileset);
+  insert.bind(6, static_cast<std::int64_t>(r.entries)).bind(7, static_cast<std::int64_t>(r.size)).bind(8, r.metadata);
+  insert.run();
+  return db_.changes() > 0;
+}
+
+void Index::Transaction::add_origin(std::string_view package_id, std::string_view origin) {
+  Statement insert(db_, "INSERT OR IGNORE INTO origins VALUES (?1, ?2)");
+  insert.bind(1, package_id).bind(2, origin).run();
+}
+
+bool Index::Transaction::remove_package(std::string_view id) {
+  Statement remove(db_, "DELETE FROM packages WHERE id = ?1");
+  remove.bind(1, id).run();
+  return db_.changes() > 0;
+}
+
+void Index::write(const std::function<void(Transaction&)>& body) {
+  db_->exec("BEGIN IMMEDIATE");
+  try {
+    Transaction transaction(*db_);
+    body(transaction);
+    db_->exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+std::vector<PackageRecord> Index::packages() {
+  Statement query(*db_, fmt::format("SELECT {} FROM packages ORDER BY name, id", kPackageColumns));
+  return collect(query);
+}
+
+std::vector<PackageRecord> Index::packages_named(std::string_view name) {
+  Statement query(*db_, fmt::format("SELECT {} FROM packages WHERE name = ?1 ORDER BY id", kPackageColumns));
+  query.bind(1, name);
+  return collect(query);
+}
+
+std::vector<PackageRecord> Index::packages_with_id_prefix(std::string_view hex_prefix) {
+  // A range scan on the primary key: ids are "sha256:" + hex, and the prefix
+  // holds only hex digits, so [prefix, prefix + '~') covers exactly the matches.
+  std::string low = "sha256:" + std::string(hex_prefix);
+  Statement query(*db_,
+                  fmt::format("SELECT {} FROM packages WHERE id >= ?1 AND id < ?2 ORDER BY id", kPackageColumns));
+  query.bind(1, low).bind(2, low + "~");
+  return collect(query);
+}
+
+std::optional<PackageRecord> Index::package(std::string_view id) {
+  Statement query(*db_, fmt::format("SELECT {} FROM packages WHERE id = ?1", kPackageColumns));
+  query.bind(1, id);
+  if (!query.step()) return std::nullopt;
+  return read_record(query);
+}
+
+std::vector<std::string> Index::origins(std::string_view id) {
+  Statement query(*db_, "SELECT origin FROM origins WHERE package = ?1 ORDER BY origin");
+  query.bind(1, id);
+  std::vector<std::string> out;
+  while (query.step()) out.push_back(query.text(0));
+  return out;
+}
+
+}  // namespace sheaf::store

@@ -1,0 +1,79 @@
+// The store index: a SQLite database (WAL mode) that records which packages
+// the store holds and where each came from.
+//
+// The index only refers to blobs and objects that were durable before the
+// referring row was committed (see WriteBatch), so a row never points at
+// something missing. One Index object is one connection; use it from one
+// thread. Several processes may use the same database at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sheaf::store {
+
+class Database;
+
+// One package as the index records it. `id` is the digest of the package
+// document blob, and `fileset` the digest of its FileSet manifest blob.
+struct PackageRecord {
+  std::string id;
+  std::string name;
+  std::string version;
+  std::string arch;
+  std::string fileset;
+  std::uint64_t entries = 0;  // manifest entries
+  std::uint64_t size = 0;     // bytes of file content (Manifest::content_size)
+  std::string metadata;       // JSON object: descriptive fields kept outside the id
+};
+
+class Index {
+ public:
+  // The schema version this build reads and writes (PRAGMA user_version).
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens or creates the index at `path`. Refuses an index written by a newer
+  // sheaf (a higher schema version).
+  explicit Index(const std::string& path);
+  ~Index();
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  class Transaction {
+   public:
+    explicit Transaction(Database& db) : db_(db) {}
+    // Inserts `record` unless a package with its id exists. Returns true when
+    // it inserted a row.
+    bool insert_package(const PackageRecord& record);
+    // Records one provenance document (canonical JSON) for a package.
+    void add_origin(std::string_view package_id, std::string_view origin);
+    // Removes a package and its origins. Returns false when it was absent.
+    bool remove_package(std::string_view id);
+
+   private:
+    Database& db_;
+  };
+
+  // Runs `body` in one write transaction (BEGIN IMMEDIATE ... COMMIT), rolling
+  // back if it throws. The commit is durable when this returns.
+  void write(const std::function<void(Transaction&)>& body);
+
+  // All packages, ordered by name, then id.
+  std::vector<PackageRecord> packages();
+  std::vector<PackageRecord> packages_named(std::string_view name);
+  // Packages whose id's hex digits start with `hex_prefix`.
+  std::vector<PackageRecord> packages_with_id_prefix(std::string_view hex_prefix);
+  std::optional<PackageRecord> package(std::string_view id);
+  // Provenance documents of a package, in byte order.
+  std::vector<std::string> origins(std::string_view id);
+
+ private:
+  std::unique_ptr<Database> db_;
+};
+
+}  // namespace sheaf::store

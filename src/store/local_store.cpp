@@ -1,0 +1,200 @@
+#include "store/local_store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <set>
+#include <string_view>
+
+#include "base/error.hpp"
+#include "base/fs.hpp"
+#include "store/write_batch.hpp"
+
+namespace sheaf::store {
+
+namespace {
+
+constexpr std::string_view kFormatFile = "format";
+constexpr std::string_view kLockFile = "lock";
+
+// What a store directory may hold; anything else means it is not a store.
+const std::set<std::string, std::less<>> kStoreNames = {"format", "objects", "blobs",         "tmp",
+                                                         "lock",   "index.db", "index.db-wal", "index.db-shm"};
+
+UniqueFd open_dir(int at, const std::string& name, const std::filesystem::path& shown) {
+  UniqueFd fd(::openat(at, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote(shown.string())));
+  return fd;
+}
+
+void make_dir(int at, const std::string& name, const std::filesystem::path& shown) {
+  if (::mkdirat(at, name.c_str(), 0755) != 0 && errno != EEXIST) {
+    fail_errno(errno, fmt::format("cannot create {}", quote(shown.string())));
+  }
+}
+
+std::string format_line() { return fmt::format("sheaf-store {}\n", kStoreFormat); }
+
+// Reads <root>/format; nullopt when it does not exist.
+std::optional<std::string> read_format_file(int root_fd) {
+  UniqueFd fd(::openat(root_fd, std::string(kFormatFile).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    fail_errno(errno, "cannot open the store's format file");
+  }
+  std::array<char, 256> buffer{};
+  std::size_t n = read_full(fd.get(), buffer, "the store's format file");
+  return std::string(buffer.data(), n);
+}
+
+}  // namespace
+
+LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+  if (ec) throw Error(fmt::format("cannot create the store directory {}: {}", quote(root_.string()), ec.message()));
+  root_fd_ = open_dir(AT_FDCWD, root_.string(), root_);
+
+  auto format = read_format_file(root_fd_.get());
+  if (!format) {
+    for (const auto& name : list_dir(root_fd_.get(), root_.string())) {
+      if (!kStoreNames.contains(name)) {
+        fail("{} is not a sheaf store: it has no 'format' file and is not empty (it holds {})",
+             quote(root_.string()), quote(name));
+      }
+    }
+    initialize();
+  } else if (*format != format_line()) {
+    int version = 0;
+    if (std::sscanf(format->c_str(), "sheaf-store %d\n", &version) == 1 && version > kStoreFormat) {
+      fail("the store {} has format {}, but this sheaf understands only up to format {}; use a newer sheaf",
+           quote(root_.string()), version, kStoreFormat);
+    }
+    fail("{} is not a sheaf store: its 'format' file does not name a known format", quote(root_.string()));
+  }
+  objects_fd_ = open_dir(root_fd_.get(), "objects/sha256", root_ / "objects/sha256");
+  blobs_fd_ = open_dir(root_fd_.get(), "blobs/sha256", root_ / "blobs/sha256");
+  tmp_fd_ = open_dir(root_fd_.get(), "tmp", root_ / "tmp");
+  index_ = std::make_unique<Index>((root_ / "index.db").string());
+}
+
+LocalStore::~LocalStore() = default;
+
+// Creates the layout, then the format file last: a store whose format file
+// exists is complete. Concurrent initialisers do identical, idempotent work.
+void LocalStore::initialize() {
+  for (const char* dir : {"objects", "objects/sha256", "blobs", "blobs/sha256", "tmp"}) {
+    make_dir(root_fd_.get(), dir, root_ / dir);
+  }
+  UniqueFd objects = open_dir(root_fd_.get(), "objects/sha256", root_ / "objects/sha256");
+  for (int i = 0; i < 256; ++i) {
+    std::string fanout = fmt::format("{:02x}", i);
+    make_dir(objects.get(), fanout, root_ / "objects/sha256" / fanout);
+  }
+  UniqueFd lock(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock) fail_errno(errno, fmt::format("cannot create {}", quote((root_ / kLockFile).string())));
+  Index index((root_ / "index.db").string());
+
+  UniqueFd tmp = open_dir(root_fd_.get(), "tmp", root_ / "tmp");
+  std::string staged = fmt::format("format.{}", ::getpid());
+  UniqueFd fd(::openat(tmp.get(), staged.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) fail_errno(errno, fmt::format("cannot create the format file in {}", quote(root_.string())));
+  write_all(fd.get(), format_line(), "the store's format file");
+  if (::fsync(fd.get()) != 0) fail_errno(errno, "cannot sync the store's format file");
+  if (::renameat(tmp.get(), staged.c_str(), root_fd_.get(), std::string(kFormatFile).c_str()) != 0) {
+    fail_errno(errno, "cannot publish the store's format file");
+  }
+  ::fsync(root_fd_.get());
+}
+
+std::string LocalStore::object_name(const Digest& digest) {
+  std::string hex = digest.hex();
+  return hex.substr(0, 2) + "/" + hex;
+}
+
+std::filesystem::path LocalStore::object_path(const Digest& digest) const {
+  return root_ / "objects/sha256" / object_name(digest);
+}
+
+bool LocalStore::has_object(const Digest& digest) const {
+  return ::faccessat(objects_fd_.get(), object_name(digest).c_str(), F_OK, 0) == 0;
+}
+
+std::optional<UniqueFd> LocalStore::open_object(const Digest& digest) const {
+  UniqueFd fd(::openat(objects_fd_.get(), object_name(digest).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    fail_errno(errno, fmt::format("cannot open object {}", digest.str()));
+  }
+  return fd;
+}
+
+std::filesystem::path LocalStore::blob_path(const Digest& digest) const {
+  return root_ / "blobs/sha256" / digest.hex();
+}
+
+bool LocalStore::has_blob(const Digest& digest) const {
+  return ::faccessat(blobs_fd_.get(), digest.hex().c_str(), F_OK, 0) == 0;
+}
+
+std::optional<std::string> LocalStore::read_blob(const Digest& digest) const {
+  UniqueFd fd(::openat(blobs_fd_.get(), digest.hex().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    fail_errno(errno, fmt::format("cannot open blob {}", digest.str()));
+  }
+  std::string bytes;
+  std::array<char, 65536> chunk{};
+  for (;;) {
+    std::size_t n = read_full(fd.get(), chunk, fmt::format("blob {}", digest.str()));
+    bytes.append(chunk.data(), n);
+    if (n < chunk.size()) break;
+  }
+  if (Digest::of(bytes) != digest) {
+    fail("blob {} is damaged: its content does not match its digest (run 'sheaf store verify')", digest.str());
+  }
+  return bytes;
+}
+
+std::optional<StoreLock> LocalStore::try_lock(StoreLock::Mode mode) const {
+  UniqueFd fd(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote((root_ / kLockFile).string())));
+  int operation = (mode == StoreLock::Mode::shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
+  while (::flock(fd.get(), operation) != 0) {
+    if (errno == EWOULDBLOCK) return std::nullopt;
+    if (errno != EINTR) fail_errno(errno, "cannot lock the store");
+  }
+  return StoreLock(std::move(fd));
+}
+
+StoreLock LocalStore::lock(StoreLock::Mode mode) const {
+  if (auto held = try_lock(mode)) return std::move(*held);
+  std::fprintf(stderr, "sheaf: waiting for another sheaf process to finish with the store %s\n",
+               quote(root_.string()).c_str());
+  UniqueFd fd(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote((root_ / kLockFile).string())));
+  while (::flock(fd.get(), mode == StoreLock::Mode::shared ? LOCK_SH : LOCK_EX) != 0) {
+    if (errno != EINTR) fail_errno(errno, "cannot lock the store");
+  }
+  return StoreLock(std::move(fd));
+}
+
+std::unique_ptr<WriteBatch> LocalStore::begin_write() {
+  // Staging leftovers belong to writers that died: a live writer holds the
+  // shared lock, so getting the exclusive lock proves there is none.
+  if (auto exclusive = try_lock(StoreLock::Mode::exclusive)) remove_staging();
+  return std::make_unique<WriteBatch>(*this, lock(StoreLock::Mode::shared));
+}
+
+std::size_t LocalStore::remove_staging() {
+  auto names = list_dir(tmp_fd_.get(), (root_ / "tmp").string());
+  for (const auto& name : names) remove_tree_at(tmp_fd_.get(), name);
+  return names.size();
+}
+
+}  // namespace sheaf::store

@@ -1,0 +1,66 @@
+// Whole-store checks and clean-up: verify, gc and du.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/index.hpp"
+#include "store/local_store.hpp"
+
+namespace sheaf::store {
+
+struct Damage {
+  std::string subject;  // what is damaged: "objects/sha256/ab/<hex>", "package hello 1.0 (sha256:...)"
+  std::string problem;  // what is wrong with it
+};
+
+struct VerifyReport {
+  std::uint64_t objects = 0;
+  std::uint64_t blobs = 0;
+  std::uint64_t packages = 0;
+  std::vector<Damage> damage;  // sorted by subject
+};
+
+// An extra check of a package document against its index record, supplied by
+// the module that owns the document format. Returns a problem, or nullopt.
+using PackageCheck = std::function<std::optional<std::string>(const PackageRecord&, std::string_view document)>;
+
+// Re-hashes every object and blob, and checks every package in the index: its
+// document and FileSet manifest exist and parse, and every file the manifest
+// names is present with the right size. Holds the shared store lock, so gc
+// cannot remove anything while it runs. Uses `threads` threads for hashing.
+VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, unsigned threads);
+
+struct GcReport {
+  std::uint64_t objects_removed = 0;
+  std::uint64_t blobs_removed = 0;
+  std::uint64_t bytes_freed = 0;
+  std::uint64_t staging_removed = 0;
+};
+
+// Removes every object and blob that no package in the index references, and
+// every staging leftover. Holds the exclusive store lock (waiting for writers
+// to finish), so no writer can be between staging and committing meanwhile.
+// Refuses to run, removing nothing, if a live package's manifest is missing or
+// unreadable. With `dry_run`, reports what it would remove.
+GcReport collect_garbage(LocalStore& store, bool dry_run);
+
+struct DiskUsage {
+  std::uint64_t packages = 0;
+  std::uint64_t objects = 0;
+  std::uint64_t blobs = 0;
+  std::uint64_t logical_bytes = 0;  // file content of every package, as if each had its own copy
+  std::uint64_t object_bytes = 0;   // file content as stored: each distinct content once
+  std::uint64_t blob_bytes = 0;
+  std::uint64_t disk_bytes = 0;     // allocated blocks of objects, blobs and the index
+  // logical_bytes / object_bytes; 1.0 for an empty store.
+  double dedup_ratio() const;
+};
+
+DiskUsage disk_usage(LocalStore& store);
+
+}  // namespace sheaf::store

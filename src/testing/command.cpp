@@ -1,0 +1,136 @@
+#include "testing/command.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace sheaf::testing {
+
+CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
+  int out_pipe[2];
+  int err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    std::string key = entry.substr(0, entry.find('='));
+    if (!options.env.contains(key)) env_storage.push_back(entry);
+  }
+  for (const auto& [key, value] : options.env) env_storage.push_back(key + "=" + value);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork");
+  if (pid == 0) {
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    int null_fd = ::open("/dev/null", O_RDONLY);
+    ::dup2(null_fd, 0);
+    if (options.gid && ::setresgid(*options.gid, *options.gid, *options.gid) != 0) ::_exit(126);
+    if (options.uid) {
+      ::setgroups(0, nullptr);
+      if (::setresuid(*options.uid, *options.uid, *options.uid) != 0) ::_exit(126);
+    }
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+
+  CommandResult result;
+  auto deadline = options.kill_after ? std::optional(std::chrono::steady_clock::now() + *options.kill_after)
+                                     : std::nullopt;
+  bool killed = false;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buffer[65536];
+  while (open_fds > 0) {
+    int timeout = -1;
+    if (deadline && !killed) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+      } else {
+        timeout = static_cast<int>(left.count());
+      }
+    }
+    int ready = ::poll(fds, 2, killed ? -1 : timeout);
+    if (ready < 0 && errno != EINTR) throw std::runtime_error("poll");
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP)) == 0) continue;
+      ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+      if (n <= 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        (i == 0 ? result.out : result.err).append(buffer, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  int status = 0;
+  rusage usage{};
+  while (::wait4(pid, &status, 0, &usage) < 0) {
+    if (errno != EINTR) throw std::runtime_error("wait4");
+  }
+  result.max_rss_kib = usage.ru_maxrss;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+std::string sheaf_binary() {
+#ifdef SHEAF_BINARY
+  return SHEAF_BINARY;
+#else
+  const char* path = std::getenv("SHEAF_BINARY");
+  if (path == nullptr) throw std::runtime_error("SHEAF_BINARY is not set");
+  return path;
+#endif
+}
+
+CommandResult run_sheaf(const std::string& store, const std::vector<std::string>& args,
+                        const CommandOptions& options) {
+  std::vector<std::string> argv = {sheaf_binary(), "--store", store};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, options);
+}
+
+std::string last_line(const std::string& text) {
+  auto lines = lines_of(text);
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (!it->empty()) return *it;
+  }
+  return "";
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+}  // namespace sheaf::testing

@@ -1,0 +1,43 @@
+// Running programs from tests: the sheaf binary under test, and real peer
+// tools. Captures stdout and stderr separately.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sheaf::testing {
+
+struct CommandResult {
+  int exit_code = -1;    // -1 when killed by a signal
+  int signal = 0;        // the signal that killed it, if any
+  std::string out;
+  std::string err;
+  long max_rss_kib = 0;  // peak resident memory of the child
+};
+
+struct CommandOptions {
+  std::map<std::string, std::string> env;  // added to (or replacing in) the environment
+  std::optional<uid_t> uid;                // run as this user (the caller must be root)
+  std::optional<gid_t> gid;
+  // Send SIGKILL after this long; nullopt waits for the end.
+  std::optional<std::chrono::microseconds> kill_after;
+};
+
+CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options = {});
+
+// The sheaf binary this build produced, and a runner with --store set.
+std::string sheaf_binary();
+CommandResult run_sheaf(const std::string& store, const std::vector<std::string>& args,
+                        const CommandOptions& options = {});
+
+// The last non-empty line of `text`.
+std::string last_line(const std::string& text);
+// The lines of `text`, without their newlines.
+std::vector<std::string> lines_of(const std::string& text);
+
+}  // namespace sheaf::testing
