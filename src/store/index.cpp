@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 #include "base/error.hpp"
 #include "store/sqlite.hpp"
 
@@ -52,12 +55,26 @@ int schema_version(Database& db) {
   return query.step() ? static_cast<int>(query.integer(0)) : 0;
 }
 
+// journal_mode=WAL is persistent, so only a new database needs the switch.
+// The switch takes an exclusive lock and SQLite reports a conflict at once
+// instead of calling the busy handler, so retry for a while.
+void enable_wal(Database& db) {
+  for (int attempt = 0;; ++attempt) {
+    {
+      Statement query(db, "PRAGMA journal_mode");
+      if (query.step() && query.text(0) == "wal") return;
+    }  // finalised: an open statement would hold a read transaction
+    int rc = sqlite3_exec(db.handle(), "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc & 0xff) != SQLITE_BUSY || attempt == 500) db.fail(rc, "switching the index to WAL mode");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace
 
 Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
-  // journal_mode=WAL is persistent; setting it needs a brief exclusive lock,
-  // which the busy timeout covers when another process is opening too.
-  db_->exec("PRAGMA journal_mode=WAL");
+  enable_wal(*db_);
   db_->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
 
   int version = schema_version(*db_);

@@ -23,8 +23,8 @@ constexpr std::string_view kFormatFile = "format";
 constexpr std::string_view kLockFile = "lock";
 
 // What a store directory may hold; anything else means it is not a store.
-const std::set<std::string, std::less<>> kStoreNames = {"format", "objects", "blobs",         "tmp",
-                                                         "lock",   "index.db", "index.db-wal", "index.db-shm"};
+const std::set<std::string, std::less<>> kStoreNames = {
+    "format", "objects", "blobs", "tmp", "lock", "index.db", "index.db-wal", "index.db-shm", "index.db-journal"};
 
 UniqueFd open_dir(int at, const std::string& name, const std::filesystem::path& shown) {
   UniqueFd fd(::openat(at, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -68,8 +68,19 @@ LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
              quote(root_.string()), quote(name));
       }
     }
-    initialize();
-  } else if (*format != format_line()) {
+    // One process initialises; the others wait for it and find the format file.
+    UniqueFd lock(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!lock) fail_errno(errno, fmt::format("cannot create {}", quote((root_ / kLockFile).string())));
+    while (::flock(lock.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) fail_errno(errno, "cannot lock the store");
+    }
+    format = read_format_file(root_fd_.get());
+    if (!format) {
+      initialize();
+      format = format_line();
+    }
+  }
+  if (*format != format_line()) {
     int version = 0;
     if (std::sscanf(format->c_str(), "sheaf-store %d\n", &version) == 1 && version > kStoreFormat) {
       fail("the store {} has format {}, but this sheaf understands only up to format {}; use a newer sheaf",
@@ -86,7 +97,7 @@ LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
 LocalStore::~LocalStore() = default;
 
 // Creates the layout, then the format file last: a store whose format file
-// exists is complete. Concurrent initialisers do identical, idempotent work.
+// exists is complete. The caller holds the store lock exclusively.
 void LocalStore::initialize() {
   for (const char* dir : {"objects", "objects/sha256", "blobs", "blobs/sha256", "tmp"}) {
     make_dir(root_fd_.get(), dir, root_ / dir);
@@ -96,8 +107,6 @@ void LocalStore::initialize() {
     std::string fanout = fmt::format("{:02x}", i);
     make_dir(objects.get(), fanout, root_ / "objects/sha256" / fanout);
   }
-  UniqueFd lock(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!lock) fail_errno(errno, fmt::format("cannot create {}", quote((root_ / kLockFile).string())));
   Index index((root_ / "index.db").string());
 
   UniqueFd tmp = open_dir(root_fd_.get(), "tmp", root_ / "tmp");

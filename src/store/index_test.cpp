@@ -1,0 +1,83 @@
+#include "store/index.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "base/digest.hpp"
+#include "base/error.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace sheaf::store {
+namespace {
+
+PackageRecord record(std::string name, std::string version, std::string_view seed) {
+  return PackageRecord{Digest::of(seed).str(), std::move(name), std::move(version), "amd64",
+                       Digest::of(std::string(seed) + "-fs").str(), 3, 42, "{}"};
+}
+
+TEST(Index, InsertsOnceAndFindsByNameIdAndPrefix) {
+  testing::TempDir dir;
+  Index index((dir / "index.db").string());
+  auto a = record("hello", "1.0", "a");
+  bool first = false;
+  bool second = true;
+  index.write([&](Index::Transaction& t) { first = t.insert_package(a); });
+  index.write([&](Index::Transaction& t) { second = t.insert_package(a); });
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(second);
+
+  ASSERT_EQ(index.packages_named("hello").size(), 1u);
+  EXPECT_EQ(index.package(a.id)->fileset, a.fileset);
+  EXPECT_EQ(index.packages_with_id_prefix(a.id.substr(7, 12)).size(), 1u);
+  EXPECT_TRUE(index.packages_with_id_prefix("ffffffffffffffff").empty() ||
+              index.packages_with_id_prefix("ffffffffffffffff")[0].id == a.id);
+  EXPECT_FALSE(index.package(Digest::of("nope").str()));
+}
+
+TEST(Index, RemovingAPackageRemovesItsOrigins) {
+  testing::TempDir dir;
+  Index index((dir / "index.db").string());
+  auto a = record("hello", "1.0", "a");
+  index.write([&](Index::Transaction& t) {
+    t.insert_package(a);
+    t.add_origin(a.id, R"({"type":"directory","path":"x"})");
+    t.add_origin(a.id, R"({"type":"directory","path":"x"})");  // recorded once
+    t.add_origin(a.id, R"({"type":"directory","path":"y"})");
+  });
+  EXPECT_EQ(index.origins(a.id).size(), 2u);
+  bool removed = false;
+  index.write([&](Index::Transaction& t) { removed = t.remove_package(a.id); });
+  EXPECT_TRUE(removed);
+  EXPECT_TRUE(index.origins(a.id).empty());
+  EXPECT_TRUE(index.packages().empty());
+}
+
+TEST(Index, RollsBackWhenTheBodyThrows) {
+  testing::TempDir dir;
+  Index index((dir / "index.db").string());
+  EXPECT_THROW(index.write([&](Index::Transaction& t) {
+    t.insert_package(record("hello", "1.0", "a"));
+    throw Error("stop");
+  }),
+               Error);
+  EXPECT_TRUE(index.packages().empty());
+}
+
+TEST(Index, RefusesAnIndexFromANewerSheaf) {
+  testing::TempDir dir;
+  std::string path = (dir / "index.db").string();
+  { Index index(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=2", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    Index index(path);
+    FAIL() << "a newer index was opened";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 2"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sheaf::store
