@@ -11,6 +11,13 @@ function(sheaf_configure_target target)
   if(SHEAF_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
+  if(SHEAF_BUILD_FUZZERS)
+    # Coverage for libFuzzer in every library, plus the sanitizers that turn
+    # memory errors into findings.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                                             -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
   if(SHEAF_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
                                              -fno-omit-frame-pointer)

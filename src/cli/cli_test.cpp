@@ -99,6 +99,18 @@ TEST_F(Cli, AddPrintsTheIdAsTheLastLineAndJsonOnRequest) {
   EXPECT_TRUE(contains(json.out, "\"depends\": \"libc6 (>= 2.34)\""));
 }
 
+TEST_F(Cli, OwnerSetsEveryOwnerAndRejectsMalformedValues) {
+  CommandResult r = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0", "--owner", "0:0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& line : lines_of(sheaf({"pkg", "files", "hello"}).out)) EXPECT_TRUE(contains(line, " 0/0 ")) << line;
+  for (const char* bad : {"0", "a:b", "0:", "-1:0", "1:99999999999"}) {
+    CommandResult refused = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "2.0",
+                                   "--owner", bad});
+    EXPECT_EQ(refused.exit_code, 2) << bad;
+    EXPECT_TRUE(contains(refused.err, "must be UID:GID")) << refused.err;
+  }
+}
+
 TEST_F(Cli, ArchDefaultsToTheHostsDebianArchitecture) {
   CommandResult arch = run_command({"/usr/bin/dpkg", "--print-architecture"});
   if (arch.exit_code != 0) GTEST_SKIP() << "dpkg is not installed";

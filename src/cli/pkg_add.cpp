@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/error.hpp"
 #include "base/host.hpp"
 #include "cli/context.hpp"
 #include "pkg/add_directory.hpp"
@@ -17,6 +19,7 @@ namespace {
 struct Options {
   pkg::AddDirectoryRequest request;
   std::string dir;
+  std::string owner;
   bool json = false;
   unsigned jobs = 0;
 };
@@ -66,9 +69,25 @@ nlohmann::json to_json(const pkg::AddResult& result) {
   return out;
 }
 
+// "UID:GID", both decimal.
+std::pair<std::uint32_t, std::uint32_t> parse_owner(const std::string& text) {
+  auto number = [&](std::string_view part) {
+    std::uint32_t value = 0;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+    if (part.empty() || ec != std::errc() || end != part.data() + part.size()) {
+      fail_usage("--owner {} must be UID:GID, two numbers, e.g. 0:0", quote(text));
+    }
+    return value;
+  };
+  auto colon = text.find(':');
+  if (colon == std::string::npos) fail_usage("--owner {} must be UID:GID, two numbers, e.g. 0:0", quote(text));
+  return {number(std::string_view(text).substr(0, colon)), number(std::string_view(text).substr(colon + 1))};
+}
+
 void run(Context& context, Options& options) {
-  auto store = context.open_store();
   auto& request = options.request;
+  if (!options.owner.empty()) request.owner = parse_owner(options.owner);
+  auto store = context.open_store();
   request.dir = options.dir;
   if (request.arch.empty()) request.arch = host_debian_arch();
   request.threads = options.jobs == 0 ? hardware_threads() : options.jobs;
@@ -114,6 +133,7 @@ void register_pkg_add(CLI::App& pkg, Context& context) {
   cmd->add_option("--license", options->request.metadata.license, "SPDX license expression")
       ->default_str("NOASSERTION");
   cmd->add_option("--homepage", options->request.metadata.homepage, "Homepage URL");
+  cmd->add_option("--owner", options->owner, "Record every entry as owned by UID:GID (e.g. 0:0)");
   cmd->add_option("-j,--jobs", options->jobs, "Files read at once (default: one per core)");
   cmd->add_flag("--json", options->json, "Print the package metadata as JSON instead of the id");
   cmd->callback([&context, options] { run(context, *options); });

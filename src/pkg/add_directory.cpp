@@ -19,6 +19,16 @@ deb::Relations parse_option(std::string_view text, deb::RelationKind kind, std::
   }
 }
 
+fileset::Manifest with_owner(const fileset::Manifest& manifest, std::pair<std::uint32_t, std::uint32_t> owner) {
+  std::vector<fileset::Entry> entries = manifest.entries();
+  for (auto& entry : entries) {
+    if (entry.type == fileset::EntryType::hardlink) continue;  // owned through its target
+    entry.uid = owner.first;
+    entry.gid = owner.second;
+  }
+  return fileset::Manifest::from_entries(std::move(entries));
+}
+
 }  // namespace
 
 AddResult add_directory(store::LocalStore& store, const AddDirectoryRequest& request) {
@@ -40,6 +50,7 @@ AddResult add_directory(store::LocalStore& store, const AddDirectoryRequest& req
     auto batch = store.begin_write();
     fileset::Manifest manifest =
         fileset::read_directory(request.dir, *batch, {.threads = request.threads, .on_file = request.on_file});
+    if (request.owner) manifest = with_owner(manifest, *request.owner);
     package.fileset = batch->add_blob(manifest.serialize());
     result.id = batch->add_blob(package.document());
     result.entries = manifest.entries().size();

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "fileset/manifest.hpp"
 #include "pkg/package.hpp"
@@ -23,6 +25,8 @@ struct AddDirectoryRequest {
   std::string provides;
   std::string conflicts;
   PackageMetadata metadata;
+  // Record every entry as owned by this uid:gid instead of its owner on disk.
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> owner;
   unsigned threads = 1;
   std::function<void(std::string_view path, std::uint64_t size)> on_file = nullptr;
 };

@@ -132,6 +132,21 @@ TEST_F(AddDirectory, AFailedAddLeavesTheStoreAsItWas) {
   EXPECT_EQ(store_.index().packages().size(), 1u);
 }
 
+TEST_F(AddDirectory, OwnerOverridesEveryOwnerOnDisk) {
+  ::link((tree_ / "etc/app.conf").c_str(), (tree_ / "etc/app.conf.bak").c_str());
+  AddDirectoryRequest request{.dir = tree_.path(), .name = "app", .version = "1.0", .arch = "amd64"};
+  request.owner = std::make_pair(0u, 42u);
+  AddResult result = add_directory(store_, request);
+  auto record = store_.index().package(result.id.str());
+  auto manifest = fileset::Manifest::parse(*store_.read_blob(*Digest::parse(record->fileset)), "m");
+  for (const auto& e : manifest.entries()) {
+    if (e.type == fileset::EntryType::hardlink) continue;
+    EXPECT_EQ(e.uid, 0u) << e.path;
+    EXPECT_EQ(e.gid, 42u) << e.path;
+  }
+  EXPECT_EQ(manifest.entries().size(), 7u);
+}
+
 TEST_F(AddDirectory, RefusesBadMetadataBeforeReadingAnything) {
   AddDirectoryRequest request{.dir = tree_.path(), .name = "app", .version = "1.0", .arch = "amd64"};
   request.depends = "libc6 (>= ";

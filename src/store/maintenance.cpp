@@ -199,7 +199,8 @@ GcReport collect_garbage(LocalStore& store, bool dry_run) {
                    live_blobs.insert(*fileset_id);
                    auto bytes = store.read_blob(*fileset_id);
                    if (!bytes) fail("its FileSet manifest {} is missing", fileset_id->str());
-                   for (const auto& entry : Manifest::parse(*bytes, fileset_id->str()).entries()) {
+                   Manifest manifest = Manifest::parse(*bytes, fileset_id->str());
+                   for (const auto& entry : manifest.entries()) {
                      if (entry.type == EntryType::file) live_objects.insert(entry.digest);
                    }
                  });
