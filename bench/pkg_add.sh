@@ -6,7 +6,8 @@
 # Both sides read the same tree from the page cache and make a durable copy of
 # it on the same filesystem. Runs alternate (sheaf, cp, sheaf, cp, ...) so that
 # machine noise hits both, and a `sync` before each timed run keeps one run's
-# writeback out of the next. Prints each side's median and the ratio.
+# writeback out of the next. Prints each side's median, the ratio of the
+# medians, and the median of the per-round ratios.
 #
 #   cold:  `sheaf pkg add` into an empty store        vs cp -a + sync -f
 #   warm:  `sheaf pkg add` of the same tree again     vs cp -a + sync -f
@@ -49,41 +50,66 @@ trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-clean() { chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"/*; sync; }
 
+# Every run writes into a directory of its own and nothing is deleted until
+# the end: on an ext4 without a journal (these machines), creating files soon
+# after mass deletion makes the kernel scan recently deleted inodes, which
+# would measure the benchmark's own clean-up rather than either tool.
+# Each takes the round number: they run in $(...) subshells, so a counter
+# kept inside them would not advance.
 time_sheaf_cold() {
-  clean
-  "$sheaf" --store "$work/store" pkg ls >/dev/null  # an empty store, created outside the timing
+  local store="$work/cold-$1"
+  "$sheaf" --store "$store" pkg ls >/dev/null  # an empty store, created outside the timing
   sync
-  local t=$(now_ms); "$sheaf" --store "$work/store" pkg add "$tree" --name python3-closure --version 1 >/dev/null 2>&1; echo $(( $(now_ms) - t ))
+  local t=$(now_ms)
+  "$sheaf" --store "$store" pkg add "$tree" --name python3-closure --version 1 >/dev/null 2>&1
+  echo $(( $(now_ms) - t ))
 }
-time_sheaf_warm() { sync; local t=$(now_ms); "$sheaf" --store "$work/store" pkg add "$tree" --name python3-closure --version 1 >/dev/null 2>&1; echo $(( $(now_ms) - t )); }
-time_cp() { rm -rf "$work/copy"; sync; local t=$(now_ms); cp -a "$tree" "$work/copy" && sync -f "$work/copy"; echo $(( $(now_ms) - t )); }
+time_sheaf_warm() {
+  sync
+  local t=$(now_ms)
+  "$sheaf" --store "$work/warm" pkg add "$tree" --name python3-closure --version 1 >/dev/null 2>&1
+  echo $(( $(now_ms) - t ))
+}
+time_cp() {
+  sync
+  local t=$(now_ms)
+  cp -a "$tree" "$work/copy-$1" && sync -f "$work/copy-$1"
+  echo $(( $(now_ms) - t ))
+}
 
 files=$(find "$tree" | wc -l)
 size=$(du -sb "$tree" | cut -f1)
 find "$tree" -type f -exec cat {} + >/dev/null  # warm the page cache for both sides
+free_mb=$(df -Pm "$work" | awk 'NR == 2 {print $4}')
+need_mb=$(( size / 1000000 * rounds * 3 + 100 ))
+[ "$free_mb" -gt "$need_mb" ] || { echo "bench: needs ${need_mb} MB free in $work, has ${free_mb} MB" >&2; exit 3; }
 echo "tree: $tree ($files entries, $((size / 1000000)) MB); $rounds rounds each, alternating"
 
 cold_sheaf=() cold_cp=() warm_sheaf=() warm_cp=()
 for ((i = 0; i < rounds; i++)); do
-  cold_sheaf+=("$(time_sheaf_cold)")
-  cold_cp+=("$(time_cp)")
+  cold_sheaf+=("$(time_sheaf_cold "$i")")
+  cold_cp+=("$(time_cp "cold-$i")")
 done
-clean
-"$sheaf" --store "$work/store" pkg add "$tree" --name python3-closure --version 1 >/dev/null 2>&1
+"$sheaf" --store "$work/warm" pkg add "$tree" --name python3-closure --version 1 >/dev/null 2>&1
 for ((i = 0; i < rounds; i++)); do
   warm_sheaf+=("$(time_sheaf_warm)")
-  warm_cp+=("$(time_cp)")
+  warm_cp+=("$(time_cp "warm-$i")")
 done
 
+# Medians of each side, and the median of the per-round ratios: each sheaf
+# run is paired with the cp run right after it, which saw the same machine.
 report() {
   local label=$1; shift
-  local a b
-  a=$(printf '%s\n' "${@:1:$rounds}" | median)
-  b=$(printf '%s\n' "${@:$((rounds + 1))}" | median)
-  printf '%-6s sheaf pkg add %6s ms   cp -a + sync -f %6s ms   ratio %s\n' "$label" "$a" "$b" \
-    "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }')"
+  local sheaf_runs=("${@:1:$rounds}") cp_runs=("${@:$((rounds + 1))}")
+  local a b r k
+  a=$(printf '%s\n' "${sheaf_runs[@]}" | median)
+  b=$(printf '%s\n' "${cp_runs[@]}" | median)
+  r=$(for ((k = 0; k < rounds; k++)); do
+        awk -v a="${sheaf_runs[$k]}" -v b="${cp_runs[$k]}" 'BEGIN { printf "%.4f\n", a / b }'
+      done | median)
+  printf '%-5s sheaf pkg add %5s ms   cp -a + sync -f %5s ms   ratio of medians %.2fx   median ratio %.2fx\n' \
+    "$label" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')" "$r"
 }
 report cold "${cold_sheaf[@]}" "${cold_cp[@]}"
 report warm "${warm_sheaf[@]}" "${warm_cp[@]}"

@@ -111,6 +111,30 @@ TEST_F(Cli, OwnerSetsEveryOwnerAndRejectsMalformedValues) {
   }
 }
 
+TEST_F(Cli, ReAddingAnUnchangedTreeReadsOnlyWhatChanged) {
+  // Files changed within 2 s of a read are never remembered; let them age.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  std::string first = add(tree_.path(), "hello", "1.0");
+  CommandResult again = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(last_line(again.out), first);
+  CommandResult rehash = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.1", "--rehash"});
+  EXPECT_TRUE(contains(rehash.err, "; 0 files unchanged since an earlier add")) << rehash.err;
+
+  write_file(tree_ / "README", "HELLO\n");  // same size, new content
+  CommandResult changed = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.2"});
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_TRUE(contains(changed.err, "1 new objects (6 B); 1 files unchanged since an earlier add")) << changed.err;
+  CommandResult files = sheaf({"pkg", "show", "hello@1.2", "--json"});
+  EXPECT_NE(files.out, sheaf({"pkg", "show", "hello@1.0", "--json"}).out);
+}
+
+TEST_F(Cli, AMistypedOptionCreatesNoStore) {
+  CommandResult r = sheaf({"pkg", "add", tree_.path().string(), "--name", "Bad", "--version", "1.0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(fs::exists(store()));
+}
+
 TEST_F(Cli, ArchDefaultsToTheHostsDebianArchitecture) {
   CommandResult arch = run_command({"/usr/bin/dpkg", "--print-architecture"});
   if (arch.exit_code != 0) GTEST_SKIP() << "dpkg is not installed";

@@ -87,9 +87,10 @@ std::pair<std::uint32_t, std::uint32_t> parse_owner(const std::string& text) {
 void run(Context& context, Options& options) {
   auto& request = options.request;
   if (!options.owner.empty()) request.owner = parse_owner(options.owner);
+  if (request.arch.empty()) request.arch = host_debian_arch();
+  pkg::make_package(request);  // a typo fails here, before the store is created
   auto store = context.open_store();
   request.dir = options.dir;
-  if (request.arch.empty()) request.arch = host_debian_arch();
   request.threads = options.jobs == 0 ? hardware_threads() : options.jobs;
   std::optional<Progress> progress;
   if (stderr_is_terminal()) {
@@ -104,9 +105,9 @@ void run(Context& context, Options& options) {
     return;
   }
   if (result.inserted) {
-    fmt::print(stderr, "added {} {} ({}): {} entries, {}; {} new objects ({})\n", result.package.name,
-               result.package.version, result.package.arch, result.entries, human_bytes(result.size),
-               result.new_objects, human_bytes(result.new_bytes));
+    fmt::print(stderr, "added {} {} ({}): {} entries, {}; {} new objects ({}); {} files unchanged since an earlier add\n",
+               result.package.name, result.package.version, result.package.arch, result.entries,
+               human_bytes(result.size), result.new_objects, human_bytes(result.new_bytes), result.cached_files);
   } else {
     fmt::print(stderr, "{} {} ({}) was already in the store\n", result.package.name, result.package.version,
                result.package.arch);
@@ -134,6 +135,8 @@ void register_pkg_add(CLI::App& pkg, Context& context) {
       ->default_str("NOASSERTION");
   cmd->add_option("--homepage", options->request.metadata.homepage, "Homepage URL");
   cmd->add_option("--owner", options->owner, "Record every entry as owned by UID:GID (e.g. 0:0)");
+  cmd->add_flag("--rehash", options->request.rehash,
+                "Read and hash every file, even those the store knows to be unchanged");
   cmd->add_option("-j,--jobs", options->jobs, "Files read at once (default: one per core)");
   cmd->add_flag("--json", options->json, "Print the package metadata as JSON instead of the id");
   cmd->callback([&context, options] { run(context, *options); });

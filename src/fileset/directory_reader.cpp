@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <ctime>
 #include <cerrno>
 #include <map>
 #include <mutex>
@@ -45,6 +47,19 @@ struct Snapshot {
            ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
   }
 };
+
+std::int64_t to_ns(const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; }
+
+std::int64_t now_ns() {
+  timespec t{};
+  ::clock_gettime(CLOCK_REALTIME, &t);
+  return to_ns(t);
+}
+
+FileIdentity identity_of(const Snapshot& s) {
+  return {static_cast<std::uint64_t>(s.dev), static_cast<std::uint64_t>(s.ino), static_cast<std::uint64_t>(s.size),
+          to_ns(s.mtime), to_ns(s.ctime), static_cast<std::uint32_t>(s.mode), s.uid, s.gid};
+}
 
 struct Item {
   std::string path;
@@ -164,6 +179,8 @@ class TreeReader {
     return build();
   }
 
+  std::uint64_t cached_files() const { return cached_files_.load(); }
+
  private:
   void walk(int dir_fd, const std::string& prefix) {
     std::string shown = prefix.empty() ? root_.string() : prefix;
@@ -228,6 +245,17 @@ class TreeReader {
     }
     parallel_for(files.size(), options_.threads, [&](std::size_t i) {
       Item& item = *files[i];
+      FileIdentity identity = identity_of(item.before);
+      if (options_.cache != nullptr && options_.use_cached) {
+        if (auto hit = options_.cache->find(identity); hit && hit->content.size == identity.size) {
+          item.content = hit->content;
+          item.xattrs = std::move(hit->xattrs);
+          cached_files_ += 1;
+          if (options_.on_file) options_.on_file(item.path, item.content.size);
+          return;
+        }
+      }
+      std::int64_t read_started = now_ns();
       UniqueFd fd = open_beneath(root_fd_.get(), item.path);
       if (!fd) {
         if (errno == ENOENT || errno == ELOOP || errno == EXDEV) fail_changed(item.path);
@@ -239,6 +267,9 @@ class TreeReader {
       item.content = sink_.put(source);
       if (item.content.size != static_cast<std::uint64_t>(item.before.size)) fail_changed(item.path);
       item.xattrs = read_xattrs(fd.get(), {}, item.path);
+      if (options_.cache != nullptr && identity.ctime_ns < read_started - options_.racy_margin_ns) {
+        options_.cache->remember(identity, {item.content, item.xattrs});
+      }
       if (options_.on_file) options_.on_file(item.path, item.content.size);
     });
   }
@@ -293,12 +324,17 @@ class TreeReader {
   UniqueFd root_fd_;
   Snapshot root_before_;
   std::vector<Item> items_;
+  std::atomic<std::uint64_t> cached_files_{0};
 };
 
 }  // namespace
 
-Manifest read_directory(const std::filesystem::path& root, ContentSink& sink, const DirectoryReadOptions& options) {
-  return TreeReader(root, sink, options).read();
+Manifest read_directory(const std::filesystem::path& root, ContentSink& sink, const DirectoryReadOptions& options,
+                        DirectoryReadStats* stats) {
+  TreeReader reader(root, sink, options);
+  Manifest manifest = reader.read();
+  if (stats != nullptr) stats->cached_files = reader.cached_files();
+  return manifest;
 }
 
 }  // namespace sheaf::fileset

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 
 #include "base/error.hpp"
+#include "testing/memory_cache.hpp"
 #include "testing/memory_sink.hpp"
 #include "testing/temp_dir.hpp"
 
@@ -191,6 +192,54 @@ TEST_F(DirectoryReader, FailsWhenAFileIsReplacedBeforeItIsRead) {
   };
   std::string message = error_of([&] { read(options); });
   EXPECT_NE(message.find("'b' changed while it was being read"), std::string::npos) << message;
+}
+
+TEST_F(DirectoryReader, AnswersUnchangedFilesFromTheCache) {
+  make_dirs(tree_ / "d");
+  write_file(tree_ / "d/a", "alpha");
+  write_file(tree_ / "d/b", "beta");
+  testing::MemoryCache cache;
+  DirectoryReadOptions options{.cache = &cache, .racy_margin_ns = 0};
+  Manifest first = read(options);
+  EXPECT_EQ(cache.remembered(), 2u);
+
+  MemorySink fresh_sink;
+  DirectoryReadStats stats;
+  Manifest second = read_directory(tree_.path(), fresh_sink, options, &stats);
+  EXPECT_EQ(second.serialize(), first.serialize());
+  EXPECT_EQ(stats.cached_files, 2u);
+  EXPECT_EQ(fresh_sink.size(), 0u);  // nothing was read
+}
+
+TEST_F(DirectoryReader, AChangedFileMissesTheCache) {
+  write_file(tree_ / "a", "alpha");
+  testing::MemoryCache cache;
+  DirectoryReadOptions options{.cache = &cache, .racy_margin_ns = 0};
+  read(options);
+  write_file(tree_ / "a", "ALPHA");  // same size; ctime moves on
+  DirectoryReadStats stats;
+  Manifest m = read_directory(tree_.path(), sink_, options, &stats);
+  EXPECT_EQ(stats.cached_files, 0u);
+  EXPECT_EQ(find(m, "a")->digest, Digest::of("ALPHA"));
+}
+
+TEST_F(DirectoryReader, RecentlyChangedFilesAreNotRemembered) {
+  write_file(tree_ / "a", "just written");
+  testing::MemoryCache cache;
+  read({.cache = &cache});  // the default margin: ctime is within 2 s of the read
+  EXPECT_EQ(cache.remembered(), 0u);
+}
+
+TEST_F(DirectoryReader, RehashReadsEveryFileButStillRemembers) {
+  write_file(tree_ / "a", "alpha");
+  testing::MemoryCache cache;
+  read({.cache = &cache, .racy_margin_ns = 0});
+  MemorySink fresh_sink;
+  DirectoryReadStats stats;
+  read_directory(tree_.path(), fresh_sink, {.cache = &cache, .use_cached = false, .racy_margin_ns = 0}, &stats);
+  EXPECT_EQ(stats.cached_files, 0u);
+  EXPECT_EQ(fresh_sink.size(), 1u);
+  EXPECT_EQ(cache.remembered(), 2u);
 }
 
 TEST_F(DirectoryReader, ReportsAnUnreadableRoot) {

@@ -28,6 +28,7 @@ struct AddDirectoryRequest {
   // Record every entry as owned by this uid:gid instead of its owner on disk.
   std::optional<std::pair<std::uint32_t, std::uint32_t>> owner;
   unsigned threads = 1;
+  bool rehash = false;  // read every file, even those the store's file cache knows unchanged
   std::function<void(std::string_view path, std::uint64_t size)> on_file = nullptr;
 };
 
@@ -40,7 +41,13 @@ struct AddResult {
   bool inserted = false;          // false when the store already had this package
   std::uint64_t new_objects = 0;  // file contents the store did not have
   std::uint64_t new_bytes = 0;
+  std::uint64_t cached_files = 0;  // files known unchanged, not read again
 };
+
+// Builds the package's identity fields from the request, validating the name,
+// version, arch and relations. Throws a usage Error. add_directory() calls it
+// first; callers may call it earlier to fail before touching the store.
+Package make_package(const AddDirectoryRequest& request);
 
 // Validates the request, reads the tree into the store in one write batch and
 // records the package with the origin {"type":"directory","path":<dir as given>}.

@@ -29,6 +29,20 @@ CREATE TABLE origins (
   origin  TEXT NOT NULL,      -- canonical JSON
   PRIMARY KEY (package, origin)
 ) WITHOUT ROWID;
+CREATE TABLE file_cache (     -- see store/file_cache.hpp; never part of an identity
+  dev      INTEGER NOT NULL,
+  ino      INTEGER NOT NULL,
+  size     INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  mode     INTEGER NOT NULL,
+  uid      INTEGER NOT NULL,
+  gid      INTEGER NOT NULL,
+  digest   TEXT NOT NULL,     -- sha256:<hex> of the content, an object
+  xattrs   TEXT NOT NULL,     -- canonical JSON object, name -> base64
+  PRIMARY KEY (dev, ino)
+) WITHOUT ROWID;
+CREATE INDEX file_cache_by_digest ON file_cache(digest);
 )sql";
 
 constexpr std::string_view kPackageColumns = "id, name, version, arch, fileset, entries, size, metadata";
@@ -110,6 +124,19 @@ bool Index::Transaction::insert_package(const PackageRecord& r) {
   return db_.changes() > 0;
 }
 
+void Index::Transaction::put_file_cache(const FileCacheRow& row) {
+  Statement insert(db_, "INSERT OR REPLACE INTO file_cache VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  insert.bind(1, static_cast<std::int64_t>(row.dev)).bind(2, static_cast<std::int64_t>(row.ino));
+  insert.bind(3, static_cast<std::int64_t>(row.size)).bind(4, row.mtime_ns).bind(5, row.ctime_ns);
+  insert.bind(6, std::int64_t{row.mode}).bind(7, std::int64_t{row.uid}).bind(8, std::int64_t{row.gid});
+  insert.bind(9, row.digest).bind(10, row.xattrs).run();
+}
+
+void Index::Transaction::forget_file_content(std::string_view digest) {
+  Statement remove(db_, "DELETE FROM file_cache WHERE digest = ?1");
+  remove.bind(1, digest).run();
+}
+
 void Index::Transaction::add_origin(std::string_view package_id, std::string_view origin) {
   Statement insert(db_, "INSERT OR IGNORE INTO origins VALUES (?1, ?2)");
   insert.bind(1, package_id).bind(2, origin).run();
@@ -159,6 +186,20 @@ std::optional<PackageRecord> Index::package(std::string_view id) {
   query.bind(1, id);
   if (!query.step()) return std::nullopt;
   return read_record(query);
+}
+
+std::vector<FileCacheRow> Index::file_cache_rows(std::uint64_t dev) {
+  Statement query(*db_, "SELECT dev, ino, size, mtime_ns, ctime_ns, mode, uid, gid, digest, xattrs "
+                        "FROM file_cache WHERE dev = ?1");
+  query.bind(1, static_cast<std::int64_t>(dev));
+  std::vector<FileCacheRow> rows;
+  while (query.step()) {
+    rows.push_back({static_cast<std::uint64_t>(query.integer(0)), static_cast<std::uint64_t>(query.integer(1)),
+                    static_cast<std::uint64_t>(query.integer(2)), query.integer(3), query.integer(4),
+                    static_cast<std::uint32_t>(query.integer(5)), static_cast<std::uint32_t>(query.integer(6)),
+                    static_cast<std::uint32_t>(query.integer(7)), query.text(8), query.text(9)});
+  }
+  return rows;
 }
 
 std::vector<std::string> Index::origins(std::string_view id) {

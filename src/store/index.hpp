@@ -32,6 +32,21 @@ struct PackageRecord {
   std::string metadata;       // JSON object: descriptive fields kept outside the id
 };
 
+// One remembered file (see file_cache.hpp): its identity on disk and what it
+// held. dev and ino are stored bit for bit in SQLite's signed integers.
+struct FileCacheRow {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  std::uint32_t mode = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::string digest;  // sha256:<hex>
+  std::string xattrs;  // canonical JSON object, name -> base64
+};
+
 class Index {
  public:
   // The schema version this build reads and writes (PRAGMA user_version).
@@ -54,6 +69,10 @@ class Index {
     void add_origin(std::string_view package_id, std::string_view origin);
     // Removes a package and its origins. Returns false when it was absent.
     bool remove_package(std::string_view id);
+    // Records (or replaces) what a file on disk held.
+    void put_file_cache(const FileCacheRow& row);
+    // Forgets every file recorded as holding `digest` (gc removed it).
+    void forget_file_content(std::string_view digest);
 
    private:
     Database& db_;
@@ -69,6 +88,8 @@ class Index {
   // Packages whose id's hex digits start with `hex_prefix`.
   std::vector<PackageRecord> packages_with_id_prefix(std::string_view hex_prefix);
   std::optional<PackageRecord> package(std::string_view id);
+  // The remembered files on one device.
+  std::vector<FileCacheRow> file_cache_rows(std::uint64_t dev);
   // Provenance documents of a package, in byte order.
   std::vector<std::string> origins(std::string_view id);
 

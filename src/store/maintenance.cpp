@@ -206,10 +206,12 @@ GcReport collect_garbage(LocalStore& store, bool dry_run) {
                  });
   }
 
+  std::vector<Digest> removed_objects;
   auto sweep = [&](int dir_fd, const std::vector<StoredFile>& files,
                    const std::unordered_set<Digest, DigestHash>& live, std::uint64_t& removed) {
     for (const auto& file : files) {
       if (file.digest && live.contains(*file.digest)) continue;
+      if (file.digest && dir_fd == store.objects_fd()) removed_objects.push_back(*file.digest);
       std::uint64_t bytes = allocated_bytes(dir_fd, file.name);
       if (!dry_run && ::unlinkat(dir_fd, file.name.c_str(), 0) != 0) {
         if (errno == ENOENT) continue;
@@ -222,6 +224,12 @@ GcReport collect_garbage(LocalStore& store, bool dry_run) {
   };
   sweep(store.objects_fd(), list_objects(store), live_objects, report.objects_removed);
   sweep(store.blobs_fd(), list_blobs(store), live_blobs, report.blobs_removed);
+  if (!dry_run && !removed_objects.empty()) {
+    // The file cache must not answer with content that is gone.
+    store.index().write([&](Index::Transaction& transaction) {
+      for (const auto& digest : removed_objects) transaction.forget_file_content(digest.str());
+    });
+  }
   report.staging_removed = dry_run ? list_dir(store.tmp_fd(), "tmp").size() : store.remove_staging();
   return report;
 }
