@@ -11,6 +11,9 @@
 #
 #   cold:  `sheaf pkg add` into an empty store        vs cp -a + sync -f
 #   warm:  `sheaf pkg add` of the same tree again     vs cp -a + sync -f
+#          (unchanged files are answered by the store's file cache)
+#   rehash: `sheaf pkg add --rehash` of the same tree  vs cp -a + sync -f
+#          (every file read and hashed again; nothing new is written)
 #
 # Without TREE, it unpacks the python3 closure (bookworm, no Recommends) that
 # the host's apt sources resolve, into bench/.cache/python3-tree, once.
@@ -68,7 +71,7 @@ time_sheaf_cold() {
 time_sheaf_warm() {
   sync
   local t=$(now_ms)
-  "$sheaf" --store "$work/warm" pkg add "$tree" --name python3-closure --version 1 >/dev/null 2>&1
+  "$sheaf" --store "$work/warm" pkg add "$tree" --name python3-closure --version 1 "$@" >/dev/null 2>&1
   echo $(( $(now_ms) - t ))
 }
 time_cp() {
@@ -82,11 +85,11 @@ files=$(find "$tree" | wc -l)
 size=$(du -sb "$tree" | cut -f1)
 find "$tree" -type f -exec cat {} + >/dev/null  # warm the page cache for both sides
 free_mb=$(df -Pm "$work" | awk 'NR == 2 {print $4}')
-need_mb=$(( size / 1000000 * rounds * 3 + 100 ))
+need_mb=$(( size / 1000000 * rounds * 4 + 100 ))
 [ "$free_mb" -gt "$need_mb" ] || { echo "bench: needs ${need_mb} MB free in $work, has ${free_mb} MB" >&2; exit 3; }
 echo "tree: $tree ($files entries, $((size / 1000000)) MB); $rounds rounds each, alternating"
 
-cold_sheaf=() cold_cp=() warm_sheaf=() warm_cp=()
+cold_sheaf=() cold_cp=() warm_sheaf=() warm_cp=() rehash_sheaf=() rehash_cp=()
 for ((i = 0; i < rounds; i++)); do
   cold_sheaf+=("$(time_sheaf_cold "$i")")
   cold_cp+=("$(time_cp "cold-$i")")
@@ -95,6 +98,10 @@ done
 for ((i = 0; i < rounds; i++)); do
   warm_sheaf+=("$(time_sheaf_warm)")
   warm_cp+=("$(time_cp "warm-$i")")
+done
+for ((i = 0; i < rounds; i++)); do
+  rehash_sheaf+=("$(time_sheaf_warm --rehash)")
+  rehash_cp+=("$(time_cp "rehash-$i")")
 done
 
 # Medians of each side, and the median of the per-round ratios: each sheaf
@@ -108,8 +115,9 @@ report() {
   r=$(for ((k = 0; k < rounds; k++)); do
         awk -v a="${sheaf_runs[$k]}" -v b="${cp_runs[$k]}" 'BEGIN { printf "%.4f\n", a / b }'
       done | median)
-  printf '%-5s sheaf pkg add %5s ms   cp -a + sync -f %5s ms   ratio of medians %.2fx   median ratio %.2fx\n' \
+  printf '%-6s sheaf pkg add %5s ms   cp -a + sync -f %5s ms   ratio of medians %.2fx   median ratio %.2fx\n' \
     "$label" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')" "$r"
 }
 report cold "${cold_sheaf[@]}" "${cold_cp[@]}"
 report warm "${warm_sheaf[@]}" "${warm_cp[@]}"
+report rehash "${rehash_sheaf[@]}" "${rehash_cp[@]}"

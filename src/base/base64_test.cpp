@@ -24,11 +24,11 @@ TEST(Base64, RoundTripsEveryByte) {
 }
 
 TEST(Base64, RejectsNonCanonicalSpellings) {
-  EXPECT_FALSE(base64_decode("Zg"));        // unpadded
-  EXPECT_FALSE(base64_decode("Zh=="));      // stray bits after the last byte
-  EXPECT_FALSE(base64_decode("Zm9v\n"));    // whitespace
-  EXPECT_FALSE(base64_decode("Zm=v"));      // padding in the middle
-  EXPECT_FALSE(base64_decode("Z==="));      // too much padding
+  EXPECT_FALSE(base64_decode("Zg"));      // unpadded
+  EXPECT_FALSE(base64_decode("Zh=="));    // stray bits after the last byte
+  EXPECT_FALSE(base64_decode("Zm9v\n"));  // whitespace
+  EXPECT_FALSE(base64_decode("Zm=v"));    // padding in the middle
+  EXPECT_FALSE(base64_decode("Z==="));    // too much padding
 }
 
 }  // namespace

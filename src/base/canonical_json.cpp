@@ -13,13 +13,27 @@ void append_string(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
@@ -62,14 +76,25 @@ void append_canonical_json(std::string& out, const nlohmann::json& value) {
       out += ']';
       return;
     }
-    case Type::string: append_string(out, value.get_ref<const std::string&>()); return;
-    case Type::number_unsigned: out += fmt::format("{}", value.get<std::uint64_t>()); return;
-    case Type::number_integer: out += fmt::format("{}", value.get<std::int64_t>()); return;
-    case Type::boolean: out += value.get<bool>() ? "true" : "false"; return;
-    case Type::number_float: throw Error("canonical JSON has no floating-point numbers");
-    case Type::null: throw Error("canonical JSON has no null");
+    case Type::string:
+      append_string(out, value.get_ref<const std::string&>());
+      return;
+    case Type::number_unsigned:
+      out += fmt::format("{}", value.get<std::uint64_t>());
+      return;
+    case Type::number_integer:
+      out += fmt::format("{}", value.get<std::int64_t>());
+      return;
+    case Type::boolean:
+      out += value.get<bool>() ? "true" : "false";
+      return;
+    case Type::number_float:
+      throw Error("canonical JSON has no floating-point numbers");
+    case Type::null:
+      throw Error("canonical JSON has no null");
     case Type::binary:
-    case Type::discarded: break;
+    case Type::discarded:
+      break;
   }
   throw Error("value has no canonical JSON form");
 }

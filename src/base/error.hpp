@@ -25,8 +25,8 @@ enum class ErrorKind {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(std::string message, ErrorKind kind = ErrorKind::failure)
-      : std::runtime_error(std::move(message)), kind_(kind) {}
+  explicit Error(const std::string& message, ErrorKind kind = ErrorKind::failure)
+      : std::runtime_error(message), kind_(kind) {}
 
   ErrorKind kind() const noexcept { return kind_; }
 

@@ -7,9 +7,8 @@ namespace {
 
 TEST(Error, DescribeListsContextInnermostFirst) {
   try {
-    with_context("while adding 'tree'", [] {
-      with_context("while reading 'tree/a'", [] { fail("cannot open {}", quote("a")); });
-    });
+    with_context("while adding 'tree'",
+                 [] { with_context("while reading 'tree/a'", [] { fail("cannot open {}", quote("a")); }); });
     FAIL() << "expected an Error";
   } catch (const Error& e) {
     EXPECT_EQ(e.describe(), "cannot open 'a'\n  while reading 'tree/a'\n  while adding 'tree'");

@@ -16,7 +16,7 @@ std::string arch_from_uname() {
   struct utsname name {};
   if (::uname(&name) != 0) return "unknown";
   static constexpr std::pair<std::string_view, std::string_view> table[] = {
-      {"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "i386"},     {"i386", "i386"},
+      {"x86_64", "amd64"}, {"aarch64", "arm64"},   {"i686", "i386"},   {"i386", "i386"},
       {"armv7l", "armhf"}, {"ppc64le", "ppc64el"}, {"s390x", "s390x"}, {"riscv64", "riscv64"},
   };
   for (auto [machine, arch] : table) {

@@ -27,7 +27,9 @@ using testing::run_sheaf;
 using testing::TempDir;
 using testing::write_file;
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 class Cli : public ::testing::Test {
  protected:
@@ -51,9 +53,17 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, EveryCommandHasHelp) {
-  std::vector<std::vector<std::string>> commands = {{},           {"pkg"},   {"pkg", "add"},      {"pkg", "ls"},
-                                                    {"pkg", "show"}, {"pkg", "files"}, {"pkg", "rm"}, {"store"},
-                                                    {"store", "verify"}, {"store", "gc"}, {"store", "du"}};
+  std::vector<std::vector<std::string>> commands = {{},
+                                                    {"pkg"},
+                                                    {"pkg", "add"},
+                                                    {"pkg", "ls"},
+                                                    {"pkg", "show"},
+                                                    {"pkg", "files"},
+                                                    {"pkg", "rm"},
+                                                    {"store"},
+                                                    {"store", "verify"},
+                                                    {"store", "gc"},
+                                                    {"store", "du"}};
   for (auto args : commands) {
     args.push_back("--help");
     CommandResult r = sheaf(args);
@@ -100,12 +110,13 @@ TEST_F(Cli, AddPrintsTheIdAsTheLastLineAndJsonOnRequest) {
 }
 
 TEST_F(Cli, OwnerSetsEveryOwnerAndRejectsMalformedValues) {
-  CommandResult r = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0", "--owner", "0:0"});
+  CommandResult r =
+      sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0", "--owner", "0:0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const auto& line : lines_of(sheaf({"pkg", "files", "hello"}).out)) EXPECT_TRUE(contains(line, " 0/0 ")) << line;
   for (const char* bad : {"0", "a:b", "0:", "-1:0", "1:99999999999"}) {
-    CommandResult refused = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "2.0",
-                                   "--owner", bad});
+    CommandResult refused =
+        sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "2.0", "--owner", bad});
     EXPECT_EQ(refused.exit_code, 2) << bad;
     EXPECT_TRUE(contains(refused.err, "must be UID:GID")) << refused.err;
   }
@@ -118,7 +129,8 @@ TEST_F(Cli, ReAddingAnUnchangedTreeReadsOnlyWhatChanged) {
   CommandResult again = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(last_line(again.out), first);
-  CommandResult rehash = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.1", "--rehash"});
+  CommandResult rehash =
+      sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.1", "--rehash"});
   EXPECT_TRUE(contains(rehash.err, "; 0 files unchanged since an earlier add")) << rehash.err;
 
   write_file(tree_ / "README", "HELLO\n");  // same size, new content
@@ -151,7 +163,7 @@ TEST_F(Cli, LsPrintsOneLinePerPackageAndNoHeaderIntoAPipe) {
   auto lines = lines_of(r.out);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_TRUE(lines[0].starts_with("hello  1.0 "));
-  EXPECT_TRUE(lines[1].starts_with("hello  1.9 "));   // Debian order, not text order
+  EXPECT_TRUE(lines[1].starts_with("hello  1.9 "));  // Debian order, not text order
   EXPECT_TRUE(lines[2].starts_with("hello  1.10 "));
   CommandResult json = sheaf({"pkg", "ls", "--json"});
   EXPECT_TRUE(contains(json.out, "\"version\": \"1.10\""));
@@ -180,10 +192,9 @@ TEST_F(Cli, FilesListsModesOwnersSizesAndPaths) {
   CommandResult r = sheaf({"pkg", "files", "hello"});
   ASSERT_EQ(r.exit_code, 0);
   std::string owner = std::to_string(::getuid()) + "/" + std::to_string(::getgid());
-  EXPECT_EQ(r.out, "-rw-r--r-- " + owner + "          6 README\n" +
-                       "drwxr-xr-x " + owner + "          0 usr/\n" +
-                       "drwxr-xr-x " + owner + "          0 usr/bin/\n" +
-                       "-rwxr-xr-x " + owner + "         21 usr/bin/hello\n");
+  EXPECT_EQ(r.out, "-rw-r--r-- " + owner + "          6 README\n" + "drwxr-xr-x " + owner + "          0 usr/\n" +
+                       "drwxr-xr-x " + owner + "          0 usr/bin/\n" + "-rwxr-xr-x " + owner +
+                       "         21 usr/bin/hello\n");
 }
 
 TEST_F(Cli, VerifyNamesAFlippedObjectAndExitsOne) {
@@ -231,9 +242,9 @@ TEST_F(Cli, DuShowsSharedFilesStoredOnce) {
 
 TEST_F(Cli, FindsTheStoreThroughTheEnvironment) {
   TempDir home;
-  CommandResult via_sheaf_store = run_command(
-      {testing::sheaf_binary(), "pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0"},
-      {.env = {{"SHEAF_STORE", (home / "explicit").string()}}});
+  CommandResult via_sheaf_store =
+      run_command({testing::sheaf_binary(), "pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0"},
+                  {.env = {{"SHEAF_STORE", (home / "explicit").string()}}});
   ASSERT_EQ(via_sheaf_store.exit_code, 0) << via_sheaf_store.err;
   EXPECT_TRUE(fs::exists(home / "explicit/format"));
 
@@ -242,9 +253,9 @@ TEST_F(Cli, FindsTheStoreThroughTheEnvironment) {
   ASSERT_EQ(via_xdg.exit_code, 0) << via_xdg.err;
   EXPECT_TRUE(fs::exists(home / "xdg/sheaf/format"));
 
-  CommandResult via_home = run_command(
-      {testing::sheaf_binary(), "pkg", "ls"},
-      {.env = {{"SHEAF_STORE", ""}, {"XDG_DATA_HOME", ""}, {"HOME", (home / "h").string()}}});
+  CommandResult via_home =
+      run_command({testing::sheaf_binary(), "pkg", "ls"},
+                  {.env = {{"SHEAF_STORE", ""}, {"XDG_DATA_HOME", ""}, {"HOME", (home / "h").string()}}});
   ASSERT_EQ(via_home.exit_code, 0) << via_home.err;
   EXPECT_TRUE(fs::exists(home / "h/.local/share/sheaf/format"));
 }
@@ -350,7 +361,8 @@ TEST_F(Cli, ConcurrentWritersAndGcKeepTheStoreConsistent) {
     make_dirs(trees[i] / "data");
     for (int f = 0; f < 40; ++f) {
       // Half the files are shared by every tree, half are unique.
-      std::string content = f % 2 == 0 ? "shared " + std::to_string(f) : "tree " + std::to_string(i) + " " + std::to_string(f);
+      std::string content =
+          f % 2 == 0 ? "shared " + std::to_string(f) : "tree " + std::to_string(i) + " " + std::to_string(f);
       write_file(trees[i] / ("data/f" + std::to_string(f)), std::string(20000, 'x') + content);
     }
   }
@@ -362,8 +374,8 @@ TEST_F(Cli, ConcurrentWritersAndGcKeepTheStoreConsistent) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     threads.emplace_back([&, i] {
       const TempDir& t = trees[i % trees.size()];
-      results[i] = sheaf({"pkg", "add", t.path().string(), "--name", "pkg" + std::to_string(i % trees.size()),
-                          "--version", "1.0"});
+      results[i] = sheaf(
+          {"pkg", "add", t.path().string(), "--name", "pkg" + std::to_string(i % trees.size()), "--version", "1.0"});
     });
   }
   threads.emplace_back([&] {

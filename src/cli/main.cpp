@@ -1,7 +1,7 @@
 // sheaf's entry point: builds the command tree, runs the chosen verb, and is
 // the one place that turns errors into messages and exit codes.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>

@@ -105,7 +105,8 @@ void run(Context& context, Options& options) {
     return;
   }
   if (result.inserted) {
-    fmt::print(stderr, "added {} {} ({}): {} entries, {}; {} new objects ({}); {} files unchanged since an earlier add\n",
+    fmt::print(stderr,
+               "added {} {} ({}): {} entries, {}; {} new objects ({}); {} files unchanged since an earlier add\n",
                result.package.name, result.package.version, result.package.arch, result.entries,
                human_bytes(result.size), result.new_objects, human_bytes(result.new_bytes), result.cached_files);
   } else {

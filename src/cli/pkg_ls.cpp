@@ -69,8 +69,9 @@ void run(Context& context, const Options& options) {
 void register_pkg_ls(CLI::App& pkg, Context& context) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = pkg.add_subcommand("ls", "List the packages in the store");
-  cmd->footer("Columns: name, version, arch, and the first 12 hex digits of the id.\n"
-              "The header line is printed only when stdout is a terminal.");
+  cmd->footer(
+      "Columns: name, version, arch, and the first 12 hex digits of the id.\n"
+      "The header line is printed only when stdout is a terminal.");
   cmd->add_flag("--json", options->json, "Print a JSON array");
   cmd->callback([&context, options] { run(context, *options); });
 }

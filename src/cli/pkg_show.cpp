@@ -30,9 +30,9 @@ void run(Context& context, const Options& options) {
   std::vector<std::string> origins = store->index().origins(record.id);
 
   std::vector<std::pair<std::string, std::string>> relations = {
-      {"depends", package.depends.str()},     {"pre-depends", package.pre_depends.str()},
-      {"provides", package.provides.str()},   {"conflicts", package.conflicts.str()},
-      {"breaks", package.breaks.str()},       {"replaces", package.replaces.str()},
+      {"depends", package.depends.str()},   {"pre-depends", package.pre_depends.str()},
+      {"provides", package.provides.str()}, {"conflicts", package.conflicts.str()},
+      {"breaks", package.breaks.str()},     {"replaces", package.replaces.str()},
   };
 
   if (options.json) {
@@ -77,8 +77,9 @@ void run(Context& context, const Options& options) {
 void register_pkg_show(CLI::App& pkg, Context& context) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = pkg.add_subcommand("show", "Show one package");
-  cmd->footer("PACKAGE is NAME (its highest version, by Debian ordering), NAME@VERSION,\n"
-              "NAME:ARCH, sha256:<hex>, or an id prefix of at least 12 hex digits.");
+  cmd->footer(
+      "PACKAGE is NAME (its highest version, by Debian ordering), NAME@VERSION,\n"
+      "NAME:ARCH, sha256:<hex>, or an id prefix of at least 12 hex digits.");
   cmd->add_option("PACKAGE", options->ref, "The package")->required();
   cmd->add_flag("--json", options->json, "Print JSON");
   cmd->callback([&context, options] { run(context, *options); });

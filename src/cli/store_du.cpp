@@ -18,10 +18,10 @@ void run(Context& context, const Options& options) {
   auto store = context.open_store();
   store::DiskUsage usage = store::disk_usage(*store);
   if (options.json) {
-    nlohmann::json out = {{"packages", usage.packages},         {"objects", usage.objects},
-                          {"blobs", usage.blobs},               {"logical_bytes", usage.logical_bytes},
-                          {"object_bytes", usage.object_bytes}, {"blob_bytes", usage.blob_bytes},
-                          {"disk_bytes", usage.disk_bytes},     {"dedup_ratio", usage.dedup_ratio()}};
+    nlohmann::json out = {
+        {"packages", usage.packages},           {"objects", usage.objects},           {"blobs", usage.blobs},
+        {"logical_bytes", usage.logical_bytes}, {"object_bytes", usage.object_bytes}, {"blob_bytes", usage.blob_bytes},
+        {"disk_bytes", usage.disk_bytes},       {"dedup_ratio", usage.dedup_ratio()}};
     fmt::print("{}\n", out.dump(2));
     return;
   }
@@ -40,8 +40,9 @@ void run(Context& context, const Options& options) {
 void register_store_du(CLI::App& store, Context& context) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = store.add_subcommand("du", "Show the store's size and its deduplication ratio");
-  cmd->footer("logical is what the packages' files would take with a copy each; stored is\n"
-              "each distinct content once; the ratio is logical / stored.");
+  cmd->footer(
+      "logical is what the packages' files would take with a copy each; stored is\n"
+      "each distinct content once; the ratio is logical / stored.");
   cmd->add_flag("--json", options->json, "Print JSON");
   cmd->callback([&context, options] { run(context, *options); });
 }

@@ -25,8 +25,9 @@ void run(Context& context, const Options& options) {
 void register_store_gc(CLI::App& store, Context& context) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = store.add_subcommand("gc", "Remove objects and blobs that no package references");
-  cmd->footer("gc takes the store lock exclusively: it waits for running writers to commit,\n"
-              "and writers wait for it, so it never removes an object a writer relies on.");
+  cmd->footer(
+      "gc takes the store lock exclusively: it waits for running writers to commit,\n"
+      "and writers wait for it, so it never removes an object a writer relies on.");
   cmd->add_flag("-n,--dry-run", options->dry_run, "Report what would be removed, remove nothing");
   cmd->callback([&context, options] { run(context, *options); });
 }

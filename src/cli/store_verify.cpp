@@ -41,8 +41,9 @@ void run(Context& context, const Options& options) {
 void register_store_verify(CLI::App& store, Context& context) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = store.add_subcommand("verify", "Re-hash every object and blob and check every package");
-  cmd->footer("Prints one 'damaged: SUBJECT: PROBLEM' line per problem and exits 1 if\n"
-              "there is any, 0 if there is none.");
+  cmd->footer(
+      "Prints one 'damaged: SUBJECT: PROBLEM' line per problem and exits 1 if\n"
+      "there is any, 0 if there is none.");
   cmd->add_flag("--json", options->json, "Print a JSON report");
   cmd->add_option("-j,--jobs", options->jobs, "Files hashed at once (default: one per core)");
   cmd->callback([&context, options] { run(context, *options); });

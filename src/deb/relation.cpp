@@ -8,8 +8,12 @@ namespace sheaf::deb {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 class RelationParser {
  public:
@@ -51,13 +55,15 @@ class RelationParser {
     while (!at_end() && (is_lower_alnum(peek()) || peek() == '+' || peek() == '-' || peek() == '.')) ++pos_;
     alt.name = std::string(text_.substr(start, pos_ - start));
     if (alt.name.empty()) {
-      throw error(at_end() ? std::string("expected a package name") : fmt::format("expected a package name, found {}", quote(text_.substr(pos_, 1))));
+      throw error(at_end() ? std::string("expected a package name")
+                           : fmt::format("expected a package name, found {}", quote(text_.substr(pos_, 1))));
     }
     if (!is_valid_package_name(alt.name)) {
       pos_ = start;
-      throw error(fmt::format("{} is not a valid package name (at least two of [a-z0-9+.-], starting with a "
-                              "letter or digit)",
-                              quote(alt.name)));
+      throw error(
+          fmt::format("{} is not a valid package name (at least two of [a-z0-9+.-], starting with a "
+                      "letter or digit)",
+                      quote(alt.name)));
     }
     if (peek() == ':') {
       ++pos_;
@@ -137,11 +143,16 @@ class RelationParser {
 
 std::string_view to_string(RelationOp op) {
   switch (op) {
-    case RelationOp::earlier: return "<<";
-    case RelationOp::earlier_or_equal: return "<=";
-    case RelationOp::equal: return "=";
-    case RelationOp::later_or_equal: return ">=";
-    case RelationOp::later: return ">>";
+    case RelationOp::earlier:
+      return "<<";
+    case RelationOp::earlier_or_equal:
+      return "<=";
+    case RelationOp::equal:
+      return "=";
+    case RelationOp::later_or_equal:
+      return ">=";
+    case RelationOp::later:
+      return ">>";
   }
   return "?";
 }

@@ -8,7 +8,8 @@ namespace sheaf::deb {
 namespace {
 
 TEST(Relations, ParsesAndSpellsDependenciesCanonically) {
-  Relations r = Relations::parse("libc6(>=2.34) ,python3:any|  python3-minimal ( << 3.12~ ),\n foo", RelationKind::dependency, "Depends");
+  Relations r = Relations::parse("libc6(>=2.34) ,python3:any|  python3-minimal ( << 3.12~ ),\n foo",
+                                 RelationKind::dependency, "Depends");
   EXPECT_EQ(r.str(), "libc6 (>= 2.34), python3:any | python3-minimal (<< 3.12~), foo");
   ASSERT_EQ(r.groups().size(), 3u);
   EXPECT_EQ(r.groups()[1].size(), 2u);

@@ -12,7 +12,9 @@
 namespace sheaf::deb {
 namespace {
 
-int sign(int x) { return (x > 0) - (x < 0); }
+int sign(int x) {
+  return (x > 0) - (x < 0);
+}
 
 int compare(std::string_view a, std::string_view b) {
   auto order = Version::parse(a) <=> Version::parse(b);
@@ -29,15 +31,15 @@ TEST(Version, SplitsEpochUpstreamAndRevision) {
 }
 
 TEST(Version, OrdersAsPolicyDescribes) {
-  EXPECT_EQ(compare("1.0~rc1", "1.0"), -1);      // tilde sorts before the end
+  EXPECT_EQ(compare("1.0~rc1", "1.0"), -1);  // tilde sorts before the end
   EXPECT_EQ(compare("1.0~~", "1.0~"), -1);
   EXPECT_EQ(compare("1.0", "1.0+b1"), -1);
-  EXPECT_EQ(compare("1.0a", "1.0+"), -1);        // letters before other symbols
-  EXPECT_EQ(compare("1.10", "1.9"), 1);          // digit runs compare numerically
-  EXPECT_EQ(compare("1.01", "1.1"), 0);          // leading zeros do not count
-  EXPECT_EQ(compare("1:0.1", "2.0"), 1);         // epoch first
+  EXPECT_EQ(compare("1.0a", "1.0+"), -1);  // letters before other symbols
+  EXPECT_EQ(compare("1.10", "1.9"), 1);    // digit runs compare numerically
+  EXPECT_EQ(compare("1.01", "1.1"), 0);    // leading zeros do not count
+  EXPECT_EQ(compare("1:0.1", "2.0"), 1);   // epoch first
   EXPECT_EQ(compare("0:1.0", "1.0"), 0);
-  EXPECT_EQ(compare("1.0", "1.0-0"), 0);         // an absent revision equals "0"
+  EXPECT_EQ(compare("1.0", "1.0-0"), 0);  // an absent revision equals "0"
   EXPECT_EQ(compare("3.0.11-1~deb12u2", "3.0.20-1~deb12u2"), -1);
   EXPECT_EQ(compare("2.36-9+deb12u4", "2.36-9"), 1);
 }
@@ -63,8 +65,8 @@ TEST(Version, NamesTheProblemInItsError) {
 std::string random_version(std::mt19937& rng) {
   auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
   auto part = [&](bool upstream) {
-    static const char* const pieces[] = {"0", "00", "1", "01", "2", "9", "10", "010", "123", "a", "b", "z", "A",
-                                         "rc", "~", "~~", "+", ".", "~rc", "+b1", "+dfsg", ".0", "~beta2", "Z"};
+    static const char* const pieces[] = {"0", "00", "1", "01", "2", "9", "10",  "010", "123",   "a",  "b",      "z",
+                                         "A", "rc", "~", "~~", "+", ".", "~rc", "+b1", "+dfsg", ".0", "~beta2", "Z"};
     std::string s = upstream ? std::to_string(pick(12)) : "";
     std::uint32_t count = pick(5);
     for (std::uint32_t i = 0; i < count; ++i) s += pieces[pick(std::size(pieces))];
@@ -102,11 +104,11 @@ TEST(Version, AgreesWithDpkgOnTenThousandGeneratedPairs) {
     auto path = dir / ("pairs" + std::to_string(shard));
     testing::write_file(path, input);
     threads.emplace_back([&, shard, path] {
-      auto result = testing::run_command(
-          {"/bin/sh", "-c",
-           "while read a b; do if dpkg --compare-versions \"$a\" lt \"$b\"; then echo -1; "
-           "elif dpkg --compare-versions \"$a\" eq \"$b\"; then echo 0; else echo 1; fi; done < " +
-               path.string()});
+      auto result =
+          testing::run_command({"/bin/sh", "-c",
+                                "while read a b; do if dpkg --compare-versions \"$a\" lt \"$b\"; then echo -1; "
+                                "elif dpkg --compare-versions \"$a\" eq \"$b\"; then echo 0; else echo 1; fi; done < " +
+                                    path.string()});
       answers[shard] = testing::lines_of(result.out);
     });
   }

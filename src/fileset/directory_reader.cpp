@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <ctime>
 #include <cerrno>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -48,7 +48,9 @@ struct Snapshot {
   }
 };
 
-std::int64_t to_ns(const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; }
+std::int64_t to_ns(const timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
 
 std::int64_t now_ns() {
   timespec t{};
@@ -57,8 +59,14 @@ std::int64_t now_ns() {
 }
 
 FileIdentity identity_of(const Snapshot& s) {
-  return {static_cast<std::uint64_t>(s.dev), static_cast<std::uint64_t>(s.ino), static_cast<std::uint64_t>(s.size),
-          to_ns(s.mtime), to_ns(s.ctime), static_cast<std::uint32_t>(s.mode), s.uid, s.gid};
+  return {static_cast<std::uint64_t>(s.dev),
+          static_cast<std::uint64_t>(s.ino),
+          static_cast<std::uint64_t>(s.size),
+          to_ns(s.mtime),
+          to_ns(s.ctime),
+          static_cast<std::uint32_t>(s.mode),
+          s.uid,
+          s.gid};
 }
 
 struct Item {
@@ -86,9 +94,10 @@ std::string_view kind_of(mode_t mode) {
 bool keep_xattr(std::string_view name, std::string_view path) {
   if (name.starts_with("user.") || name == "security.capability") return true;
   if (name == "security.selinux") return false;  // the host's label, not the file's content
-  fail("{} has the extended attribute {}, which a FileSet cannot record (it records user.* and "
-       "security.capability)",
-       quote(path), quote(name));
+  fail(
+      "{} has the extended attribute {}, which a FileSet cannot record (it records user.* and "
+      "security.capability)",
+      quote(path), quote(name));
 }
 
 // Reads the xattrs of `fd`, or of the symlink at `link_path` when fd < 0.

@@ -6,10 +6,14 @@ namespace sheaf::fileset {
 
 std::string_view to_string(EntryType type) {
   switch (type) {
-    case EntryType::file: return "file";
-    case EntryType::dir: return "dir";
-    case EntryType::symlink: return "symlink";
-    case EntryType::hardlink: return "hardlink";
+    case EntryType::file:
+      return "file";
+    case EntryType::dir:
+      return "dir";
+    case EntryType::symlink:
+      return "symlink";
+    case EntryType::hardlink:
+      return "hardlink";
   }
   return "?";
 }

@@ -30,9 +30,9 @@ struct Entry {
   std::uint32_t mode = 0;
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
-  std::uint64_t size = 0;  // files only
-  Digest digest;           // files only: sha256 of the content
-  std::string target;      // symlinks: the link text; hardlinks: an earlier file's path
+  std::uint64_t size = 0;     // files only
+  Digest digest;              // files only: sha256 of the content
+  std::string target;         // symlinks: the link text; hardlinks: an earlier file's path
   std::vector<Xattr> xattrs;  // sorted by name, names unique
 
   friend bool operator==(const Entry&, const Entry&) = default;

@@ -26,10 +26,17 @@ std::string escape_controls(std::string_view text) {
 std::string format_mode(EntryType type, std::uint32_t mode) {
   std::string s(10, '-');
   switch (type) {
-    case EntryType::dir: s[0] = 'd'; break;
-    case EntryType::symlink: s[0] = 'l'; break;
-    case EntryType::hardlink: s[0] = 'h'; break;
-    case EntryType::file: break;
+    case EntryType::dir:
+      s[0] = 'd';
+      break;
+    case EntryType::symlink:
+      s[0] = 'l';
+      break;
+    case EntryType::hardlink:
+      s[0] = 'h';
+      break;
+    case EntryType::file:
+      break;
   }
   static constexpr char rwx[] = "rwxrwxrwx";
   for (int bit = 0; bit < 9; ++bit) {

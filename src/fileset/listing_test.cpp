@@ -16,7 +16,12 @@ TEST(Listing, FormatsSpecialBitsLikeLs) {
 
 TEST(Listing, ShowsOwnersSizesTargetsAndEscapesControlBytes) {
   Entry d{.path = "bin", .type = EntryType::dir, .mode = 0755};
-  Entry f{.path = "bin/a\nb", .type = EntryType::file, .mode = 0750, .uid = 1, .gid = 2, .size = 42,
+  Entry f{.path = "bin/a\nb",
+          .type = EntryType::file,
+          .mode = 0750,
+          .uid = 1,
+          .gid = 2,
+          .size = 42,
           .digest = Digest::of("x")};
   Entry h{.path = "bin/c", .type = EntryType::hardlink, .target = "bin/a\nb"};
   Entry l{.path = "bin/d", .type = EntryType::symlink, .mode = 0777, .target = "/etc/x"};

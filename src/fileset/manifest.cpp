@@ -31,15 +31,16 @@ std::optional<Problem> find_problem(const std::vector<Entry>& entries) {
     const Entry& e = entries[i];
     auto problem = [&](std::string message) { return Problem{i, std::move(message)}; };
     if (!is_valid_path(e.path)) {
-      return problem(fmt::format("path {} cannot be represented: a path must be non-empty, relative, "
-                                 "valid UTF-8, and have no empty, '.' or '..' component",
-                                 quote(e.path)));
+      return problem(
+          fmt::format("path {} cannot be represented: a path must be non-empty, relative, "
+                      "valid UTF-8, and have no empty, '.' or '..' component",
+                      quote(e.path)));
     }
     if (i > 0 && !(entries[i - 1].path < e.path)) {
-      return problem(entries[i - 1].path == e.path
-                         ? fmt::format("path {} appears more than once", quote(e.path))
-                         : fmt::format("path {} is out of order (entries are sorted by the bytes of their path)",
-                                       quote(e.path)));
+      return problem(
+          entries[i - 1].path == e.path
+              ? fmt::format("path {} appears more than once", quote(e.path))
+              : fmt::format("path {} is out of order (entries are sorted by the bytes of their path)", quote(e.path)));
     }
     if (auto parent = parent_path(e.path); !parent.empty()) {
       auto it = seen.find(parent);
@@ -73,8 +74,8 @@ std::optional<Problem> find_problem(const std::vector<Entry>& entries) {
       case EntryType::hardlink: {
         auto it = seen.find(e.target);
         if (it == seen.end() || it->second != EntryType::file) {
-          return problem(fmt::format("hardlink {} must point to an earlier file, not {}", quote(e.path),
-                                     quote(e.target)));
+          return problem(
+              fmt::format("hardlink {} must point to an earlier file, not {}", quote(e.path), quote(e.target)));
         }
         if (e.mode != 0 || e.uid != 0 || e.gid != 0 || e.size != 0 || e.digest != Digest() || !e.xattrs.empty()) {
           return problem(fmt::format("hardlink {} records fields that belong to its target", quote(e.path)));
@@ -139,11 +140,16 @@ Entry entry_from_json(const json& j) {
   Entry e;
   e.path = string_field("path");
   std::string type = string_field("type");
-  if (type == "file") e.type = EntryType::file;
-  else if (type == "dir") e.type = EntryType::dir;
-  else if (type == "symlink") e.type = EntryType::symlink;
-  else if (type == "hardlink") e.type = EntryType::hardlink;
-  else throw Error(fmt::format("unknown entry type {}", quote(type)));
+  if (type == "file")
+    e.type = EntryType::file;
+  else if (type == "dir")
+    e.type = EntryType::dir;
+  else if (type == "symlink")
+    e.type = EntryType::symlink;
+  else if (type == "hardlink")
+    e.type = EntryType::hardlink;
+  else
+    throw Error(fmt::format("unknown entry type {}", quote(type)));
 
   if (e.type == EntryType::hardlink) {
     e.target = string_field("target");
@@ -228,8 +234,9 @@ Manifest Manifest::parse(std::string_view bytes, std::string_view where) {
     canonical.clear();
     append_entry_line(canonical, entries[i]);
     if (canonical != lines[i]) {
-      throw ParseError(at_line(i + 2), "entry is not in canonical form (extra or missing fields, key order, "
-                                       "spacing or escaping differ from docs/formats/fileset.md)");
+      throw ParseError(at_line(i + 2),
+                       "entry is not in canonical form (extra or missing fields, key order, "
+                       "spacing or escaping differ from docs/formats/fileset.md)");
     }
   }
   return Manifest(std::move(entries));

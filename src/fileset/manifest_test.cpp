@@ -148,8 +148,8 @@ TEST(Manifest, RefusesHardlinksToAnythingButAnEarlierFile) {
 }
 
 TEST(Manifest, RefusesPathsItCannotRepresent) {
-  for (std::string bad : std::vector<std::string>{"", "/abs", "a//b", "a/./b", "../x", "a/..", "trailing/", std::string("nul\0x", 5),
-                          std::string("\xff\xfe")}) {
+  for (std::string bad : std::vector<std::string>{"", "/abs", "a//b", "a/./b", "../x", "a/..", "trailing/",
+                                                  std::string("nul\0x", 5), std::string("\xff\xfe")}) {
     EXPECT_THROW(Manifest::from_entries({file(bad, "")}), Error) << bad;
   }
 }
@@ -172,13 +172,12 @@ TEST(Manifest, ParseReportsTheLineOfAProblem) {
 
 TEST(Manifest, ParseRejectsNonCanonicalSpellings) {
   std::string good = Manifest::from_entries({dir("a"), file("a/b", "x")}).serialize();
-  auto rejects = [](std::string bytes) {
-    EXPECT_THROW(Manifest::parse(bytes, "m"), ParseError) << bytes;
-  };
-  rejects(good.substr(0, good.size() - 1));                                  // no final newline
-  rejects("{\"sheaf-fileset\":2}\n");                                        // unknown format
+  auto rejects = [](std::string bytes) { EXPECT_THROW(Manifest::parse(bytes, "m"), ParseError) << bytes; };
+  rejects(good.substr(0, good.size() - 1));  // no final newline
+  rejects("{\"sheaf-fileset\":2}\n");        // unknown format
   rejects(std::string(kManifestHeader) + "{\"gid\":0,\"mode\":\"755\",\"path\":\"a\",\"type\":\"dir\",\"uid\":0}\n");
-  rejects(std::string(kManifestHeader) + "{\"gid\":0,\"mode\":\"0755\",\"path\":\"a\",\"type\":\"dir\",\"uid\":0,\"x\":1}\n");
+  rejects(std::string(kManifestHeader) +
+          "{\"gid\":0,\"mode\":\"0755\",\"path\":\"a\",\"type\":\"dir\",\"uid\":0,\"x\":1}\n");
   rejects(std::string(kManifestHeader) + "{\"mode\":\"0755\",\"gid\":0,\"path\":\"a\",\"type\":\"dir\",\"uid\":0}\n");
   rejects(std::string(kManifestHeader) + "{\"gid\":0,\"mode\":\"0755\",\"path\":\"a\",\"type\":\"fifo\",\"uid\":0}\n");
   rejects(std::string(kManifestHeader) + "{\"gid\":0,\"mode\":\"0755\",\"path\":\"a\",\"type\":\"dir\",\"uid\":-1}\n");

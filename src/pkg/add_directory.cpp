@@ -58,7 +58,8 @@ AddResult add_directory(store::LocalStore& store, const AddDirectoryRequest& req
   return with_context(fmt::format("while adding the directory {}", quote(request.dir.string())), [&] {
     auto batch = store.begin_write();
     std::optional<store::FileCache> cache;
-    if (struct stat st {}; ::stat(request.dir.c_str(), &st) == 0) cache.emplace(store, static_cast<std::uint64_t>(st.st_dev));
+    if (struct stat st{}; ::stat(request.dir.c_str(), &st) == 0)
+      cache.emplace(store, static_cast<std::uint64_t>(st.st_dev));
     fileset::DirectoryReadStats stats;
     fileset::Manifest manifest = fileset::read_directory(request.dir, *batch,
                                                          {.threads = request.threads,

@@ -1,7 +1,7 @@
 #include "pkg/add_directory.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -110,8 +110,8 @@ TEST_F(AddDirectory, RecordsTheOriginAndMetadataOutsideTheId) {
 
   // The same content added from elsewhere is the same package with two origins.
   TempDir copy;
-  fs::copy(tree_.path(), copy.path(), fs::copy_options::recursive | fs::copy_options::copy_symlinks |
-                                          fs::copy_options::overwrite_existing);
+  fs::copy(tree_.path(), copy.path(),
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks | fs::copy_options::overwrite_existing);
   ::chmod(copy.path().c_str(), 0755);
   AddResult again = add(store_, copy.path());
   EXPECT_EQ(again.id, result.id);

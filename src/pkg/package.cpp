@@ -36,15 +36,15 @@ constexpr RelationField kRelationFields[] = {
 
 void Package::validate() const {
   if (!deb::is_valid_package_name(name)) {
-    fail_usage("{} is not a valid package name: use at least two of a-z, 0-9, '+', '-' and '.', "
-               "starting with a letter or digit",
-               quote(name));
+    fail_usage(
+        "{} is not a valid package name: use at least two of a-z, 0-9, '+', '-' and '.', "
+        "starting with a letter or digit",
+        quote(name));
   }
   try {
     deb::Version::parse(version, "version");
   } catch (const ParseError& e) {
-    throw Error(fmt::format("{} (versions follow Debian's [epoch:]upstream[-revision])", e.what()),
-                ErrorKind::usage);
+    throw Error(fmt::format("{} (versions follow Debian's [epoch:]upstream[-revision])", e.what()), ErrorKind::usage);
   }
   if (!deb::is_valid_arch_name(arch)) fail_usage("{} is not a valid architecture name", quote(arch));
 }
@@ -89,7 +89,8 @@ Package Package::from_document(std::string_view bytes, std::string_view where) {
   p.fileset = *fileset;
   for (const auto& field : kRelationFields) {
     if (doc.contains(field.key)) {
-      p.*field.member = deb::Relations::parse(string_field(field.key), field.kind, fmt::format("{} {}", where, field.key));
+      p.*field.member =
+          deb::Relations::parse(string_field(field.key), field.kind, fmt::format("{} {}", where, field.key));
     }
   }
   try {
@@ -128,8 +129,9 @@ PackageMetadata PackageMetadata::from_json(std::string_view text) {
 
 store::PackageRecord make_record(const Package& package, const PackageMetadata& metadata, std::uint64_t entries,
                                  std::uint64_t size) {
-  return store::PackageRecord{package.id().str(), package.name, package.version, package.arch,
-                              package.fileset.str(), entries, size, metadata.to_json()};
+  return store::PackageRecord{
+      package.id().str(), package.name, package.version, package.arch, package.fileset.str(), entries, size,
+      metadata.to_json()};
 }
 
 std::optional<std::string> check_document(const store::PackageRecord& record, std::string_view document) {

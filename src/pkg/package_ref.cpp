@@ -99,8 +99,8 @@ ResolvedPackage resolve_package(store::Index& index, std::string_view ref) {
     if (!version_less(r, best) && !version_less(best, r)) tied.push_back(r);
   }
   if (tied.size() > 1) {
-    fail("{} matches {} packages at version {}; add :ARCH or name one by id:{}", quote(ref), tied.size(),
-         best.version, list_candidates(tied));
+    fail("{} matches {} packages at version {}; add :ARCH or name one by id:{}", quote(ref), tied.size(), best.version,
+         list_candidates(tied));
   }
   ResolvedPackage resolved{best, ""};
   if (candidates.size() > 1) {

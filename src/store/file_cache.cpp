@@ -52,8 +52,16 @@ std::optional<fileset::CachedContent> FileCache::find(const fileset::FileIdentit
 }
 
 void FileCache::remember(const fileset::FileIdentity& id, const fileset::CachedContent& content) {
-  FileCacheRow row{id.dev,  id.ino, id.size, id.mtime_ns, id.ctime_ns, id.mode, id.uid, id.gid,
-                   content.content.digest.str(), encode_xattrs(content.xattrs)};
+  FileCacheRow row{id.dev,
+                   id.ino,
+                   id.size,
+                   id.mtime_ns,
+                   id.ctime_ns,
+                   id.mode,
+                   id.uid,
+                   id.gid,
+                   content.content.digest.str(),
+                   encode_xattrs(content.xattrs)};
   std::lock_guard guard(mutex_);
   remembered_.push_back(std::move(row));
 }

@@ -29,8 +29,7 @@ class StringSource final : public ByteSource {
 };
 
 fileset::FileIdentity identity(std::uint64_t ino, std::int64_t ctime_ns = 1000) {
-  return {.dev = 7, .ino = ino, .size = 5, .mtime_ns = 900, .ctime_ns = ctime_ns, .mode = 0100644, .uid = 1,
-          .gid = 2};
+  return {.dev = 7, .ino = ino, .size = 5, .mtime_ns = 900, .ctime_ns = ctime_ns, .mode = 0100644, .uid = 1, .gid = 2};
 }
 
 class FileCacheTest : public ::testing::Test {

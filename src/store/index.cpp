@@ -93,9 +93,10 @@ Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
 
   int version = schema_version(*db_);
   if (version > kSchemaVersion) {
-    throw Error(fmt::format("the store index {} has schema version {}, but this sheaf understands only up to {}; "
-                            "use a newer sheaf",
-                            quote(path), version, kSchemaVersion));
+    throw Error(
+        fmt::format("the store index {} has schema version {}, but this sheaf understands only up to {}; "
+                    "use a newer sheaf",
+                    quote(path), version, kSchemaVersion));
   }
   if (version == kSchemaVersion) return;
   db_->exec("BEGIN IMMEDIATE");
@@ -175,8 +176,7 @@ std::vector<PackageRecord> Index::packages_with_id_prefix(std::string_view hex_p
   // A range scan on the primary key: ids are "sha256:" + hex, and the prefix
   // holds only hex digits, so [prefix, prefix + '~') covers exactly the matches.
   std::string low = "sha256:" + std::string(hex_prefix);
-  Statement query(*db_,
-                  fmt::format("SELECT {} FROM packages WHERE id >= ?1 AND id < ?2 ORDER BY id", kPackageColumns));
+  Statement query(*db_, fmt::format("SELECT {} FROM packages WHERE id >= ?1 AND id < ?2 ORDER BY id", kPackageColumns));
   query.bind(1, low).bind(2, low + "~");
   return collect(query);
 }
@@ -189,8 +189,9 @@ std::optional<PackageRecord> Index::package(std::string_view id) {
 }
 
 std::vector<FileCacheRow> Index::file_cache_rows(std::uint64_t dev) {
-  Statement query(*db_, "SELECT dev, ino, size, mtime_ns, ctime_ns, mode, uid, gid, digest, xattrs "
-                        "FROM file_cache WHERE dev = ?1");
+  Statement query(*db_,
+                  "SELECT dev, ino, size, mtime_ns, ctime_ns, mode, uid, gid, digest, xattrs "
+                  "FROM file_cache WHERE dev = ?1");
   query.bind(1, static_cast<std::int64_t>(dev));
   std::vector<FileCacheRow> rows;
   while (query.step()) {

@@ -11,8 +11,14 @@ namespace sheaf::store {
 namespace {
 
 PackageRecord record(std::string name, std::string version, std::string_view seed) {
-  return PackageRecord{Digest::of(seed).str(), std::move(name), std::move(version), "amd64",
-                       Digest::of(std::string(seed) + "-fs").str(), 3, 42, "{}"};
+  return PackageRecord{Digest::of(seed).str(),
+                       std::move(name),
+                       std::move(version),
+                       "amd64",
+                       Digest::of(std::string(seed) + "-fs").str(),
+                       3,
+                       42,
+                       "{}"};
 }
 
 TEST(Index, InsertsOnceAndFindsByNameIdAndPrefix) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <set>
 #include <string_view>
@@ -38,7 +39,9 @@ void make_dir(int at, const std::string& name, const std::filesystem::path& show
   }
 }
 
-std::string format_line() { return fmt::format("sheaf-store {}\n", kStoreFormat); }
+std::string format_line() {
+  return fmt::format("sheaf-store {}\n", kStoreFormat);
+}
 
 // Reads <root>/format; nullopt when it does not exist.
 std::optional<std::string> read_format_file(int root_fd) {
@@ -64,8 +67,8 @@ LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
   if (!format) {
     for (const auto& name : list_dir(root_fd_.get(), root_.string())) {
       if (!kStoreNames.contains(name)) {
-        fail("{} is not a sheaf store: it has no 'format' file and is not empty (it holds {})",
-             quote(root_.string()), quote(name));
+        fail("{} is not a sheaf store: it has no 'format' file and is not empty (it holds {})", quote(root_.string()),
+             quote(name));
       }
     }
     // One process initialises; the others wait for it and find the format file.
@@ -81,10 +84,16 @@ LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
     }
   }
   if (*format != format_line()) {
+    // "sheaf-store N\n" with an N this build does not know.
+    std::string_view text = *format;
     int version = 0;
-    if (std::sscanf(format->c_str(), "sheaf-store %d\n", &version) == 1 && version > kStoreFormat) {
-      fail("the store {} has format {}, but this sheaf understands only up to format {}; use a newer sheaf",
-           quote(root_.string()), version, kStoreFormat);
+    if (text.starts_with("sheaf-store ") && text.ends_with('\n')) {
+      text = text.substr(12, text.size() - 13);
+      auto parsed = std::from_chars(text.data(), text.data() + text.size(), version);
+      if (parsed.ec == std::errc() && parsed.ptr == text.data() + text.size() && version > kStoreFormat) {
+        fail("the store {} has format {}, but this sheaf understands only up to format {}; use a newer sheaf",
+             quote(root_.string()), version, kStoreFormat);
+      }
     }
     fail("{} is not a sheaf store: its 'format' file does not name a known format", quote(root_.string()));
   }

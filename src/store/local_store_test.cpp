@@ -28,8 +28,8 @@ std::string error_of(const std::function<void()>& body) {
 TEST(LocalStore, CreatesItsLayoutOnFirstUse) {
   testing::TempDir dir;
   LocalStore store(dir / "deep/store");
-  for (const char* name : {"format", "objects/sha256/00", "objects/sha256/ff", "blobs/sha256", "tmp", "index.db",
-                           "lock"}) {
+  for (const char* name :
+       {"format", "objects/sha256/00", "objects/sha256/ff", "blobs/sha256", "tmp", "index.db", "lock"}) {
     EXPECT_TRUE(fs::exists(dir / "deep/store" / name)) << name;
   }
   EXPECT_EQ(testing::read_file_bytes(dir / "deep/store/format"), "sheaf-store 1\n");
@@ -56,8 +56,7 @@ TEST(LocalStore, RefusesAStoreOfANewerFormat) {
   { LocalStore store(dir.path()); }
   testing::write_file(dir / "format", "sheaf-store 7\n");
   std::string message = error_of([&] { LocalStore store(dir.path()); });
-  EXPECT_NE(message.find("has format 7, but this sheaf understands only up to format 1"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("has format 7, but this sheaf understands only up to format 1"), std::string::npos) << message;
 }
 
 TEST(LocalStore, ManyProcessesCanCreateTheSameStoreAtOnce) {

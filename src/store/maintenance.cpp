@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
-#include <tuple>
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -27,7 +27,7 @@ using fileset::EntryType;
 using fileset::Manifest;
 
 struct StoredFile {
-  std::string name;  // relative to objects/sha256 or blobs/sha256
+  std::string name;              // relative to objects/sha256 or blobs/sha256
   std::optional<Digest> digest;  // nullopt when the name is not a digest
 };
 
@@ -164,8 +164,8 @@ VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, 
         if (entry.type != EntryType::file) continue;
         auto it = object_sizes.find(entry.digest);
         if (it == object_sizes.end()) {
-          add_damage(subject, fmt::format("the content of {} (object {}) is missing", quote(entry.path),
-                                          entry.digest.str()));
+          add_damage(subject,
+                     fmt::format("the content of {} (object {}) is missing", quote(entry.path), entry.digest.str()));
         } else if (it->second != entry.size) {
           add_damage(subject, fmt::format("the content of {} (object {}) has {} bytes, not {}", quote(entry.path),
                                           entry.digest.str(), it->second, entry.size));
@@ -175,8 +175,9 @@ VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, 
       add_damage(subject, e.what());
     }
   }
-  std::sort(report.damage.begin(), report.damage.end(),
-            [](const Damage& a, const Damage& b) { return std::tie(a.subject, a.problem) < std::tie(b.subject, b.problem); });
+  std::sort(report.damage.begin(), report.damage.end(), [](const Damage& a, const Damage& b) {
+    return std::tie(a.subject, a.problem) < std::tie(b.subject, b.problem);
+  });
   return report;
 }
 
@@ -207,8 +208,8 @@ GcReport collect_garbage(LocalStore& store, bool dry_run) {
   }
 
   std::vector<Digest> removed_objects;
-  auto sweep = [&](int dir_fd, const std::vector<StoredFile>& files,
-                   const std::unordered_set<Digest, DigestHash>& live, std::uint64_t& removed) {
+  auto sweep = [&](int dir_fd, const std::vector<StoredFile>& files, const std::unordered_set<Digest, DigestHash>& live,
+                   std::uint64_t& removed) {
     for (const auto& file : files) {
       if (file.digest && live.contains(*file.digest)) continue;
       if (file.digest && dir_fd == store.objects_fd()) removed_objects.push_back(*file.digest);

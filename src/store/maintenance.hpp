@@ -56,7 +56,7 @@ struct DiskUsage {
   std::uint64_t logical_bytes = 0;  // file content of every package, as if each had its own copy
   std::uint64_t object_bytes = 0;   // file content as stored: each distinct content once
   std::uint64_t blob_bytes = 0;
-  std::uint64_t disk_bytes = 0;     // allocated blocks of objects, blobs and the index
+  std::uint64_t disk_bytes = 0;  // allocated blocks of objects, blobs and the index
   // logical_bytes / object_bytes; 1.0 for an empty store.
   double dedup_ratio() const;
 };

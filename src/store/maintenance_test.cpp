@@ -40,14 +40,17 @@ class Maintenance : public ::testing::Test {
     for (std::size_t i = 0; i < contents.size(); ++i) {
       StringSource source(contents[i]);
       auto ref = batch->put(source);
-      entries.push_back({.path = "f" + std::to_string(i), .type = EntryType::file, .mode = 0644, .size = ref.size,
+      entries.push_back({.path = "f" + std::to_string(i),
+                         .type = EntryType::file,
+                         .mode = 0644,
+                         .size = ref.size,
                          .digest = ref.digest});
     }
     auto manifest = fileset::Manifest::from_entries(entries);
     Digest fileset_id = batch->add_blob(manifest.serialize());
     Digest id = batch->add_blob("package " + name);
-    PackageRecord record{id.str(), name, "1.0", "amd64", fileset_id.str(), manifest.entries().size(),
-                         manifest.content_size(), "{}"};
+    PackageRecord record{
+        id.str(), name, "1.0", "amd64", fileset_id.str(), manifest.entries().size(), manifest.content_size(), "{}"};
     batch->commit([&](Index::Transaction& t) { t.insert_package(record); });
     return record;
   }

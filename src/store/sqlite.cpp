@@ -11,8 +11,8 @@ constexpr int kBusyTimeoutMs = 60'000;
 }
 
 Database::Database(const std::string& path) : path_(path) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -23,11 +23,13 @@ Database::Database(const std::string& path) : path_(path) {
   sqlite3_extended_result_codes(db_, 1);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  sqlite3_close(db_);
+}
 
 void Database::fail(int rc, std::string_view doing) const {
-  throw Error(fmt::format("store index {}: {} failed: {} ({})", quote(path_), doing, sqlite3_errmsg(db_),
-                          sqlite3_errstr(rc)));
+  throw Error(
+      fmt::format("store index {}: {} failed: {} ({})", quote(path_), doing, sqlite3_errmsg(db_), sqlite3_errstr(rc)));
 }
 
 void Database::exec(std::string_view sql) {
@@ -36,14 +38,18 @@ void Database::exec(std::string_view sql) {
   if (rc != SQLITE_OK) fail(rc, text.substr(0, text.find_first_of("(;")));
 }
 
-std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
+std::int64_t Database::changes() const {
+  return sqlite3_changes64(db_);
+}
 
 Statement::Statement(Database& db, std::string_view sql) : db_(db) {
   int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) db.fail(rc, "preparing a query");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::bind(int index, std::string_view text) {
   int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
@@ -78,9 +84,12 @@ void Statement::reset() {
 std::string Statement::text(int column) const {
   const auto* bytes = sqlite3_column_text(stmt_, column);
   int size = sqlite3_column_bytes(stmt_, column);
-  return bytes == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(size));
+  return bytes == nullptr ? std::string()
+                          : std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(size));
 }
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 }  // namespace sheaf::store

@@ -54,8 +54,8 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
   ::close(err_pipe[1]);
 
   CommandResult result;
-  auto deadline = options.kill_after ? std::optional(std::chrono::steady_clock::now() + *options.kill_after)
-                                     : std::nullopt;
+  auto deadline =
+      options.kill_after ? std::optional(std::chrono::steady_clock::now() + *options.kill_after) : std::nullopt;
   bool killed = false;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
@@ -106,8 +106,7 @@ std::string sheaf_binary() {
 #endif
 }
 
-CommandResult run_sheaf(const std::string& store, const std::vector<std::string>& args,
-                        const CommandOptions& options) {
+CommandResult run_sheaf(const std::string& store, const std::vector<std::string>& args, const CommandOptions& options) {
   std::vector<std::string> argv = {sheaf_binary(), "--store", store};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, options);

@@ -13,8 +13,8 @@
 namespace sheaf::testing {
 
 struct CommandResult {
-  int exit_code = -1;    // -1 when killed by a signal
-  int signal = 0;        // the signal that killed it, if any
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the signal that killed it, if any
   std::string out;
   std::string err;
   long max_rss_kib = 0;  // peak resident memory of the child

@@ -61,6 +61,8 @@ void make_dirs(const std::filesystem::path& path, unsigned mode) {
   ::chmod(path.c_str(), mode);
 }
 
-std::string sha256_hex_of_file(const std::filesystem::path& path) { return Digest::of(read_file_bytes(path)).hex(); }
+std::string sha256_hex_of_file(const std::filesystem::path& path) {
+  return Digest::of(read_file_bytes(path)).hex();
+}
 
 }  // namespace sheaf::testing
