@@ -17,19 +17,22 @@ void fail_errno(int err, std::string_view what) {
   throw Error(fmt::format("{}: {}", what, std::strerror(err)));
 }
 
-std::string quote(std::string_view text) {
-  std::string out = "'";
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
   for (char c : text) {
     auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) {
       out += fmt::format("\\x{:02x}", byte);
     } else {
-      // Bytes >= 0x80 pass through: UTF-8 names stay readable.
       out += c;
     }
   }
-  out += "'";
   return out;
+}
+
+std::string quote(std::string_view text) {
+  return "'" + escape_controls(text) + "'";
 }
 
 }  // namespace sheaf

@@ -78,8 +78,11 @@ decltype(auto) with_context(std::string_view context, Body&& body) {
   }
 }
 
-// Quotes a path or name for a message: 'a b'. Bytes that are not printable
-// ASCII are shown as \xNN so that a hostile name cannot garble a terminal.
+// Shows control bytes (below 0x20, and 0x7f) as \xNN, so that a hostile name
+// cannot garble a terminal. Other bytes, UTF-8 included, pass through.
+std::string escape_controls(std::string_view text);
+
+// Quotes a path or name for a message: 'a b', with escape_controls applied.
 std::string quote(std::string_view text);
 
 }  // namespace sheaf

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "pkg/package_ref.hpp"
 #include "store/store_location.hpp"
 
 namespace sheaf::cli {
@@ -12,6 +13,12 @@ namespace sheaf::cli {
 std::unique_ptr<store::LocalStore> Context::open_store() const {
   auto root = store::resolve_store_root(store_option, [](const char* name) { return std::getenv(name); });
   return std::make_unique<store::LocalStore>(root);
+}
+
+store::PackageRecord resolve_package_ref(store::LocalStore& store, std::string_view ref) {
+  pkg::ResolvedPackage resolved = pkg::resolve_package(store.index(), ref);
+  if (!resolved.note.empty()) fmt::print(stderr, "sheaf: {}\n", resolved.note);
+  return resolved.record;
 }
 
 bool stdout_is_terminal() {

@@ -29,6 +29,10 @@ struct Context {
   std::unique_ptr<store::LocalStore> open_store() const;
 };
 
+// Resolves NAME[@VERSION]|ID (pkg::resolve_package) and, when a bare name
+// chose among several versions, says which on stderr.
+store::PackageRecord resolve_package_ref(store::LocalStore& store, std::string_view ref);
+
 bool stdout_is_terminal();
 bool stderr_is_terminal();
 

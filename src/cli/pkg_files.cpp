@@ -5,7 +5,6 @@
 #include "cli/context.hpp"
 #include "fileset/listing.hpp"
 #include "fileset/manifest.hpp"
-#include "pkg/package_ref.hpp"
 
 namespace sheaf::cli {
 
@@ -17,9 +16,8 @@ struct Options {
 
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
-  pkg::ResolvedPackage resolved = pkg::resolve_package(store->index(), options.ref);
-  if (!resolved.note.empty()) fmt::print(stderr, "sheaf: {}\n", resolved.note);
-  Digest fileset_id = *Digest::parse(resolved.record.fileset);
+  store::PackageRecord record = resolve_package_ref(*store, options.ref);
+  Digest fileset_id = *Digest::parse(record.fileset);
   auto bytes = store->read_blob(fileset_id);
   if (!bytes) fail("the FileSet manifest {} is missing from the store (run 'sheaf store verify')", fileset_id.str());
   fmt::print("{}", fileset::format_listing(fileset::Manifest::parse(*bytes, fileset_id.str())));

@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
-#include "pkg/package_ref.hpp"
 
 namespace sheaf::cli {
 
@@ -14,9 +13,7 @@ struct Options {
 
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
-  pkg::ResolvedPackage resolved = pkg::resolve_package(store->index(), options.ref);
-  if (!resolved.note.empty()) fmt::print(stderr, "sheaf: {}\n", resolved.note);
-  const auto& r = resolved.record;
+  store::PackageRecord r = resolve_package_ref(*store, options.ref);
   bool removed = false;
   store->index().write([&](store::Index::Transaction& transaction) { removed = transaction.remove_package(r.id); });
   if (removed) {

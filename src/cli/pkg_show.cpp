@@ -6,7 +6,6 @@
 #include "base/error.hpp"
 #include "cli/context.hpp"
 #include "pkg/package.hpp"
-#include "pkg/package_ref.hpp"
 
 namespace sheaf::cli {
 
@@ -19,9 +18,7 @@ struct Options {
 
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
-  pkg::ResolvedPackage resolved = pkg::resolve_package(store->index(), options.ref);
-  const store::PackageRecord& record = resolved.record;
-  if (!resolved.note.empty()) fmt::print(stderr, "sheaf: {}\n", resolved.note);
+  store::PackageRecord record = resolve_package_ref(*store, options.ref);
 
   auto document = store->read_blob(*Digest::parse(record.id));
   if (!document) fail("the document of {} is missing from the store (run 'sheaf store verify')", record.id);

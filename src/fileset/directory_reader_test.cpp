@@ -11,6 +11,7 @@
 #include <fcntl.h>
 
 #include "base/error.hpp"
+#include "testing/errors.hpp"
 #include "testing/memory_cache.hpp"
 #include "testing/memory_sink.hpp"
 #include "testing/temp_dir.hpp"
@@ -28,15 +29,6 @@ const Entry* find(const Manifest& m, std::string_view path) {
     if (e.path == path) return &e;
   }
   return nullptr;
-}
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 class DirectoryReader : public ::testing::Test {
@@ -108,7 +100,7 @@ TEST_F(DirectoryReader, MtimesDoNotChangeTheManifest) {
 TEST_F(DirectoryReader, RefusesAFifoNamingIt) {
   make_dirs(tree_ / "run");
   ASSERT_EQ(::mkfifo((tree_ / "run/pipe").c_str(), 0644), 0);
-  std::string message = error_of([&] { read(); });
+  std::string message = testing::error_message_of([&] { read(); });
   EXPECT_NE(message.find("'run/pipe' is a fifo"), std::string::npos) << message;
 }
 
@@ -121,7 +113,7 @@ TEST_F(DirectoryReader, RefusesASocketNamingIt) {
   std::copy(path.begin(), path.end(), address.sun_path);
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   ::close(fd);
-  std::string message = error_of([&] { read(); });
+  std::string message = testing::error_message_of([&] { read(); });
   EXPECT_NE(message.find("'sock' is a socket"), std::string::npos) << message;
 }
 
@@ -129,13 +121,13 @@ TEST_F(DirectoryReader, RefusesADeviceNodeNamingIt) {
   if (::mknod((tree_ / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
     GTEST_SKIP() << "mknod needs CAP_MKNOD";
   }
-  std::string message = error_of([&] { read(); });
+  std::string message = testing::error_message_of([&] { read(); });
   EXPECT_NE(message.find("'null' is a character device"), std::string::npos) << message;
 }
 
 TEST_F(DirectoryReader, RefusesNamesThatAreNotUtf8) {
   write_file(tree_ / "caf\xe9", "latin-1 name");
-  std::string message = error_of([&] { read(); });
+  std::string message = testing::error_message_of([&] { read(); });
   EXPECT_NE(message.find("not valid UTF-8"), std::string::npos) << message;
 }
 
@@ -156,7 +148,7 @@ TEST_F(DirectoryReader, RefusesXattrsItCannotRecord) {
   if (::setxattr((tree_ / "f").c_str(), "trusted.sheaf-test", "v", 1, 0) != 0) {
     GTEST_SKIP() << "trusted xattrs need CAP_SYS_ADMIN";
   }
-  std::string message = error_of([&] { read(); });
+  std::string message = testing::error_message_of([&] { read(); });
   EXPECT_NE(message.find("'f' has the extended attribute 'trusted.sheaf-test'"), std::string::npos) << message;
 }
 
@@ -167,7 +159,7 @@ TEST_F(DirectoryReader, FailsWhenAFileIsWrittenWhileItIsRead) {
   options.on_file = [&](std::string_view path, std::uint64_t) {
     if (path == "a") write_file(tree_ / "a", "FIRST");  // same size, already read
   };
-  std::string message = error_of([&] { read(options); });
+  std::string message = testing::error_message_of([&] { read(options); });
   EXPECT_NE(message.find("'a' changed while it was being read"), std::string::npos) << message;
 }
 
@@ -176,7 +168,7 @@ TEST_F(DirectoryReader, FailsWhenAnEntryAppearsWhileTheTreeIsRead) {
   write_file(tree_ / "d/a", "x");
   DirectoryReadOptions options;
   options.on_file = [&](std::string_view, std::uint64_t) { write_file(tree_ / "d/new", "y"); };
-  std::string message = error_of([&] { read(options); });
+  std::string message = testing::error_message_of([&] { read(options); });
   EXPECT_NE(message.find("'d' changed while it was being read"), std::string::npos) << message;
 }
 
@@ -190,7 +182,7 @@ TEST_F(DirectoryReader, FailsWhenAFileIsReplacedBeforeItIsRead) {
       ::symlink("/etc/passwd", (tree_ / "b").c_str());
     }
   };
-  std::string message = error_of([&] { read(options); });
+  std::string message = testing::error_message_of([&] { read(options); });
   EXPECT_NE(message.find("'b' changed while it was being read"), std::string::npos) << message;
 }
 
@@ -243,7 +235,7 @@ TEST_F(DirectoryReader, RehashReadsEveryFileButStillRemembers) {
 }
 
 TEST_F(DirectoryReader, ReportsAnUnreadableRoot) {
-  std::string message = error_of([&] { read_directory(tree_ / "missing", sink_, {}); });
+  std::string message = testing::error_message_of([&] { read_directory(tree_ / "missing", sink_, {}); });
   EXPECT_NE(message.find("cannot open the directory"), std::string::npos) << message;
 }
 

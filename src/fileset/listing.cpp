@@ -4,24 +4,9 @@
 
 #include <unordered_map>
 
+#include "base/error.hpp"
+
 namespace sheaf::fileset {
-
-namespace {
-
-std::string escape_controls(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += fmt::format("\\x{:02x}", byte);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string format_mode(EntryType type, std::uint32_t mode) {
   std::string s(10, '-');

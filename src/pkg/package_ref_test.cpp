@@ -4,6 +4,7 @@
 
 #include "base/digest.hpp"
 #include "base/error.hpp"
+#include "testing/errors.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::pkg {
@@ -18,12 +19,7 @@ class PackageRef : public ::testing::Test {
     return r;
   }
   std::string error_of(std::string_view ref) {
-    try {
-      resolve_package(index_, ref);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "";
+    return testing::error_message_of([&] { resolve_package(index_, ref); });
   }
 
   testing::TempDir dir_;

@@ -29,21 +29,16 @@ std::optional<std::vector<fileset::Xattr>> decode_xattrs(const std::string& text
   return xattrs;
 }
 
-bool same_identity(const FileCacheRow& row, const fileset::FileIdentity& id) {
-  return row.dev == id.dev && row.ino == id.ino && row.size == id.size && row.mtime_ns == id.mtime_ns &&
-         row.ctime_ns == id.ctime_ns && row.mode == id.mode && row.uid == id.uid && row.gid == id.gid;
-}
-
 }  // namespace
 
 FileCache::FileCache(LocalStore& store, std::uint64_t dev) : store_(store), dev_(dev) {
-  for (auto& row : store_.index().file_cache_rows(dev)) rows_.emplace(row.ino, std::move(row));
+  for (auto& row : store_.index().file_cache_rows(dev)) rows_.emplace(row.identity.ino, std::move(row));
 }
 
 std::optional<fileset::CachedContent> FileCache::find(const fileset::FileIdentity& identity) {
   if (identity.dev != dev_) return std::nullopt;
   auto it = rows_.find(identity.ino);
-  if (it == rows_.end() || !same_identity(it->second, identity)) return std::nullopt;
+  if (it == rows_.end() || !(it->second.identity == identity)) return std::nullopt;
   auto digest = Digest::parse(it->second.digest);
   if (!digest || !store_.has_object(*digest)) return std::nullopt;
   auto xattrs = decode_xattrs(it->second.xattrs);
@@ -52,16 +47,7 @@ std::optional<fileset::CachedContent> FileCache::find(const fileset::FileIdentit
 }
 
 void FileCache::remember(const fileset::FileIdentity& id, const fileset::CachedContent& content) {
-  FileCacheRow row{id.dev,
-                   id.ino,
-                   id.size,
-                   id.mtime_ns,
-                   id.ctime_ns,
-                   id.mode,
-                   id.uid,
-                   id.gid,
-                   content.content.digest.str(),
-                   encode_xattrs(content.xattrs)};
+  FileCacheRow row{id, content.content.digest.str(), encode_xattrs(content.xattrs)};
   std::lock_guard guard(mutex_);
   remembered_.push_back(std::move(row));
 }

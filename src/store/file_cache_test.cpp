@@ -6,27 +6,14 @@
 
 #include "store/maintenance.hpp"
 #include "store/write_batch.hpp"
+#include "testing/string_source.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::store {
 namespace {
 
 namespace fs = std::filesystem;
-
-class StringSource final : public ByteSource {
- public:
-  explicit StringSource(std::string data) : data_(std::move(data)) {}
-  std::size_t read(std::span<char> buffer) override {
-    std::size_t n = std::min(buffer.size(), data_.size() - pos_);
-    std::copy_n(data_.data() + pos_, n, buffer.data());
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string data_;
-  std::size_t pos_ = 0;
-};
+using testing::StringSource;
 
 fileset::FileIdentity identity(std::uint64_t ino, std::int64_t ctime_ns = 1000) {
   return {.dev = 7, .ino = ino, .size = 5, .mtime_ns = 900, .ctime_ns = ctime_ns, .mode = 0100644, .uid = 1, .gid = 2};

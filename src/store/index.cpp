@@ -126,10 +126,11 @@ bool Index::Transaction::insert_package(const PackageRecord& r) {
 }
 
 void Index::Transaction::put_file_cache(const FileCacheRow& row) {
+  const fileset::FileIdentity& id = row.identity;
   Statement insert(db_, "INSERT OR REPLACE INTO file_cache VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-  insert.bind(1, static_cast<std::int64_t>(row.dev)).bind(2, static_cast<std::int64_t>(row.ino));
-  insert.bind(3, static_cast<std::int64_t>(row.size)).bind(4, row.mtime_ns).bind(5, row.ctime_ns);
-  insert.bind(6, std::int64_t{row.mode}).bind(7, std::int64_t{row.uid}).bind(8, std::int64_t{row.gid});
+  insert.bind(1, static_cast<std::int64_t>(id.dev)).bind(2, static_cast<std::int64_t>(id.ino));
+  insert.bind(3, static_cast<std::int64_t>(id.size)).bind(4, id.mtime_ns).bind(5, id.ctime_ns);
+  insert.bind(6, std::int64_t{id.mode}).bind(7, std::int64_t{id.uid}).bind(8, std::int64_t{id.gid});
   insert.bind(9, row.digest).bind(10, row.xattrs).run();
 }
 
@@ -195,10 +196,15 @@ std::vector<FileCacheRow> Index::file_cache_rows(std::uint64_t dev) {
   query.bind(1, static_cast<std::int64_t>(dev));
   std::vector<FileCacheRow> rows;
   while (query.step()) {
-    rows.push_back({static_cast<std::uint64_t>(query.integer(0)), static_cast<std::uint64_t>(query.integer(1)),
-                    static_cast<std::uint64_t>(query.integer(2)), query.integer(3), query.integer(4),
-                    static_cast<std::uint32_t>(query.integer(5)), static_cast<std::uint32_t>(query.integer(6)),
-                    static_cast<std::uint32_t>(query.integer(7)), query.text(8), query.text(9)});
+    fileset::FileIdentity id{static_cast<std::uint64_t>(query.integer(0)),
+                             static_cast<std::uint64_t>(query.integer(1)),
+                             static_cast<std::uint64_t>(query.integer(2)),
+                             query.integer(3),
+                             query.integer(4),
+                             static_cast<std::uint32_t>(query.integer(5)),
+                             static_cast<std::uint32_t>(query.integer(6)),
+                             static_cast<std::uint32_t>(query.integer(7))};
+    rows.push_back({id, query.text(8), query.text(9)});
   }
   return rows;
 }

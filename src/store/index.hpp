@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "fileset/content_cache.hpp"
+
 namespace sheaf::store {
 
 class Database;
@@ -35,14 +37,7 @@ struct PackageRecord {
 // One remembered file (see file_cache.hpp): its identity on disk and what it
 // held. dev and ino are stored bit for bit in SQLite's signed integers.
 struct FileCacheRow {
-  std::uint64_t dev = 0;
-  std::uint64_t ino = 0;
-  std::uint64_t size = 0;
-  std::int64_t mtime_ns = 0;
-  std::int64_t ctime_ns = 0;
-  std::uint32_t mode = 0;
-  std::uint32_t uid = 0;
-  std::uint32_t gid = 0;
+  fileset::FileIdentity identity;
   std::string digest;  // sha256:<hex>
   std::string xattrs;  // canonical JSON object, name -> base64
 };

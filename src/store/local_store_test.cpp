@@ -9,21 +9,13 @@
 
 #include "base/error.hpp"
 #include "store/write_batch.hpp"
+#include "testing/errors.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::store {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(LocalStore, CreatesItsLayoutOnFirstUse) {
   testing::TempDir dir;
@@ -45,7 +37,7 @@ TEST(LocalStore, ReopensAnExistingStore) {
 TEST(LocalStore, RefusesANonEmptyDirectoryThatIsNotAStore) {
   testing::TempDir dir;
   testing::write_file(dir / "notes.txt", "mine");
-  std::string message = error_of([&] { LocalStore store(dir.path()); });
+  std::string message = testing::error_message_of([&] { LocalStore store(dir.path()); });
   EXPECT_NE(message.find("is not a sheaf store"), std::string::npos) << message;
   EXPECT_NE(message.find("'notes.txt'"), std::string::npos) << message;
   EXPECT_FALSE(fs::exists(dir / "objects"));  // nothing was written
@@ -55,7 +47,7 @@ TEST(LocalStore, RefusesAStoreOfANewerFormat) {
   testing::TempDir dir;
   { LocalStore store(dir.path()); }
   testing::write_file(dir / "format", "sheaf-store 7\n");
-  std::string message = error_of([&] { LocalStore store(dir.path()); });
+  std::string message = testing::error_message_of([&] { LocalStore store(dir.path()); });
   EXPECT_NE(message.find("has format 7, but this sheaf understands only up to format 1"), std::string::npos) << message;
 }
 

@@ -7,6 +7,7 @@
 #include "base/error.hpp"
 #include "fileset/manifest.hpp"
 #include "store/write_batch.hpp"
+#include "testing/string_source.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::store {
@@ -15,21 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using fileset::Entry;
 using fileset::EntryType;
-
-class StringSource final : public ByteSource {
- public:
-  explicit StringSource(std::string data) : data_(std::move(data)) {}
-  std::size_t read(std::span<char> buffer) override {
-    std::size_t n = std::min(buffer.size(), data_.size() - pos_);
-    std::copy_n(data_.data() + pos_, n, buffer.data());
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string data_;
-  std::size_t pos_ = 0;
-};
+using testing::StringSource;
 
 class Maintenance : public ::testing::Test {
  protected:

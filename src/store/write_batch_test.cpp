@@ -6,12 +6,14 @@
 
 #include "base/error.hpp"
 #include "base/fs.hpp"
+#include "testing/string_source.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::store {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::StringSource;
 
 // Produces `size` bytes of a repeating pattern, `chunk` bytes per read.
 class PatternSource final : public ByteSource {
@@ -30,21 +32,6 @@ class PatternSource final : public ByteSource {
   char seed_;
   std::size_t chunk_;
   std::uint64_t offset_ = 0;
-};
-
-class StringSource final : public ByteSource {
- public:
-  explicit StringSource(std::string data) : data_(std::move(data)) {}
-  std::size_t read(std::span<char> buffer) override {
-    std::size_t n = std::min(buffer.size(), data_.size() - pos_);
-    std::copy_n(data_.data() + pos_, n, buffer.data());
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string data_;
-  std::size_t pos_ = 0;
 };
 
 std::size_t count_files(const fs::path& dir) {
