@@ -147,6 +147,21 @@ TEST_F(AddDirectory, OwnerOverridesEveryOwnerOnDisk) {
   EXPECT_EQ(manifest.entries().size(), 7u);
 }
 
+TEST_F(AddDirectory, ATreeThatChangesDuringTheAddLeavesTheStoreAsItWas) {
+  AddDirectoryRequest request{.dir = tree_.path(), .name = "app", .version = "1.0", .arch = "amd64"};
+  request.on_file = [&](std::string_view, std::uint64_t) { write_file(tree_ / "etc/late-arrival", "new"); };
+  try {
+    add_directory(store_, request);
+    FAIL() << "the add succeeded although the tree changed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("changed while it was being read"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count_files(store_dir_ / "objects"), 0u);
+  EXPECT_EQ(count_files(store_dir_ / "blobs"), 0u);
+  EXPECT_TRUE(fs::is_empty(store_dir_ / "tmp"));
+  EXPECT_TRUE(store_.index().packages().empty());
+}
+
 TEST_F(AddDirectory, RefusesBadMetadataBeforeReadingAnything) {
   AddDirectoryRequest request{.dir = tree_.path(), .name = "app", .version = "1.0", .arch = "amd64"};
   request.depends = "libc6 (>= ";
