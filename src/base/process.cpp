@@ -37,12 +37,7 @@ std::optional<ProcessResult> run_capture(const std::vector<std::string>& argv) {
   write_end.reset();
 
   ProcessResult result;
-  char chunk[4096];
-  for (;;) {
-    std::size_t n = read_full(read_end.get(), chunk, "the output of " + argv[0]);
-    result.out.append(chunk, n);
-    if (n < sizeof chunk) break;
-  }
+  result.out = read_all(read_end.get(), "the output of " + argv[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) fail_errno(errno, "waitpid");

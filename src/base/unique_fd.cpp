@@ -39,17 +39,20 @@ void write_all(int fd, std::string_view data, std::string_view what) {
   }
 }
 
-std::string read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote(path)));
+std::string read_all(int fd, std::string_view what) {
   std::string out;
   char chunk[65536];
   for (;;) {
-    std::size_t n = read_full(fd.get(), chunk, quote(path));
+    std::size_t n = read_full(fd, chunk, what);
     out.append(chunk, n);
-    if (n < sizeof chunk) break;
+    if (n < sizeof chunk) return out;
   }
-  return out;
+}
+
+std::string read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote(path)));
+  return read_all(fd.get(), quote(path));
 }
 
 }  // namespace sheaf

@@ -37,6 +37,10 @@ class UniqueFd {
 // Throws an Error naming `what` on failure.
 std::size_t read_full(int fd, std::span<char> buffer, std::string_view what);
 
+// Reads from `fd` until EOF; throws an Error naming `what` on failure. For
+// small inputs only (documents, a helper's output): it holds them whole.
+std::string read_all(int fd, std::string_view what);
+
 // Writes all of `data`; throws an Error naming `what` on failure.
 void write_all(int fd, std::string_view data, std::string_view what);
 

@@ -20,11 +20,7 @@ using testing::make_dirs;
 using testing::TempDir;
 using testing::write_file;
 
-std::size_t count_files(const fs::path& dir) {
-  std::size_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1u : 0u;
-  return n;
-}
+using testing::count_files;
 
 class AddDirectory : public ::testing::Test {
  protected:

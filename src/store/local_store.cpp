@@ -72,11 +72,7 @@ LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
       }
     }
     // One process initialises; the others wait for it and find the format file.
-    UniqueFd lock(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    if (!lock) fail_errno(errno, fmt::format("cannot create {}", quote((root_ / kLockFile).string())));
-    while (::flock(lock.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) fail_errno(errno, "cannot lock the store");
-    }
+    StoreLock creating = lock(StoreLock::Mode::exclusive);
     format = read_format_file(root_fd_.get());
     if (!format) {
       initialize();
@@ -166,38 +162,45 @@ std::optional<std::string> LocalStore::read_blob(const Digest& digest) const {
     if (errno == ENOENT) return std::nullopt;
     fail_errno(errno, fmt::format("cannot open blob {}", digest.str()));
   }
-  std::string bytes;
-  std::array<char, 65536> chunk{};
-  for (;;) {
-    std::size_t n = read_full(fd.get(), chunk, fmt::format("blob {}", digest.str()));
-    bytes.append(chunk.data(), n);
-    if (n < chunk.size()) break;
-  }
+  std::string bytes = read_all(fd.get(), fmt::format("blob {}", digest.str()));
   if (Digest::of(bytes) != digest) {
     fail("blob {} is damaged: its content does not match its digest (run 'sheaf store verify')", digest.str());
   }
   return bytes;
 }
 
-std::optional<StoreLock> LocalStore::try_lock(StoreLock::Mode mode) const {
+UniqueFd LocalStore::open_lock_file() const {
   UniqueFd fd(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote((root_ / kLockFile).string())));
-  int operation = (mode == StoreLock::Mode::shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
-  while (::flock(fd.get(), operation) != 0) {
-    if (errno == EWOULDBLOCK) return std::nullopt;
+  return fd;
+}
+
+namespace {
+
+// flock(2) that retries on EINTR; false when `non_blocking` and it is held.
+bool take_flock(int fd, StoreLock::Mode mode, bool non_blocking) {
+  int operation = (mode == StoreLock::Mode::shared ? LOCK_SH : LOCK_EX) | (non_blocking ? LOCK_NB : 0);
+  while (::flock(fd, operation) != 0) {
+    if (non_blocking && errno == EWOULDBLOCK) return false;
     if (errno != EINTR) fail_errno(errno, "cannot lock the store");
   }
+  return true;
+}
+
+}  // namespace
+
+std::optional<StoreLock> LocalStore::try_lock(StoreLock::Mode mode) const {
+  UniqueFd fd = open_lock_file();
+  if (!take_flock(fd.get(), mode, /*non_blocking=*/true)) return std::nullopt;
   return StoreLock(std::move(fd));
 }
 
 StoreLock LocalStore::lock(StoreLock::Mode mode) const {
-  if (auto held = try_lock(mode)) return std::move(*held);
-  std::fprintf(stderr, "sheaf: waiting for another sheaf process to finish with the store %s\n",
-               quote(root_.string()).c_str());
-  UniqueFd fd(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote((root_ / kLockFile).string())));
-  while (::flock(fd.get(), mode == StoreLock::Mode::shared ? LOCK_SH : LOCK_EX) != 0) {
-    if (errno != EINTR) fail_errno(errno, "cannot lock the store");
+  UniqueFd fd = open_lock_file();
+  if (!take_flock(fd.get(), mode, /*non_blocking=*/true)) {
+    std::fprintf(stderr, "sheaf: waiting for another sheaf process to finish with the store %s\n",
+                 quote(root_.string()).c_str());
+    take_flock(fd.get(), mode, /*non_blocking=*/false);
   }
   return StoreLock(std::move(fd));
 }

@@ -97,6 +97,7 @@ class LocalStore {
 
  private:
   void initialize();
+  UniqueFd open_lock_file() const;
 
   std::filesystem::path root_;
   UniqueFd root_fd_;

@@ -34,11 +34,7 @@ class PatternSource final : public ByteSource {
   std::uint64_t offset_ = 0;
 };
 
-std::size_t count_files(const fs::path& dir) {
-  std::size_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1u : 0u;
-  return n;
-}
+using testing::count_files;
 
 TEST(WriteBatch, NothingIsVisibleBeforeCommit) {
   testing::TempDir dir;

@@ -61,6 +61,12 @@ void make_dirs(const std::filesystem::path& path, unsigned mode) {
   ::chmod(path.c_str(), mode);
 }
 
+std::size_t count_files(const std::filesystem::path& dir) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1u : 0u;
+  return n;
+}
+
 std::string sha256_hex_of_file(const std::filesystem::path& path) {
   return Digest::of(read_file_bytes(path)).hex();
 }

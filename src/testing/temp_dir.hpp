@@ -26,6 +26,9 @@ void write_file(const std::filesystem::path& path, std::string_view content, uns
 std::string read_file_bytes(const std::filesystem::path& path);
 void make_dirs(const std::filesystem::path& path, unsigned mode = 0755);
 
+// The number of regular files below `dir`, at any depth.
+std::size_t count_files(const std::filesystem::path& dir);
+
 // The hex sha256 of a file's bytes.
 std::string sha256_hex_of_file(const std::filesystem::path& path);
 
