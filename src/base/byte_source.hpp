@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
 
 namespace sheaf {
 
@@ -14,6 +16,27 @@ class ByteSource {
   // Fills a prefix of `buffer` and returns its length. Returns 0 only at the
   // end of the stream. Throws an Error when the bytes cannot be produced.
   virtual std::size_t read(std::span<char> buffer) = 0;
+};
+
+// Reads a file descriptor (not owned) to its end. `name` appears in errors.
+class FdSource final : public ByteSource {
+ public:
+  FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  std::size_t read(std::span<char> buffer) override;
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+// Reads bytes held in memory (not owned).
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(std::string_view data) : data_(data) {}
+  std::size_t read(std::span<char> buffer) override;
+
+ private:
+  std::string_view data_;
 };
 
 }  // namespace sheaf

@@ -73,4 +73,34 @@ Digest Sha256::finish() {
   return Digest(bytes);
 }
 
+Md5::Md5() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_md5(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx_);
+    throw Error("cannot initialise md5 (OpenSSL EVP)");
+  }
+}
+
+Md5::~Md5() {
+  EVP_MD_CTX_free(ctx_);
+}
+
+void Md5::update(const void* data, std::size_t size) {
+  if (size != 0 && EVP_DigestUpdate(ctx_, data, size) != 1) throw Error("md5 update failed");
+}
+
+std::string Md5::finish_hex() {
+  std::array<std::uint8_t, 16> bytes{};
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(ctx_, bytes.data(), &length) != 1 || length != bytes.size()) {
+    throw Error("md5 finish failed");
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 0xf];
+  }
+  return out;
+}
+
 }  // namespace sheaf

@@ -67,4 +67,22 @@ class Sha256 {
   ::evp_md_ctx_st* ctx_;
 };
 
+// Incremental MD5, for the one place Debian still uses it: the md5sums and
+// Conffiles records that dpkg-based scanners read. Never an identity in sheaf.
+class Md5 {
+ public:
+  Md5();
+  ~Md5();
+  Md5(const Md5&) = delete;
+  Md5& operator=(const Md5&) = delete;
+
+  void update(const void* data, std::size_t size);
+  void update(std::string_view data) { update(data.data(), data.size()); }
+  // Finishes the stream and returns 32 lowercase hex digits.
+  std::string finish_hex();
+
+ private:
+  ::evp_md_ctx_st* ctx_;
+};
+
 }  // namespace sheaf

@@ -41,6 +41,7 @@ std::string human_bytes(std::uint64_t bytes);
 
 // Every verb registers itself on its parent command.
 void register_pkg_add(CLI::App& pkg, Context& context);
+void register_pkg_import(CLI::App& pkg, Context& context);
 void register_pkg_ls(CLI::App& pkg, Context& context);
 void register_pkg_show(CLI::App& pkg, Context& context);
 void register_pkg_rm(CLI::App& pkg, Context& context);

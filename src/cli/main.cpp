@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   CLI::App* pkg = app.add_subcommand("pkg", "Add, list, show and remove packages");
   pkg->require_subcommand(1);
   register_pkg_add(*pkg, context);
+  register_pkg_import(*pkg, context);
   register_pkg_ls(*pkg, context);
   register_pkg_show(*pkg, context);
   register_pkg_files(*pkg, context);

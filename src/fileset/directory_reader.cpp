@@ -138,22 +138,6 @@ std::vector<Xattr> read_xattrs(int fd, const std::string& link_path, std::string
   fail_changed(path);
 }
 
-class FdSource final : public ByteSource {
- public:
-  FdSource(int fd, std::string_view path) : fd_(fd), path_(path) {}
-  std::size_t read(std::span<char> buffer) override {
-    for (;;) {
-      ssize_t n = ::read(fd_, buffer.data(), buffer.size());
-      if (n >= 0) return static_cast<std::size_t>(n);
-      if (errno != EINTR) fail_errno(errno, fmt::format("cannot read {}", quote(path_)));
-    }
-  }
-
- private:
-  int fd_;
-  std::string_view path_;
-};
-
 // Opens a regular file below `root_fd` without following any symlink on the
 // way, so a swapped path component cannot lead outside the tree.
 UniqueFd open_beneath(int root_fd, const std::string& path) {

@@ -1,5 +1,9 @@
 #include "fileset/entry.hpp"
 
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
 #include "base/canonical_json.hpp"
 
 namespace sheaf::fileset {
@@ -34,6 +38,58 @@ bool is_valid_path(std::string_view path) {
 std::string_view parent_path(std::string_view path) {
   std::size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+}
+
+void add_missing_parents(std::vector<Entry>& entries) {
+  std::unordered_set<std::string_view> present;
+  for (const auto& entry : entries) present.insert(entry.path);
+  std::set<std::string> missing;
+  for (const auto& entry : entries) {
+    for (auto parent = parent_path(entry.path); !parent.empty(); parent = parent_path(parent)) {
+      if (present.contains(parent)) break;
+      missing.emplace(parent);
+    }
+  }
+  for (const auto& path : missing) {
+    Entry dir;
+    dir.path = path;
+    dir.type = EntryType::dir;
+    dir.mode = 0755;
+    entries.push_back(std::move(dir));
+  }
+}
+
+void canonicalize_hardlinks(std::vector<Entry>& entries) {
+  // file path -> positions of its hardlinks
+  std::unordered_map<std::string, std::vector<std::size_t>> links;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].type == EntryType::hardlink) links[entries[i].target].push_back(i);
+  }
+  if (links.empty()) return;
+  std::unordered_map<std::string, std::size_t> position;  // owns its keys: paths move below
+  for (std::size_t i = 0; i < entries.size(); ++i) position.emplace(entries[i].path, i);
+  for (auto& [file_path, group] : links) {
+    auto file_it = position.find(file_path);
+    if (file_it == position.end()) continue;  // a dangling hardlink; Manifest::from_entries reports it
+    std::size_t holder = file_it->second;
+    for (std::size_t i : group) {
+      if (entries[i].path < entries[holder].path) holder = i;
+    }
+    if (holder == file_it->second) continue;
+    Entry& file = entries[file_it->second];
+    Entry& first = entries[holder];
+    std::string first_path = std::move(first.path);
+    std::string old_path = file.path;
+    first = std::move(file);
+    first.path = std::move(first_path);
+    file = Entry{};
+    file.path = std::move(old_path);
+    file.type = EntryType::hardlink;
+    file.target = first.path;
+    for (std::size_t i : group) {
+      if (i != holder) entries[i].target = first.path;
+    }
+  }
 }
 
 }  // namespace sheaf::fileset

@@ -47,4 +47,14 @@ bool is_valid_path(std::string_view path);
 // The parent of `path` ("" for a top-level path).
 std::string_view parent_path(std::string_view path);
 
+// Adds a directory entry (mode 0755, owner 0:0) for every parent that
+// `entries` lacks, as dpkg and tar do when an archive leaves one out.
+void add_missing_parents(std::vector<Entry>& entries);
+
+// Puts hardlink groups in canonical form: in each group (a file and the
+// hardlinks that name it) the path that sorts first holds the content, and
+// every other name becomes a hardlink to it. Archive order is arbitrary, but
+// a manifest needs each hardlink to point to an earlier file.
+void canonicalize_hardlinks(std::vector<Entry>& entries);
+
 }  // namespace sheaf::fileset

@@ -110,6 +110,17 @@ std::string PackageMetadata::to_json() const {
   if (!homepage.empty()) doc["homepage"] = homepage;
   if (!description.empty()) doc["description"] = description;
   doc["source"] = {{"name", source_name}, {"version", source_version}};
+  auto put = [&](const char* key, const std::string& value) {
+    if (!value.empty()) doc[key] = value;
+  };
+  put("maintainer", maintainer);
+  put("section", section);
+  put("priority", priority);
+  put("multi_arch", multi_arch);
+  if (essential) doc["essential"] = true;
+  if (installed_size) doc["installed_size"] = *installed_size;
+  if (!skipped_scripts.empty()) doc["skipped_scripts"] = skipped_scripts;
+  if (!conffiles.empty()) doc["conffiles"] = conffiles;
   return canonical_json(doc);
 }
 
@@ -124,6 +135,25 @@ PackageMetadata PackageMetadata::from_json(std::string_view text) {
     m.source_name = source->value("name", "");
     m.source_version = source->value("version", "");
   }
+  m.maintainer = doc.value("maintainer", "");
+  m.section = doc.value("section", "");
+  m.priority = doc.value("priority", "");
+  m.multi_arch = doc.value("multi_arch", "");
+  m.essential = doc.value("essential", false);
+  if (auto size = doc.find("installed_size"); size != doc.end() && size->is_number_unsigned()) {
+    m.installed_size = size->get<std::uint64_t>();
+  }
+  auto strings = [&](const char* key) {
+    std::vector<std::string> out;
+    if (auto it = doc.find(key); it != doc.end() && it->is_array()) {
+      for (const auto& item : *it) {
+        if (item.is_string()) out.push_back(item.get<std::string>());
+      }
+    }
+    return out;
+  };
+  m.skipped_scripts = strings("skipped_scripts");
+  m.conffiles = strings("conffiles");
   return m;
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/digest.hpp"
 #include "deb/relation.hpp"
@@ -48,6 +49,15 @@ struct PackageMetadata {
   std::string source_name;     // defaults to the package name
   std::string source_version;  // defaults to the package version
   std::string description;
+  // From a Debian control file; empty (or false) for other packages.
+  std::string maintainer;
+  std::string section;
+  std::string priority;
+  std::string multi_arch;                      // "same", "foreign", "allowed"
+  bool essential = false;
+  std::optional<std::uint64_t> installed_size;  // KiB, as the control file says
+  std::vector<std::string> skipped_scripts;     // maintainer scripts present and never run
+  std::vector<std::string> conffiles;           // absolute paths, as listed
 
   std::string to_json() const;  // canonical JSON object
   static PackageMetadata from_json(std::string_view text);

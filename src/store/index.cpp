@@ -29,6 +29,7 @@ CREATE TABLE origins (
   origin  TEXT NOT NULL,      -- canonical JSON
   PRIMARY KEY (package, origin)
 ) WITHOUT ROWID;
+CREATE INDEX origins_by_origin ON origins(origin);
 CREATE TABLE file_cache (     -- see store/file_cache.hpp; never part of an identity
   dev      INTEGER NOT NULL,
   ino      INTEGER NOT NULL,
@@ -215,6 +216,14 @@ std::vector<std::string> Index::origins(std::string_view id) {
   std::vector<std::string> out;
   while (query.step()) out.push_back(query.text(0));
   return out;
+}
+
+std::vector<PackageRecord> Index::packages_with_origin(std::string_view origin) {
+  Statement query(*db_, fmt::format("SELECT {} FROM packages WHERE id IN "
+                                    "(SELECT package FROM origins WHERE origin = ?1) ORDER BY id",
+                                    kPackageColumns));
+  query.bind(1, origin);
+  return collect(query);
 }
 
 }  // namespace sheaf::store

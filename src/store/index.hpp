@@ -87,6 +87,8 @@ class Index {
   std::vector<FileCacheRow> file_cache_rows(std::uint64_t dev);
   // Provenance documents of a package, in byte order.
   std::vector<std::string> origins(std::string_view id);
+  // The packages recorded with exactly this origin (canonical JSON), by id.
+  std::vector<PackageRecord> packages_with_origin(std::string_view origin);
 
  private:
   std::unique_ptr<Database> db_;

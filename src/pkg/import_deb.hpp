@@ -1,0 +1,62 @@
+// `sheaf pkg import`: Debian binary packages become sheaf packages.
+//
+// Each .deb becomes one package. Its data.tar streams straight into the store
+// (never unpacked to disk), rewritten to the merged-/usr layout, plus the two
+// dpkg database files scanners read (var/lib/dpkg/status.d/<name> and
+// <name>.md5sums). Its identity fields and relations come from the control
+// file, its descriptive fields (license, source, scripts skipped) go to the
+// index, and its origin is the .deb's sha256 and size. Maintainer scripts are
+// never run.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/digest.hpp"
+#include "deb/deb_archive.hpp"
+#include "pkg/package.hpp"
+#include "store/local_store.hpp"
+
+namespace sheaf::pkg {
+
+struct ImportOptions {
+  unsigned threads = 1;  // .deb files read at once
+  deb::DebLimits limits;
+  // Called once per file when it is done (from any thread, one at a time).
+  std::function<void(const std::filesystem::path& file)> on_file = nullptr;
+};
+
+struct ImportResult {
+  std::filesystem::path file;
+  Package package;
+  Digest id;
+  PackageMetadata metadata;
+  Digest deb_digest;  // sha256 of the .deb
+  std::uint64_t deb_size = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t size = 0;
+  bool inserted = false;  // the store did not have this package before
+  bool known = false;     // the store already had a package from this very .deb; it was not read again
+};
+
+// The origin document recorded for a package imported from a .deb:
+// {"sha256":"<hex>","size":N,"type":"deb"} in canonical JSON. Any way of
+// getting the same .deb into the store (import, fetch) records the same one.
+std::string deb_origin(const Digest& digest, std::uint64_t size);
+
+// Expands the command line's operands: a file stands for itself, a directory
+// for the regular files directly inside it whose names end in ".deb", sorted.
+// Throws a usage Error for an operand that does not exist, or a directory
+// with no .deb in it.
+std::vector<std::filesystem::path> expand_deb_operands(const std::vector<std::string>& operands);
+
+// Imports `files` in one write batch: either every package lands in the store
+// or, on any error, none does. A .deb the store already holds (by origin) is
+// only hashed. Results come back in the order of `files`.
+std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vector<std::filesystem::path>& files,
+                                      const ImportOptions& options);
+
+}  // namespace sheaf::pkg
