@@ -34,17 +34,23 @@ function(sheaf_library name)
   sheaf_configure_target(sheaf_${name})
 endfunction()
 
-# sheaf_test(NAME SOURCES... DEPS...): one GoogleTest executable per module.
+# sheaf_test(NAME [SERIAL] SOURCES... DEPS...): one GoogleTest executable per
+# module. SERIAL tests run alone, for those that measure time against a
+# reference run and would be skewed by tests running beside them.
 function(sheaf_test name)
   if(NOT SHEAF_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS" ${ARGN})
+  set(serial FALSE)
+  if(ARG_SERIAL)
+    set(serial TRUE)
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   sheaf_configure_target(${name})
   target_compile_definitions(${name} PRIVATE
     SHEAF_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     SHEAF_BINARY="$<TARGET_FILE:sheaf>")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 RUN_SERIAL ${serial})
 endfunction()

@@ -40,4 +40,36 @@ std::string human_bytes(std::uint64_t bytes) {
   return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
+nlohmann::json package_json(const Digest& id, const pkg::Package& package, const pkg::PackageMetadata& metadata) {
+  nlohmann::json out = {
+      {"id", id.str()},
+      {"name", package.name},
+      {"version", package.version},
+      {"arch", package.arch},
+      {"fileset", package.fileset.str()},
+      {"license", metadata.license},
+      {"source", {{"name", metadata.source_name}, {"version", metadata.source_version}}},
+  };
+  auto put = [&](const char* key, const std::string& value) {
+    if (!value.empty()) out[key] = value;
+  };
+  put("depends", package.depends.str());
+  put("pre-depends", package.pre_depends.str());
+  put("provides", package.provides.str());
+  put("conflicts", package.conflicts.str());
+  put("breaks", package.breaks.str());
+  put("replaces", package.replaces.str());
+  put("homepage", metadata.homepage);
+  put("maintainer", metadata.maintainer);
+  put("section", metadata.section);
+  put("priority", metadata.priority);
+  put("multi_arch", metadata.multi_arch);
+  put("description", metadata.description);
+  if (metadata.essential) out["essential"] = true;
+  if (metadata.installed_size) out["installed_size"] = *metadata.installed_size;
+  if (!metadata.skipped_scripts.empty()) out["skipped_scripts"] = metadata.skipped_scripts;
+  if (!metadata.conffiles.empty()) out["conffiles"] = metadata.conffiles;
+  return out;
+}
+
 }  // namespace sheaf::cli

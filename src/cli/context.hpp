@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "pkg/package.hpp"
 #include "store/local_store.hpp"
 
 namespace sheaf::cli {
@@ -38,6 +40,10 @@ bool stderr_is_terminal();
 
 // "4.2 KiB", "61.0 MiB": sizes for people (1024-based).
 std::string human_bytes(std::uint64_t bytes);
+
+// The JSON form of a package that `pkg add`, `pkg import` and `pkg show`
+// print: identity, relations and every metadata field that is set.
+nlohmann::json package_json(const Digest& id, const pkg::Package& package, const pkg::PackageMetadata& metadata);
 
 // Every verb registers itself on its parent command.
 void register_pkg_add(CLI::App& pkg, Context& context);

@@ -50,22 +50,10 @@ class Progress {
 };
 
 nlohmann::json to_json(const pkg::AddResult& result) {
-  nlohmann::json out = {
-      {"id", result.id.str()},
-      {"name", result.package.name},
-      {"version", result.package.version},
-      {"arch", result.package.arch},
-      {"fileset", result.package.fileset.str()},
-      {"entries", result.entries},
-      {"size", result.size},
-      {"license", result.metadata.license},
-      {"source", {{"name", result.metadata.source_name}, {"version", result.metadata.source_version}}},
-      {"new", result.inserted},
-  };
-  if (!result.package.depends.empty()) out["depends"] = result.package.depends.str();
-  if (!result.package.provides.empty()) out["provides"] = result.package.provides.str();
-  if (!result.package.conflicts.empty()) out["conflicts"] = result.package.conflicts.str();
-  if (!result.metadata.homepage.empty()) out["homepage"] = result.metadata.homepage;
+  nlohmann::json out = package_json(result.id, result.package, result.metadata);
+  out["entries"] = result.entries;
+  out["size"] = result.size;
+  out["new"] = result.inserted;
   return out;
 }
 

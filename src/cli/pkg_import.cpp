@@ -40,43 +40,14 @@ std::uint64_t parse_size(const std::string& text, std::string_view option) {
 }
 
 nlohmann::json to_json(const pkg::ImportResult& result) {
-  const auto& m = result.metadata;
-  nlohmann::json out = {
-      {"file", result.file.string()},
-      {"id", result.id.str()},
-      {"name", result.package.name},
-      {"version", result.package.version},
-      {"arch", result.package.arch},
-      {"fileset", result.package.fileset.str()},
-      {"entries", result.entries},
-      {"size", result.size},
-      {"origin", {{"type", "deb"}, {"sha256", result.deb_digest.hex()}, {"size", result.deb_size}}},
-      {"license", m.license},
-      {"source", {{"name", m.source_name}, {"version", m.source_version}}},
-      {"essential", m.essential},
-      {"skipped_scripts", m.skipped_scripts},
-      {"conffiles", m.conffiles},
-      {"new", result.inserted},
-  };
-  auto relation = [&](const char* key, const deb::Relations& relations) {
-    if (!relations.empty()) out[key] = relations.str();
-  };
-  relation("depends", result.package.depends);
-  relation("pre-depends", result.package.pre_depends);
-  relation("provides", result.package.provides);
-  relation("conflicts", result.package.conflicts);
-  relation("breaks", result.package.breaks);
-  relation("replaces", result.package.replaces);
-  auto text = [&](const char* key, const std::string& value) {
-    if (!value.empty()) out[key] = value;
-  };
-  text("multi_arch", m.multi_arch);
-  text("homepage", m.homepage);
-  text("maintainer", m.maintainer);
-  text("section", m.section);
-  text("priority", m.priority);
-  text("description", m.description);
-  if (m.installed_size) out["installed_size"] = *m.installed_size;
+  nlohmann::json out = package_json(result.id, result.package, result.metadata);
+  out["file"] = result.file.string();
+  out["entries"] = result.entries;
+  out["size"] = result.size;
+  out["origin"] = {{"type", "deb"}, {"sha256", result.deb_digest.hex()}, {"size", result.deb_size}};
+  out["skipped_scripts"] = result.metadata.skipped_scripts;
+  out["conffiles"] = result.metadata.conffiles;
+  out["new"] = result.inserted;
   return out;
 }
 

@@ -1,5 +1,6 @@
 // sheaf pkg show NAME[@VERSION]|ID: one package in full.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -33,22 +34,10 @@ void run(Context& context, const Options& options) {
   };
 
   if (options.json) {
-    nlohmann::json out = {
-        {"id", record.id},
-        {"name", record.name},
-        {"version", record.version},
-        {"arch", record.arch},
-        {"fileset", record.fileset},
-        {"entries", record.entries},
-        {"size", record.size},
-        {"license", metadata.license},
-        {"source", {{"name", metadata.source_name}, {"version", metadata.source_version}}},
-        {"origins", nlohmann::json::array()},
-    };
-    for (const auto& [key, value] : relations) {
-      if (!value.empty()) out[key] = value;
-    }
-    if (!metadata.homepage.empty()) out["homepage"] = metadata.homepage;
+    nlohmann::json out = package_json(*Digest::parse(record.id), package, metadata);
+    out["entries"] = record.entries;
+    out["size"] = record.size;
+    out["origins"] = nlohmann::json::array();
     for (const auto& origin : origins) out["origins"].push_back(nlohmann::json::parse(origin));
     fmt::print("{}\n", out.dump(2));
     return;
@@ -66,6 +55,12 @@ void run(Context& context, const Options& options) {
   line("license:", metadata.license);
   line("source:", fmt::format("{} {}", metadata.source_name, metadata.source_version));
   if (!metadata.homepage.empty()) line("homepage:", metadata.homepage);
+  if (!metadata.maintainer.empty()) line("maintainer:", metadata.maintainer);
+  if (!metadata.multi_arch.empty()) line("multi-arch:", metadata.multi_arch);
+  if (metadata.essential) line("essential:", "yes");
+  if (metadata.installed_size) line("installed:", fmt::format("{} KiB", *metadata.installed_size));
+  if (!metadata.skipped_scripts.empty()) line("skipped:", fmt::format("{}", fmt::join(metadata.skipped_scripts, " ")));
+  for (const auto& conffile : metadata.conffiles) line("conffile:", conffile);
   for (const auto& origin : origins) line("origin:", origin);
 }
 
