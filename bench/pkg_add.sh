@@ -37,11 +37,7 @@ if [ -z "$tree" ]; then
   cache="$repo/bench/.cache"
   tree="$cache/python3-tree"
   if [ ! -d "$tree" ]; then
-    # The closure as apt resolves it, from the host's configured mirror.
-    mkdir -p "$cache/debs/partial"
-    : > "$cache/empty-status"
-    apt-get -q -o Dir::State::status="$cache/empty-status" -o APT::Install-Recommends=false \
-      -o Dir::Cache::archives="$cache/debs" --download-only -y install python3 >/dev/null
+    "$repo/bench/fetch-closure.sh" "$cache/debs" >/dev/null
     mkdir -p "$tree.tmp"
     for deb in "$cache"/debs/*.deb; do dpkg-deb -x "$deb" "$tree.tmp"; done
     mv "$tree.tmp" "$tree"

@@ -130,15 +130,17 @@ fileset::Entry status_file(std::string path, const fileset::ContentRef& content)
   return entry;
 }
 
-// The FileSet of an imported package: data.tar in the merged-/usr layout plus
-// the two dpkg database files.
-fileset::Manifest manifest_of(const deb::DebArchive& deb, std::string_view where, fileset::ContentSink& sink) {
+}  // namespace
+
+fileset::Manifest deb_fileset(const deb::DebArchive& deb, std::string_view where, fileset::ContentSink& sink) {
   std::vector<fileset::Entry> entries = deb::merge_usr(deb.entries, where);
   std::string name(deb.control.value("Package"));
   std::string status = deb::dpkg_status_stanza(deb);
   std::string md5sums = deb::dpkg_md5sums(deb, fmt::format("{}: md5sums", where));
-  for (const auto& [path, text] : {std::pair{fmt::format("{}/{}", kStatusDir, name), &status},
-                                   std::pair{fmt::format("{}/{}.md5sums", kStatusDir, name), &md5sums}}) {
+  for (const auto& generated : {std::pair{fmt::format("{}/{}", kStatusDir, name), &status},
+                                std::pair{fmt::format("{}/{}.md5sums", kStatusDir, name), &md5sums}}) {
+    const std::string& path = generated.first;
+    const std::string* text = generated.second;
     auto clash = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.path == path; });
     if (clash != entries.end()) {
       throw ParseError(std::string(where), fmt::format("the package ships {}, which sheaf generates", quote(path)));
@@ -154,6 +156,8 @@ fileset::Manifest manifest_of(const deb::DebArchive& deb, std::string_view where
     throw ParseError(std::string(where), e.what());
   }
 }
+
+namespace {
 
 void fill_from_record(ImportResult& result, store::LocalStore& store, const store::PackageRecord& record) {
   auto document = store.read_blob(*Digest::parse(record.id));
@@ -241,7 +245,7 @@ std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vecto
       ImportResult& result = results[i];
       result.package = package_of(deb, where);
       result.metadata = metadata_of(deb, where);
-      fileset::Manifest manifest = manifest_of(deb, where, *batch);
+      fileset::Manifest manifest = deb_fileset(deb, where, *batch);
       result.package.fileset = batch->add_blob(manifest.serialize());
       result.id = batch->add_blob(result.package.document());
       result.entries = manifest.entries().size();

@@ -17,6 +17,7 @@
 
 #include "base/digest.hpp"
 #include "deb/deb_archive.hpp"
+#include "fileset/manifest.hpp"
 #include "pkg/package.hpp"
 #include "store/local_store.hpp"
 
@@ -46,6 +47,12 @@ struct ImportResult {
 // {"sha256":"<hex>","size":N,"type":"deb"} in canonical JSON. Any way of
 // getting the same .deb into the store (import, fetch) records the same one.
 std::string deb_origin(const Digest& digest, std::uint64_t size);
+
+// The FileSet of a package read from a .deb: data.tar in the merged-/usr
+// layout plus var/lib/dpkg/status.d/<name> and <name>.md5sums, whose bytes go
+// to `sink`. Throws ParseError naming `where` when the contents cannot form
+// one (two different entries on one merged path, a malformed md5sums).
+fileset::Manifest deb_fileset(const deb::DebArchive& deb, std::string_view where, fileset::ContentSink& sink);
 
 // Expands the command line's operands: a file stands for itself, a directory
 // for the regular files directly inside it whose names end in ".deb", sorted.

@@ -10,6 +10,8 @@
 
 #include "base/error.hpp"
 #include "base/fs.hpp"
+#include "base/host.hpp"
+#include "base/parallel.hpp"
 
 namespace sheaf::store {
 
@@ -174,7 +176,9 @@ void WriteBatch::commit(const std::function<void(Index::Transaction&)>& update) 
   finished_ = true;
   if (!staged_.empty()) {
     sync_filesystem(staging_fd_.get());  // staged bytes are durable before any rename
-    for (const auto& staged : staged_) publish(staged);
+    // Renames are independent system calls; two at a time on two cores
+    // shortens this step for an import of a thousand objects or more.
+    parallel_for(staged_.size(), hardware_threads(), [&](std::size_t i) { publish(staged_[i]); });
   }
   // Makes our renames durable, and also any rename by another writer whose
   // object this batch found present and is about to reference.
