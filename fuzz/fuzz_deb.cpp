@@ -34,9 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sheaf::MemorySource source(std::string_view(reinterpret_cast<const char*>(data), size));
   NullSink sink;
   try {
-    sheaf::deb::DebArchive deb = sheaf::deb::read_deb(source, "fuzz.deb", sink, {.max_file_size = 1 << 20, .max_unpacked_size = 4 << 20});
+    sheaf::deb::DebArchive deb =
+        sheaf::deb::read_deb(source, "fuzz.deb", sink, {.max_file_size = 1 << 20, .max_unpacked_size = 4 << 20});
     sheaf::fileset::Manifest manifest = sheaf::pkg::deb_fileset(deb, "fuzz.deb", sink);
-    if (sheaf::fileset::Manifest::parse(manifest.serialize(), "fuzz").serialize() != manifest.serialize()) __builtin_trap();
+    if (sheaf::fileset::Manifest::parse(manifest.serialize(), "fuzz").serialize() != manifest.serialize())
+      __builtin_trap();
   } catch (const sheaf::ParseError&) {
   }
   return 0;

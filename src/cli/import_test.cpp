@@ -25,7 +25,9 @@ using testing::run_command;
 using testing::run_sheaf;
 using testing::TempDir;
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 // bookworm's merged-/usr rewrite, restated independently of src/deb.
 std::string merged(std::string path) {
@@ -61,7 +63,8 @@ std::string numeric_owner(const std::string& names) {
   std::string user = names.substr(0, slash), group_name = names.substr(slash + 1);
   const passwd* pw = ::getpwnam(user.c_str());
   const ::group* gr = ::getgrnam(group_name.c_str());
-  return std::to_string(pw ? pw->pw_uid : std::stoul(user)) + "/" + std::to_string(gr ? gr->gr_gid : std::stoul(group_name));
+  return std::to_string(pw ? pw->pw_uid : std::stoul(user)) + "/" +
+         std::to_string(gr ? gr->gr_gid : std::stoul(group_name));
 }
 
 // `dpkg-deb -c`, with paths moved to the merged-/usr layout.
@@ -145,8 +148,12 @@ void expect_matches_dpkg(const std::string& store, const fs::path& deb, const fs
     const Listed& item = listing.at(path);
     return item.type == 'h' ? listing.at(item.target) : item;
   };
-  std::set<std::string> generated = {"var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/status.d",
-                                     "var/lib/dpkg/status.d/" + package, "var/lib/dpkg/status.d/" + package + ".md5sums"};
+  std::set<std::string> generated = {"var",
+                                     "var/lib",
+                                     "var/lib/dpkg",
+                                     "var/lib/dpkg/status.d",
+                                     "var/lib/dpkg/status.d/" + package,
+                                     "var/lib/dpkg/status.d/" + package + ".md5sums"};
   for (const auto& [path, item] : ours) {
     if (theirs.contains(path)) continue;
     EXPECT_TRUE(generated.contains(path)) << "sheaf lists " << path << ", which dpkg-deb -c does not";
@@ -184,7 +191,8 @@ class Import : public ::testing::Test {
   // scripts and files on both sides of the merged-/usr rewrite.
   fs::path build_rich(const std::string& name = "rich") {
     DebTree tree(dir_ / ("tree-" + name));
-    tree.control(name, "2.1-1", "amd64", "Depends: libc6 (>= 2.36)\nSource: richsrc (2.1-0.1)\nHomepage: https://example.invalid/\n");
+    tree.control(name, "2.1-1", "amd64",
+                 "Depends: libc6 (>= 2.36)\nSource: richsrc (2.1-0.1)\nHomepage: https://example.invalid/\n");
     tree.control_file("conffiles", "/etc/rich.conf\n");
     tree.control_file("postinst", "#!/bin/sh\nexit 0\n", 0755);
     tree.control_file("prerm", "#!/bin/sh\nexit 0\n", 0755);
@@ -295,8 +303,9 @@ TEST_F(Import, RefusesBadInputNamingTheFileAndLeavesTheStoreAsItWas) {
   std::string data_ok = testing::tar_archive({{"./", '5', "", 0755}, {"./f", '0', "content"}});
   std::vector<Case> cases = {
       {"not-ar.deb", "just text\n", "not an ar archive"},
-      {"dotdot.deb", testing::deb_bytes("control.tar.gz", testing::control_tar_gz("dotdot"), "data.tar",
-                                        testing::tar_archive({{"./../../etc/passwd", '0', "x"}})),
+      {"dotdot.deb",
+       testing::deb_bytes("control.tar.gz", testing::control_tar_gz("dotdot"), "data.tar",
+                          testing::tar_archive({{"./../../etc/passwd", '0', "x"}})),
        "has a '..' component"},
       {"symlink.deb",
        testing::deb_bytes("control.tar.gz", testing::control_tar_gz("symlink"), "data.tar",
@@ -304,8 +313,9 @@ TEST_F(Import, RefusesBadInputNamingTheFileAndLeavesTheStoreAsItWas) {
        "lies beneath the symlink 'a'"},
       {"lz4.deb", testing::deb_bytes("control.tar.gz", testing::control_tar_gz("lz4"), "data.tar.lz4", data_ok),
        "unknown compression"},
-      {"device.deb", testing::deb_bytes("control.tar.gz", testing::control_tar_gz("device"), "data.tar",
-                                        testing::tar_archive({{"./null", '3', ""}})),
+      {"device.deb",
+       testing::deb_bytes("control.tar.gz", testing::control_tar_gz("device"), "data.tar",
+                          testing::tar_archive({{"./null", '3', ""}})),
        "is a device node"},
   };
   for (const auto& c : cases) {
@@ -314,10 +324,10 @@ TEST_F(Import, RefusesBadInputNamingTheFileAndLeavesTheStoreAsItWas) {
     testing::write_file(file, c.bytes);
     // Run from an empty directory with an empty HOME and TMPDIR: nothing may appear there.
     TempDir cwd;
-    CommandResult r = run_command({"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd.path().string(),
-                                   testing::sheaf_binary(), "--store", store(), "pkg", "import", good.string(),
-                                   file.string()},
-                                  {.env = {{"HOME", cwd.path().string()}, {"TMPDIR", cwd.path().string()}}});
+    CommandResult r =
+        run_command({"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd.path().string(), testing::sheaf_binary(),
+                     "--store", store(), "pkg", "import", good.string(), file.string()},
+                    {.env = {{"HOME", cwd.path().string()}, {"TMPDIR", cwd.path().string()}}});
     EXPECT_EQ(r.exit_code, 3) << c.name << ": " << r.err;
     EXPECT_TRUE(contains(r.err, file.string() + ": ")) << c.name << ": the message names the file: " << r.err;
     EXPECT_TRUE(contains(r.err, c.expected)) << c.name << ": " << r.err;

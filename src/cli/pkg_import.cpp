@@ -28,11 +28,16 @@ std::uint64_t parse_size(const std::string& text, std::string_view option) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
   unsigned shift = 0;
-  if (suffix == "K" || suffix == "KiB") shift = 10;
-  else if (suffix == "M" || suffix == "MiB") shift = 20;
-  else if (suffix == "G" || suffix == "GiB") shift = 30;
-  else if (suffix == "T" || suffix == "TiB") shift = 40;
-  else if (!suffix.empty()) ec = std::errc::invalid_argument;
+  if (suffix == "K" || suffix == "KiB")
+    shift = 10;
+  else if (suffix == "M" || suffix == "MiB")
+    shift = 20;
+  else if (suffix == "G" || suffix == "GiB")
+    shift = 30;
+  else if (suffix == "T" || suffix == "TiB")
+    shift = 40;
+  else if (!suffix.empty())
+    ec = std::errc::invalid_argument;
   if (text.empty() || ec != std::errc() || end == text.data() || value > (~std::uint64_t{0} >> shift)) {
     fail_usage("{} {} must be a size such as 512, 64K, 100M or 4G", option, quote(text));
   }
@@ -67,27 +72,27 @@ void run(Context& context, Options& options) {
   if (stderr_is_terminal()) {
     import.on_file = [&](const std::filesystem::path&) {
       fmt::print(stderr, "\rimporting: {}/{}   ", ++done, files.size());
-    };
-  }
-  std::vector<pkg::ImportResult> results = pkg::import_debs(*store, files, import);
-  if (done != 0) fmt::print(stderr, "\r\033[K");
-
-  if (options.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& result : results) out.push_back(to_json(result));
-    fmt::print("{}\n", out.dump(2));
-    return;
-  }
-  std::size_t added = 0;
-  for (const auto& result : results) {
-    added += result.inserted ? 1 : 0;
-    fmt::print("{}\n", result.id.str());
-  }
-  fmt::print(stderr, "imported {} .deb files: {} new packages, {} already in the store\n", results.size(), added,
-             results.size() - added);
+  };
 }
+std::vector<pkg::ImportResult> results = pkg::import_debs(*store, files, import);
+if (done != 0) fmt::print(stderr, "\r\033[K");
 
+if (options.json) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& result : results) out.push_back(to_json(result));
+  fmt::print("{}\n", out.dump(2));
+  return;
+}
+std::size_t added = 0;
+for (const auto& result : results) {
+  added += result.inserted ? 1 : 0;
+  fmt::print("{}\n", result.id.str());
+}
+fmt::print(stderr, "imported {} .deb files: {} new packages, {} already in the store\n", results.size(), added,
+           results.size() - added);
 }  // namespace
+
+}  // namespace sheaf::cli
 
 void register_pkg_import(CLI::App& pkg, Context& context) {
   auto options = std::make_shared<Options>();
@@ -98,8 +103,7 @@ void register_pkg_import(CLI::App& pkg, Context& context) {
       "and lib*/ move under usr/), plus var/lib/dpkg/status.d/NAME and NAME.md5sums for\n"
       "scanners. Maintainer scripts are never run; their names are recorded. A .deb the\n"
       "store already holds is only hashed. Either every file imports or none does.");
-  cmd->add_option("FILE", options->operands, ".deb files, or directories whose *.deb files to import")
-      ->required();
+  cmd->add_option("FILE", options->operands, ".deb files, or directories whose *.deb files to import")->required();
   cmd->add_option("-j,--jobs", options->jobs, "Files read at once (default: one per core)");
   cmd->add_option("--max-file-size", options->max_file_size,
                   "Refuse a .deb holding a file larger than this (default 4G)");

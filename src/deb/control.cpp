@@ -8,7 +8,9 @@ namespace sheaf::deb {
 
 namespace {
 
-bool is_blank(std::string_view line) { return line.find_first_not_of(" \t") == std::string_view::npos; }
+bool is_blank(std::string_view line) {
+  return line.find_first_not_of(" \t") == std::string_view::npos;
+}
 
 std::string_view trim(std::string_view s) {
   auto begin = s.find_first_not_of(" \t");
@@ -27,7 +29,9 @@ bool is_valid_field_name(std::string_view name) {
   return true;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 

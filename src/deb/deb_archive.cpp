@@ -315,7 +315,8 @@ class DebReader {
     const char* raw = archive_entry_pathname(entry);
     std::string path;
     if (raw == nullptr) fail(fmt::format("{}: an {} has no name", member_, what));
-    if (auto problem = normalise_path(raw, path)) fail(fmt::format("{}: {} {} {}", member_, what, quote(raw), *problem));
+    if (auto problem = normalise_path(raw, path))
+      fail(fmt::format("{}: {} {} {}", member_, what, quote(raw), *problem));
     return path;
   }
 
@@ -351,11 +352,10 @@ class DebReader {
     for (std::string_view field : {"Package", "Version", "Architecture"}) {
       if (control.find(field) == nullptr) throw ParseError(where, fmt::format("the {} field is missing", field));
     }
-    auto at_field = [&](std::string_view field) {
-      return fmt::format("{} line {}", where, control.find(field)->line);
-    };
+    auto at_field = [&](std::string_view field) { return fmt::format("{} line {}", where, control.find(field)->line); };
     if (!is_valid_package_name(control.value("Package"))) {
-      throw ParseError(at_field("Package"), fmt::format("{} is not a valid package name", quote(control.value("Package"))));
+      throw ParseError(at_field("Package"),
+                       fmt::format("{} is not a valid package name", quote(control.value("Package"))));
     }
     Version::parse(control.value("Version"), at_field("Version"));
     if (!is_valid_arch_name(control.value("Architecture"))) {
@@ -405,7 +405,8 @@ class DebReader {
     const char* hardlink = archive_entry_hardlink(e);
     auto filetype = archive_entry_filetype(e);
     if (path.empty()) {
-      if (hardlink != nullptr || filetype != AE_IFDIR) fail(fmt::format("{}: the root entry is not a directory", member_));
+      if (hardlink != nullptr || filetype != AE_IFDIR)
+        fail(fmt::format("{}: the root entry is not a directory", member_));
       return;
     }
     check_placement(path, hardlink == nullptr && filetype == AE_IFDIR);
@@ -445,7 +446,8 @@ class DebReader {
         entry.type = fileset::EntryType::symlink;
         entry.mode = 0777;
         const char* target = archive_entry_symlink(e);
-        if (target == nullptr || *target == '\0') fail(fmt::format("{}: symlink {} has no target", member_, quote(path)));
+        if (target == nullptr || *target == '\0')
+          fail(fmt::format("{}: symlink {} has no target", member_, quote(path)));
         entry.target = target;
         break;
       }
@@ -470,8 +472,7 @@ class DebReader {
   // appears twice, or that is a non-directory above earlier entries.
   void check_placement(const std::string& path, bool is_dir) {
     if (index_.contains(path)) fail(fmt::format("{}: {} appears more than once", member_, quote(path)));
-    for (std::string_view parent = fileset::parent_path(path); !parent.empty();
-         parent = fileset::parent_path(parent)) {
+    for (std::string_view parent = fileset::parent_path(path); !parent.empty(); parent = fileset::parent_path(parent)) {
       auto it = index_.find(std::string(parent));
       if (it == index_.end()) continue;
       const fileset::Entry& above = entries_[it->second];
@@ -487,8 +488,7 @@ class DebReader {
     if (!is_dir && ancestors_.contains(path)) {
       fail(fmt::format("{}: {} is not a directory, but earlier entries lie beneath it", member_, quote(path)));
     }
-    for (std::string_view parent = fileset::parent_path(path); !parent.empty();
-         parent = fileset::parent_path(parent)) {
+    for (std::string_view parent = fileset::parent_path(path); !parent.empty(); parent = fileset::parent_path(parent)) {
       if (!ancestors_.emplace(parent).second) break;
     }
   }

@@ -45,10 +45,10 @@ struct Conffile {
 };
 
 struct DebArchive {
-  std::string control_member;  // "control.tar.xz"
-  std::string data_member;     // "data.tar.xz"
-  std::string control_text;    // the control file as shipped
-  Control control;             // validated: Package, Version and Architecture are present and parse
+  std::string control_member;          // "control.tar.xz"
+  std::string data_member;             // "data.tar.xz"
+  std::string control_text;            // the control file as shipped
+  Control control;                     // validated: Package, Version and Architecture are present and parse
   std::optional<std::string> md5sums;  // control.tar's md5sums, as shipped
   std::vector<Conffile> conffiles;
   std::vector<std::string> maintainer_scripts;  // present ones, in kMaintainerScripts order

@@ -14,10 +14,10 @@
 namespace sheaf::deb {
 namespace {
 
-using ::testing::HasSubstr;
 using sheaf::testing::ArMember;
 using sheaf::testing::DebTree;
 using sheaf::testing::TarEntry;
+using ::testing::HasSubstr;
 
 DebArchive read_bytes(const std::string& bytes, sheaf::testing::MemorySink& sink, const DebLimits& limits = {}) {
   MemorySource source(bytes);
@@ -117,8 +117,8 @@ TEST_F(DebArchiveTest, AcceptsEveryCompressionDpkgDebWrites) {
 
 TEST_F(DebArchiveTest, AcceptsBzip2DataTar) {
   std::string data = sheaf::testing::tar_archive({{"./", '5', "", 0755}, {"./a", '0', "bz2 content\n"}});
-  std::string bytes = sheaf::testing::deb_bytes("control.tar.gz", sheaf::testing::control_tar_gz("bz"),
-                                                "data.tar.bz2", sheaf::testing::compress(data, "bz2"));
+  std::string bytes = sheaf::testing::deb_bytes("control.tar.gz", sheaf::testing::control_tar_gz("bz"), "data.tar.bz2",
+                                                sheaf::testing::compress(data, "bz2"));
   sheaf::testing::MemorySink sink;
   DebArchive deb = read_bytes(bytes, sink);
   ASSERT_NE(find_entry(deb, "a"), nullptr);
@@ -200,7 +200,8 @@ TEST_F(DebArchiveTest, RefusesAnEntryBeneathASymlink) {
 TEST_F(DebArchiveTest, RefusesHardlinksOutsideThePackageOrForward) {
   EXPECT_THAT(read_error(deb_with_data({{"./a", '1', "", 0644, "../../etc/shadow"}})),
               HasSubstr("test.deb: data.tar: hardlink 'a' points outside the package, to '../../etc/shadow'"));
-  EXPECT_THAT(read_error(deb_with_data({{"./a", '1', "", 0644, "/etc/shadow"}})), HasSubstr("points outside the package"));
+  EXPECT_THAT(read_error(deb_with_data({{"./a", '1', "", 0644, "/etc/shadow"}})),
+              HasSubstr("points outside the package"));
   EXPECT_THAT(read_error(deb_with_data({{"./a", '1', "", 0644, "./b"}, {"./b", '0', "x"}})),
               HasSubstr("hardlink 'a' points to 'b', which is not an earlier file of the archive"));
   EXPECT_THAT(read_error(deb_with_data({{"./d", '5', "", 0755}, {"./a", '1', "", 0644, "./d"}})),
@@ -216,13 +217,12 @@ TEST_F(DebArchiveTest, RefusesDevicesAndFifos) {
 TEST_F(DebArchiveTest, RefusesAFileLargerThanTheLimitBeforeReadingIt) {
   // 8 MiB of zeros compress to almost nothing: a small decompression bomb.
   std::string data = sheaf::testing::tar_archive({{"./zeros", '0', std::string(8 << 20, '\0')}});
-  std::string bytes = sheaf::testing::deb_bytes("control.tar.gz", sheaf::testing::control_tar_gz("bomb"),
-                                                "data.tar.xz", sheaf::testing::compress(data, "xz"));
+  std::string bytes = sheaf::testing::deb_bytes("control.tar.gz", sheaf::testing::control_tar_gz("bomb"), "data.tar.xz",
+                                                sheaf::testing::compress(data, "xz"));
   EXPECT_LT(bytes.size(), 8192u);
   sheaf::testing::MemorySink sink;
-  std::string message = sheaf::testing::error_message_of([&] {
-    read_bytes(bytes, sink, {.max_file_size = 1 << 20, .max_unpacked_size = 1 << 30});
-  });
+  std::string message = sheaf::testing::error_message_of(
+      [&] { read_bytes(bytes, sink, {.max_file_size = 1 << 20, .max_unpacked_size = 1 << 30}); });
   EXPECT_THAT(message, HasSubstr("test.deb: data.tar.xz: 'zeros' is 8388608 bytes, over the limit of 1048576"));
   EXPECT_EQ(sink.size(), 0u) << "nothing was stored";
   EXPECT_THAT(read_error(bytes, {.max_file_size = 1 << 30, .max_unpacked_size = 1 << 20}),

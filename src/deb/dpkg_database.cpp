@@ -17,12 +17,12 @@ namespace {
 // How dpkg writes a field it knows (lib/dpkg/parse.c, fieldinfos[]).
 enum class Writer {
   verbatim,
-  yes_or_omit,    // booleans that default to "no": written only when "yes"
-  relations,      // rewritten in dpkg's canonical spelling
-  multi_arch,     // omitted when "no"
-  status,         // generated
-  conffiles,      // generated from the conffiles file
-  omit,           // never in an installed package's stanza
+  yes_or_omit,  // booleans that default to "no": written only when "yes"
+  relations,    // rewritten in dpkg's canonical spelling
+  multi_arch,   // omitted when "no"
+  status,       // generated
+  conffiles,    // generated from the conffiles file
+  omit,         // never in an installed package's stanza
 };
 
 struct KnownField {
@@ -32,22 +32,38 @@ struct KnownField {
 
 // dpkg 1.21's order. Fields it does not know follow, in control-file order.
 constexpr std::array kKnownFields = {
-    KnownField{"Package", Writer::verbatim},       KnownField{"Essential", Writer::yes_or_omit},
-    KnownField{"Protected", Writer::yes_or_omit},  KnownField{"Status", Writer::status},
-    KnownField{"Priority", Writer::verbatim},      KnownField{"Section", Writer::verbatim},
-    KnownField{"Installed-Size", Writer::verbatim}, KnownField{"Origin", Writer::verbatim},
-    KnownField{"Maintainer", Writer::verbatim},    KnownField{"Bugs", Writer::verbatim},
-    KnownField{"Architecture", Writer::verbatim},  KnownField{"Multi-Arch", Writer::multi_arch},
-    KnownField{"Source", Writer::verbatim},        KnownField{"Version", Writer::verbatim},
-    KnownField{"Config-Version", Writer::omit},    KnownField{"Replaces", Writer::relations},
-    KnownField{"Provides", Writer::relations},     KnownField{"Depends", Writer::relations},
-    KnownField{"Pre-Depends", Writer::relations},  KnownField{"Recommends", Writer::relations},
-    KnownField{"Suggests", Writer::relations},     KnownField{"Breaks", Writer::relations},
-    KnownField{"Conflicts", Writer::relations},    KnownField{"Enhances", Writer::relations},
-    KnownField{"Conffiles", Writer::conffiles},    KnownField{"Filename", Writer::omit},
-    KnownField{"Size", Writer::omit},              KnownField{"MD5sum", Writer::omit},
-    KnownField{"MSDOS-Filename", Writer::omit},    KnownField{"Description", Writer::verbatim},
-    KnownField{"Triggers-Pending", Writer::omit},  KnownField{"Triggers-Awaited", Writer::omit},
+    KnownField{"Package", Writer::verbatim},
+    KnownField{"Essential", Writer::yes_or_omit},
+    KnownField{"Protected", Writer::yes_or_omit},
+    KnownField{"Status", Writer::status},
+    KnownField{"Priority", Writer::verbatim},
+    KnownField{"Section", Writer::verbatim},
+    KnownField{"Installed-Size", Writer::verbatim},
+    KnownField{"Origin", Writer::verbatim},
+    KnownField{"Maintainer", Writer::verbatim},
+    KnownField{"Bugs", Writer::verbatim},
+    KnownField{"Architecture", Writer::verbatim},
+    KnownField{"Multi-Arch", Writer::multi_arch},
+    KnownField{"Source", Writer::verbatim},
+    KnownField{"Version", Writer::verbatim},
+    KnownField{"Config-Version", Writer::omit},
+    KnownField{"Replaces", Writer::relations},
+    KnownField{"Provides", Writer::relations},
+    KnownField{"Depends", Writer::relations},
+    KnownField{"Pre-Depends", Writer::relations},
+    KnownField{"Recommends", Writer::relations},
+    KnownField{"Suggests", Writer::relations},
+    KnownField{"Breaks", Writer::relations},
+    KnownField{"Conflicts", Writer::relations},
+    KnownField{"Enhances", Writer::relations},
+    KnownField{"Conffiles", Writer::conffiles},
+    KnownField{"Filename", Writer::omit},
+    KnownField{"Size", Writer::omit},
+    KnownField{"MD5sum", Writer::omit},
+    KnownField{"MSDOS-Filename", Writer::omit},
+    KnownField{"Description", Writer::verbatim},
+    KnownField{"Triggers-Pending", Writer::omit},
+    KnownField{"Triggers-Awaited", Writer::omit},
 };
 
 bool is_known(std::string_view name) {
@@ -88,8 +104,8 @@ std::string dpkg_status_stanza(const DebArchive& deb) {
         break;
       case Writer::relations:
         if (field) {
-          auto relations = Relations::parse(field->value, relation_kind(known.name),
-                                            fmt::format("control line {}", field->line));
+          auto relations =
+              Relations::parse(field->value, relation_kind(known.name), fmt::format("control line {}", field->line));
           if (!relations.empty()) append_field(out, known.name, relations.str());
         }
         break;
@@ -138,12 +154,10 @@ std::string dpkg_md5sums(const DebArchive& deb, std::string_view where) {
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     ++line_number;
     if (line.empty()) continue;
-    bool hex = line.size() > 34 && std::all_of(line.begin(), line.begin() + 32, [](char c) {
-      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    });
+    bool hex = line.size() > 34 && std::all_of(line.begin(), line.begin() + 32,
+                                               [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
     if (!hex || line.substr(32, 2) != "  ") {
-      throw ParseError(fmt::format("{} line {}", where, line_number),
-                       "expected \"<32 lowercase hex digits>  <path>\"");
+      throw ParseError(fmt::format("{} line {}", where, line_number), "expected \"<32 lowercase hex digits>  <path>\"");
     }
     std::string_view path = line.substr(34);
     if (path.starts_with("./")) path.remove_prefix(2);

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "testing/command.hpp"
-#include "testing/errors.hpp"
 #include "testing/deb_fixture.hpp"
+#include "testing/errors.hpp"
 #include "testing/memory_sink.hpp"
 #include "testing/temp_dir.hpp"
 
@@ -28,8 +28,8 @@ std::string stanza_from_dpkg(const std::filesystem::path& deb, const std::filesy
   sheaf::testing::make_dirs(root / "var/lib/dpkg/info");
   sheaf::testing::write_file(root / "var/lib/dpkg/status", "");
   auto result = sheaf::testing::run_command({"/usr/bin/dpkg", "--root=" + root.string(), "--force-not-root",
-                                             "--force-script-chrootless", "--force-depends", "--log=/dev/null",
-                                             "-i", deb.string()});
+                                             "--force-script-chrootless", "--force-depends", "--log=/dev/null", "-i",
+                                             deb.string()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   std::string status = sheaf::testing::read_file_bytes(root / "var/lib/dpkg/status");
   while (status.ends_with("\n\n")) status.pop_back();

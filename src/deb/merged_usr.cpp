@@ -59,9 +59,9 @@ std::vector<fileset::Entry> merge_usr(std::vector<fileset::Entry> entries, std::
     }
     const fileset::Entry& earlier = out[it->second];
     if (earlier == entry) continue;
-    throw ParseError(std::string(where),
-                     fmt::format("{} ({}) and {} ({}) both land on {} in the merged-/usr layout", quote(original[it->second]),
-                                 describe(earlier), quote(from), describe(entry), quote(entry.path)));
+    throw ParseError(std::string(where), fmt::format("{} ({}) and {} ({}) both land on {} in the merged-/usr layout",
+                                                     quote(original[it->second]), describe(earlier), quote(from),
+                                                     describe(entry), quote(entry.path)));
   }
   return out;
 }

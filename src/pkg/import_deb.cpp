@@ -35,7 +35,7 @@ struct DebIdentity {
 UniqueFd open_deb(const std::filesystem::path& file) {
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote(file.string())));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail_errno(errno, fmt::format("cannot stat {}", quote(file.string())));
   if (!S_ISREG(st.st_mode)) fail("{} is not a regular file", quote(file.string()));
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -161,7 +161,8 @@ namespace {
 
 void fill_from_record(ImportResult& result, store::LocalStore& store, const store::PackageRecord& record) {
   auto document = store.read_blob(*Digest::parse(record.id));
-  if (!document) fail("the store index names package {}, but its document is missing (run `sheaf store verify`)", record.id);
+  if (!document)
+    fail("the store index names package {}, but its document is missing (run `sheaf store verify`)", record.id);
   result.package = Package::from_document(*document, record.id);
   result.id = result.package.id();
   result.metadata = PackageMetadata::from_json(record.metadata);
@@ -216,7 +217,7 @@ std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vecto
       results[i].deb_size = debs[i].size;
     });
   });
-  std::vector<std::size_t> to_read;                      // the first position of each new .deb
+  std::vector<std::size_t> to_read;                           // the first position of each new .deb
   std::unordered_map<Digest, std::size_t, DigestHash> first;  // .deb digest -> that position
   for (std::size_t i = 0; i < files.size(); ++i) {
     auto known = store.index().packages_with_origin(deb_origin(debs[i].digest, debs[i].size));
@@ -241,7 +242,8 @@ std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vecto
       UniqueFd fd = open_deb(files[i]);
       FdSource source(fd.get(), where);
       deb::DebArchive deb = deb::read_deb(source, where, *batch, options.limits);
-      if (deb.digest != debs[i].digest || deb.size != debs[i].size) fail("{} changed while it was being imported", quote(where));
+      if (deb.digest != debs[i].digest || deb.size != debs[i].size)
+        fail("{} changed while it was being imported", quote(where));
       ImportResult& result = results[i];
       result.package = package_of(deb, where);
       result.metadata = metadata_of(deb, where);

@@ -53,7 +53,7 @@ struct PackageMetadata {
   std::string maintainer;
   std::string section;
   std::string priority;
-  std::string multi_arch;                      // "same", "foreign", "allowed"
+  std::string multi_arch;  // "same", "foreign", "allowed"
   bool essential = false;
   std::optional<std::uint64_t> installed_size;  // KiB, as the control file says
   std::vector<std::string> skipped_scripts;     // maintainer scripts present and never run

@@ -18,9 +18,10 @@ DebTree::DebTree(const std::filesystem::path& dir) : root(dir) {
 
 void DebTree::control(std::string_view package, std::string_view version, std::string_view arch,
                       std::string_view extra) {
-  control_file("control", fmt::format("Package: {}\nVersion: {}\nArchitecture: {}\nMaintainer: Test <test@example.invalid>\n"
-                                      "Description: a test package\n{}",
-                                      package, version, arch, extra));
+  control_file("control",
+               fmt::format("Package: {}\nVersion: {}\nArchitecture: {}\nMaintainer: Test <test@example.invalid>\n"
+                           "Description: a test package\n{}",
+                           package, version, arch, extra));
 }
 
 void DebTree::control_file(std::string_view name, std::string_view content, unsigned mode) {
@@ -121,11 +122,16 @@ std::string tar_archive(const std::vector<TarEntry>& entries) {
 
 std::string compress(std::string_view data, std::string_view method) {
   archive* a = archive_write_new();
-  if (method == "gz") archive_write_add_filter_gzip(a);
-  else if (method == "xz") archive_write_add_filter_xz(a);
-  else if (method == "zst") archive_write_add_filter_zstd(a);
-  else if (method == "bz2") archive_write_add_filter_bzip2(a);
-  else throw std::runtime_error("compress: unknown method");
+  if (method == "gz")
+    archive_write_add_filter_gzip(a);
+  else if (method == "xz")
+    archive_write_add_filter_xz(a);
+  else if (method == "zst")
+    archive_write_add_filter_zstd(a);
+  else if (method == "bz2")
+    archive_write_add_filter_bzip2(a);
+  else
+    throw std::runtime_error("compress: unknown method");
   archive_write_set_format_raw(a);
   archive_write_set_bytes_in_last_block(a, 1);
   std::string out(data.size() + 65536, '\0');
@@ -145,12 +151,13 @@ std::string compress(std::string_view data, std::string_view method) {
 }
 
 std::string control_tar_gz(std::string_view package, std::string_view version) {
-  std::string control = fmt::format("Package: {}\nVersion: {}\nArchitecture: all\nDescription: test\n", package, version);
+  std::string control =
+      fmt::format("Package: {}\nVersion: {}\nArchitecture: all\nDescription: test\n", package, version);
   return compress(tar_archive({{"./", '5', "", 0755}, {"./control", '0', control}}), "gz");
 }
 
-std::string deb_bytes(const std::string& control_member, const std::string& control_tar,
-                      const std::string& data_member, const std::string& data_tar) {
+std::string deb_bytes(const std::string& control_member, const std::string& control_tar, const std::string& data_member,
+                      const std::string& data_tar) {
   return ar_archive({{"debian-binary", "2.0\n", std::nullopt},
                      {control_member, control_tar, std::nullopt},
                      {data_member, data_tar, std::nullopt}});

@@ -49,7 +49,7 @@ struct TarEntry {
   char type = '0';
   std::string data;
   unsigned mode = 0644;
-  std::string link;                         // hardlink or symlink target
+  std::string link;                           // hardlink or symlink target
   std::optional<std::uint64_t> claimed_size;  // header size instead of data.size()
 };
 
@@ -63,7 +63,7 @@ std::string compress(std::string_view data, std::string_view method);
 std::string control_tar_gz(std::string_view package, std::string_view version = "1.0");
 
 // A .deb from a control tar and a data tar with the given member names.
-std::string deb_bytes(const std::string& control_member, const std::string& control_tar,
-                      const std::string& data_member, const std::string& data_tar);
+std::string deb_bytes(const std::string& control_member, const std::string& control_tar, const std::string& data_member,
+                      const std::string& data_tar);
 
 }  // namespace sheaf::testing
