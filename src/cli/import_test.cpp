@@ -301,7 +301,39 @@ TEST_F(Import, RefusesBadInputNamingTheFileAndLeavesTheStoreAsItWas) {
     std::string expected;
   };
   std::string data_ok = testing::tar_archive({{"./", '5', "", 0755}, {"./f", '0', "content"}});
+  auto members = testing::ar_members(testing::read_file_bytes(good));  // debian-binary, control, data.tar.xz
+  auto altered = [&](auto change) {
+    auto copy = members;
+    change(copy);
+    return testing::ar_archive(copy);
+  };
+  auto with_control = [&](const std::string& control) {
+    return testing::deb_bytes("control.tar", testing::tar_archive({{"./control", '0', control}}), "data.tar", data_ok);
+  };
+  auto with_data = [&](const std::vector<testing::TarEntry>& entries) {
+    return testing::deb_bytes("control.tar.gz", testing::control_tar_gz("hostile"), "data.tar",
+                              testing::tar_archive(entries));
+  };
   std::vector<Case> cases = {
+      {"truncated.deb", testing::read_file_bytes(good).substr(0, fs::file_size(good) / 2), "Truncated ar archive"},
+      {"size-lies.deb", altered([](auto& m) { m[1].claimed_size = m[1].data.size() + 64; }), "control.tar.xz: "},
+      {"no-data.deb", altered([](auto& m) { m.pop_back(); }), "no data.tar member"},
+      {"no-control.deb", altered([](auto& m) { m.erase(m.begin() + 1); }), "comes before any control.tar member"},
+      {"truncated-xz.deb", altered([](auto& m) { m[2].data.resize(m[2].data.size() / 2); }), "data.tar.xz: "},
+      {"corrupt-xz.deb", altered([](auto& m) {
+         for (std::size_t i = 64; i + 64 < m[2].data.size(); i += 5) m[2].data[i] ^= 0x21;
+       }),
+       "data.tar.xz: "},
+      {"absolute.deb", with_data({{"/etc/passwd", '0', "x"}}), "is an absolute path"},
+      {"hardlink-out.deb", with_data({{"./a", '1', "", 0644, "../../etc/shadow"}}), "points outside the package"},
+      {"hardlink-ahead.deb", with_data({{"./a", '1', "", 0644, "./b"}, {"./b", '0', "x"}}),
+       "which is not an earlier file"},
+      {"bomb.deb", with_data({{"./huge", '0', "tiny", 0644, "", std::uint64_t{1} << 42}}), "over the limit"},
+      {"dup-field.deb", with_control("Package: dup\nVersion: 1\nArchitecture: all\nVersion: 2\n"),
+       "field 'Version' appears twice"},
+      {"no-package.deb", with_control("Version: 1\nArchitecture: all\n"), "the Package field is missing"},
+      {"no-version.deb", with_control("Package: nov\nArchitecture: all\n"), "the Version field is missing"},
+      {"bad-version.deb", with_control("Package: badv\nVersion: 1.0:beta:2\nArchitecture: all\n"), "control line 2"},
       {"not-ar.deb", "just text\n", "not an ar archive"},
       {"dotdot.deb",
        testing::deb_bytes("control.tar.gz", testing::control_tar_gz("dotdot"), "data.tar",
