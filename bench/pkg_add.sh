@@ -44,11 +44,9 @@ if [ -z "$tree" ]; then
   fi
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/sheaf-bench-XXXXXX")
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+source "$repo/bench/lib.sh"
+make_work_dir
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # Every run writes into a directory of its own and nothing is deleted until
 # the end: on an ext4 without a journal (these machines), creating files soon
@@ -100,20 +98,6 @@ for ((i = 0; i < rounds; i++)); do
   rehash_cp+=("$(time_cp "rehash-$i")")
 done
 
-# Medians of each side, and the median of the per-round ratios: each sheaf
-# run is paired with the cp run right after it, which saw the same machine.
-report() {
-  local label=$1; shift
-  local sheaf_runs=("${@:1:$rounds}") cp_runs=("${@:$((rounds + 1))}")
-  local a b r k
-  a=$(printf '%s\n' "${sheaf_runs[@]}" | median)
-  b=$(printf '%s\n' "${cp_runs[@]}" | median)
-  r=$(for ((k = 0; k < rounds; k++)); do
-        awk -v a="${sheaf_runs[$k]}" -v b="${cp_runs[$k]}" 'BEGIN { printf "%.4f\n", a / b }'
-      done | median)
-  printf '%-6s sheaf pkg add %5s ms   cp -a + sync -f %5s ms   ratio of medians %.2fx   median ratio %.2fx\n' \
-    "$label" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')" "$r"
-}
-report cold "${cold_sheaf[@]}" "${cold_cp[@]}"
-report warm "${warm_sheaf[@]}" "${warm_cp[@]}"
-report rehash "${rehash_sheaf[@]}" "${rehash_cp[@]}"
+compare cold "sheaf pkg add" "cp -a + sync -f" "${cold_sheaf[@]}" "${cold_cp[@]}"
+compare warm "sheaf pkg add" "cp -a + sync -f" "${warm_sheaf[@]}" "${warm_cp[@]}"
+compare rehash "sheaf pkg add" "cp -a + sync -f" "${rehash_sheaf[@]}" "${rehash_cp[@]}"

@@ -36,11 +36,9 @@ done
 [ -x "$sheaf" ] || { echo "bench: no sheaf at $sheaf; build with: tools/dev example" >&2; exit 2; }
 [ -n "$debs" ] || debs=$("$repo/bench/fetch-closure.sh")
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/sheaf-bench-XXXXXX")
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+source "$repo/bench/lib.sh"
+make_work_dir
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # Every run writes into a directory of its own and nothing is deleted until
 # the end (see bench/pkg_add.sh: deleting many files on these machines slows
@@ -85,21 +83,9 @@ for ((i = 0; i < rounds; i++)); do
   re_dpkg+=("$(time_dpkg "re-$i")")
 done
 
-report() {
-  local label=$1 peer=$2; shift 2
-  local sheaf_runs=("${@:1:$rounds}") peer_runs=("${@:$((rounds + 1))}")
-  local a b r k
-  a=$(printf '%s\n' "${sheaf_runs[@]}" | median)
-  b=$(printf '%s\n' "${peer_runs[@]}" | median)
-  r=$(for ((k = 0; k < rounds; k++)); do
-        awk -v a="${sheaf_runs[$k]}" -v b="${peer_runs[$k]}" 'BEGIN { printf "%.4f\n", a / b }'
-      done | median)
-  printf '%-9s sheaf pkg import %5s ms   %-22s %5s ms   ratio of medians %.2fx   median ratio %.2fx\n' \
-    "$label" "$a" "$peer" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')" "$r"
-}
-report cold "dpkg-deb -x" "${cold_sheaf[@]}" "${cold_dpkg[@]}"
-report cold "dpkg-deb -x + sync -f" "${cold_sheaf[@]}" "${cold_dpkg_sync[@]}"
-report reimport "dpkg-deb -x" "${re_sheaf[@]}" "${re_dpkg[@]}"
+compare cold "sheaf pkg import" "dpkg-deb -x" "${cold_sheaf[@]}" "${cold_dpkg[@]}"
+compare cold "sheaf pkg import" "dpkg-deb -x + sync -f" "${cold_sheaf[@]}" "${cold_dpkg_sync[@]}"
+compare reimport "sheaf pkg import" "dpkg-deb -x" "${re_sheaf[@]}" "${re_dpkg[@]}"
 
 # CPU use of one more cold import: user+sys over wall, out of $(nproc).
 "$sheaf" --store "$work/cpu" pkg ls >/dev/null
