@@ -187,5 +187,41 @@ TEST(Manifest, ParseRejectsNonCanonicalSpellings) {
           "{\"gid\":0,\"mode\":\"0755\",\"path\":\"a\",\"type\":\"dir\",\"uid\":0}\n");
 }
 
+TEST(EntryHelpers, CanonicalizeHardlinksGivesTheContentToTheFirstPath) {
+  // Archive order: the file under its later name, then a hardlink named earlier.
+  std::vector<Entry> entries = {
+      {.path = "d", .type = EntryType::dir, .mode = 0755},
+      {.path = "d/z", .type = EntryType::file, .mode = 04755, .size = 3, .digest = Digest::of("abc")},
+      {.path = "d/a", .type = EntryType::hardlink, .target = "d/z"},
+      {.path = "d/m", .type = EntryType::hardlink, .target = "d/z"},
+  };
+  canonicalize_hardlinks(entries);
+  Manifest manifest = Manifest::from_entries(entries);  // valid only if every link points back
+  const auto& e = manifest.entries();
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[1].path, "d/a");
+  EXPECT_EQ(e[1].type, EntryType::file);
+  EXPECT_EQ(e[1].mode, 04755u);
+  EXPECT_EQ(e[1].digest, Digest::of("abc"));
+  EXPECT_EQ(e[2].path, "d/m");
+  EXPECT_EQ(e[2].target, "d/a");
+  EXPECT_EQ(e[3].path, "d/z");
+  EXPECT_EQ(e[3].type, EntryType::hardlink);
+  EXPECT_EQ(e[3].target, "d/a");
+}
+
+TEST(EntryHelpers, AddMissingParentsAddsRootOwnedDirectoriesOnce) {
+  std::vector<Entry> entries = {{.path = "a/b/c", .type = EntryType::file, .mode = 0644, .digest = Digest::of("")},
+                                {.path = "a/b/d", .type = EntryType::file, .mode = 0644, .digest = Digest::of("")},
+                                {.path = "x", .type = EntryType::dir, .mode = 0700}};
+  add_missing_parents(entries);
+  Manifest manifest = Manifest::from_entries(entries);
+  ASSERT_EQ(manifest.entries().size(), 5u);
+  EXPECT_EQ(manifest.entries()[0].path, "a");
+  EXPECT_EQ(manifest.entries()[0].mode, 0755u);
+  EXPECT_EQ(manifest.entries()[1].path, "a/b");
+  EXPECT_EQ(manifest.entries()[4].mode, 0700u) << "existing directories are left as they are";
+}
+
 }  // namespace
 }  // namespace sheaf::fileset
