@@ -57,42 +57,42 @@ nlohmann::json to_json(const pkg::ImportResult& result) {
 }
 
 void run(Context& context, Options& options) {
-  pkg::ImportOptions import;
+  pkg::ImportOptions request;
   if (!options.max_file_size.empty()) {
-    import.limits.max_file_size = parse_size(options.max_file_size, "--max-file-size");
+    request.limits.max_file_size = parse_size(options.max_file_size, "--max-file-size");
   }
   if (!options.max_unpacked_size.empty()) {
-    import.limits.max_unpacked_size = parse_size(options.max_unpacked_size, "--max-unpacked-size");
+    request.limits.max_unpacked_size = parse_size(options.max_unpacked_size, "--max-unpacked-size");
   }
-  import.threads = options.jobs == 0 ? hardware_threads() : options.jobs;
+  request.threads = options.jobs == 0 ? hardware_threads() : options.jobs;
   auto files = pkg::expand_deb_operands(options.operands);  // a typo fails before the store is created
   auto store = context.open_store();
 
   std::size_t done = 0;
   if (stderr_is_terminal()) {
-    import.on_file = [&](const std::filesystem::path&) {
+    request.on_file = [&](const std::filesystem::path&) {
       fmt::print(stderr, "\rimporting: {}/{}   ", ++done, files.size());
-  };
-}
-std::vector<pkg::ImportResult> results = pkg::import_debs(*store, files, import);
-if (done != 0) fmt::print(stderr, "\r\033[K");
+    };
+  }
+  std::vector<pkg::ImportResult> results = pkg::import_debs(*store, files, request);
+  if (done != 0) fmt::print(stderr, "\r\033[K");
 
-if (options.json) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& result : results) out.push_back(to_json(result));
-  fmt::print("{}\n", out.dump(2));
-  return;
+  if (options.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& result : results) out.push_back(to_json(result));
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  std::size_t added = 0;
+  for (const auto& result : results) {
+    added += result.inserted ? 1 : 0;
+    fmt::print("{}\n", result.id.str());
+  }
+  fmt::print(stderr, "imported {} .deb files: {} new packages, {} already in the store\n", results.size(), added,
+             results.size() - added);
 }
-std::size_t added = 0;
-for (const auto& result : results) {
-  added += result.inserted ? 1 : 0;
-  fmt::print("{}\n", result.id.str());
-}
-fmt::print(stderr, "imported {} .deb files: {} new packages, {} already in the store\n", results.size(), added,
-           results.size() - added);
+
 }  // namespace
-
-}  // namespace sheaf::cli
 
 void register_pkg_import(CLI::App& pkg, Context& context) {
   auto options = std::make_shared<Options>();
