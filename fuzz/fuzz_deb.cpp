@@ -17,14 +17,8 @@ namespace {
 class NullSink final : public sheaf::fileset::ContentSink {
  public:
   sheaf::fileset::ContentRef put(sheaf::ByteSource& source) override {
-    sheaf::Sha256 hash;
-    char buffer[65536];
-    std::uint64_t size = 0;
-    while (std::size_t n = source.read(buffer)) {
-      hash.update(buffer, n);
-      size += n;
-    }
-    return {hash.finish(), size};
+    auto [digest, size] = sheaf::digest_stream(source);
+    return {digest, size};
   }
 };
 

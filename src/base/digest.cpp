@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <memory>
+
+#include "base/byte_source.hpp"
 #include "base/error.hpp"
 
 namespace sheaf {
@@ -71,6 +74,19 @@ Digest Sha256::finish() {
     throw Error("sha256 finish failed");
   }
   return Digest(bytes);
+}
+
+StreamDigest digest_stream(ByteSource& source) {
+  constexpr std::size_t kBuffer = std::size_t{1} << 20;
+  thread_local std::unique_ptr<char[]> buffer(new char[kBuffer]);
+  Sha256 hasher;
+  StreamDigest out;
+  while (std::size_t n = source.read(std::span<char>(buffer.get(), kBuffer))) {
+    hasher.update(buffer.get(), n);
+    out.size += n;
+  }
+  out.digest = hasher.finish();
+  return out;
 }
 
 Md5::Md5() : ctx_(EVP_MD_CTX_new()) {

@@ -67,6 +67,18 @@ class Sha256 {
   ::evp_md_ctx_st* ctx_;
 };
 
+class ByteSource;
+
+// What digest_stream() returns: the sha256 of a stream and its length.
+struct StreamDigest {
+  Digest digest;
+  std::uint64_t size = 0;
+};
+
+// Reads `source` to its end through one 1 MiB buffer per thread and returns
+// the sha256 and the number of bytes. Passes on the source's errors.
+StreamDigest digest_stream(ByteSource& source);
+
 // Incremental MD5, for the one place Debian still uses it: the md5sums and
 // Conffiles records that dpkg-based scanners read. Never an identity in sheaf.
 class Md5 {

@@ -208,9 +208,9 @@ class Import : public ::testing::Test {
     tree.file("lib/x86_64-linux-gnu/librich-core.so.1", "ELF core");
     tree.file("usr/share/" + std::string(90, 'p') + "/" + std::string(30, 'q'), "over 100 bytes\n");
     tree.file("usr/share/" + std::string(150, 'r') + "/" + std::string(120, 's'), "over 255 bytes\n");
-    tree.file("usr/share/doc/" + name + "/copyright",
-              "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-              "Files: *\nCopyright: 2024 A\nLicense: Apache-2.0\n");
+    tree.file("usr/share/doc/" + name + "/copyright", std::string(sheaf::testing::kDep5Format) +
+                                                          "\n"
+                                                          "Files: *\nCopyright: 2024 A\nLicense: Apache-2.0\n");
     return tree.build(dir_ / (name + ".deb"));
   }
 

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/deb_fixture.hpp"
+
 namespace sheaf::deb {
 namespace {
 
-constexpr std::string_view kHeader = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n";
+constexpr std::string_view kHeader = sheaf::testing::kDep5Format;
 
 TEST(Copyright, ReadsTheLicenseOfAMachineReadableFile) {
   std::string text = std::string(kHeader) + "Upstream-Name: x\n\nFiles: *\nCopyright: 2020 A\nLicense: MIT\n";

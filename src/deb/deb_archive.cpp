@@ -161,14 +161,12 @@ class EntrySource final : public ByteSource {
     if (copy && copy->size() < copy_limit) {
       copy->append(buffer.data(), std::min<std::size_t>(got, copy_limit - copy->size()));
     }
-    total += got;
     return got;
   }
 
   std::optional<Md5> md5;
   std::string* copy = nullptr;
   std::size_t copy_limit = 0;
-  std::uint64_t total = 0;
 
  private:
   archive* archive_;

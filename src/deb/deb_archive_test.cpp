@@ -53,9 +53,9 @@ class DebArchiveTest : public ::testing::Test {
     tree.hardlink("usr/bin/alias", "usr/bin/tool");
     tree.symlink("usr/bin/link", "tool");
     tree.file(long_path_, "deep\n");
-    tree.file("usr/share/doc/full/copyright",
-              "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-              "Files: *\nCopyright: 2024 Someone\nLicense: MIT\n");
+    tree.file("usr/share/doc/full/copyright", std::string(sheaf::testing::kDep5Format) +
+                                                  "\n"
+                                                  "Files: *\nCopyright: 2024 Someone\nLicense: MIT\n");
     return tree.build(dir_ / fmt::format("full-{}.deb", compression), compression);
   }
 

@@ -27,11 +27,6 @@ namespace {
 
 constexpr std::string_view kStatusDir = "var/lib/dpkg/status.d";
 
-struct DebIdentity {
-  Digest digest;
-  std::uint64_t size = 0;
-};
-
 UniqueFd open_deb(const std::filesystem::path& file) {
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote(file.string())));
@@ -42,18 +37,10 @@ UniqueFd open_deb(const std::filesystem::path& file) {
   return fd;
 }
 
-DebIdentity hash_deb(const std::filesystem::path& file) {
-  DebIdentity deb;
+StreamDigest hash_deb(const std::filesystem::path& file) {
   UniqueFd fd = open_deb(file);
   FdSource source(fd.get(), file.string());
-  Sha256 hash;
-  std::vector<char> buffer(std::size_t{1} << 20);
-  while (std::size_t n = source.read(buffer)) {
-    hash.update(buffer.data(), n);
-    deb.size += n;
-  }
-  deb.digest = hash.finish();
-  return deb;
+  return digest_stream(source);
 }
 
 deb::Relations relations_of(const deb::Control& control, std::string_view field, deb::RelationKind kind,
@@ -200,7 +187,7 @@ std::vector<std::filesystem::path> expand_deb_operands(const std::vector<std::st
 std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vector<std::filesystem::path>& files,
                                       const ImportOptions& options) {
   std::vector<ImportResult> results(files.size());
-  std::vector<DebIdentity> debs(files.size());
+  std::vector<StreamDigest> debs(files.size());
   std::mutex progress_mutex;
   auto report = [&](std::size_t i) {
     if (!options.on_file) return;

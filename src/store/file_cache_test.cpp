@@ -4,16 +4,15 @@
 
 #include <filesystem>
 
+#include "base/byte_source.hpp"
 #include "store/maintenance.hpp"
 #include "store/write_batch.hpp"
-#include "testing/string_source.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::StringSource;
 
 fileset::FileIdentity identity(std::uint64_t ino, std::int64_t ctime_ns = 1000) {
   return {.dev = 7, .ino = ino, .size = 5, .mtime_ns = 900, .ctime_ns = ctime_ns, .mode = 0100644, .uid = 1, .gid = 2};
@@ -24,7 +23,7 @@ class FileCacheTest : public ::testing::Test {
   // Stores "hello" and remembers inode 42 as holding it, with an xattr.
   void SetUp() override {
     auto batch = store_.begin_write();
-    StringSource source("hello");
+    MemorySource source("hello");
     content_ = batch->put(source);
     FileCache cache(store_, 7);
     cache.remember(identity(42), {content_, {{"user.k", std::string("v\0", 2)}}});

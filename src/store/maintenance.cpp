@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/byte_source.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/parallel.hpp"
@@ -64,18 +65,13 @@ std::vector<StoredFile> list_blobs(const LocalStore& store) {
 std::optional<std::string> check_content(int dir_fd, const std::string& name, const Digest& expected) {
   UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return fmt::format("cannot be opened: {}", std::strerror(errno));
-  thread_local std::unique_ptr<char[]> buffer(new char[1 << 20]);
-  Sha256 hasher;
+  Digest actual;
   try {
-    for (;;) {
-      std::size_t n = read_full(fd.get(), std::span<char>(buffer.get(), 1 << 20), name);
-      hasher.update(buffer.get(), n);
-      if (n < (1 << 20)) break;
-    }
+    FdSource source(fd.get(), name);
+    actual = digest_stream(source).digest;
   } catch (const Error& e) {
     return e.what();
   }
-  Digest actual = hasher.finish();
   if (actual == expected) return std::nullopt;
   return fmt::format("content does not match its name (it hashes to {})", actual.str());
 }

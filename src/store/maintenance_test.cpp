@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
+#include "base/byte_source.hpp"
 #include "base/error.hpp"
 #include "fileset/manifest.hpp"
 #include "store/write_batch.hpp"
-#include "testing/string_source.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::store {
@@ -16,7 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using fileset::Entry;
 using fileset::EntryType;
-using testing::StringSource;
 
 class Maintenance : public ::testing::Test {
  protected:
@@ -25,7 +24,7 @@ class Maintenance : public ::testing::Test {
     auto batch = store_.begin_write();
     std::vector<Entry> entries;
     for (std::size_t i = 0; i < contents.size(); ++i) {
-      StringSource source(contents[i]);
+      MemorySource source(contents[i]);
       auto ref = batch->put(source);
       entries.push_back({.path = "f" + std::to_string(i),
                          .type = EntryType::file,

@@ -4,16 +4,15 @@
 
 #include <filesystem>
 
+#include "base/byte_source.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
-#include "testing/string_source.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::StringSource;
 
 // Produces `size` bytes of a repeating pattern, `chunk` bytes per read.
 class PatternSource final : public ByteSource {
@@ -40,7 +39,7 @@ TEST(WriteBatch, NothingIsVisibleBeforeCommit) {
   testing::TempDir dir;
   LocalStore store(dir.path());
   auto batch = store.begin_write();
-  StringSource source("hello");
+  MemorySource source("hello");
   auto ref = batch->put(source);
   EXPECT_EQ(ref.digest, Digest::of("hello"));
   EXPECT_EQ(ref.size, 5u);
@@ -57,7 +56,7 @@ TEST(WriteBatch, AnAbandonedBatchLeavesNothingBehind) {
   LocalStore store(dir.path());
   {
     auto batch = store.begin_write();
-    StringSource source("abandoned");
+    MemorySource source("abandoned");
     batch->put(source);
     batch->add_blob("blob");
   }
@@ -70,7 +69,7 @@ TEST(WriteBatch, StoresEachContentOnce) {
   testing::TempDir dir;
   LocalStore store(dir.path());
   auto batch = store.begin_write();
-  StringSource a("same"), b("same"), c("other");
+  MemorySource a("same"), b("same"), c("other");
   batch->put(a);
   batch->put(b);
   batch->put(c);
@@ -79,7 +78,7 @@ TEST(WriteBatch, StoresEachContentOnce) {
   EXPECT_EQ(count_files(dir / "objects"), 2u);
 
   auto again = store.begin_write();
-  StringSource d("same");
+  MemorySource d("same");
   again->put(d);
   EXPECT_EQ(again->new_objects(), 0u);  // already in the store: nothing staged
 }
@@ -126,7 +125,7 @@ TEST(WriteBatch, AFailedIndexUpdatePublishesOnlyUnreferencedObjects) {
   testing::TempDir dir;
   LocalStore store(dir.path());
   auto batch = store.begin_write();
-  StringSource source("x");
+  MemorySource source("x");
   batch->put(source);
   EXPECT_THROW(batch->commit([](Index::Transaction&) { throw Error("index update failed"); }), Error);
   EXPECT_TRUE(store.index().packages().empty());
@@ -146,7 +145,7 @@ TEST(WriteBatch, LeftoversOfALiveWriterAreKept) {
   testing::TempDir dir;
   LocalStore store(dir.path());
   auto first = store.begin_write();
-  StringSource source("in progress");
+  MemorySource source("in progress");
   first->put(source);
   LocalStore other(dir.path());
   auto second = other.begin_write();  // must not remove the first writer's staging

@@ -59,6 +59,12 @@ std::string tar_archive(const std::vector<TarEntry>& entries);
 // Compresses with libarchive's writers: "gz", "xz", "zst" or "bz2".
 std::string compress(std::string_view data, std::string_view method);
 
+// The first line of a machine-readable (DEP-5) copyright file. Real ones name
+// the format by a URL on Debian's site; sheaf matches only the
+// "copyright-format/1.0" part, and tests name no outside host.
+inline constexpr std::string_view kDep5Format =
+    "Format: https://example.invalid/doc/packaging-manuals/copyright-format/1.0/\n";
+
 // A minimal control.tar.gz (./control for `package`) for hand-made debs.
 std::string control_tar_gz(std::string_view package, std::string_view version = "1.0");
 
