@@ -56,6 +56,7 @@ TEST_F(Cli, EveryCommandHasHelp) {
   std::vector<std::vector<std::string>> commands = {{},
                                                     {"pkg"},
                                                     {"pkg", "add"},
+                                                    {"pkg", "import"},
                                                     {"pkg", "ls"},
                                                     {"pkg", "show"},
                                                     {"pkg", "files"},
