@@ -14,7 +14,7 @@ extern char** environ;
 
 namespace sheaf {
 
-std::optional<ProcessResult> run_capture(const std::vector<std::string>& argv) {
+std::optional<ProcessResult> run_capture(const std::vector<std::string>& argv, const RunOptions& options) {
   if (argv.empty()) throw Error("run_capture: empty argument list");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) fail_errno(errno, "cannot create a pipe");
@@ -25,6 +25,7 @@ std::optional<ProcessResult> run_capture(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
+  if (options.discard_stderr) posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
 
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));

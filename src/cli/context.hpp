@@ -52,6 +52,8 @@ void register_pkg_ls(CLI::App& pkg, Context& context);
 void register_pkg_show(CLI::App& pkg, Context& context);
 void register_pkg_rm(CLI::App& pkg, Context& context);
 void register_pkg_files(CLI::App& pkg, Context& context);
+void register_lock(CLI::App& app, Context& context);
+void register_fetch(CLI::App& app, Context& context);
 void register_store_verify(CLI::App& store, Context& context);
 void register_store_gc(CLI::App& store, Context& context);
 void register_store_du(CLI::App& store, Context& context);

@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   register_pkg_files(*pkg, context);
   register_pkg_rm(*pkg, context);
 
+  register_lock(app, context);
+  register_fetch(app, context);
+
   CLI::App* store = app.add_subcommand("store", "Check, clean and measure the store");
   store->require_subcommand(1);
   register_store_verify(*store, context);

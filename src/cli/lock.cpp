@@ -1,0 +1,102 @@
+// sheaf lock [-f sheaf.toml] [--update [NAME...]] [--check]: resolve the
+// spec's closure into sheaf.lock.
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "base/error.hpp"
+#include "cli/context.hpp"
+#include "repo/apt_config.hpp"
+#include "repo/locking.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  std::string spec = "sheaf.toml";
+  bool update = false;
+  std::vector<std::string> names;
+  bool check = false;
+  bool allow_unsigned = false;
+};
+
+void check(Context& context, const spec::Spec& spec) {
+  auto path = repo::lock_path_for(spec.path);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    fmt::print("{} does not exist; run 'sheaf lock'\n", path.string());
+    context.exit_code = kExitFound;
+    return;
+  }
+  auto problems = repo::lock_problems(repo::Lockfile::load(path), spec);
+  if (problems.empty()) {
+    fmt::print("{} satisfies {}\n", path.string(), spec.path.string());
+    return;
+  }
+  fmt::print("{} no longer satisfies {}:\n", path.string(), spec.path.string());
+  for (const auto& problem : problems) fmt::print("  - {}\n", problem);
+  context.exit_code = kExitFound;
+}
+
+void run(Context& context, const Options& options) {
+  if (options.check && (options.update || !options.names.empty()))
+    fail_usage("--check cannot be combined with --update");
+  if (!options.names.empty() && !options.update) fail_usage("package names are given only with --update NAME...");
+  auto spec = spec::Spec::load(options.spec);
+  if (options.check) return check(context, spec);
+
+  auto store = context.open_store();
+  repo::NetworkSettings network;
+  network.apt = repo::load_host_apt_config();
+  repo::LockRequest request{.update_all = options.update && options.names.empty(),
+                            .update = options.names,
+                            .allow_unsigned = options.allow_unsigned,
+                            .now = static_cast<std::int64_t>(std::time(nullptr))};
+  auto outcome = repo::lock_spec(spec, *store, network, request);
+
+  auto path = repo::lock_path_for(spec.path);
+  if (!outcome.resolved) {
+    fmt::print(stderr, "{} is up to date ({} packages); --update resolves again\n", path.string(),
+               outcome.lock.packages.size());
+    return;
+  }
+  for (const auto& change : outcome.changes) {
+    if (change.old_version.empty()) {
+      fmt::print("+ {} {}\n", change.name, change.new_version);
+    } else if (change.new_version.empty()) {
+      fmt::print("- {} {}\n", change.name, change.old_version);
+    } else {
+      fmt::print("~ {} {} -> {}\n", change.name, change.old_version, change.new_version);
+    }
+  }
+  fmt::print(stderr, "{} {}: {} packages from {} suites ({} candidates, {} repository files downloaded)\n",
+             outcome.written ? "wrote" : "unchanged", path.string(), outcome.lock.packages.size(), outcome.suites,
+             outcome.candidates, outcome.downloads);
+}
+
+}  // namespace
+
+void register_lock(CLI::App& app, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("lock", "Resolve the spec's packages into sheaf.lock");
+  cmd->footer(
+      "Reads [source.debian] and [packages] from the spec, verifies each suite's\n"
+      "InRelease with gpgv and its Packages index against the Release, resolves the\n"
+      "closure with libsolv and writes sheaf.lock beside the spec. A lock that still\n"
+      "satisfies the spec is kept as it is, without touching the network; when the spec\n"
+      "changed, the old lock's versions are kept wherever they still fit.\n"
+      "With no mirror in the spec, each suite comes from the host's apt sources, using\n"
+      "apt's proxy and auth.conf. Changes print as '+ NAME VERSION', '- NAME VERSION'\n"
+      "and '~ NAME OLD -> NEW'.\n"
+      "--check exits 1 when the lock no longer satisfies the spec.");
+  cmd->add_option("-f,--file", options->spec, "The spec (default: sheaf.toml)")->type_name("SPEC");
+  cmd->add_flag("--update", options->update, "Resolve again: everything, or only the NAMEs given");
+  cmd->add_option("NAME", options->names, "With --update: the packages to free");
+  cmd->add_flag("--check", options->check, "Exit 1 when the lock no longer satisfies the spec; change nothing");
+  cmd->add_flag("--allow-unsigned", options->allow_unsigned,
+                "Accept repositories whose Release is unsigned or fails verification (local test repositories)");
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

@@ -1,0 +1,210 @@
+#include "repo/downloader.hpp"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
+
+namespace sheaf::repo {
+
+namespace {
+
+void init_curl_once() {
+  static const bool initialised = [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw Error("cannot initialise libcurl");
+    return true;
+  }();
+  (void)initialised;
+}
+
+// Why one attempt failed, and whether trying again could help.
+struct AttemptFailure {
+  std::string message;
+  bool transient = false;
+};
+
+struct Transfer {
+  int fd = -1;
+  std::uint64_t written = 0;  // bytes written by this attempt
+  std::uint64_t offset = 0;   // bytes already there when it started
+  std::optional<std::uint64_t> max_size;
+  bool too_big = false;
+  bool write_failed = false;
+  const std::function<void(std::uint64_t)>* on_bytes = nullptr;
+};
+
+std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto& t = *static_cast<Transfer*>(user);
+  std::size_t bytes = size * count;
+  if (t.max_size && t.offset + t.written + bytes > *t.max_size) {
+    t.too_big = true;
+    return 0;
+  }
+  std::size_t done = 0;
+  while (done < bytes) {
+    ssize_t n = ::write(t.fd, data + done, bytes - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      t.write_failed = true;
+      return 0;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  t.written += bytes;
+  if (t.on_bytes && *t.on_bytes) (*t.on_bytes)(bytes);
+  return bytes;
+}
+
+std::uint64_t size_on_disk(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+}  // namespace
+
+struct Downloader::Handle {
+  CURL* curl = nullptr;
+  ~Handle() {
+    if (curl) curl_easy_cleanup(curl);
+  }
+};
+
+Downloader::Downloader(const NetworkSettings& settings) : settings_(settings), handle_(std::make_unique<Handle>()) {
+  init_curl_once();
+  handle_->curl = curl_easy_init();
+  if (!handle_->curl) throw Error("cannot create a libcurl handle");
+}
+
+Downloader::~Downloader() = default;
+
+DownloadResult Downloader::fetch(const DownloadRequest& request) {
+  CURL* curl = handle_->curl;
+  DownloadResult result;
+  const bool is_file = request.url.starts_with("file:");
+  AttemptFailure failure;
+  bool resume = request.resume;
+
+  for (unsigned attempt = 0; attempt <= settings_.retries; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(settings_.backoff_ms << (attempt - 1)));
+    }
+    result.attempts = attempt + 1;
+    std::uint64_t offset = resume ? size_on_disk(request.destination) : 0;
+    if (request.max_size && offset > *request.max_size) offset = 0;  // a stale partial larger than promised
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (offset > 0 ? O_APPEND : O_TRUNC);
+    UniqueFd fd(::open(request.destination.c_str(), flags, 0644));
+    if (!fd) fail_errno(errno, "cannot write " + quote(request.destination.string()));
+
+    Transfer transfer;
+    transfer.fd = fd.get();
+    transfer.offset = offset;
+    transfer.max_size = request.max_size;
+    transfer.on_bytes = &request.on_bytes;
+
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, settings_.connect_timeout_seconds);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, settings_.stall_timeout_seconds);
+    curl_easy_setopt(curl, CURLOPT_FILETIME, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "sheaf");
+    // Proxies come from apt's configuration only; libcurl's own environment
+    // lookup would make the result depend on variables apt ignores.
+    std::string proxy = settings_.apt.proxy_for(request.url);
+    curl_easy_setopt(curl, CURLOPT_PROXY, proxy.c_str());
+    if (const AuthEntry* auth = find_credentials(settings_.apt.auth, request.url)) {
+      curl_easy_setopt(curl, CURLOPT_USERNAME, auth->login.c_str());
+      curl_easy_setopt(curl, CURLOPT_PASSWORD, auth->password.c_str());
+    }
+    if (offset > 0) curl_easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(offset));
+    if (request.if_modified_since) {
+      curl_easy_setopt(curl, CURLOPT_TIMECONDITION, static_cast<long>(CURL_TIMECOND_IFMODSINCE));
+      curl_easy_setopt(curl, CURLOPT_TIMEVALUE_LARGE, static_cast<curl_off_t>(*request.if_modified_since));
+    }
+    char error_buffer[CURL_ERROR_SIZE] = {};
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+
+    CURLcode code = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    char* content_type = nullptr;
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type);
+    curl_off_t filetime = -1;
+    curl_easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime);
+    if (filetime >= 0) result.last_modified = static_cast<std::int64_t>(filetime);
+    fd.reset();
+
+    if (transfer.too_big) {
+      fail("{} sent more than the {} bytes its index promised", request.url, *request.max_size);
+    }
+    if (transfer.write_failed) fail_errno(errno, "cannot write " + quote(request.destination.string()));
+    if (content_type && std::string_view(content_type).starts_with("text/html")) {
+      fail("{} answered with an HTML page (HTTP {}), not a repository file; is the mirror down or behind a login page?",
+           request.url, status);
+    }
+    if (code == CURLE_OK) {
+      if (is_file || (status >= 200 && status < 300)) {
+        // With a time condition, libcurl reports an unmet condition as success with no body.
+        long unmet = 0;
+        curl_easy_getinfo(curl, CURLINFO_CONDITION_UNMET, &unmet);
+        if (unmet || status == 304) {
+          result.status = DownloadResult::Status::not_modified;
+        }
+        return result;
+      }
+      if (status == 304) {
+        result.status = DownloadResult::Status::not_modified;
+        return result;
+      }
+      if (status == 404 || status == 410) {
+        result.status = DownloadResult::Status::not_found;
+        return result;
+      }
+      if (status == 416 && offset > 0) {
+        // The partial file is no prefix the server can continue: start over.
+        resume = false;
+        failure = {fmt::format("{} refused to resume at byte {}", request.url, offset), true};
+        continue;
+      }
+      failure = {fmt::format("{} answered HTTP {}", request.url, status),
+                 status >= 500 || status == 408 || status == 429};
+      if (!failure.transient) break;
+      continue;
+    }
+    if (is_file && (code == CURLE_FILE_COULDNT_READ_FILE)) {
+      result.status = DownloadResult::Status::not_found;
+      return result;
+    }
+    if (code == CURLE_RANGE_ERROR || code == CURLE_BAD_DOWNLOAD_RESUME) {
+      resume = false;  // the server cannot continue a partial file
+      failure = {fmt::format("{} cannot resume a partial download", request.url), true};
+      continue;
+    }
+    // Everything else (refused or dropped connections, timeouts, a body cut
+    // short) may pass; what arrived stays, and the next attempt resumes.
+    resume = true;
+    failure = {
+        fmt::format("cannot download {}: {}", request.url, error_buffer[0] ? error_buffer : curl_easy_strerror(code)),
+        code != CURLE_UNSUPPORTED_PROTOCOL && code != CURLE_URL_MALFORMAT && code != CURLE_LOGIN_DENIED &&
+            code != CURLE_REMOTE_ACCESS_DENIED};
+    if (!failure.transient) break;
+  }
+  if (result.attempts > 1) fail("{} (gave up after {} attempts)", failure.message, result.attempts);
+  fail("{}", failure.message);
+}
+
+}  // namespace sheaf::repo

@@ -1,0 +1,71 @@
+// Downloads over HTTP(S) and file:// with libcurl: retries with backoff,
+// resuming a partial file with a Range request, conditional requests, the
+// host's apt proxy and auth.conf credentials.
+//
+// A Downloader owns one curl handle, so connections to a mirror are reused
+// across its requests. It is not thread-safe: give each thread its own.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "repo/apt_config.hpp"
+
+namespace sheaf::repo {
+
+struct NetworkSettings {
+  AptConfig apt;         // proxy and credentials (sources are not used here)
+  unsigned retries = 3;  // extra attempts after a transient failure
+  long connect_timeout_seconds = 20;
+  // A transfer slower than 1 KiB/s for this long is abandoned (and retried).
+  long stall_timeout_seconds = 30;
+  // The first retry waits this long; each later one waits twice as long.
+  unsigned backoff_ms = 200;
+};
+
+struct DownloadRequest {
+  std::string url;
+  std::filesystem::path destination;
+  // Continue from the bytes already in `destination` (Range request) instead
+  // of starting over.
+  bool resume = false;
+  // Ask only for a newer copy than this Last-Modified time (seconds).
+  std::optional<std::int64_t> if_modified_since;
+  // Refuse more bytes than this: the size an index promised.
+  std::optional<std::uint64_t> max_size;
+  // Called with the number of new bytes as they arrive.
+  std::function<void(std::uint64_t)> on_bytes = nullptr;
+};
+
+struct DownloadResult {
+  enum class Status { done, not_found, not_modified };
+  Status status = Status::done;
+  std::optional<std::int64_t> last_modified;  // the server's Last-Modified, when it sent one
+  unsigned attempts = 0;
+};
+
+class Downloader {
+ public:
+  explicit Downloader(const NetworkSettings& settings);
+  ~Downloader();
+  Downloader(const Downloader&) = delete;
+  Downloader& operator=(const Downloader&) = delete;
+
+  // Fetches `request.url` into `request.destination`. A 404 or 410 (or a
+  // missing file:// path) is not an error but Status::not_found. Throws an
+  // Error naming the URL for anything else that still fails after the
+  // retries: a refused connection, an HTTP error, an HTML page where a
+  // repository file belongs, more bytes than max_size.
+  DownloadResult fetch(const DownloadRequest& request);
+
+ private:
+  struct Handle;
+  const NetworkSettings& settings_;
+  std::unique_ptr<Handle> handle_;
+};
+
+}  // namespace sheaf::repo

@@ -1,0 +1,425 @@
+#include "repo/lockfile.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "base/error.hpp"
+#include "base/fs.hpp"
+#include "base/unique_fd.hpp"
+#include "deb/relation.hpp"
+#include "deb/version.hpp"
+
+namespace sheaf::repo {
+
+namespace {
+
+// A TOML basic string: quotes, backslashes and control characters escaped.
+std::string toml_string(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04X}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string toml_list(const std::vector<std::string>& values) {
+  std::vector<std::string> quoted;
+  for (const auto& v : values) quoted.push_back(toml_string(v));
+  return fmt::format("[{}]", fmt::join(quoted, ", "));
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string shown) : shown_(std::move(shown)) {}
+
+  [[noreturn]] void fail_at(const toml::source_region& region, std::string_view problem) const {
+    throw ParseError(fmt::format("{}:{}:{}", shown_, region.begin.line, region.begin.column), problem);
+  }
+
+  void check_keys(const toml::table& table, const std::vector<std::string>& known, std::string_view what) const {
+    for (auto&& [key, node] : table) {
+      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+        fail_at(key.source(), fmt::format("unknown key {} in {}", quote(key.str()), what));
+      }
+    }
+  }
+
+  const toml::node& need(const toml::table& table, std::string_view key, std::string_view what) const {
+    const toml::node* node = table.get(key);
+    if (!node) fail_at(table.source(), fmt::format("{} has no {}", what, key));
+    return *node;
+  }
+
+  std::string string(const toml::table& table, std::string_view key, std::string_view what,
+                     bool required = true) const {
+    const toml::node* node = table.get(key);
+    if (!node) {
+      if (required) fail_at(table.source(), fmt::format("{} has no {}", what, key));
+      return "";
+    }
+    if (const auto* s = node->as_string()) return s->get();
+    fail_at(node->source(), fmt::format("{} must be a string", key));
+  }
+
+  std::vector<std::string> strings(const toml::table& table, std::string_view key, std::string_view what) const {
+    const auto& node = need(table, key, what);
+    const auto* array = node.as_array();
+    if (!array) fail_at(node.source(), fmt::format("{} must be a list of strings", key));
+    std::vector<std::string> out;
+    for (const auto& element : *array) {
+      const auto* s = element.as_string();
+      if (!s) fail_at(element.source(), fmt::format("{} must be a list of strings", key));
+      out.push_back(s->get());
+    }
+    return out;
+  }
+
+  Digest digest(const toml::table& table, std::string_view key, std::string_view what) const {
+    std::string text = string(table, key, what);
+    auto d = Digest::parse_hex(text);
+    if (!d) fail_at(table.get(key)->source(), fmt::format("{} must be 64 lowercase hex digits", key));
+    return *d;
+  }
+
+  const toml::array& tables(const toml::table& table, std::string_view key) const {
+    static const toml::array empty;
+    const toml::node* node = table.get(key);
+    if (!node) return empty;
+    const auto* array = node->as_array();
+    if (!array || !array->is_array_of_tables())
+      fail_at(node->source(), fmt::format("{} must be [[{}]] tables", key, key));
+    return *array;
+  }
+
+ private:
+  std::string shown_;
+};
+
+}  // namespace
+
+std::filesystem::path lock_path_for(const std::filesystem::path& spec_path) {
+  return spec_path.parent_path() / "sheaf.lock";
+}
+
+const LockedPackage* Lockfile::find(std::string_view name) const {
+  for (const auto& p : packages) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::string Lockfile::render() const {
+  std::string out;
+  out += "# sheaf.lock: the resolved closure of sheaf.toml, written by `sheaf lock`.\n";
+  out += "# Do not edit it by hand. Format: docs/formats/lockfile.md\n";
+  out += fmt::format("version = {}\n", kLockFormat);
+  out += fmt::format("arch = {}\n", toml_string(arch));
+  out += fmt::format("suites = {}\n", toml_list(suites));
+  out += fmt::format("components = {}\n", toml_list(components));
+  std::vector<std::string> pins;
+  for (const auto& pin : include) pins.push_back(pin.str());
+  out += fmt::format("include = {}\n", toml_list(pins));
+  out += fmt::format("exclude = {}\n", toml_list(exclude));
+  out += fmt::format("recommends = {}\n", recommends ? "true" : "false");
+  for (const auto& r : releases) {
+    out += "\n[[release]]\n";
+    out += fmt::format("suite = {}\n", toml_string(r.suite));
+    out += fmt::format("file = {}\n", toml_string(r.release));
+    out += fmt::format("sha256 = {}\n", toml_string(r.sha256.hex()));
+  }
+  for (const auto& p : packages) {
+    out += "\n[[package]]\n";
+    out += fmt::format("name = {}\n", toml_string(p.name));
+    out += fmt::format("version = {}\n", toml_string(p.version));
+    out += fmt::format("arch = {}\n", toml_string(p.arch));
+    out += fmt::format("source = {}\n", toml_string(p.source));
+    if (!p.source_version.empty()) out += fmt::format("source_version = {}\n", toml_string(p.source_version));
+    out += fmt::format("suite = {}\n", toml_string(p.suite));
+    out += fmt::format("filename = {}\n", toml_string(p.filename));
+    out += fmt::format("sha256 = {}\n", toml_string(p.sha256.hex()));
+    out += fmt::format("size = {}\n", p.size);
+    if (!p.pre_depends.empty()) out += fmt::format("pre_depends = {}\n", toml_string(p.pre_depends));
+    if (!p.depends.empty()) out += fmt::format("depends = {}\n", toml_string(p.depends));
+    if (!p.provides.empty()) out += fmt::format("provides = {}\n", toml_string(p.provides));
+  }
+  return out;
+}
+
+Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& path) {
+  Reader reader(path.string());
+  toml::table root;
+  try {
+    root = toml::parse(text, path.string());
+  } catch (const toml::parse_error& e) {
+    throw ParseError(fmt::format("{}:{}:{}", path.string(), e.source().begin.line, e.source().begin.column),
+                     e.description());
+  }
+  const auto& version_node = reader.need(root, "version", "the lock");
+  auto version = version_node.value<std::int64_t>();
+  if (!version) reader.fail_at(version_node.source(), "version must be an integer");
+  if (*version > kLockFormat) {
+    fail("{} has lock format {}, but this sheaf reads format {} only; upgrade sheaf", quote(path.string()), *version,
+         kLockFormat);
+  }
+  if (*version != kLockFormat) reader.fail_at(version_node.source(), fmt::format("unknown lock format {}", *version));
+  reader.check_keys(
+      root, {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"},
+      "the lock");
+  Lockfile lock;
+  lock.arch = reader.string(root, "arch", "the lock");
+  lock.suites = reader.strings(root, "suites", "the lock");
+  lock.components = reader.strings(root, "components", "the lock");
+  const auto& include_node = reader.need(root, "include", "the lock");
+  for (const auto& text_pin : reader.strings(root, "include", "the lock")) {
+    spec::PackagePin pin;
+    auto eq = text_pin.find('=');
+    pin.name = text_pin.substr(0, eq);
+    if (eq != std::string::npos) pin.version = text_pin.substr(eq + 1);
+    if (!deb::is_valid_package_name(pin.name)) {
+      reader.fail_at(include_node.source(), fmt::format("{} is not a valid package name", quote(pin.name)));
+    }
+    lock.include.push_back(std::move(pin));
+  }
+  lock.exclude = reader.strings(root, "exclude", "the lock");
+  const auto& recommends = reader.need(root, "recommends", "the lock");
+  if (!recommends.is_boolean()) reader.fail_at(recommends.source(), "recommends must be true or false");
+  lock.recommends = recommends.as_boolean()->get();
+
+  for (const auto& node : reader.tables(root, "release")) {
+    const auto& table = *node.as_table();
+    reader.check_keys(table, {"suite", "file", "sha256"}, "[[release]]");
+    lock.releases.push_back({reader.string(table, "suite", "[[release]]"), reader.string(table, "file", "[[release]]"),
+                             reader.digest(table, "sha256", "[[release]]")});
+  }
+  std::set<std::string> seen;
+  for (const auto& node : reader.tables(root, "package")) {
+    const auto& table = *node.as_table();
+    reader.check_keys(table,
+                      {"name", "version", "arch", "source", "source_version", "suite", "filename", "sha256", "size",
+                       "pre_depends", "depends", "provides"},
+                      "[[package]]");
+    LockedPackage p;
+    p.name = reader.string(table, "name", "[[package]]");
+    p.version = reader.string(table, "version", "[[package]]");
+    p.arch = reader.string(table, "arch", "[[package]]");
+    p.source = reader.string(table, "source", "[[package]]");
+    p.source_version = reader.string(table, "source_version", "[[package]]", false);
+    p.suite = reader.string(table, "suite", "[[package]]");
+    p.filename = reader.string(table, "filename", "[[package]]");
+    p.sha256 = reader.digest(table, "sha256", "[[package]]");
+    const auto& size = reader.need(table, "size", "[[package]]");
+    auto size_value = size.value<std::int64_t>();
+    if (!size_value || *size_value < 0) reader.fail_at(size.source(), "size must be a non-negative integer");
+    p.size = static_cast<std::uint64_t>(*size_value);
+    p.pre_depends = reader.string(table, "pre_depends", "[[package]]", false);
+    p.depends = reader.string(table, "depends", "[[package]]", false);
+    p.provides = reader.string(table, "provides", "[[package]]", false);
+    if (!deb::is_valid_package_name(p.name))
+      reader.fail_at(table.source(), fmt::format("{} is not a valid package name", quote(p.name)));
+    if (!deb::Version::try_parse(p.version))
+      reader.fail_at(table.source(), fmt::format("{} is not a valid version", quote(p.version)));
+    // The filename is joined to a mirror URI: it must stay below it.
+    if (p.filename.empty() || p.filename.front() == '/' || p.filename.find("..") != std::string::npos ||
+        p.filename.find("://") != std::string::npos) {
+      reader.fail_at(table.get("filename")->source(),
+                     fmt::format("filename {} must be a path inside the repository", quote(p.filename)));
+    }
+    if (!seen.insert(p.name + ":" + p.arch).second) {
+      reader.fail_at(table.source(), fmt::format("{} is locked twice", quote(p.name)));
+    }
+    lock.packages.push_back(std::move(p));
+  }
+  return lock;
+}
+
+Lockfile Lockfile::load(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read the lock {}: {}", quote(path.string()), std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+namespace {
+
+bool version_satisfies(const std::string& have, deb::RelationOp op, const std::string& want) {
+  auto a = deb::Version::try_parse(have);
+  auto b = deb::Version::try_parse(want);
+  if (!a || !b) return false;
+  auto c = *a <=> *b;
+  switch (op) {
+    case deb::RelationOp::earlier:
+      return c < 0;
+    case deb::RelationOp::earlier_or_equal:
+      return c <= 0;
+    case deb::RelationOp::equal:
+      return c == 0;
+    case deb::RelationOp::later_or_equal:
+      return c >= 0;
+    case deb::RelationOp::later:
+      return c > 0;
+  }
+  return false;
+}
+
+std::string group_text(const deb::RelationGroup& group) {
+  std::vector<std::string> alternatives;
+  for (const auto& a : group) {
+    alternatives.push_back(a.op ? fmt::format("{} ({} {})", a.name, deb::to_string(*a.op), a.version) : a.name);
+  }
+  return fmt::format("{}", fmt::join(alternatives, " | "));
+}
+
+}  // namespace
+
+std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& spec) {
+  std::vector<std::string> problems;
+  if (!spec.debian) {
+    problems.push_back("the spec has no [source.debian]");
+    return problems;
+  }
+  const auto& source = *spec.debian;
+  if (lock.arch != source.arch) problems.push_back(fmt::format("arch changed: {} -> {}", lock.arch, source.arch));
+  if (lock.suites != source.suites) {
+    problems.push_back(
+        fmt::format("suites changed: [{}] -> [{}]", fmt::join(lock.suites, ", "), fmt::join(source.suites, ", ")));
+  }
+  if (lock.components != source.components) {
+    problems.push_back(fmt::format("components changed: [{}] -> [{}]", fmt::join(lock.components, ", "),
+                                   fmt::join(source.components, ", ")));
+  }
+  auto pin_set = [](const std::vector<spec::PackagePin>& pins) {
+    std::set<std::string> out;
+    for (const auto& p : pins) out.insert(p.str());
+    return out;
+  };
+  auto locked_pins = pin_set(lock.include);
+  auto spec_pins = pin_set(spec.packages.include);
+  for (const auto& pin : spec_pins) {
+    if (!locked_pins.count(pin)) problems.push_back(fmt::format("include gained {}", quote(pin)));
+  }
+  for (const auto& pin : locked_pins) {
+    if (!spec_pins.count(pin)) problems.push_back(fmt::format("include lost {}", quote(pin)));
+  }
+  if (lock.exclude != spec.packages.exclude) {
+    problems.push_back(fmt::format("exclude changed: [{}] -> [{}]", fmt::join(lock.exclude, ", "),
+                                   fmt::join(spec.packages.exclude, ", ")));
+  }
+  if (lock.recommends != spec.packages.recommends) {
+    problems.push_back(fmt::format("recommends changed: {} -> {}", lock.recommends, spec.packages.recommends));
+  }
+
+  // The closure must hold inside the lock itself.
+  std::multimap<std::string, std::pair<std::string, std::string>> provided;  // name -> (version or "", by)
+  for (const auto& p : lock.packages) {
+    provided.emplace(p.name, std::make_pair(p.version, p.name));
+    if (p.provides.empty()) continue;
+    try {
+      auto provides = deb::Relations::parse(p.provides, deb::RelationKind::provides, "Provides");
+      for (const auto& group : provides.groups()) {
+        for (const auto& alt : group) provided.emplace(alt.name, std::make_pair(alt.op ? alt.version : "", p.name));
+      }
+    } catch (const Error& e) {
+      problems.push_back(fmt::format("{}: {}", p.name, e.what()));
+    }
+  }
+  for (const auto& p : lock.packages) {
+    for (const auto* field : {&p.pre_depends, &p.depends}) {
+      if (field->empty()) continue;
+      deb::Relations relations;
+      try {
+        relations = deb::Relations::parse(*field, deb::RelationKind::dependency, p.name);
+      } catch (const Error& e) {
+        problems.push_back(e.what());
+        continue;
+      }
+      for (const auto& group : relations.groups()) {
+        bool met = std::any_of(group.begin(), group.end(), [&](const deb::Alternative& alt) {
+          auto [begin, end] = provided.equal_range(alt.name);
+          for (auto it = begin; it != end; ++it) {
+            const auto& [version, by] = it->second;
+            if (!alt.op) return true;
+            // A versioned dependency is met by the real package, or by a versioned Provides.
+            if (!version.empty() && version_satisfies(version, *alt.op, alt.version)) return true;
+          }
+          return false;
+        });
+        if (!met) {
+          problems.push_back(fmt::format("{} {} depends on {}, which nothing in the lock satisfies", p.name, p.version,
+                                         group_text(group)));
+        }
+      }
+    }
+  }
+  for (const auto& pin : spec.packages.include) {
+    const LockedPackage* locked = lock.find(pin.name);
+    bool provided_virtually = provided.count(pin.name) > 0;
+    if (!locked && !provided_virtually) problems.push_back(fmt::format("{} is not in the lock", quote(pin.name)));
+    if (locked && pin.version && locked->version != *pin.version) {
+      problems.push_back(fmt::format("{} is pinned to {} but locked at {}", pin.name, *pin.version, locked->version));
+    }
+  }
+  for (const auto& name : spec.packages.exclude) {
+    if (lock.find(name)) problems.push_back(fmt::format("{} is excluded but locked", quote(name)));
+  }
+  return problems;
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
+  std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+  std::filesystem::path tmp = dir / fmt::format(".{}.{}.tmp", path.filename().string(), random_hex(6));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) fail_errno(errno, "cannot write " + quote(tmp.string()));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::unlink(tmp.c_str());
+      fail_errno(err, "cannot write " + quote(tmp.string()));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail_errno(err, "cannot sync " + quote(tmp.string()));
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail_errno(err, "cannot replace " + quote(path.string()));
+  }
+}
+
+}  // namespace sheaf::repo

@@ -1,0 +1,78 @@
+// sheaf.lock: the resolved closure, frozen. The format is specified in
+// docs/formats/lockfile.md; its bytes are pinned by golden files.
+//
+// The lock records the request it answers (arch, suites, components,
+// include, exclude, recommends), the Release files it was resolved from (by
+// sha256), and every package with its .deb's sha256, size and Filename. It
+// records no mirror URI, so the same closure locks to the same bytes on any
+// machine.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/digest.hpp"
+#include "spec/spec.hpp"
+
+namespace sheaf::repo {
+
+// The lock format this build reads and writes.
+inline constexpr int kLockFormat = 1;
+
+struct LockedSuite {
+  std::string suite;
+  std::string release;  // "InRelease" or "Release"
+  Digest sha256;        // of that file as fetched
+};
+
+struct LockedPackage {
+  std::string name;
+  std::string version;
+  std::string arch;
+  std::string source;
+  std::string source_version;  // "" when it equals `version`
+  std::string suite;
+  std::string filename;
+  Digest sha256;
+  std::uint64_t size = 0;
+  std::string pre_depends;
+  std::string depends;
+  std::string provides;
+};
+
+struct Lockfile {
+  std::string arch;
+  std::vector<std::string> suites;
+  std::vector<std::string> components;
+  std::vector<spec::PackagePin> include;
+  std::vector<std::string> exclude;
+  bool recommends = false;
+  std::vector<LockedSuite> releases;    // in the spec's suite order
+  std::vector<LockedPackage> packages;  // sorted by name, then arch
+
+  // The canonical text. Stable: same lock, same bytes.
+  std::string render() const;
+  // Parses a lock. Throws ParseError ("FILE:LINE:COLUMN: problem"), and an
+  // Error for a lock written by a newer sheaf.
+  static Lockfile parse(std::string_view text, const std::filesystem::path& path);
+  static Lockfile load(const std::filesystem::path& path);
+
+  const LockedPackage* find(std::string_view name) const;
+};
+
+// The lock path for a spec: sheaf.lock beside it.
+std::filesystem::path lock_path_for(const std::filesystem::path& spec_path);
+
+// Why `lock` does not answer `spec` any more: one line per reason, empty when
+// it still does. Checks the recorded request against the spec, and that every
+// Depends and Pre-Depends of every locked package is met inside the lock.
+std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& spec);
+
+// Writes `text` to `path` atomically (a temporary file beside it, fsync,
+// rename), so a reader sees the old lock or the new one, never a mix.
+void write_file_atomically(const std::filesystem::path& path, std::string_view text);
+
+}  // namespace sheaf::repo

@@ -1,0 +1,123 @@
+#include "repo/locking.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "base/error.hpp"
+#include "repo/repository.hpp"
+#include "repo/resolver.hpp"
+
+namespace sheaf::repo {
+
+Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
+                      const LockRequest& request, const std::map<std::string, std::string>& favor, LockOutcome* stats) {
+  if (!spec.debian)
+    fail("{} has no [source.debian]: sheaf does not know where packages come from", quote(spec.path.string()));
+  if (spec.packages.include.empty()) fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
+  const auto& source = *spec.debian;
+  auto suites = plan_suites(source, network.apt);
+  RepositoryCache cache(store.root() / "cache" / "apt", network);
+  LoadOptions load_options{.allow_unsigned = request.allow_unsigned, .now = request.now, .warn = request.warn};
+
+  Resolver resolver(source.arch);
+  Lockfile lock;
+  lock.arch = source.arch;
+  lock.suites = source.suites;
+  lock.components = source.components;
+  lock.include = spec.packages.include;
+  lock.exclude = spec.packages.exclude;
+  lock.recommends = spec.packages.recommends;
+  for (std::size_t i = 0; i < suites.size(); ++i) {
+    LoadedSuite loaded = with_context(
+        fmt::format("while reading suite {} from {} ({})", quote(suites[i].suite), suites[i].uri, suites[i].origin),
+        [&] { return cache.load(suites[i], load_options); });
+    lock.releases.push_back({loaded.source.suite, loaded.release_file, loaded.release_sha256});
+    for (const auto& index : loaded.indexes) resolver.add_index(index, i, cache);
+    if (stats) stats->downloads += loaded.downloads;
+  }
+  if (stats) {
+    stats->suites = suites.size();
+    stats->candidates = resolver.package_count();
+  }
+  ResolveRequest resolve{.include = spec.packages.include,
+                         .exclude = spec.packages.exclude,
+                         .recommends = spec.packages.recommends,
+                         .favor = favor};
+  for (auto& r : resolver.resolve(resolve)) {
+    LockedPackage p;
+    p.name = std::move(r.name);
+    p.version = std::move(r.version);
+    p.arch = std::move(r.arch);
+    p.source = std::move(r.source);
+    p.source_version = r.source_version == p.version ? "" : std::move(r.source_version);
+    p.suite = suites.at(r.suite).suite;
+    p.filename = std::move(r.filename);
+    p.sha256 = r.sha256;
+    p.size = r.size;
+    p.pre_depends = std::move(r.pre_depends);
+    p.depends = std::move(r.depends);
+    p.provides = std::move(r.provides);
+    lock.packages.push_back(std::move(p));
+  }
+  return lock;
+}
+
+LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
+                      const LockRequest& request) {
+  const auto path = lock_path_for(spec.path);
+  std::optional<Lockfile> old;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) old = Lockfile::load(path);
+
+  LockOutcome outcome;
+  if (!request.update.empty()) {
+    if (!old) fail_usage("--update {} needs an existing {}", fmt::join(request.update, " "), quote(path.string()));
+    for (const auto& name : request.update) {
+      if (!old->find(name)) fail_usage("{} is not in {}", quote(name), quote(path.string()));
+    }
+  }
+  if (old && !request.update_all && request.update.empty() && lock_problems(*old, spec).empty()) {
+    outcome.lock = std::move(*old);
+    return outcome;
+  }
+
+  std::map<std::string, std::string> favor;
+  if (old && !request.update_all) {
+    std::set<std::string> freed(request.update.begin(), request.update.end());
+    for (const auto& p : old->packages) {
+      if (!freed.count(p.name)) favor[p.name] = p.version;
+    }
+  }
+  outcome.lock = resolve_lock(spec, store, network, request, favor, &outcome);
+  outcome.resolved = true;
+
+  std::map<std::string, std::string> before, after;
+  if (old) {
+    for (const auto& p : old->packages) before[p.name] = p.version;
+  }
+  for (const auto& p : outcome.lock.packages) after[p.name] = p.version;
+  for (const auto& [name, version] : after) {
+    auto it = before.find(name);
+    if (it == before.end()) {
+      outcome.changes.push_back({name, "", version});
+    } else if (it->second != version) {
+      outcome.changes.push_back({name, it->second, version});
+    }
+  }
+  for (const auto& [name, version] : before) {
+    if (!after.count(name)) outcome.changes.push_back({name, version, ""});
+  }
+  std::sort(outcome.changes.begin(), outcome.changes.end(),
+            [](const LockChange& a, const LockChange& b) { return a.name < b.name; });
+
+  std::string text = outcome.lock.render();
+  if (!old || old->render() != text) {
+    write_file_atomically(path, text);
+    outcome.written = true;
+  }
+  return outcome;
+}
+
+}  // namespace sheaf::repo

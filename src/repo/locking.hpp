@@ -1,0 +1,58 @@
+// `sheaf lock`: a spec becomes a lock, as cargo does it.
+//
+//   - A lock that still answers the spec (lock_problems is empty) is kept as
+//     it is, and nothing touches the network.
+//   - Otherwise the spec is resolved again, favouring the versions the old
+//     lock chose, so only what the change needs moves.
+//   - --update re-resolves from scratch; --update NAME... frees just those.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/downloader.hpp"
+#include "repo/lockfile.hpp"
+#include "spec/spec.hpp"
+#include "store/local_store.hpp"
+
+namespace sheaf::repo {
+
+struct LockRequest {
+  bool update_all = false;
+  std::vector<std::string> update;  // names to free (must be in the old lock)
+  bool allow_unsigned = false;
+  std::int64_t now = 0;  // seconds since the epoch, for Valid-Until
+  std::function<void(const std::string&)> warn = nullptr;
+};
+
+struct LockChange {
+  std::string name;
+  std::string old_version;  // "" when added
+  std::string new_version;  // "" when removed
+};
+
+struct LockOutcome {
+  Lockfile lock;
+  bool resolved = false;  // false: the existing lock already answered the spec
+  bool written = false;   // the lock file's bytes changed
+  std::vector<LockChange> changes;
+  std::size_t suites = 0;
+  std::size_t candidates = 0;  // packages in the indexes
+  unsigned downloads = 0;      // repository files fetched (not 304, not cached)
+};
+
+// Locks `spec` into lock_path_for(spec.path). `network.apt` supplies the
+// host's sources, proxy and credentials.
+LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
+                      const LockRequest& request);
+
+// The lock as resolved now (no favouring, nothing written): what `lock_spec`
+// builds on. Exposed for tests and for `build`.
+Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
+                      const LockRequest& request, const std::map<std::string, std::string>& favor,
+                      LockOutcome* stats = nullptr);
+
+}  // namespace sheaf::repo

@@ -1,0 +1,278 @@
+#include "repo/repository.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/byte_source.hpp"
+#include "base/error.hpp"
+#include "base/fs.hpp"
+#include "base/unique_fd.hpp"
+#include "repo/release.hpp"
+
+namespace sheaf::repo {
+
+namespace {
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) fail("cannot read {}", quote(path.string()));
+  return text.str();
+}
+
+StreamDigest digest_file(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) fail_errno(errno, "cannot read " + quote(path.string()));
+  FdSource source(fd.get(), path.string());
+  return digest_stream(source);
+}
+
+std::string format_date(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buffer;
+}
+
+void warn_to(const LoadOptions& options, const std::string& message) {
+  if (options.warn) {
+    options.warn(message);
+  } else {
+    fmt::print(stderr, "sheaf: WARNING: {}\n", message);
+  }
+}
+
+}  // namespace
+
+std::vector<SuiteSource> plan_suites(const spec::DebianSource& source, const AptConfig& apt) {
+  std::vector<SuiteSource> out;
+  for (const auto& suite : source.suites) {
+    SuiteSource s;
+    s.suite = suite;
+    s.components = source.components;
+    s.arch = source.arch;
+    if (source.mirror) {
+      s.uri = *source.mirror;
+      s.origin = "the spec's mirror";
+    } else {
+      const AptSource* chosen = nullptr;
+      std::vector<std::string> near;
+      for (const auto& host : apt.sources) {
+        if (host.suite != suite) continue;
+        bool arch_ok = host.architectures.empty() || contains(host.architectures, source.arch);
+        bool components_ok = std::all_of(source.components.begin(), source.components.end(),
+                                         [&](const std::string& c) { return contains(host.components, c); });
+        if (arch_ok && components_ok) {
+          chosen = &host;
+          break;
+        }
+        near.push_back(
+            fmt::format("{} ({} {}; architectures: {})", host.where, host.uri, fmt::join(host.components, " "),
+                        host.architectures.empty() ? "any" : fmt::format("{}", fmt::join(host.architectures, " "))));
+      }
+      if (!chosen) {
+        std::string message = fmt::format(
+            "no host apt source serves suite {} with components {} for {}; add one to /etc/apt/sources.list.d or set "
+            "mirror in [source.debian]",
+            quote(suite), fmt::join(source.components, " "), source.arch);
+        if (!near.empty())
+          message +=
+              fmt::format("\n  sources that list {} but do not fit:\n    {}", quote(suite), fmt::join(near, "\n    "));
+        fail("{}", message);
+      }
+      s.uri = chosen->uri;
+      s.origin = chosen->where;
+      if (!chosen->signed_by.empty()) s.keyring = chosen->signed_by.front();
+    }
+    if (source.keyring) s.keyring = *source.keyring;
+    if (s.keyring.empty()) s.keyring = kDebianArchiveKeyring;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+RepositoryCache::RepositoryCache(std::filesystem::path cache_dir, const NetworkSettings& network)
+    : dir_(std::move(cache_dir)), network_(network), downloader_(network) {
+  std::error_code ec;
+  for (const char* sub : {"release", "index", "solv", "tmp"}) {
+    std::filesystem::create_directories(dir_ / sub, ec);
+    if (ec) fail("cannot create the cache directory {}: {}", quote((dir_ / sub).string()), ec.message());
+  }
+}
+
+std::filesystem::path RepositoryCache::solv_path(const Digest& index) const {
+  // The suffix names what add_index stores in the file; bump it when that changes.
+  return dir_ / "solv" / (index.hex() + ".sheaf1.solv");
+}
+
+std::filesystem::path RepositoryCache::temp_path(std::string_view hint) const {
+  return dir_ / "tmp" / fmt::format("{}-{}", random_hex(8), hint);
+}
+
+LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& options) {
+  LoadedSuite loaded;
+  loaded.source = source;
+  const std::string dists = fmt::format("{}/dists/{}", source.uri, source.suite);
+  const std::string key = Digest::of(dists).hex();
+  const std::filesystem::path cached_release = dir_ / "release" / key;
+  const std::filesystem::path cached_meta = dir_ / "release" / (key + ".json");
+
+  // 1. InRelease, as a conditional request when the cache has a copy.
+  std::optional<std::int64_t> cached_time;
+  std::string cached_name;
+  std::error_code ec;
+  if (std::filesystem::exists(cached_release, ec) && std::filesystem::exists(cached_meta, ec)) {
+    try {
+      auto meta = nlohmann::json::parse(read_file(cached_meta));
+      cached_name = meta.at("file").get<std::string>();
+      if (meta.contains("last_modified")) cached_time = meta.at("last_modified").get<std::int64_t>();
+    } catch (const std::exception&) {
+      cached_name.clear();  // an unreadable cache entry is simply not used
+    }
+  }
+  std::filesystem::path fetched = temp_path("InRelease");
+  std::filesystem::path detached;  // Release.gpg, when there is no InRelease
+  std::optional<std::int64_t> last_modified;
+  struct Cleanup {
+    std::vector<std::filesystem::path> paths;
+    ~Cleanup() {
+      std::error_code ignored;
+      for (const auto& p : paths) std::filesystem::remove(p, ignored);
+    }
+  } cleanup{{fetched}};
+
+  auto result = downloader_.fetch({.url = dists + "/InRelease",
+                                   .destination = fetched,
+                                   .if_modified_since = cached_name == "InRelease" ? cached_time : std::nullopt,
+                                   .max_size = 64u << 20});
+  if (result.status == DownloadResult::Status::not_modified) {
+    std::filesystem::copy_file(cached_release, fetched, std::filesystem::copy_options::overwrite_existing);
+    loaded.release_file = "InRelease";
+    last_modified = cached_time;
+  } else if (result.status == DownloadResult::Status::done) {
+    loaded.release_file = "InRelease";
+    last_modified = result.last_modified;
+    ++loaded.downloads;
+  } else {
+    // No InRelease: Release, with Release.gpg beside it.
+    result = downloader_.fetch({.url = dists + "/Release", .destination = fetched, .max_size = 64u << 20});
+    if (result.status != DownloadResult::Status::done) {
+      fail("{} has neither InRelease nor Release: suite {} is not on this mirror ({})", dists, quote(source.suite),
+           source.origin);
+    }
+    loaded.release_file = "Release";
+    last_modified = result.last_modified;
+    ++loaded.downloads;
+    detached = temp_path("Release.gpg");
+    cleanup.paths.push_back(detached);
+    auto sig = downloader_.fetch({.url = dists + "/Release.gpg", .destination = detached, .max_size = 1u << 20});
+    if (sig.status != DownloadResult::Status::done) detached.clear();
+  }
+  const std::string release_url = dists + "/" + loaded.release_file;
+  loaded.release_sha256 = digest_file(fetched).digest;
+
+  // 2. The signature. Only verified bytes are parsed.
+  std::string text;
+  try {
+    if (loaded.release_file == "InRelease") {
+      text = verify_clearsigned(fetched, source.keyring, release_url);
+    } else {
+      if (detached.empty()) fail("{} failed verification: it is not signed (there is no Release.gpg)", release_url);
+      verify_detached(detached, fetched, source.keyring, release_url);
+      text = read_file(fetched);
+    }
+    loaded.verified = true;
+  } catch (const Error& e) {
+    if (!options.allow_unsigned) {
+      throw Error(
+          fmt::format("{}\n  sheaf refuses unverified repositories; --allow-unsigned accepts one (for local test "
+                      "repositories only)",
+                      e.what()));
+    }
+    warn_to(options, fmt::format("USING AN UNVERIFIED REPOSITORY because of --allow-unsigned: {}", e.what()));
+    std::string raw = read_file(fetched);
+    text = loaded.release_file == "InRelease" ? strip_clearsign(raw) : raw;
+  }
+  Release release = Release::parse(text, release_url);
+  if (release.suite() != source.suite && release.codename() != source.suite) {
+    fail("{} describes suite {} (codename {}), not the requested {}", release_url, quote(release.suite()),
+         quote(release.codename()), quote(source.suite));
+  }
+  if (release.valid_until() && *release.valid_until() < options.now) {
+    fail("{} expired on {} (Valid-Until); the mirror is out of date, or this machine's clock is wrong", release_url,
+         format_date(*release.valid_until()));
+  }
+  loaded.valid_until = release.valid_until();
+
+  // 3. The Packages index of each component.
+  for (const auto& component : source.components) {
+    LoadedIndex index;
+    index.component = component;
+    const ReleaseEntry* entry = nullptr;
+    for (const char* suffix : {".xz", ".gz"}) {
+      index.path = fmt::format("{}/binary-{}/Packages{}", component, source.arch, suffix);
+      if ((entry = release.find(index.path))) break;
+    }
+    // Components are matched by the files the Release lists, not by its Components
+    // field: security suites list "updates/main" there but serve "main/".
+    if (!entry) {
+      fail("{} lists no Packages.xz or Packages.gz for component {} on {} (its components: {})", release_url,
+           quote(component), source.arch, fmt::join(release.components(), " "));
+    }
+    index.sha256 = entry->sha256;
+    index.size = entry->size;
+    index.file = dir_ / "index" / entry->sha256.hex();
+    if (!std::filesystem::exists(index.file, ec)) {
+      std::filesystem::path download = temp_path("Packages");
+      cleanup.paths.push_back(download);
+      std::string url = fmt::format("{}/{}", dists, index.path);
+      auto got = downloader_.fetch({.url = url, .destination = download, .max_size = entry->size});
+      if (got.status != DownloadResult::Status::done)
+        fail("{} is listed in {} but missing on the mirror", url, release_url);
+      ++loaded.downloads;
+      auto actual = digest_file(download);
+      if (actual.size != entry->size) {
+        fail("{} has {} bytes but {} lists {}: the index is damaged or was tampered with", url, actual.size,
+             loaded.release_file, entry->size);
+      }
+      if (actual.digest != entry->sha256) {
+        fail("{} does not match the sha256 in {} (got {}, expected {}): the index is damaged or was tampered with", url,
+             loaded.release_file, actual.digest.str(), entry->sha256.str());
+      }
+      std::filesystem::rename(download, index.file);
+    }
+    loaded.indexes.push_back(std::move(index));
+  }
+
+  // 4. Only now, with everything verified, does the Release enter the cache.
+  if (result.status != DownloadResult::Status::not_modified) {
+    nlohmann::json meta{{"file", loaded.release_file}, {"url", release_url}};
+    if (last_modified) meta["last_modified"] = *last_modified;
+    std::filesystem::path meta_tmp = temp_path("meta");
+    cleanup.paths.push_back(meta_tmp);
+    {
+      std::ofstream out(meta_tmp, std::ios::binary);
+      out << meta.dump() << '\n';
+      if (!out) fail("cannot write {}", quote(meta_tmp.string()));
+    }
+    // The release first: a meta file always describes the release beside it.
+    std::filesystem::rename(fetched, cached_release);
+    std::filesystem::rename(meta_tmp, cached_meta);
+  }
+  return loaded;
+}
+
+}  // namespace sheaf::repo

@@ -1,0 +1,572 @@
+#include "repo/resolver.hpp"
+
+#include <archive.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <unordered_map>
+
+#include "repo/solv.hpp"
+
+#include "base/error.hpp"
+#include "base/fs.hpp"
+#include "base/suggest.hpp"
+#include "deb/control.hpp"
+#include "deb/version.hpp"
+
+namespace sheaf::repo {
+
+namespace {
+
+// A FILE* that closes itself.
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<FILE, FileCloser>;
+
+// Decompresses a Packages.xz or Packages.gz (or a plain file) into memory.
+std::string decompress_index(const std::filesystem::path& path) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
+  archive_read_support_filter_xz(reader.get());
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_format_raw(reader.get());
+  if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    fail("cannot read the index {}: {}", quote(path.string()), archive_error_string(reader.get()));
+  }
+  archive_entry* entry = nullptr;
+  if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK) {
+    fail("cannot decompress the index {}: {}", quote(path.string()), archive_error_string(reader.get()));
+  }
+  std::string out;
+  char buffer[1 << 16];
+  for (;;) {
+    la_ssize_t n = archive_read_data(reader.get(), buffer, sizeof buffer);
+    if (n < 0) fail("cannot decompress the index {}: {}", quote(path.string()), archive_error_string(reader.get()));
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+// The fields sheaf needs that libsolvext's reader does not keep: the .deb's
+// Size and the source version. Everything else (Filename, SHA256, Source,
+// the relations) comes from libsolv's own data. Only these two small values
+// are added per package, because every string added to a repodata grows it
+// in 1 KiB steps.
+struct ExtraFields {
+  std::string source_version;
+  std::uint64_t size = 0;
+};
+
+std::string_view field_of(std::string_view paragraph, std::string_view name) {
+  // Fields start at the beginning of a line; continuation lines start with a blank.
+  std::size_t at = 0;
+  while (at < paragraph.size()) {
+    std::size_t end = paragraph.find('\n', at);
+    if (end == std::string_view::npos) end = paragraph.size();
+    std::string_view line = paragraph.substr(at, end - at);
+    if (line.size() > name.size() && line[name.size()] == ':' && line.substr(0, name.size()) == name) {
+      std::string_view value = line.substr(name.size() + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
+        value.remove_suffix(1);
+      return value;
+    }
+    at = end + 1;
+  }
+  return {};
+}
+
+// The fields libsolvext's reader turns into solver input or data sheaf uses.
+// The rest (Description above all, which is most of an index) is dropped
+// before parsing: libsolv grows its string data in 1 KiB steps, and under
+// AddressSanitizer each step copies everything.
+bool is_resolver_field(std::string_view name) {
+  static constexpr std::string_view kKept[] = {"Package",  "Version",   "Architecture", "Depends",   "Pre-Depends",
+                                               "Provides", "Conflicts", "Breaks",       "Replaces",  "Recommends",
+                                               "Filename", "SHA256",    "Source",       "Multi-Arch"};
+  return std::find(std::begin(kKept), std::end(kKept), name) != std::end(kKept);
+}
+
+void append_resolver_fields(std::string_view paragraph, std::string& out) {
+  bool keep = false;
+  std::size_t at = 0;
+  while (at < paragraph.size()) {
+    std::size_t end = paragraph.find('\n', at);
+    if (end == std::string_view::npos) end = paragraph.size();
+    std::string_view line = paragraph.substr(at, end - at);
+    at = end + 1;
+    if (line.empty()) continue;
+    if (line[0] != ' ' && line[0] != '\t') keep = is_resolver_field(line.substr(0, line.find(':')));
+    if (keep) {
+      out += line;
+      out += '\n';
+    }
+  }
+  out += '\n';
+}
+
+// Key: "name version arch". Also copies each paragraph's resolver fields to `filtered`.
+std::unordered_map<std::string, ExtraFields> scan_extra_fields(std::string_view text, std::string& filtered) {
+  std::unordered_map<std::string, ExtraFields> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find("\n\n", start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view paragraph = text.substr(start, end - start);
+    start = end + 2;
+    // Paragraphs in Debian's indexes begin with Package:, but field_of does not rely on it.
+    std::string_view name = field_of(paragraph, "Package");
+    if (name.empty()) continue;
+    append_resolver_fields(paragraph, filtered);
+    std::string_view arch = field_of(paragraph, "Architecture");
+    std::string key = fmt::format("{} {} {}", name, field_of(paragraph, "Version"), arch.empty() ? "all" : arch);
+    ExtraFields fields;
+    std::string_view source = field_of(paragraph, "Source");
+    if (auto paren = source.find(" ("); paren != std::string_view::npos && source.ends_with(")")) {
+      fields.source_version = source.substr(paren + 2, source.size() - paren - 3);
+    }
+    std::string_view size = field_of(paragraph, "Size");
+    fields.size = std::strtoull(std::string(size).c_str(), nullptr, 10);
+    out.emplace(std::move(key), std::move(fields));
+  }
+  return out;
+}
+
+struct Keys {
+  Id size, source_version;
+  explicit Keys(Pool* pool)
+      : size(pool_str2id(pool, "sheaf:size", 1)), source_version(pool_str2id(pool, "sheaf:source-version", 1)) {}
+};
+
+std::string lookup(Solvable* s, Id key) {
+  const char* value = solvable_lookup_str(s, key);
+  return value ? value : "";
+}
+
+std::string dep_text(Pool* pool, Id dep);
+
+// A relation list from libsolv's ids, in Debian syntax. `from` indexes the
+// repo's idarraydata; `marker` selects the part before (-1) or after (+1)
+// SOLVABLE_PREREQMARKER, or all of it (0).
+std::string relations_text(Solvable* s, Offset from, int marker, Id skip = 0) {
+  if (!from) return "";
+  Pool* pool = s->repo->pool;
+  std::vector<std::string> parts;
+  bool after_marker = false;
+  for (Id* id = s->repo->idarraydata + from; *id; ++id) {
+    if (*id == SOLVABLE_PREREQMARKER) {
+      after_marker = true;
+      continue;
+    }
+    if ((marker < 0 && after_marker) || (marker > 0 && !after_marker) || *id == skip) continue;
+    parts.push_back(dep_text(pool, *id));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+struct Resolver::State {
+  Pool* pool = nullptr;
+  std::string arch;
+  std::map<Id, std::size_t> suite_of_repo;
+  ~State() {
+    if (pool) pool_free(pool);
+  }
+};
+
+Resolver::Resolver(const std::string& arch) : state_(std::make_unique<State>()) {
+  state_->arch = arch;
+  state_->pool = pool_create();
+  pool_setdisttype(state_->pool, DISTTYPE_DEB);
+  pool_setarch(state_->pool, arch.c_str());
+}
+
+Resolver::~Resolver() = default;
+
+std::size_t Resolver::package_count() const {
+  return static_cast<std::size_t>(state_->pool->nsolvables > 2 ? state_->pool->nsolvables - 2 : 0);
+}
+
+void Resolver::add_index(const LoadedIndex& index, std::size_t suite, const RepositoryCache& cache) {
+  Pool* pool = state_->pool;
+  std::filesystem::path solv = cache.solv_path(index.sha256);
+  std::error_code ec;
+  if (!std::filesystem::exists(solv, ec)) {
+    // Parse with libsolvext's Debian reader into a scratch pool, add sheaf's
+    // fields, and write the .solv file. The real pool then always loads the
+    // .solv form, so a fresh parse and a cached one give the same input.
+    std::string text;
+    std::unordered_map<std::string, ExtraFields> extra;
+    {
+      std::string full = decompress_index(index.file);
+      text.reserve(full.size() / 2);
+      extra = scan_extra_fields(full, text);
+    }
+    Pool* scratch = pool_create();
+    std::unique_ptr<Pool, decltype(&pool_free)> scratch_owner(scratch, pool_free);
+    pool_setdisttype(scratch, DISTTYPE_DEB);
+    Repo* repo = repo_create(scratch, index.path.c_str());
+    File in(fmemopen(text.data(), text.size(), "r"));
+    if (!in) fail_errno(errno, "fmemopen");
+    if (repo_add_debpackages(repo, in.get(), REPO_NO_INTERNALIZE) != 0) {
+      fail("cannot parse the index {}: {}", index.path, pool_errstr(scratch));
+    }
+    Repodata* data = repo_last_repodata(repo);
+    Keys keys(scratch);
+    Id p;
+    Solvable* s;
+    FOR_REPO_SOLVABLES(repo, p, s) {
+      std::string key = fmt::format("{} {} {}", pool_id2str(scratch, s->name), pool_id2str(scratch, s->evr),
+                                    pool_id2str(scratch, s->arch));
+      auto it = extra.find(key);
+      if (it == extra.end()) continue;
+      const ExtraFields& f = it->second;
+      repodata_set_num(data, p, keys.size, f.size);
+      if (!f.source_version.empty()) repodata_set_str(data, p, keys.source_version, f.source_version.c_str());
+    }
+    repodata_internalize(data);
+    std::filesystem::path tmp = cache.temp_path("solv");
+    {
+      File out(std::fopen(tmp.c_str(), "we"));
+      if (!out) fail_errno(errno, "cannot write " + quote(tmp.string()));
+      if (repo_write(repo, out.get()) != 0)
+        fail("cannot write the parsed index {}: {}", index.path, pool_errstr(scratch));
+      if (std::fflush(out.get()) != 0) fail_errno(errno, "cannot write " + quote(tmp.string()));
+    }
+    std::filesystem::rename(tmp, solv);
+  }
+  Repo* repo = repo_create(pool, fmt::format("{}#{}", suite, index.path).c_str());
+  File in(std::fopen(solv.c_str(), "re"));
+  if (!in) fail_errno(errno, "cannot read " + quote(solv.string()));
+  if (repo_add_solv(repo, in.get(), 0) != 0) {
+    // A damaged cache entry: drop it so the next run parses the index again.
+    std::filesystem::remove(solv, ec);
+    fail("the cached parsed index {} is damaged ({}); it was removed, run the command again", quote(solv.string()),
+         pool_errstr(pool));
+  }
+  state_->suite_of_repo[repo->repoid] = suite;
+}
+
+namespace {
+
+std::string dep_text(Pool* pool, Id dep) {
+  if (!is_reldep(dep)) return pool_id2str(pool, dep);
+  Reldep* rd = reldep_of(pool, dep);
+  if (rd->flags == REL_OR) return dep_text(pool, rd->name) + " | " + dep_text(pool, rd->evr);
+  if (rd->flags == REL_MULTIARCH) return dep_text(pool, rd->name) + ":any";
+  const char* op = nullptr;
+  switch (rd->flags) {
+    case REL_GT:
+      op = ">>";
+      break;
+    case REL_GT | REL_EQ:
+      op = ">=";
+      break;
+    case REL_EQ:
+      op = "=";
+      break;
+    case REL_LT | REL_EQ:
+      op = "<=";
+      break;
+    case REL_LT:
+      op = "<<";
+      break;
+    default:
+      return pool_dep2str(pool, dep);
+  }
+  return fmt::format("{} ({} {})", dep_text(pool, rd->name), op, pool_id2str(pool, rd->evr));
+}
+
+// Every package name a dependency mentions (each alternative's).
+void dep_names(Pool* pool, Id dep, std::vector<Id>& out) {
+  if (!is_reldep(dep)) {
+    out.push_back(dep);
+    return;
+  }
+  Reldep* rd = reldep_of(pool, dep);
+  if (rd->flags == REL_OR) {
+    dep_names(pool, rd->name, out);
+    dep_names(pool, rd->evr, out);
+  } else {
+    dep_names(pool, rd->name, out);
+  }
+}
+
+class Explainer {
+ public:
+  Explainer(Pool* pool, const ResolveRequest& request) : pool_(pool), request_(request) {}
+
+  std::string solvable_text(Id p) const {
+    Solvable* s = pool_id2solvable(pool_, p);
+    std::string name = pool_id2str(pool_, s->name);
+    if (versions_of(s->name).size() <= 1) return name;
+    return fmt::format("{} {}", name, pool_id2str(pool_, s->evr));
+  }
+
+  bool is_excluded(std::string_view name) const {
+    return std::binary_search(request_.exclude.begin(), request_.exclude.end(), std::string(name));
+  }
+
+  // The versions of real packages named `name` that could be chosen.
+  std::vector<std::string> versions_of(Id name) const {
+    std::set<std::string> versions;
+    for (Id p = 2; p < pool_->nsolvables; ++p) {
+      Solvable* s = pool_id2solvable(pool_, p);
+      if (s->repo && s->name == name && pool_installable(pool_, s)) versions.insert(pool_id2str(pool_, s->evr));
+    }
+    std::vector<std::string> sorted(versions.begin(), versions.end());
+    std::sort(sorted.begin(), sorted.end(), [](const std::string& a, const std::string& b) {
+      auto va = deb::Version::try_parse(a);
+      auto vb = deb::Version::try_parse(b);
+      if (va && vb) return *va < *vb;
+      return a < b;
+    });
+    return sorted;
+  }
+
+  // Why nothing satisfies `dep`.
+  std::string unavailable(Id dep) const {
+    std::vector<Id> names;
+    dep_names(pool_, dep, names);
+    std::vector<std::string> parts;
+    for (Id name : names) {
+      std::string text = pool_id2str(pool_, name);
+      auto versions = versions_of(name);
+      if (is_excluded(text)) {
+        parts.push_back(fmt::format("{} is excluded by [packages] exclude", text));
+      } else if (versions.empty()) {
+        parts.push_back(fmt::format("no package {} is available", text));
+      } else {
+        parts.push_back(fmt::format("only {} {} {} available", text, fmt::join(versions, ", "),
+                                    versions.size() == 1 ? "is" : "are"));
+      }
+    }
+    return fmt::format("{}", fmt::join(parts, ", and "));
+  }
+
+  std::string describe(Solver* solv, Id rule) const {
+    Id source = 0, target = 0, dep = 0;
+    SolverRuleinfo type = solver_ruleinfo(solv, rule, &source, &target, &dep);
+    switch (type) {
+      case SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP:
+        return fmt::format("{} depends on {} but {}", solvable_text(source), dep_text(pool_, dep), unavailable(dep));
+      case SOLVER_RULE_PKG_REQUIRES:
+        return fmt::format("{} depends on {}", solvable_text(source), dep_text(pool_, dep));
+      case SOLVER_RULE_PKG_CONFLICTS:
+        return fmt::format("{} conflicts with {} (Conflicts or Breaks: {})", solvable_text(source),
+                           solvable_text(target), dep_text(pool_, dep));
+      case SOLVER_RULE_PKG_SELF_CONFLICT:
+        return fmt::format("{} conflicts with itself ({})", solvable_text(source), dep_text(pool_, dep));
+      case SOLVER_RULE_PKG_SAME_NAME:
+        return fmt::format("{} and {} are two versions of one package; only one can be in the image",
+                           solvable_text(source), solvable_text(target));
+      case SOLVER_RULE_PKG_OBSOLETES:
+      case SOLVER_RULE_PKG_IMPLICIT_OBSOLETES:
+      case SOLVER_RULE_PKG_INSTALLED_OBSOLETES:
+        return fmt::format("{} replaces {}", solvable_text(source), solvable_text(target));
+      case SOLVER_RULE_PKG_NOT_INSTALLABLE: {
+        Solvable* s = pool_id2solvable(pool_, source);
+        if (is_excluded(pool_id2str(pool_, s->name))) {
+          return fmt::format("{} is excluded by [packages] exclude", solvable_text(source));
+        }
+        return fmt::format("{} cannot be installed on {}", solvable_text(source), pool_id2str(pool_, s->arch));
+      }
+      case SOLVER_RULE_JOB_NOTHING_PROVIDES_DEP:
+      case SOLVER_RULE_JOB_UNKNOWN_PACKAGE:
+        return fmt::format("the spec asks for {} but {}", dep_text(pool_, dep), unavailable(dep));
+      case SOLVER_RULE_JOB:
+        return "";  // the request itself; the other reasons say what is wrong with it
+      default:
+        return "";
+    }
+  }
+
+ private:
+  Pool* pool_;
+  const ResolveRequest& request_;
+};
+
+}  // namespace
+
+std::vector<ResolvedPackage> Resolver::resolve(const ResolveRequest& request) {
+  Pool* pool = state_->pool;
+  pool_addfileprovides(pool);
+  pool_createwhatprovides(pool);
+
+  // Excluded names leave consideration entirely.
+  Map considered;
+  map_init(&considered, pool->nsolvables);
+  map_setall(&considered);
+  std::set<Id> excluded_names;
+  for (const auto& name : request.exclude) {
+    if (Id id = pool_str2id(pool, name.c_str(), 0)) excluded_names.insert(id);
+  }
+  for (Id p = 2; p < pool->nsolvables; ++p) {
+    if (excluded_names.count(pool_id2solvable(pool, p)->name)) map_clear(&considered, p);
+  }
+  pool->considered = &considered;
+  struct Restore {
+    Pool* pool;
+    Map* map;
+    ~Restore() {
+      pool->considered = nullptr;
+      map_free(map);
+    }
+  } restore{pool, &considered};
+
+  Explainer explain(pool, request);
+  std::vector<std::string> all_names;
+  auto names_for_suggestions = [&] {
+    if (all_names.empty()) {
+      std::set<std::string> unique;
+      for (Id p = 2; p < pool->nsolvables; ++p) unique.insert(pool_id2str(pool, pool_id2solvable(pool, p)->name));
+      all_names.assign(unique.begin(), unique.end());
+    }
+    return all_names;
+  };
+
+  Queue jobs;
+  queue_init(&jobs);
+  struct QueueFree {
+    Queue* q;
+    ~QueueFree() { queue_free(q); }
+  } jobs_free{&jobs};
+  std::vector<std::string> problems;
+  for (const auto& pin : request.include) {
+    Id name = pool_str2id(pool, pin.name.c_str(), 0);
+    std::vector<Id> real;
+    for (Id p = 2; name && p < pool->nsolvables; ++p) {
+      Solvable* s = pool_id2solvable(pool, p);
+      if (s->name == name && pool_installable(pool, s)) real.push_back(p);
+    }
+    if (real.empty()) {
+      // Perhaps a virtual package: install it only when one package provides it.
+      std::set<std::string> providers;
+      if (name) {
+        Id p, pp;
+        FOR_PROVIDES(p, pp, name) {
+          Solvable* s = pool_id2solvable(pool, p);
+          if (pool_installable(pool, s)) providers.insert(pool_id2str(pool, s->name));
+        }
+      }
+      if (pin.version || providers.empty()) {
+        std::string problem = fmt::format("no package {} is available", quote(pin.name));
+        if (auto near = closest_match(pin.name, names_for_suggestions()))
+          problem += fmt::format("; did you mean {}?", quote(*near));
+        problems.push_back(problem);
+      } else if (providers.size() > 1) {
+        problems.push_back(fmt::format("{} is a virtual package provided by {}; include one of them", quote(pin.name),
+                                       fmt::join(providers, ", ")));
+      } else {
+        queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, name);
+      }
+      continue;
+    }
+    if (!pin.version) {
+      queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, name);
+      continue;
+    }
+    Queue matches;
+    queue_init(&matches);
+    for (Id p : real) {
+      if (pool_evrcmp_str(pool, pool_id2str(pool, pool_id2solvable(pool, p)->evr), pin.version->c_str(),
+                          EVRCMP_COMPARE) == 0) {
+        queue_push(&matches, p);
+      }
+    }
+    if (matches.count == 0) {
+      problems.push_back(fmt::format("{} is pinned to {}, but only {} {} available", quote(pin.name), *pin.version,
+                                     fmt::join(explain.versions_of(name), ", "),
+                                     explain.versions_of(name).size() == 1 ? "is" : "are"));
+    } else {
+      queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &matches));
+    }
+    queue_free(&matches);
+  }
+  if (!problems.empty()) {
+    throw ResolveError(fmt::format("cannot resolve the spec's packages:\n  - {}", fmt::join(problems, "\n  - ")));
+  }
+  for (const auto& [name, version] : request.favor) {
+    Id id = pool_str2id(pool, name.c_str(), 0);
+    for (Id p = 2; id && p < pool->nsolvables; ++p) {
+      Solvable* s = pool_id2solvable(pool, p);
+      if (s->name == id && version == pool_id2str(pool, s->evr)) queue_push2(&jobs, SOLVER_FAVOR | SOLVER_SOLVABLE, p);
+    }
+  }
+
+  Solver* solver = solver_create(pool);
+  struct SolverFree {
+    Solver* s;
+    ~SolverFree() { solver_free(s); }
+  } solver_free_guard{solver};
+  solver_set_flag(solver, SOLVER_FLAG_IGNORE_RECOMMENDED, request.recommends ? 0 : 1);
+  if (solver_solve(solver, &jobs) != 0) {
+    std::vector<std::string> reasons;
+    std::set<std::string> seen;
+    unsigned count = solver_problem_count(solver);
+    for (Id problem = 1; problem <= static_cast<Id>(count); ++problem) {
+      Queue rules;
+      queue_init(&rules);
+      solver_findallproblemrules(solver, problem, &rules);
+      for (int i = 0; i < rules.count; ++i) {
+        std::string reason = explain.describe(solver, rules.elements[i]);
+        if (!reason.empty() && seen.insert(reason).second) reasons.push_back(reason);
+      }
+      queue_free(&rules);
+    }
+    // The concrete causes ("but only ... is available") first, then the chain that led there.
+    std::stable_partition(reasons.begin(), reasons.end(), [](const std::string& r) {
+      return r.find(" but ") != std::string::npos || r.find("conflicts") != std::string::npos ||
+             r.find("excluded") != std::string::npos || r.find("two versions") != std::string::npos;
+    });
+    if (reasons.empty()) reasons.push_back("the solver found no combination that satisfies every dependency");
+    throw ResolveError(fmt::format("cannot resolve the spec's packages:\n  - {}", fmt::join(reasons, "\n  - ")));
+  }
+
+  Transaction* transaction = solver_create_transaction(solver);
+  struct TransactionFree {
+    Transaction* t;
+    ~TransactionFree() { transaction_free(t); }
+  } transaction_free_guard{transaction};
+  Keys keys(pool);
+  std::vector<ResolvedPackage> out;
+  for (int i = 0; i < transaction->steps.count; ++i) {
+    Id p = transaction->steps.elements[i];
+    if (transaction_type(transaction, p, SOLVER_TRANSACTION_SHOW_ACTIVE) != SOLVER_TRANSACTION_INSTALL) continue;
+    Solvable* s = pool_id2solvable(pool, p);
+    ResolvedPackage r;
+    r.name = pool_id2str(pool, s->name);
+    r.version = pool_id2str(pool, s->evr);
+    r.arch = pool_id2str(pool, s->arch);
+    const char* source = solvable_lookup_sourcepkg(s);
+    r.source = source ? source : r.name;
+    r.source_version = lookup(s, keys.source_version);
+    Id checksum_type = 0;
+    const char* checksum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &checksum_type);
+    auto digest = checksum && checksum_type == REPOKEY_TYPE_SHA256 ? Digest::parse_hex(checksum) : std::nullopt;
+    const char* location = solvable_lookup_location(s, nullptr);
+    r.filename = location ? location : "";
+    if (!digest || r.filename.empty()) {
+      fail("the index entry for {} {} has no SHA256 or Filename; sheaf cannot fetch it safely", r.name, r.version);
+    }
+    r.sha256 = *digest;
+    r.size = solvable_lookup_num(s, keys.size, 0);
+    r.suite = state_->suite_of_repo.at(s->repo->repoid);
+    // libsolvext files Depends before the prerequisite marker and Pre-Depends after it.
+    r.pre_depends = relations_text(s, s->requires_, +1);
+    r.depends = relations_text(s, s->requires_, -1);
+    // Every package provides itself (name = version); that one is implicit.
+    r.provides = relations_text(s, s->provides, 0, pool_rel2id(pool, s->name, s->evr, REL_EQ, 0));
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const ResolvedPackage& a, const ResolvedPackage& b) {
+    return std::tie(a.name, a.arch) < std::tie(b.name, b.arch);
+  });
+  return out;
+}
+
+}  // namespace sheaf::repo

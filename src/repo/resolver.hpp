@@ -1,0 +1,83 @@
+// Resolution: from "python3 and ca-certificates" to an exact closure, with
+// libsolv's SAT solver over the indexes libsolvext's Debian reader parses.
+//
+// Semantics (docs/formats/lockfile.md has the user-facing version):
+//   - Depends and Pre-Depends must hold, with alternatives, versions,
+//     Provides and :any; Conflicts and Breaks are respected;
+//   - among candidates, the highest version wins, across all suites;
+//   - Recommends are ignored unless asked for; nothing is added implicitly,
+//     not even the Essential set;
+//   - a pin ("name=version") selects exactly that version; an excluded name
+//     is removed from consideration;
+//   - `favor` keeps a previous lock's versions where they still fit.
+// The same indexes and the same request give the same answer: parsed
+// indexes always go through libsolv's .solv form before use, and the result
+// is sorted by name.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/digest.hpp"
+#include "base/error.hpp"
+#include "repo/repository.hpp"
+#include "spec/spec.hpp"
+
+namespace sheaf::repo {
+
+struct ResolvedPackage {
+  std::string name;
+  std::string version;
+  std::string arch;
+  std::string source;          // source package name
+  std::string source_version;  // "" when it equals `version`
+  Digest sha256;               // of the .deb
+  std::uint64_t size = 0;      // of the .deb
+  std::string filename;        // the index's Filename: "pool/main/..."
+  std::size_t suite = 0;       // which of the resolver's suites it came from
+  std::string pre_depends;     // as the index spells them
+  std::string depends;
+  std::string provides;
+};
+
+struct ResolveRequest {
+  std::vector<spec::PackagePin> include;
+  std::vector<std::string> exclude;
+  bool recommends = false;
+  // Versions to keep where they still satisfy everything: name -> version.
+  std::map<std::string, std::string> favor;
+};
+
+// What a failed resolution says, in plain words, one reason per line.
+class ResolveError : public Error {
+ public:
+  explicit ResolveError(const std::string& message) : Error(message) {}
+};
+
+class Resolver {
+ public:
+  explicit Resolver(const std::string& arch);
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  // Adds one verified index as part of suite number `suite`. Its parsed form
+  // is cached in `cache` by the index's digest. Add indexes in the spec's
+  // order: that order is part of the input.
+  void add_index(const LoadedIndex& index, std::size_t suite, const RepositoryCache& cache);
+
+  // Solves `request`. Throws ResolveError when it cannot be satisfied.
+  std::vector<ResolvedPackage> resolve(const ResolveRequest& request);
+
+  // How many packages the indexes hold, for messages.
+  std::size_t package_count() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace sheaf::repo
