@@ -168,6 +168,9 @@ std::vector<AptSource> parse_sources_deb822(std::string_view text, std::string_v
         throw ParseError(fmt::format("{}:{}", file, line_number), "expected 'Field: value'");
       }
       std::string name(line.substr(0, colon));
+      if (name.find_first_of(" \t") != std::string::npos) {
+        throw ParseError(fmt::format("{}:{}", file, line_number), "expected 'Field: value'");
+      }
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
@@ -205,8 +208,9 @@ std::vector<AuthEntry> parse_auth_conf(std::string_view text, std::string_view f
       out.push_back({value("machine"), "", ""});
     } else if (tokens[i] == "login" || tokens[i] == "password") {
       if (out.empty()) throw ParseError(std::string(file), fmt::format("{} comes before any machine", tokens[i]));
-      std::string v = value(tokens[i]);
-      (tokens[i] == "login" ? out.back().login : out.back().password) = v;
+      const std::string key = tokens[i];
+      std::string v = value(key);
+      (key == "login" ? out.back().login : out.back().password) = v;
     } else {
       throw ParseError(std::string(file), fmt::format("unknown token {}", quote(tokens[i])));
     }

@@ -252,7 +252,7 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
       reader.fail_at(table.get("filename")->source(),
                      fmt::format("filename {} must be a path inside the repository", quote(p.filename)));
     }
-    if (!seen.insert(p.name + ":" + p.arch).second) {
+    if (!seen.insert(p.name).second) {
       reader.fail_at(table.source(), fmt::format("{} is locked twice", quote(p.name)));
     }
     lock.packages.push_back(std::move(p));

@@ -115,7 +115,7 @@ RepositoryCache::RepositoryCache(std::filesystem::path cache_dir, const NetworkS
 
 std::filesystem::path RepositoryCache::solv_path(const Digest& index) const {
   // The suffix names what add_index stores in the file; bump it when that changes.
-  return dir_ / "solv" / (index.hex() + ".sheaf1.solv");
+  return dir_ / "solv" / (index.hex() + ".sheaf2.solv");
 }
 
 std::filesystem::path RepositoryCache::temp_path(std::string_view hint) const {

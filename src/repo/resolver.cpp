@@ -51,12 +51,14 @@ std::string decompress_index(const std::filesystem::path& path) {
 }
 
 // The fields sheaf needs that libsolvext's reader does not keep: the .deb's
-// Size and the source version. Everything else (Filename, SHA256, Source,
-// the relations) comes from libsolv's own data. Only these two small values
-// are added per package, because every string added to a repodata grows it
-// in 1 KiB steps.
+// Size, the source version, and the relation fields as written (libsolv
+// keeps relations as ids, in an order of its own). Filename, SHA256 and
+// Source come from libsolv's own data. The strings go into the pool's string
+// table (repodata_set_id), which deduplicates them and grows in 64 KiB
+// steps, not into the repodata's attribute data, which grows in 1 KiB steps.
 struct ExtraFields {
   std::string source_version;
+  std::string pre_depends, depends, provides;  // as the index spells them
   std::uint64_t size = 0;
 };
 
@@ -128,6 +130,9 @@ std::unordered_map<std::string, ExtraFields> scan_extra_fields(std::string_view 
     if (auto paren = source.find(" ("); paren != std::string_view::npos && source.ends_with(")")) {
       fields.source_version = source.substr(paren + 2, source.size() - paren - 3);
     }
+    fields.pre_depends = field_of(paragraph, "Pre-Depends");
+    fields.depends = field_of(paragraph, "Depends");
+    fields.provides = field_of(paragraph, "Provides");
     std::string_view size = field_of(paragraph, "Size");
     fields.size = std::strtoull(std::string(size).c_str(), nullptr, 10);
     out.emplace(std::move(key), std::move(fields));
@@ -136,35 +141,23 @@ std::unordered_map<std::string, ExtraFields> scan_extra_fields(std::string_view 
 }
 
 struct Keys {
-  Id size, source_version;
+  Id size, source_version, pre_depends, depends, provides;
   explicit Keys(Pool* pool)
-      : size(pool_str2id(pool, "sheaf:size", 1)), source_version(pool_str2id(pool, "sheaf:source-version", 1)) {}
+      : size(pool_str2id(pool, "sheaf:size", 1)),
+        source_version(pool_str2id(pool, "sheaf:source-version", 1)),
+        pre_depends(pool_str2id(pool, "sheaf:pre-depends", 1)),
+        depends(pool_str2id(pool, "sheaf:depends", 1)),
+        provides(pool_str2id(pool, "sheaf:provides", 1)) {}
 };
 
+// A string kept with repodata_set_id.
 std::string lookup(Solvable* s, Id key) {
-  const char* value = solvable_lookup_str(s, key);
-  return value ? value : "";
+  Id id = solvable_lookup_id(s, key);
+  return id ? pool_id2str(s->repo->pool, id) : "";
 }
 
-std::string dep_text(Pool* pool, Id dep);
-
-// A relation list from libsolv's ids, in Debian syntax. `from` indexes the
-// repo's idarraydata; `marker` selects the part before (-1) or after (+1)
-// SOLVABLE_PREREQMARKER, or all of it (0).
-std::string relations_text(Solvable* s, Offset from, int marker, Id skip = 0) {
-  if (!from) return "";
-  Pool* pool = s->repo->pool;
-  std::vector<std::string> parts;
-  bool after_marker = false;
-  for (Id* id = s->repo->idarraydata + from; *id; ++id) {
-    if (*id == SOLVABLE_PREREQMARKER) {
-      after_marker = true;
-      continue;
-    }
-    if ((marker < 0 && after_marker) || (marker > 0 && !after_marker) || *id == skip) continue;
-    parts.push_back(dep_text(pool, *id));
-  }
-  return fmt::format("{}", fmt::join(parts, ", "));
+void set_text(Pool* pool, Repodata* data, Id solvable, Id key, const std::string& text) {
+  if (!text.empty()) repodata_set_id(data, solvable, key, pool_str2id(pool, text.c_str(), 1));
 }
 
 }  // namespace
@@ -226,7 +219,10 @@ void Resolver::add_index(const LoadedIndex& index, std::size_t suite, const Repo
       if (it == extra.end()) continue;
       const ExtraFields& f = it->second;
       repodata_set_num(data, p, keys.size, f.size);
-      if (!f.source_version.empty()) repodata_set_str(data, p, keys.source_version, f.source_version.c_str());
+      set_text(scratch, data, p, keys.source_version, f.source_version);
+      set_text(scratch, data, p, keys.pre_depends, f.pre_depends);
+      set_text(scratch, data, p, keys.depends, f.depends);
+      set_text(scratch, data, p, keys.provides, f.provides);
     }
     repodata_internalize(data);
     std::filesystem::path tmp = cache.temp_path("solv");
@@ -339,7 +335,18 @@ class Explainer {
       if (is_excluded(text)) {
         parts.push_back(fmt::format("{} is excluded by [packages] exclude", text));
       } else if (versions.empty()) {
-        parts.push_back(fmt::format("no package {} is available", text));
+        // A virtual name: say whether exclusion removed its providers.
+        std::set<std::string> providers;
+        Pool* pool = pool_;  // FOR_PROVIDES expects this name
+        Id p, pp;
+        FOR_PROVIDES(p, pp, name) providers.insert(pool_id2str(pool, pool_id2solvable(pool, p)->name));
+        bool all_excluded = !providers.empty() && std::all_of(providers.begin(), providers.end(),
+                                                              [&](const std::string& n) { return is_excluded(n); });
+        if (all_excluded) {
+          parts.push_back(fmt::format("it is provided only by excluded packages: {}", fmt::join(providers, ", ")));
+        } else {
+          parts.push_back(fmt::format("no package {} is available", text));
+        }
       } else {
         parts.push_back(fmt::format("only {} {} {} available", text, fmt::join(versions, ", "),
                                     versions.size() == 1 ? "is" : "are"));
@@ -556,11 +563,9 @@ std::vector<ResolvedPackage> Resolver::resolve(const ResolveRequest& request) {
     r.sha256 = *digest;
     r.size = solvable_lookup_num(s, keys.size, 0);
     r.suite = state_->suite_of_repo.at(s->repo->repoid);
-    // libsolvext files Depends before the prerequisite marker and Pre-Depends after it.
-    r.pre_depends = relations_text(s, s->requires_, +1);
-    r.depends = relations_text(s, s->requires_, -1);
-    // Every package provides itself (name = version); that one is implicit.
-    r.provides = relations_text(s, s->provides, 0, pool_rel2id(pool, s->name, s->evr, REL_EQ, 0));
+    r.pre_depends = lookup(s, keys.pre_depends);
+    r.depends = lookup(s, keys.depends);
+    r.provides = lookup(s, keys.provides);
     out.push_back(std::move(r));
   }
   std::sort(out.begin(), out.end(), [](const ResolvedPackage& a, const ResolvedPackage& b) {

@@ -1,0 +1,160 @@
+#include "repo/lockfile.hpp"
+
+#include <gtest/gtest.h>
+
+#include "testing/errors.hpp"
+#include "testing/golden.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace sheaf::repo {
+namespace {
+
+Digest digest_of(char c) {
+  return *Digest::parse_hex(std::string(64, c));
+}
+
+Lockfile example() {
+  Lockfile lock;
+  lock.arch = "amd64";
+  lock.suites = {"stable", "stable-updates"};
+  lock.components = {"main"};
+  lock.include = {{"app", std::nullopt, {}}, {"libbar", "1.0", {}}};
+  lock.exclude = {"perl-base"};
+  lock.recommends = false;
+  lock.releases = {{"stable", "InRelease", digest_of('a')}, {"stable-updates", "InRelease", digest_of('b')}};
+  LockedPackage app;
+  app.name = "app";
+  app.version = "1:2.0-1+b1";
+  app.arch = "amd64";
+  app.source = "app-src";
+  app.source_version = "1:2.0-1";
+  app.suite = "stable";
+  app.filename = "pool/main/a/app-src/app_2.0-1+b1_amd64.deb";
+  app.sha256 = digest_of('c');
+  app.size = 12345;
+  app.pre_depends = "libc (>= 2.36)";
+  app.depends = "libbar (= 1.0), mta | mail-transport-agent";
+  app.provides = "app-api (= 2)";
+  LockedPackage libbar;
+  libbar.name = "libbar";
+  libbar.version = "1.0";
+  libbar.arch = "all";
+  libbar.source = "libbar";
+  libbar.suite = "stable-updates";
+  libbar.filename = "pool/main/l/libbar/libbar_1.0_all.deb";
+  libbar.sha256 = digest_of('d');
+  libbar.size = 7;
+  LockedPackage libc;
+  libc.name = "libc";
+  libc.version = "2.36";
+  libc.arch = "amd64";
+  libc.source = "glibc";
+  libc.suite = "stable";
+  libc.filename = "pool/main/g/glibc/libc_2.36_amd64.deb";
+  libc.sha256 = digest_of('e');
+  libc.size = 99;
+  libc.provides = "mail-transport-agent";  // so that app's alternative holds
+  lock.packages = {app, libbar, libc};
+  return lock;
+}
+
+spec::Spec spec_for(std::string_view packages) {
+  return spec::Spec::parse(fmt::format("[source.debian]\nsuites = [\"stable\", \"stable-updates\"]\narch = "
+                                       "\"amd64\"\n\n[packages]\n{}",
+                                       packages),
+                           "/app/sheaf.toml");
+}
+
+constexpr std::string_view kPackages = "include = [\"app\", \"libbar=1.0\"]\nexclude = [\"perl-base\"]\n";
+
+TEST(Lockfile, RendersTheGoldenBytes) {
+  testing::expect_golden("src/repo/testdata/example.lock", example().render());
+}
+
+TEST(Lockfile, ParsesWhatItRenders) {
+  auto text = example().render();
+  auto parsed = Lockfile::parse(text, "sheaf.lock");
+  EXPECT_EQ(parsed.render(), text);
+  ASSERT_EQ(parsed.packages.size(), 3u);
+  EXPECT_EQ(parsed.packages[0].source_version, "1:2.0-1");
+  EXPECT_EQ(parsed.packages[1].source_version, "");
+  EXPECT_EQ(parsed.include[1].version, "1.0");
+  EXPECT_EQ(parsed.releases[1].sha256, digest_of('b'));
+}
+
+TEST(Lockfile, RefusesMalformedLocksWithPositions) {
+  auto text = example().render();
+  auto broken = [&](std::string_view from, std::string_view to) {
+    std::string copy = text;
+    copy.replace(copy.find(from), from.size(), to);
+    return testing::error_message_of([&] { Lockfile::parse(copy, "sheaf.lock"); });
+  };
+  EXPECT_EQ(broken("size = 7\n", "size = 7\ncolour = \"red\"\n"),
+            "sheaf.lock:44:1: unknown key 'colour' in [[package]]");
+  EXPECT_EQ(broken(std::string(64, 'd'), "dd"), "sheaf.lock:42:10: sha256 must be 64 lowercase hex digits");
+  EXPECT_EQ(broken("pool/main/l/libbar/libbar_1.0_all.deb", "../../etc/passwd"),
+            "sheaf.lock:41:12: filename '../../etc/passwd' must be a path inside the repository");
+  EXPECT_EQ(broken("size = 7", "size = -7"), "sheaf.lock:43:8: size must be a non-negative integer");
+  EXPECT_EQ(broken("version = 1\n", "version = 2\n"),
+            "'sheaf.lock' has lock format 2, but this sheaf reads format 1 only; upgrade sheaf");
+  EXPECT_NE(broken("name = \"libc\"", "name = \"libbar\"").find("'libbar' is locked twice"), std::string::npos);
+  EXPECT_EQ(broken("arch = \"amd64\"\n", ""), "sheaf.lock:1:1: the lock has no arch");
+  EXPECT_EQ(broken("recommends = false", "recommends = \"no\""), "sheaf.lock:9:14: recommends must be true or false");
+}
+
+TEST(Lockfile, LoadNamesAMissingFile) {
+  EXPECT_NE(testing::error_message_of([] {
+              Lockfile::load("/nonexistent/sheaf.lock");
+            }).find("cannot read the lock '/nonexistent/sheaf.lock'"),
+            std::string::npos);
+}
+
+TEST(LockProblems, NoneWhenTheLockAnswersTheSpec) {
+  EXPECT_EQ(lock_problems(example(), spec_for(kPackages)), std::vector<std::string>{});
+}
+
+TEST(LockProblems, NamesEachWayTheSpecMovedAway) {
+  auto problems =
+      lock_problems(example(), spec_for("include = [\"app\", \"libbar=1.1\", \"tool\"]\nrecommends = true\n"));
+  EXPECT_EQ(problems, (std::vector<std::string>{
+                          "include gained 'libbar=1.1'",
+                          "include gained 'tool'",
+                          "include lost 'libbar=1.0'",
+                          "exclude changed: [perl-base] -> []",
+                          "recommends changed: false -> true",
+                          "libbar is pinned to 1.1 but locked at 1.0",
+                          "'tool' is not in the lock",
+                      }));
+  auto other = spec::Spec::parse(
+      "[source.debian]\nsuites = [\"stable\"]\narch = \"arm64\"\ncomponents = [\"main\", \"contrib\"]\n"
+      "[packages]\ninclude = [\"app\", \"libbar=1.0\"]\nexclude = [\"perl-base\"]\n",
+      "/app/sheaf.toml");
+  EXPECT_EQ(
+      lock_problems(example(), other),
+      (std::vector<std::string>{"arch changed: amd64 -> arm64", "suites changed: [stable, stable-updates] -> [stable]",
+                                "components changed: [main] -> [main, contrib]"}));
+}
+
+TEST(LockProblems, AnUnmetDependencyInsideTheLockIsAProblem) {
+  auto lock = example();
+  lock.packages[1].version = "0.9";  // app depends on libbar (= 1.0)
+  auto problems = lock_problems(lock, spec_for(kPackages));
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0], "app 1:2.0-1+b1 depends on libbar (= 1.0), which nothing in the lock satisfies");
+  lock = example();
+  lock.packages[2].provides.clear();  // nothing provides mail-transport-agent any more
+  EXPECT_EQ(lock_problems(lock, spec_for(kPackages)),
+            std::vector<std::string>{
+                "app 1:2.0-1+b1 depends on mta | mail-transport-agent, which nothing in the lock satisfies"});
+}
+
+TEST(WriteFileAtomically, ReplacesTheFileAndLeavesNoTemporary) {
+  testing::TempDir dir;
+  write_file_atomically(dir / "sheaf.lock", "one\n");
+  write_file_atomically(dir / "sheaf.lock", "two\n");
+  EXPECT_EQ(testing::read_file_bytes(dir / "sheaf.lock"), "two\n");
+  EXPECT_EQ(testing::count_files(dir.path()), 1u);
+}
+
+}  // namespace
+}  // namespace sheaf::repo

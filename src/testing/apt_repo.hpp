@@ -1,0 +1,82 @@
+// Real apt repositories for tests: .deb files built by dpkg-deb, indexes by
+// apt-ftparchive, signatures by gpg with a throwaway key, served from disk
+// (file://) or by a small HTTP server on 127.0.0.1 (http_server.py).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sheaf::testing {
+
+// A throwaway gpg key in its own GNUPGHOME.
+class GpgKey {
+ public:
+  // Creates an ed25519 signing key below `dir`.
+  explicit GpgKey(const std::filesystem::path& dir, std::string_view name = "sheaf test key");
+  // The public key as a binary keyring file, for gpgv --keyring.
+  const std::filesystem::path& keyring() const noexcept { return keyring_; }
+  void clearsign(const std::filesystem::path& in, const std::filesystem::path& out) const;
+  void detach_sign(const std::filesystem::path& in, const std::filesystem::path& out) const;
+
+ private:
+  std::filesystem::path home_;
+  std::filesystem::path keyring_;
+};
+
+enum class Signature { inrelease, detached, none };
+
+struct PublishOptions {
+  Signature signature = Signature::inrelease;
+  const GpgKey* key = nullptr;                  // required unless Signature::none
+  std::optional<std::string> valid_until;       // a Valid-Until line value
+  std::vector<std::string> components{"main"};  // components to index
+  std::string arch = "amd64";
+};
+
+// A repository rooted at `root`: pool/SUITE/COMPONENT/*.deb and dists/SUITE/.
+class AptRepo {
+ public:
+  explicit AptRepo(std::filesystem::path root);
+  const std::filesystem::path& root() const noexcept { return root_; }
+  std::string file_url() const { return "file://" + root_.string(); }
+
+  // Builds a package with dpkg-deb and files it in `suite`. `fields` go into
+  // DEBIAN/control verbatim ("Depends: b (>= 2)\n"). Returns the .deb's path.
+  std::filesystem::path add(std::string_view suite, std::string_view name, std::string_view version,
+                            std::string_view fields = "", std::string_view arch = "amd64",
+                            std::string_view component = "main");
+  // Writes dists/SUITE: Packages.xz per component (apt-ftparchive), Release
+  // (apt-ftparchive release) and its signature.
+  void publish(std::string_view suite, const PublishOptions& options);
+
+ private:
+  std::filesystem::path root_;
+  unsigned counter_ = 0;
+};
+
+// http_server.py serving `root` on 127.0.0.1, for the life of the object.
+class HttpServer {
+ public:
+  explicit HttpServer(const std::filesystem::path& root);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  std::string url() const;  // "http://127.0.0.1:PORT"
+  // The request log: "METHOD STATUS PATH RANGE" lines.
+  std::vector<std::string> requests() const;
+  // Requests whose path ends in `suffix` and that sent a body (200 or 206).
+  std::size_t downloads_of(std::string_view suffix) const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::filesystem::path log_;
+};
+
+}  // namespace sheaf::testing

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""A small HTTP/1.1 file server for sheaf's tests, on 127.0.0.1.
+
+    http_server.py ROOT LOG
+
+Serves ROOT with GET and HEAD, Range requests (bytes=N- and bytes=N-M),
+Last-Modified and If-Modified-Since. Prints the port it listens on, then
+appends one line per request to LOG: "METHOD STATUS PATH RANGE".
+
+Faults, chosen by the first path component, for tests of what a broken
+mirror does:
+    /html/...       a 200 text/html page instead of the file
+    /drop-once/...  the first GET of each path sends half the body, then
+                    closes the connection; later GETs are served normally
+    /status-503/... 503 Service Unavailable
+"""
+import email.utils
+import http.server
+import os
+import sys
+import threading
+
+ROOT = os.path.abspath(sys.argv[1])
+LOG = sys.argv[2]
+dropped = set()
+lock = threading.Lock()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def record(self, status, rng=""):
+        with lock, open(LOG, "a") as log:
+            log.write(f"{self.command} {status} {self.path} {rng}\n")
+
+    def plain(self, status, body, content_type="text/plain"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.record(status)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        fault = None
+        for name in ("html", "drop-once", "status-503"):
+            if path.startswith(f"/{name}/"):
+                fault, path = name, path[len(name) + 1:]
+        if fault == "html":
+            return self.plain(200, b"<html><body>Mirror maintenance</body></html>", "text/html; charset=utf-8")
+        if fault == "status-503":
+            return self.plain(503, b"unavailable")
+        full = os.path.normpath(os.path.join(ROOT, path.lstrip("/")))
+        if not full.startswith(ROOT) or not os.path.isfile(full):
+            return self.plain(404, b"not found")
+        with open(full, "rb") as f:
+            data = f.read()
+        mtime = int(os.path.getmtime(full))
+        since = self.headers.get("If-Modified-Since")
+        if since:
+            try:
+                if mtime <= email.utils.parsedate_to_datetime(since).timestamp():
+                    self.send_response(304)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return self.record(304)
+            except (TypeError, ValueError):
+                pass
+        start, end, status = 0, len(data), 200
+        rng = self.headers.get("Range", "")
+        if rng.startswith("bytes="):
+            first, _, last = rng[6:].partition("-")
+            start = int(first)
+            end = int(last) + 1 if last else len(data)
+            if start >= len(data):
+                return self.plain(416, b"range not satisfiable")
+            status = 206
+        body = data[start:end]
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Last-Modified", email.utils.formatdate(mtime, usegmt=True))
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+        self.end_headers()
+        if self.command == "HEAD":
+            return self.record(status, rng)
+        if fault == "drop-once" and status == 200:
+            with lock:
+                first_time = path not in dropped
+                dropped.add(path)
+            if first_time:
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.record("dropped", rng)
+                self.close_connection = True
+                return
+        self.wfile.write(body)
+        self.record(status, rng)
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
