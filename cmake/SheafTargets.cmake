@@ -34,14 +34,15 @@ function(sheaf_library name)
   sheaf_configure_target(sheaf_${name})
 endfunction()
 
-# sheaf_test(NAME [SERIAL] SOURCES... DEPS...): one GoogleTest executable per
-# module. SERIAL tests run alone, for those that measure time against a
-# reference run and would be skewed by tests running beside them.
+# sheaf_test(NAME [SERIAL] SOURCES... DEPS... [LABELS...]): one GoogleTest
+# executable per module. SERIAL tests run alone, for those that measure time
+# against a reference run and would be skewed by tests running beside them.
+# LABELS are ctest labels ("mirror": needs the host's Debian mirror).
 function(sheaf_test name)
   if(NOT SHEAF_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS;LABELS" ${ARGN})
   set(serial FALSE)
   if(ARG_SERIAL)
     set(serial TRUE)
@@ -52,5 +53,9 @@ function(sheaf_test name)
   target_compile_definitions(${name} PRIVATE
     SHEAF_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     SHEAF_BINARY="$<TARGET_FILE:sheaf>")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 RUN_SERIAL ${serial})
+  set(labels unit)
+  if(ARG_LABELS)
+    set(labels ${ARG_LABELS})
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 RUN_SERIAL ${serial} LABELS "${labels}")
 endfunction()

@@ -154,9 +154,12 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
     }
   } cleanup{{fetched}};
 
+  // A conditional request saves a transfer from a mirror. A local file is
+  // read again instead: its mtime has only one-second resolution.
+  bool conditional = cached_name == "InRelease" && !source.uri.starts_with("file:");
   auto result = downloader_.fetch({.url = dists + "/InRelease",
                                    .destination = fetched,
-                                   .if_modified_since = cached_name == "InRelease" ? cached_time : std::nullopt,
+                                   .if_modified_since = conditional ? cached_time : std::nullopt,
                                    .max_size = 64u << 20});
   if (result.status == DownloadResult::Status::not_modified) {
     std::filesystem::copy_file(cached_release, fetched, std::filesystem::copy_options::overwrite_existing);

@@ -32,11 +32,14 @@ std::string decompress_index(const std::filesystem::path& path) {
   archive_read_support_filter_xz(reader.get());
   archive_read_support_filter_gzip(reader.get());
   archive_read_support_format_raw(reader.get());
+  archive_read_support_format_empty(reader.get());  // a suite with no packages
   if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
     fail("cannot read the index {}: {}", quote(path.string()), archive_error_string(reader.get()));
   }
   archive_entry* entry = nullptr;
-  if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK) {
+  int status = archive_read_next_header(reader.get(), &entry);
+  if (status == ARCHIVE_EOF) return "";
+  if (status != ARCHIVE_OK) {
     fail("cannot decompress the index {}: {}", quote(path.string()), archive_error_string(reader.get()));
   }
   std::string out;

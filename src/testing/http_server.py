@@ -13,7 +13,14 @@ mirror does:
     /drop-once/...  the first GET of each path sends half the body, then
                     closes the connection; later GETs are served normally
     /status-503/... 503 Service Unavailable
+    /auth/...       401 unless the request carries Basic credentials
+                    sheaf:secret
+
+A request line with an absolute URI (as clients send to a proxy) is served
+from ROOT too, so the server doubles as a proxy for any host; its log line
+then shows the absolute URI.
 """
+import base64
 import email.utils
 import http.server
 import os
@@ -50,14 +57,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
+        if path.startswith("http://"):
+            path = "/" + path[len("http://"):].partition("/")[2]
         fault = None
-        for name in ("html", "drop-once", "status-503"):
+        for name in ("html", "drop-once", "status-503", "auth"):
             if path.startswith(f"/{name}/"):
                 fault, path = name, path[len(name) + 1:]
         if fault == "html":
             return self.plain(200, b"<html><body>Mirror maintenance</body></html>", "text/html; charset=utf-8")
         if fault == "status-503":
             return self.plain(503, b"unavailable")
+        if fault == "auth":
+            expected = "Basic " + base64.b64encode(b"sheaf:secret").decode()
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="test"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return self.record(401)
         full = os.path.normpath(os.path.join(ROOT, path.lstrip("/")))
         if not full.startswith(ROOT) or not os.path.isfile(full):
             return self.plain(404, b"not found")
