@@ -61,6 +61,8 @@ TEST_F(Cli, EveryCommandHasHelp) {
                                                     {"pkg", "show"},
                                                     {"pkg", "files"},
                                                     {"pkg", "rm"},
+                                                    {"lock"},
+                                                    {"fetch"},
                                                     {"store"},
                                                     {"store", "verify"},
                                                     {"store", "gc"},

@@ -206,6 +206,22 @@ TEST_F(LockTest, ASpecChangeIsCaughtByCheckAndResolvedKeepingOldVersions) {
   EXPECT_EQ(lock_cmd({"--check"}).exit_code, 0);
 }
 
+TEST_F(LockTest, GcPrunesIndexesNoReleaseListsAnyMore) {
+  ASSERT_EQ(lock_cmd().exit_code, 0);
+  CommandResult r = sheaf({"store", "gc"});
+  EXPECT_TRUE(contains(r.out, "removed 0 cached repository files")) << r.out;
+  repo_->add("stable", "tool", "1.0");
+  publish();
+  ASSERT_EQ(lock_cmd({"--update"}).exit_code, 0);
+  r = sheaf({"store", "gc", "--dry-run"});
+  EXPECT_TRUE(contains(r.out, "would remove 2 cached repository files")) << r.out;  // stable's old index and its parsed form
+  r = sheaf({"store", "gc"});
+  EXPECT_TRUE(contains(r.out, "removed 2 cached repository files")) << r.out;
+  r = lock_cmd({"--update"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "2 repository files downloaded")) << r.err;  // the two InRelease files, no index
+}
+
 TEST_F(LockTest, TheSameInputsGiveTheSameLockBytes) {
   ASSERT_EQ(lock_cmd().exit_code, 0);
   std::string first = lock_bytes();

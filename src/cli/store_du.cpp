@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.hpp"
+#include "repo/repository.hpp"
 #include "store/maintenance.hpp"
 
 namespace sheaf::cli {
@@ -17,11 +18,13 @@ struct Options {
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
   store::DiskUsage usage = store::disk_usage(*store);
+  std::uint64_t cache = repo::cache_size(store->root() / "cache" / "apt");
   if (options.json) {
     nlohmann::json out = {
         {"packages", usage.packages},           {"objects", usage.objects},           {"blobs", usage.blobs},
         {"logical_bytes", usage.logical_bytes}, {"object_bytes", usage.object_bytes}, {"blob_bytes", usage.blob_bytes},
-        {"disk_bytes", usage.disk_bytes},       {"dedup_ratio", usage.dedup_ratio()}};
+        {"disk_bytes", usage.disk_bytes},       {"dedup_ratio", usage.dedup_ratio()},
+        {"cache_bytes", cache}};
     fmt::print("{}\n", out.dump(2));
     return;
   }
@@ -33,6 +36,7 @@ void run(Context& context, const Options& options) {
   fmt::print("metadata:     {} in {} blobs\n", human_bytes(usage.blob_bytes), usage.blobs);
   fmt::print("on disk:      {} (allocated blocks, including the index)\n", human_bytes(usage.disk_bytes));
   fmt::print("dedup ratio:  {:.2f}\n", usage.dedup_ratio());
+  fmt::print("cache:        {} (repository indexes and partial downloads; store gc prunes it)\n", human_bytes(cache));
 }
 
 }  // namespace

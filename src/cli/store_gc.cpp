@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
+#include "repo/repository.hpp"
 #include "store/maintenance.hpp"
 
 namespace sheaf::cli {
@@ -18,6 +19,9 @@ void run(Context& context, const Options& options) {
   fmt::print("{} {} objects and {} blobs ({}), and {} staging leftovers\n",
              options.dry_run ? "would remove" : "removed", report.objects_removed, report.blobs_removed,
              human_bytes(report.bytes_freed), report.staging_removed);
+  auto cache = repo::prune_cache(store->root() / "cache" / "apt", options.dry_run);
+  fmt::print("{} {} cached repository files ({})\n", options.dry_run ? "would remove" : "removed", cache.files,
+             human_bytes(cache.bytes));
 }
 
 }  // namespace
@@ -27,7 +31,9 @@ void register_store_gc(CLI::App& store, Context& context) {
   CLI::App* cmd = store.add_subcommand("gc", "Remove objects and blobs that no package references");
   cmd->footer(
       "gc takes the store lock exclusively: it waits for running writers to commit,\n"
-      "and writers wait for it, so it never removes an object a writer relies on.");
+      "and writers wait for it, so it never removes an object a writer relies on.\n"
+      "It also prunes the repository cache (cache/apt): indexes no cached Release\n"
+      "lists any more, and temporary or partial downloads older than an hour.");
   cmd->add_flag("-n,--dry-run", options->dry_run, "Report what would be removed, remove nothing");
   cmd->callback([&context, options] { run(context, *options); });
 }

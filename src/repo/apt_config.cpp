@@ -265,18 +265,24 @@ std::map<std::string, std::string> parse_apt_config_dump(std::string_view text) 
   return out;
 }
 
-std::string AptConfig::proxy_for(std::string_view url) const {
+std::optional<std::string> AptConfig::proxy_for(std::string_view url) const {
   std::string origin = url_origin(url);
   auto scheme_end = origin.find("://");
   if (scheme_end != std::string::npos) {
     std::string host = origin.substr(scheme_end + 3);
     host = host.substr(0, host.find(':'));
     std::string key = origin.substr(0, scheme_end) + "://" + host;
-    if (auto it = host_proxies.find(key); it != host_proxies.end()) return it->second == "DIRECT" ? "" : it->second;
+    if (auto it = host_proxies.find(key); it != host_proxies.end()) {
+      return it->second == "DIRECT" ? std::string() : it->second;
+    }
   }
-  if (url.starts_with("https://")) return https_proxy.empty() ? http_proxy : https_proxy;
-  if (url.starts_with("http://")) return http_proxy;
-  return "";
+  std::string proxy;
+  if (url.starts_with("https://")) proxy = https_proxy.empty() ? http_proxy : https_proxy;
+  if (url.starts_with("http://")) proxy = http_proxy;
+  if (url.starts_with("file:")) return std::string();
+  if (proxy == "DIRECT") return std::string();
+  if (proxy.empty()) return std::nullopt;
+  return proxy;
 }
 
 AptConfig load_host_apt_config() {

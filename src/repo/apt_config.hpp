@@ -55,8 +55,10 @@ struct AptConfig {
   std::map<std::string, std::string> host_proxies;  // "http://HOST" -> proxy
   std::vector<AuthEntry> auth;
 
-  // The proxy to use for `url`, or "" for a direct connection.
-  std::string proxy_for(std::string_view url) const;
+  // The proxy apt would use for `url`: a URL, "" for a direct connection
+  // (DIRECT), or nullopt when apt's configuration sets none, in which case
+  // apt, and sheaf, fall back to the http_proxy/https_proxy environment.
+  std::optional<std::string> proxy_for(std::string_view url) const;
 };
 
 // Reads the host's configuration, as apt would.

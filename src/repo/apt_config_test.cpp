@@ -114,6 +114,8 @@ TEST(AptConfig, ProxyPerHostOverridesTheDefaultAndDirectMeansNone) {
   EXPECT_EQ(config.proxy_for("http://127.0.0.9:80/debian/x"), "");
   EXPECT_EQ(config.proxy_for("https://127.0.0.5/x"), "http://127.0.0.1:3128");
   EXPECT_EQ(config.proxy_for("file:///srv"), "");
+  AptConfig none;
+  EXPECT_EQ(none.proxy_for("http://127.0.0.5/x"), std::nullopt);  // the environment decides, as for apt
 }
 
 // The real apt-config reads an APT_CONFIG file that moves Dir::Etc and sets a proxy.

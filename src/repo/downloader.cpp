@@ -122,10 +122,9 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
     curl_easy_setopt(curl, CURLOPT_FILETIME, 1L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "sheaf");
-    // Proxies come from apt's configuration only; libcurl's own environment
-    // lookup would make the result depend on variables apt ignores.
-    std::string proxy = settings_.apt.proxy_for(request.url);
-    curl_easy_setopt(curl, CURLOPT_PROXY, proxy.c_str());
+    // apt's proxy setting wins; without one, libcurl reads http_proxy and
+    // https_proxy from the environment, as apt does.
+    if (auto proxy = settings_.apt.proxy_for(request.url)) curl_easy_setopt(curl, CURLOPT_PROXY, proxy->c_str());
     if (const AuthEntry* auth = find_credentials(settings_.apt.auth, request.url)) {
       curl_easy_setopt(curl, CURLOPT_USERNAME, auth->login.c_str());
       curl_easy_setopt(curl, CURLOPT_PASSWORD, auth->password.c_str());

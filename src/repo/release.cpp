@@ -168,6 +168,12 @@ const ReleaseEntry* Release::find(std::string_view path) const {
   return it == sha256_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> Release::sha256_hexes() const {
+  std::vector<std::string> out;
+  for (const auto& [path, entry] : sha256_) out.push_back(entry.sha256.hex());
+  return out;
+}
+
 std::string verify_clearsigned(const std::filesystem::path& signed_file, const std::filesystem::path& keyring,
                                std::string_view shown) {
   // gpgv writes the verified text to --output; it goes next to the input.

@@ -38,6 +38,8 @@ class Release {
 
   // The SHA256 line for `path` ("main/binary-amd64/Packages.xz"), if listed.
   const ReleaseEntry* find(std::string_view path) const;
+  // The hex sha256 of every file listed.
+  std::vector<std::string> sha256_hexes() const;
 
  private:
   std::string suite_;

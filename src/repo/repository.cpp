@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -113,9 +115,68 @@ RepositoryCache::RepositoryCache(std::filesystem::path cache_dir, const NetworkS
   }
 }
 
+// The suffix names what Resolver::add_index stores in a parsed index; bump it
+// when that changes.
+constexpr std::string_view kSolvSuffix = ".sheaf2.solv";
+
 std::filesystem::path RepositoryCache::solv_path(const Digest& index) const {
-  // The suffix names what add_index stores in the file; bump it when that changes.
-  return dir_ / "solv" / (index.hex() + ".sheaf2.solv");
+  return dir_ / "solv" / (index.hex() + std::string(kSolvSuffix));
+}
+
+CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_run, std::int64_t min_age_seconds) {
+  CachePruneReport report;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(cache_dir, ec)) return report;
+  // Every index a cached Release lists is still wanted. A Release that does
+  // not parse keeps everything: pruning must never guess.
+  std::set<std::string> wanted;
+  for (const auto& entry : std::filesystem::directory_iterator(cache_dir / "release", ec)) {
+    if (entry.path().extension() == ".json") continue;
+    try {
+      auto release = Release::parse(strip_clearsign(read_file(entry.path())), entry.path().string());
+      for (const auto& hex : release.sha256_hexes()) wanted.insert(hex);
+    } catch (const Error&) {
+      return report;
+    }
+  }
+  auto now = std::filesystem::file_time_type::clock::now();
+  auto remove = [&](const std::filesystem::path& path) {
+    std::error_code size_ec;
+    auto size = std::filesystem::file_size(path, size_ec);
+    if (!dry_run && !std::filesystem::remove(path, size_ec)) return;
+    ++report.files;
+    report.bytes += size_ec ? 0 : size;
+  };
+  auto old_enough = [&](const std::filesystem::directory_entry& entry) {
+    std::error_code time_ec;
+    auto age = now - entry.last_write_time(time_ec);
+    return !time_ec && age >= std::chrono::seconds(min_age_seconds);
+  };
+  for (const auto& entry : std::filesystem::directory_iterator(cache_dir / "index", ec)) {
+    if (!wanted.count(entry.path().filename().string())) remove(entry.path());
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(cache_dir / "solv", ec)) {
+    std::string name = entry.path().filename().string();
+    bool current = name.ends_with(kSolvSuffix) && wanted.count(name.substr(0, name.size() - kSolvSuffix.size()));
+    if (!current) remove(entry.path());
+  }
+  for (const char* sub : {"tmp", "partial"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(cache_dir / sub, ec)) {
+      if (old_enough(entry)) remove(entry.path());
+    }
+  }
+  return report;
+}
+
+std::uint64_t cache_size(const std::filesystem::path& cache_dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(cache_dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
+  }
+  return total;
 }
 
 std::filesystem::path RepositoryCache::temp_path(std::string_view hint) const {

@@ -91,4 +91,18 @@ class RepositoryCache {
   Downloader downloader_;
 };
 
+struct CachePruneReport {
+  std::size_t files = 0;
+  std::uint64_t bytes = 0;
+};
+
+// Removes what the cache no longer needs: indexes (and their parsed forms)
+// that no cached Release lists, parsed forms of an older format, and
+// temporary and partial downloads older than `min_age_seconds` (younger ones
+// may belong to a running command). With `dry_run`, only counts.
+CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_run, std::int64_t min_age_seconds = 3600);
+
+// The bytes of regular files below the cache directory.
+std::uint64_t cache_size(const std::filesystem::path& cache_dir);
+
 }  // namespace sheaf::repo

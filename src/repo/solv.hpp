@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wkeyword-macro"
+#endif
 #define requires requires_
 extern "C" {
 #include <solv/evr.h>
@@ -28,6 +32,9 @@ extern "C" {
 #include <solv/transaction.h>
 }
 #undef requires
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 namespace sheaf::repo {
 
