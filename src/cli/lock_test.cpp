@@ -214,7 +214,8 @@ TEST_F(LockTest, GcPrunesIndexesNoReleaseListsAnyMore) {
   publish();
   ASSERT_EQ(lock_cmd({"--update"}).exit_code, 0);
   r = sheaf({"store", "gc", "--dry-run"});
-  EXPECT_TRUE(contains(r.out, "would remove 2 cached repository files")) << r.out;  // stable's old index and its parsed form
+  EXPECT_TRUE(contains(r.out, "would remove 2 cached repository files"))
+      << r.out;  // stable's old index and its parsed form
   r = sheaf({"store", "gc"});
   EXPECT_TRUE(contains(r.out, "removed 2 cached repository files")) << r.out;
   r = lock_cmd({"--update"});
@@ -232,6 +233,20 @@ TEST_F(LockTest, TheSameInputsGiveTheSameLockBytes) {
   fs::remove(lock());  // a warm cache
   ASSERT_EQ(lock_cmd().exit_code, 0);
   EXPECT_EQ(lock_bytes(), first);
+}
+
+TEST_F(LockTest, PackagesGzIsPreferredAndGivesTheSameLock) {
+  ASSERT_EQ(lock_cmd().exit_code, 0);
+  std::string from_xz = lock_bytes();
+  testing::HttpServer server(dir_ / "repo");
+  publish({.compressions = {"gz", "xz"}});
+  write_spec(server.url(), "\"app\"");
+  ASSERT_EQ(lock_cmd({"--update"}).exit_code, 0);
+  EXPECT_EQ(server.downloads_of("/dists/stable/main/binary-amd64/Packages.gz"), 1u);
+  EXPECT_EQ(server.downloads_of("/dists/stable/main/binary-amd64/Packages.xz"), 0u);
+  // The packages are the same; only the Release digests differ.
+  auto packages_of = [](const std::string& lock) { return lock.substr(lock.find("[[package]]")); };
+  EXPECT_EQ(packages_of(lock_bytes()), packages_of(from_xz));
 }
 
 TEST_F(LockTest, DetachedSignaturesWork) {

@@ -23,8 +23,7 @@ void run(Context& context, const Options& options) {
     nlohmann::json out = {
         {"packages", usage.packages},           {"objects", usage.objects},           {"blobs", usage.blobs},
         {"logical_bytes", usage.logical_bytes}, {"object_bytes", usage.object_bytes}, {"blob_bytes", usage.blob_bytes},
-        {"disk_bytes", usage.disk_bytes},       {"dedup_ratio", usage.dedup_ratio()},
-        {"cache_bytes", cache}};
+        {"disk_bytes", usage.disk_bytes},       {"dedup_ratio", usage.dedup_ratio()}, {"cache_bytes", cache}};
     fmt::print("{}\n", out.dump(2));
     return;
   }

@@ -37,6 +37,7 @@ struct Transfer {
   bool too_big = false;
   bool write_failed = false;
   const std::function<void(std::uint64_t)>* on_bytes = nullptr;
+  const std::function<void(std::uint64_t, std::string_view)>* on_data = nullptr;
 };
 
 std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -56,6 +57,7 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
     }
     done += static_cast<std::size_t>(n);
   }
+  if (t.on_data && *t.on_data) (*t.on_data)(t.offset + t.written, std::string_view(data, bytes));
   t.written += bytes;
   if (t.on_bytes && *t.on_bytes) (*t.on_bytes)(bytes);
   return bytes;
@@ -107,6 +109,7 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
     transfer.offset = offset;
     transfer.max_size = request.max_size;
     transfer.on_bytes = &request.on_bytes;
+    transfer.on_data = &request.on_data;
 
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());

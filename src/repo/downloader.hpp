@@ -39,6 +39,9 @@ struct DownloadRequest {
   std::optional<std::uint64_t> max_size;
   // Called with the number of new bytes as they arrive.
   std::function<void(std::uint64_t)> on_bytes = nullptr;
+  // Called with each chunk and its offset in the file, after it was written.
+  // A retry that starts over delivers offset 0 again.
+  std::function<void(std::uint64_t offset, std::string_view chunk)> on_data = nullptr;
 };
 
 struct DownloadResult {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.hpp"
+#include "base/parallel.hpp"
 #include "repo/repository.hpp"
 #include "repo/resolver.hpp"
 
@@ -29,13 +30,25 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   lock.include = spec.packages.include;
   lock.exclude = spec.packages.exclude;
   lock.recommends = spec.packages.recommends;
-  for (std::size_t i = 0; i < suites.size(); ++i) {
-    LoadedSuite loaded = with_context(
+  // Suites load on threads of their own (each with its own downloader), and
+  // each index is parsed as soon as it is verified, so the network and the
+  // parsing of different suites overlap. The pool is then filled in the
+  // spec's order, which is what the answer depends on.
+  std::vector<LoadedSuite> loaded(suites.size());
+  parallel_for(suites.size(), static_cast<unsigned>(suites.size()), [&](std::size_t i) {
+    RepositoryCache cache_of_thread(store.root() / "cache" / "apt", network);
+    loaded[i] = with_context(
         fmt::format("while reading suite {} from {} ({})", quote(suites[i].suite), suites[i].uri, suites[i].origin),
-        [&] { return cache.load(suites[i], load_options); });
-    lock.releases.push_back({loaded.source.suite, loaded.release_file, loaded.release_sha256});
-    for (const auto& index : loaded.indexes) resolver.add_index(index, i, cache);
-    if (stats) stats->downloads += loaded.downloads;
+        [&] { return cache_of_thread.load(suites[i], load_options); });
+    for (auto& index : loaded[i].indexes) {
+      Resolver::prepare_index(index, cache_of_thread);
+      index.text.reset();
+    }
+  });
+  for (std::size_t i = 0; i < suites.size(); ++i) {
+    lock.releases.push_back({loaded[i].source.suite, loaded[i].release_file, loaded[i].release_sha256});
+    for (const auto& index : loaded[i].indexes) resolver.add_index(index, i, cache);
+    if (stats) stats->downloads += loaded[i].downloads;
   }
   if (stats) {
     stats->suites = suites.size();

@@ -6,15 +6,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "base/byte_source.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/unique_fd.hpp"
+#include "repo/index_decoder.hpp"
 #include "repo/release.hpp"
 
 namespace sheaf::repo {
@@ -286,7 +287,8 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
     LoadedIndex index;
     index.component = component;
     const ReleaseEntry* entry = nullptr;
-    for (const char* suffix : {".xz", ".gz"}) {
+    // .gz first: it decompresses 7 times faster (index_decoder.hpp).
+    for (const char* suffix : {".gz", ".xz"}) {
       index.path = fmt::format("{}/binary-{}/Packages{}", component, source.arch, suffix);
       if ((entry = release.find(index.path))) break;
     }
@@ -303,7 +305,14 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
       std::filesystem::path download = temp_path("Packages");
       cleanup.paths.push_back(download);
       std::string url = fmt::format("{}/{}", dists, index.path);
-      auto got = downloader_.fetch({.url = url, .destination = download, .max_size = entry->size});
+      // Decode while downloading; the text counts only if the file verifies.
+      auto decoder = IndexDecoder::for_path(index.path, kMaxIndexText);
+      auto got = downloader_.fetch({.url = url,
+                                    .destination = download,
+                                    .max_size = entry->size,
+                                    .on_data = [&](std::uint64_t offset, std::string_view chunk) {
+                                      if (decoder) decoder->feed(offset, chunk);
+                                    }});
       if (got.status != DownloadResult::Status::done)
         fail("{} is listed in {} but missing on the mirror", url, release_url);
       ++loaded.downloads;
@@ -317,6 +326,9 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
              loaded.release_file, actual.digest.str(), entry->sha256.str());
       }
       std::filesystem::rename(download, index.file);
+      if (decoder && decoder->finished() && !decoder->failed()) {
+        index.text = std::make_shared<const std::string>(decoder->take());
+      }
     }
     loaded.indexes.push_back(std::move(index));
   }

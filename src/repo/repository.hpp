@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct LoadedIndex {
   Digest sha256;     // of the file as fetched (compressed)
   std::uint64_t size = 0;
   std::filesystem::path file;  // the verified copy in the cache
+  // The decompressed index, when it was decoded while downloading (and then
+  // verified); null when it came from the cache.
+  std::shared_ptr<const std::string> text;
 };
 
 struct LoadedSuite {

@@ -1,13 +1,14 @@
 #include "repo/resolver.hpp"
 
-#include <archive.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <set>
 #include <unordered_map>
 
+#include "repo/index_decoder.hpp"
 #include "repo/solv.hpp"
 
 #include "base/error.hpp"
@@ -26,33 +27,6 @@ struct FileCloser {
 };
 using File = std::unique_ptr<FILE, FileCloser>;
 
-// Decompresses a Packages.xz or Packages.gz (or a plain file) into memory.
-std::string decompress_index(const std::filesystem::path& path) {
-  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
-  archive_read_support_filter_xz(reader.get());
-  archive_read_support_filter_gzip(reader.get());
-  archive_read_support_format_raw(reader.get());
-  archive_read_support_format_empty(reader.get());  // a suite with no packages
-  if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    fail("cannot read the index {}: {}", quote(path.string()), archive_error_string(reader.get()));
-  }
-  archive_entry* entry = nullptr;
-  int status = archive_read_next_header(reader.get(), &entry);
-  if (status == ARCHIVE_EOF) return "";
-  if (status != ARCHIVE_OK) {
-    fail("cannot decompress the index {}: {}", quote(path.string()), archive_error_string(reader.get()));
-  }
-  std::string out;
-  char buffer[1 << 16];
-  for (;;) {
-    la_ssize_t n = archive_read_data(reader.get(), buffer, sizeof buffer);
-    if (n < 0) fail("cannot decompress the index {}: {}", quote(path.string()), archive_error_string(reader.get()));
-    if (n == 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 // The fields sheaf needs that libsolvext's reader does not keep: the .deb's
 // Size, the source version, and the relation fields as written (libsolv
 // keeps relations as ids, in an order of its own). Filename, SHA256 and
@@ -65,25 +39,6 @@ struct ExtraFields {
   std::uint64_t size = 0;
 };
 
-std::string_view field_of(std::string_view paragraph, std::string_view name) {
-  // Fields start at the beginning of a line; continuation lines start with a blank.
-  std::size_t at = 0;
-  while (at < paragraph.size()) {
-    std::size_t end = paragraph.find('\n', at);
-    if (end == std::string_view::npos) end = paragraph.size();
-    std::string_view line = paragraph.substr(at, end - at);
-    if (line.size() > name.size() && line[name.size()] == ':' && line.substr(0, name.size()) == name) {
-      std::string_view value = line.substr(name.size() + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
-        value.remove_suffix(1);
-      return value;
-    }
-    at = end + 1;
-  }
-  return {};
-}
-
 // The fields libsolvext's reader turns into solver input or data sheaf uses.
 // The rest (Description above all, which is most of an index) is dropped
 // before parsing: libsolv grows its string data in 1 KiB steps, and under
@@ -95,49 +50,66 @@ bool is_resolver_field(std::string_view name) {
   return std::find(std::begin(kKept), std::end(kKept), name) != std::end(kKept);
 }
 
-void append_resolver_fields(std::string_view paragraph, std::string& out) {
-  bool keep = false;
-  std::size_t at = 0;
-  while (at < paragraph.size()) {
-    std::size_t end = paragraph.find('\n', at);
-    if (end == std::string_view::npos) end = paragraph.size();
-    std::string_view line = paragraph.substr(at, end - at);
-    at = end + 1;
-    if (line.empty()) continue;
-    if (line[0] != ' ' && line[0] != '\t') keep = is_resolver_field(line.substr(0, line.find(':')));
-    if (keep) {
-      out += line;
-      out += '\n';
-    }
-  }
-  out += '\n';
+std::string_view trimmed(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
+    value.remove_suffix(1);
+  return value;
 }
 
-// Key: "name version arch". Also copies each paragraph's resolver fields to `filtered`.
+// One pass over an index: copies each paragraph's resolver fields to
+// `filtered`, and returns sheaf's extra fields keyed "name version arch".
 std::unordered_map<std::string, ExtraFields> scan_extra_fields(std::string_view text, std::string& filtered) {
   std::unordered_map<std::string, ExtraFields> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find("\n\n", start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view paragraph = text.substr(start, end - start);
-    start = end + 2;
-    // Paragraphs in Debian's indexes begin with Package:, but field_of does not rely on it.
-    std::string_view name = field_of(paragraph, "Package");
-    if (name.empty()) continue;
-    append_resolver_fields(paragraph, filtered);
-    std::string_view arch = field_of(paragraph, "Architecture");
-    std::string key = fmt::format("{} {} {}", name, field_of(paragraph, "Version"), arch.empty() ? "all" : arch);
+  out.reserve(text.size() / 700);
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::string_view name, version, arch, source, size;
     ExtraFields fields;
-    std::string_view source = field_of(paragraph, "Source");
+    bool keep = false;
+    // One paragraph: lines up to a blank one.
+    while (at < text.size()) {
+      std::size_t end = text.find('\n', at);
+      if (end == std::string_view::npos) end = text.size();
+      std::string_view line = text.substr(at, end - at);
+      at = end + 1;
+      if (line.empty() || line == "\r") break;
+      if (line[0] != ' ' && line[0] != '\t') {
+        std::size_t colon = line.find(':');
+        std::string_view field = line.substr(0, colon);
+        std::string_view value = colon == std::string_view::npos ? std::string_view() : trimmed(line.substr(colon + 1));
+        keep = is_resolver_field(field);
+        if (field == "Package")
+          name = value;
+        else if (field == "Version")
+          version = value;
+        else if (field == "Architecture")
+          arch = value;
+        else if (field == "Source")
+          source = value;
+        else if (field == "Size")
+          size = value;
+        else if (field == "Pre-Depends")
+          fields.pre_depends = value;
+        else if (field == "Depends")
+          fields.depends = value;
+        else if (field == "Provides")
+          fields.provides = value;
+      }
+      if (keep) {
+        filtered += line;
+        filtered += '\n';
+      }
+    }
+    if (name.empty()) continue;
+    filtered += '\n';
     if (auto paren = source.find(" ("); paren != std::string_view::npos && source.ends_with(")")) {
       fields.source_version = source.substr(paren + 2, source.size() - paren - 3);
     }
-    fields.pre_depends = field_of(paragraph, "Pre-Depends");
-    fields.depends = field_of(paragraph, "Depends");
-    fields.provides = field_of(paragraph, "Provides");
-    std::string_view size = field_of(paragraph, "Size");
-    fields.size = std::strtoull(std::string(size).c_str(), nullptr, 10);
+    std::from_chars(size.data(), size.data() + size.size(), fields.size);
+    std::string key;
+    key.reserve(name.size() + version.size() + arch.size() + 2);
+    key.append(name).append(" ").append(version).append(" ").append(arch.empty() ? std::string_view("all") : arch);
     out.emplace(std::move(key), std::move(fields));
   }
   return out;
@@ -187,8 +159,7 @@ std::size_t Resolver::package_count() const {
   return static_cast<std::size_t>(state_->pool->nsolvables > 2 ? state_->pool->nsolvables - 2 : 0);
 }
 
-void Resolver::add_index(const LoadedIndex& index, std::size_t suite, const RepositoryCache& cache) {
-  Pool* pool = state_->pool;
+void Resolver::prepare_index(const LoadedIndex& index, const RepositoryCache& cache) {
   std::filesystem::path solv = cache.solv_path(index.sha256);
   std::error_code ec;
   if (!std::filesystem::exists(solv, ec)) {
@@ -198,7 +169,8 @@ void Resolver::add_index(const LoadedIndex& index, std::size_t suite, const Repo
     std::string text;
     std::unordered_map<std::string, ExtraFields> extra;
     {
-      std::string full = decompress_index(index.file);
+      std::string decompressed = index.text ? std::string() : decompress_index(index.file, kMaxIndexText);
+      std::string_view full = index.text ? std::string_view(*index.text) : std::string_view(decompressed);
       text.reserve(full.size() / 2);
       extra = scan_extra_fields(full, text);
     }
@@ -232,15 +204,24 @@ void Resolver::add_index(const LoadedIndex& index, std::size_t suite, const Repo
     {
       File out(std::fopen(tmp.c_str(), "we"));
       if (!out) fail_errno(errno, "cannot write " + quote(tmp.string()));
+      std::setvbuf(out.get(), nullptr, _IOFBF, 1 << 20);
       if (repo_write(repo, out.get()) != 0)
         fail("cannot write the parsed index {}: {}", index.path, pool_errstr(scratch));
       if (std::fflush(out.get()) != 0) fail_errno(errno, "cannot write " + quote(tmp.string()));
     }
     std::filesystem::rename(tmp, solv);
   }
+}
+
+void Resolver::add_index(const LoadedIndex& index, std::size_t suite, const RepositoryCache& cache) {
+  Pool* pool = state_->pool;
+  prepare_index(index, cache);
+  std::filesystem::path solv = cache.solv_path(index.sha256);
+  std::error_code ec;
   Repo* repo = repo_create(pool, fmt::format("{}#{}", suite, index.path).c_str());
   File in(std::fopen(solv.c_str(), "re"));
   if (!in) fail_errno(errno, "cannot read " + quote(solv.string()));
+  std::setvbuf(in.get(), nullptr, _IOFBF, 1 << 20);
   if (repo_add_solv(repo, in.get(), 0) != 0) {
     // A damaged cache entry: drop it so the next run parses the index again.
     std::filesystem::remove(solv, ec);

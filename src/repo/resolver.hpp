@@ -69,6 +69,11 @@ class Resolver {
   // order: that order is part of the input.
   void add_index(const LoadedIndex& index, std::size_t suite, const RepositoryCache& cache);
 
+  // Writes the parsed (.solv) form of `index` into `cache` unless it is there.
+  // add_index does this too; calling it first, for several indexes on several
+  // threads, parses them in parallel. Safe to call from any thread.
+  static void prepare_index(const LoadedIndex& index, const RepositoryCache& cache);
+
   // Solves `request`. Throws ResolveError when it cannot be satisfied.
   std::vector<ResolvedPackage> resolve(const ResolveRequest& request);
 

@@ -89,7 +89,10 @@ void AptRepo::publish(std::string_view suite, const PublishOptions& options) {
     std::string packages =
         run_out({"/bin/sh", "-c", fmt::format("cd '{}' && apt-ftparchive packages '{}'", root_.string(), pool)});
     write_file(dir / "Packages", packages);
-    must_run({"/usr/bin/xz", "-k", "-f", (dir / "Packages").string()});
+    for (const auto& method : options.compressions) {
+      if (method == "xz") must_run({"/usr/bin/xz", "-k", "-f", (dir / "Packages").string()});
+      if (method == "gz") must_run({"/bin/gzip", "-k", "-f", "-n", (dir / "Packages").string()});
+    }
   }
   std::string release =
       run_out({"/usr/bin/apt-ftparchive", "-o", fmt::format("APT::FTPArchive::Release::Suite={}", suite), "-o",

@@ -37,6 +37,7 @@ struct PublishOptions {
   std::optional<std::string> valid_until;       // a Valid-Until line value
   std::vector<std::string> components{"main"};  // components to index
   std::string arch = "amd64";
+  std::vector<std::string> compressions{"xz"};  // of Packages: "xz", "gz"
 };
 
 // A repository rooted at `root`: pool/SUITE/COMPONENT/*.deb and dists/SUITE/.
