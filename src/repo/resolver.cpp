@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <stdio_ext.h>
 #include <set>
 #include <unordered_map>
 
@@ -180,6 +181,7 @@ void Resolver::prepare_index(const LoadedIndex& index, const RepositoryCache& ca
     Repo* repo = repo_create(scratch, index.path.c_str());
     File in(fmemopen(text.data(), text.size(), "r"));
     if (!in) fail_errno(errno, "fmemopen");
+    __fsetlocking(in.get(), FSETLOCKING_BYCALLER);
     if (repo_add_debpackages(repo, in.get(), REPO_NO_INTERNALIZE) != 0) {
       fail("cannot parse the index {}: {}", index.path, pool_errstr(scratch));
     }
@@ -205,6 +207,9 @@ void Resolver::prepare_index(const LoadedIndex& index, const RepositoryCache& ca
       File out(std::fopen(tmp.c_str(), "we"));
       if (!out) fail_errno(errno, "cannot write " + quote(tmp.string()));
       std::setvbuf(out.get(), nullptr, _IOFBF, 1 << 20);
+      // libsolv writes byte by byte with putc; this thread alone uses the
+      // stream, so stdio's per-call locking is pure cost.
+      __fsetlocking(out.get(), FSETLOCKING_BYCALLER);
       if (repo_write(repo, out.get()) != 0)
         fail("cannot write the parsed index {}: {}", index.path, pool_errstr(scratch));
       if (std::fflush(out.get()) != 0) fail_errno(errno, "cannot write " + quote(tmp.string()));
@@ -222,6 +227,7 @@ void Resolver::add_index(const LoadedIndex& index, std::size_t suite, const Repo
   File in(std::fopen(solv.c_str(), "re"));
   if (!in) fail_errno(errno, "cannot read " + quote(solv.string()));
   std::setvbuf(in.get(), nullptr, _IOFBF, 1 << 20);
+  __fsetlocking(in.get(), FSETLOCKING_BYCALLER);  // libsolv reads byte by byte
   if (repo_add_solv(repo, in.get(), 0) != 0) {
     // A damaged cache entry: drop it so the next run parses the index again.
     std::filesystem::remove(solv, ec);
