@@ -283,6 +283,23 @@ TEST_F(LockTest, ATamperedDebIsRefusedAndNothingIsImported) {
   EXPECT_TRUE(packages().empty());
 }
 
+TEST_F(LockTest, OfSeveralBadDebsTheFirstInLockOrderIsNamed) {
+  ASSERT_EQ(lock_cmd().exit_code, 0);
+  for (const char* name : {"app_1.0_amd64.deb", "libc_1.0_amd64.deb"}) {
+    auto deb = dir_ / "repo/pool/stable/main" / name;
+    std::string bytes = read_file_bytes(deb);
+    bytes[bytes.size() - 10] = static_cast<char>(bytes[bytes.size() - 10] ^ 1);
+    write_file(deb, bytes);
+  }
+  for (int i = 0; i < 3; ++i) {
+    CommandResult r = fetch_cmd();
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_TRUE(contains(r.err, "while fetching app 1.0")) << r.err;
+    EXPECT_TRUE(contains(r.err, "and 1 more of the 3 downloads failed")) << r.err;
+  }
+  EXPECT_TRUE(packages().empty());
+}
+
 TEST_F(LockTest, ADebOfTheWrongSizeIsRefused) {
   ASSERT_EQ(lock_cmd().exit_code, 0);
   auto deb = dir_ / "repo/pool/stable/main/libc_1.0_amd64.deb";

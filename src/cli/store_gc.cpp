@@ -19,7 +19,11 @@ void run(Context& context, const Options& options) {
   fmt::print("{} {} objects and {} blobs ({}), and {} staging leftovers\n",
              options.dry_run ? "would remove" : "removed", report.objects_removed, report.blobs_removed,
              human_bytes(report.bytes_freed), report.staging_removed);
-  auto cache = repo::prune_cache(store->root() / "cache" / "apt", options.dry_run);
+  repo::CachePruneReport cache;
+  {
+    store::StoreLock held = store->lock(store::StoreLock::Mode::exclusive);  // lock and fetch hold it shared
+    cache = repo::prune_cache(store->root() / "cache" / "apt", options.dry_run);
+  }
   fmt::print("{} {} cached repository files ({})\n", options.dry_run ? "would remove" : "removed", cache.files,
              human_bytes(cache.bytes));
 }

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <exception>
 #include <mutex>
 
 #include "base/byte_source.hpp"
@@ -53,6 +55,8 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   report.present = lock.packages.size() - missing.size();
   if (missing.empty()) return report;
 
+  // gc prunes old partial downloads under the exclusive lock; hold it shared.
+  store::StoreLock held = store.lock(store::StoreLock::Mode::shared);
   std::filesystem::path partial_dir = store.root() / "cache" / "apt" / "partial";
   std::error_code ec;
   std::filesystem::create_directories(partial_dir, ec);
@@ -97,47 +101,68 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     }
   };
 
+  // Every download runs to its end; the first failure in lock order is
+  // reported, so the message does not depend on thread timing.
+  std::vector<std::exception_ptr> failures(missing.size());
   parallel_for(missing.size(), threads, [&](std::size_t i) {
     const LockedPackage& p = *missing[i];
     const auto& file = files[i];
     const std::string shown = fmt::format("{} {} ({})", p.name, p.version, urls[i]);
-    with_context(fmt::format("while fetching {}", shown), [&] {
-      // A complete file from an earlier run is checked, not fetched again.
-      std::uint64_t have = size_of(file);
-      bool complete = have == p.size && digest_of(file).digest == p.sha256;
-      if (!complete) {
-        if (have >= p.size)
-          std::filesystem::remove(file);  // cannot be a prefix of the right file
-        else if (have > 0)
-          add_bytes(have, false);
-        Borrowed borrowed(idle_mutex, idle);
-        auto result = borrowed.downloader->fetch(
-            {.url = urls[i], .destination = file, .resume = true, .max_size = p.size, .on_bytes = [&](std::uint64_t n) {
-               transferred += n;
-               add_bytes(n, false);
-             }});
-        if (result.status == DownloadResult::Status::not_found) {
-          fail(
-              "the mirror has no {} (HTTP 404); it may have dropped this version. A snapshot mirror still serves it: "
-              "set mirror in [source.debian]",
-              urls[i]);
-        }
-        auto actual = digest_of(file);
-        if (actual.size != p.size || actual.digest != p.sha256) {
-          std::filesystem::remove(file);
-          if (actual.size != p.size) {
-            fail("the download has {} bytes, but the lock says {}: the mirror served a different file", actual.size,
-                 p.size);
+    try {
+      with_context(fmt::format("while fetching {}", shown), [&] {
+        // A complete file from an earlier run is checked, not fetched again.
+        std::uint64_t have = size_of(file);
+        bool complete = have == p.size && digest_of(file).digest == p.sha256;
+        if (!complete) {
+          if (have >= p.size)
+            std::filesystem::remove(file);  // cannot be a prefix of the right file
+          else if (have > 0)
+            add_bytes(have, false);
+          Borrowed borrowed(idle_mutex, idle);
+          auto result = borrowed.downloader->fetch({.url = urls[i],
+                                                    .destination = file,
+                                                    .resume = true,
+                                                    .max_size = p.size,
+                                                    .on_bytes = [&](std::uint64_t n) {
+                                                      transferred += n;
+                                                      add_bytes(n, false);
+                                                    }});
+          if (result.status == DownloadResult::Status::not_found) {
+            fail(
+                "the mirror has no {} (HTTP 404); it may have dropped this version. A snapshot mirror still serves it: "
+                "set mirror in [source.debian]",
+                urls[i]);
           }
-          fail("the download's sha256 is {}, but the lock says {}: the file is damaged or was tampered with",
-               actual.digest.str(), p.sha256.str());
+          auto actual = digest_of(file);
+          if (actual.size != p.size || actual.digest != p.sha256) {
+            std::filesystem::remove(file);
+            if (actual.size != p.size) {
+              fail("the download has {} bytes, but the lock says {}: the mirror served a different file", actual.size,
+                   p.size);
+            }
+            fail("the download's sha256 is {}, but the lock says {}: the file is damaged or was tampered with",
+                 actual.digest.str(), p.sha256.str());
+          }
+        } else {
+          add_bytes(p.size, false);
         }
-      } else {
-        add_bytes(p.size, false);
-      }
-      add_bytes(0, true);
-    });
+        add_bytes(0, true);
+      });
+    } catch (...) {
+      failures[i] = std::current_exception();
+    }
   });
+  std::size_t failed = static_cast<std::size_t>(
+      std::count_if(failures.begin(), failures.end(), [](const auto& f) { return f != nullptr; }));
+  for (const auto& failure : failures) {
+    if (!failure) continue;
+    try {
+      std::rethrow_exception(failure);
+    } catch (Error& e) {
+      if (failed > 1) e.add_context(fmt::format("and {} more of the {} downloads failed", failed - 1, missing.size()));
+      throw;
+    }
+  }
   report.downloaded = missing.size();
   report.bytes = transferred.load();
 

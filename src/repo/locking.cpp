@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <exception>
 #include <map>
 #include <set>
 
@@ -19,6 +20,9 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   if (spec.packages.include.empty()) fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
   const auto& source = *spec.debian;
   auto suites = plan_suites(source, network.apt);
+  // The cache is part of the store: gc (which prunes it under the exclusive
+  // lock) must not remove an index between its download and its use.
+  store::StoreLock held = store.lock(store::StoreLock::Mode::shared);
   RepositoryCache cache(store.root() / "cache" / "apt", network);
   LoadOptions load_options{.allow_unsigned = request.allow_unsigned, .now = request.now, .warn = request.warn};
 
@@ -35,16 +39,26 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   // parsing of different suites overlap. The pool is then filled in the
   // spec's order, which is what the answer depends on.
   std::vector<LoadedSuite> loaded(suites.size());
+  // Each suite's failure is kept, and the first in the spec's order is
+  // reported, so the message does not depend on which thread lost a race.
+  std::vector<std::exception_ptr> failures(suites.size());
   parallel_for(suites.size(), static_cast<unsigned>(suites.size()), [&](std::size_t i) {
-    RepositoryCache cache_of_thread(store.root() / "cache" / "apt", network);
-    loaded[i] = with_context(
-        fmt::format("while reading suite {} from {} ({})", quote(suites[i].suite), suites[i].uri, suites[i].origin),
-        [&] { return cache_of_thread.load(suites[i], load_options); });
-    for (auto& index : loaded[i].indexes) {
-      Resolver::prepare_index(index, cache_of_thread);
-      index.text.reset();
+    try {
+      RepositoryCache cache_of_thread(store.root() / "cache" / "apt", network);
+      loaded[i] = with_context(
+          fmt::format("while reading suite {} from {} ({})", quote(suites[i].suite), suites[i].uri, suites[i].origin),
+          [&] { return cache_of_thread.load(suites[i], load_options); });
+      for (auto& index : loaded[i].indexes) {
+        Resolver::prepare_index(index, cache_of_thread);
+        index.text.reset();
+      }
+    } catch (...) {
+      failures[i] = std::current_exception();
     }
   });
+  for (const auto& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
   for (std::size_t i = 0; i < suites.size(); ++i) {
     lock.releases.push_back({loaded[i].source.suite, loaded[i].release_file, loaded[i].release_sha256});
     for (const auto& index : loaded[i].indexes) resolver.add_index(index, i, cache);
