@@ -8,22 +8,12 @@
 
 #include "base/error.hpp"
 #include "base/process.hpp"
+#include "base/text.hpp"
+#include "base/unique_fd.hpp"
 
 namespace sheaf::repo {
 
 namespace {
-
-std::vector<std::string> split_words(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
-    std::size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\n') ++i;
-    if (i > start) out.emplace_back(text.substr(start, i - start));
-  }
-  return out;
-}
 
 std::vector<std::string> split_on(std::string_view text, char separator) {
   std::vector<std::string> out;
@@ -43,11 +33,7 @@ std::string trim_uri(std::string uri) {
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read {}: {}", quote(path.string()), std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_file(path.string());
 }
 
 bool is_yes(std::string_view value) {
@@ -78,7 +64,7 @@ std::vector<AptSource> parse_sources_list(std::string_view text, std::string_vie
       options = rest.substr(open + 1, close - open - 1);
       rest.erase(open, close - open + 1);
     }
-    auto words = split_words(rest);
+    auto words = split_whitespace(rest);
     if (words.empty()) continue;
     if (words[0] == "deb-src") continue;
     if (words[0] != "deb") throw ParseError(where, fmt::format("unknown source type {}", quote(words[0])));
@@ -88,7 +74,7 @@ std::vector<AptSource> parse_sources_list(std::string_view text, std::string_vie
     source.suite = words[2];
     source.components.assign(words.begin() + 3, words.end());
     source.where = where;
-    for (const auto& option : split_words(options)) {
+    for (const auto& option : split_whitespace(options)) {
       auto eq = option.find('=');
       if (eq == std::string::npos) throw ParseError(where, fmt::format("option {} has no value", quote(option)));
       std::string key = option.substr(0, eq);
@@ -114,12 +100,12 @@ std::vector<AptSource> parse_sources_deb822(std::string_view text, std::string_v
       auto it = fields.find(name);
       return it == fields.end() ? std::string() : it->second;
     };
-    auto types = split_words(get("types"));
+    auto types = split_whitespace(get("types"));
     bool wanted = std::find(types.begin(), types.end(), "deb") != types.end();
     if (fields.count("enabled") && !is_yes(get("enabled"))) wanted = false;
     if (wanted) {
-      auto uris = split_words(get("uris"));
-      auto suites = split_words(get("suites"));
+      auto uris = split_whitespace(get("uris"));
+      auto suites = split_whitespace(get("suites"));
       if (uris.empty()) throw ParseError(where, "the stanza has no URIs");
       if (suites.empty()) throw ParseError(where, "the stanza has no Suites");
       for (const auto& uri : uris) {
@@ -127,11 +113,11 @@ std::vector<AptSource> parse_sources_deb822(std::string_view text, std::string_v
           AptSource source;
           source.uri = trim_uri(uri);
           source.suite = suite;
-          source.components = split_words(get("components"));
-          source.architectures = split_words(get("architectures"));
+          source.components = split_whitespace(get("components"));
+          source.architectures = split_whitespace(get("architectures"));
           std::string signed_by = get("signed-by");
           // An inline key block is not a path; sheaf then falls back to its default keyring.
-          if (signed_by.find("BEGIN PGP") == std::string::npos) source.signed_by = split_words(signed_by);
+          if (signed_by.find("BEGIN PGP") == std::string::npos) source.signed_by = split_whitespace(signed_by);
           source.where = where;
           out.push_back(std::move(source));
         }
@@ -197,7 +183,7 @@ std::vector<AuthEntry> parse_auth_conf(std::string_view text, std::string_view f
     stripped += '\n';
     start = end + 1;
   }
-  auto tokens = split_words(stripped);
+  auto tokens = split_whitespace(stripped);
   std::vector<AuthEntry> out;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     auto value = [&](std::string_view key) -> std::string {

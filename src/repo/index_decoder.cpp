@@ -9,18 +9,11 @@
 #include <sstream>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace sheaf::repo {
 
 namespace {
-
-std::string read_whole_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read the index {}: {}", quote(path.string()), std::strerror(errno));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 std::string gunzip(const std::string& compressed, const std::filesystem::path& path, std::uint64_t max_output) {
   std::unique_ptr<libdeflate_decompressor, decltype(&libdeflate_free_decompressor)> inflater(
@@ -64,7 +57,7 @@ std::string unxz(const std::string& compressed, const std::filesystem::path& pat
 }  // namespace
 
 std::string decompress_index(const std::filesystem::path& path, std::uint64_t max_output) {
-  std::string bytes = read_whole_file(path);
+  std::string bytes = read_file(path.string());
   if (bytes.size() >= 18 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
       static_cast<unsigned char>(bytes[1]) == 0x8b) {
     return gunzip(bytes, path, max_output);
@@ -97,7 +90,8 @@ struct IndexDecoder::State {
 };
 
 IndexDecoder::IndexDecoder(Codec codec, std::uint64_t max_output)
-    : codec_(codec), max_output_(max_output), state_(std::make_unique<State>()) {
+    : max_output_(max_output), state_(std::make_unique<State>()) {
+  (void)codec;  // xz is the one codec decoded in a stream
   reset();
 }
 

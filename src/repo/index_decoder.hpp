@@ -56,7 +56,6 @@ class IndexDecoder {
   void reset();
   void decode(std::string_view chunk);
 
-  Codec codec_;
   std::uint64_t max_output_;
   std::uint64_t consumed_ = 0;
   bool finished_ = false;

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <toml++/toml.h>
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -16,6 +15,7 @@
 #include "base/unique_fd.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
+#include "spec/toml_reader.hpp"
 
 namespace sheaf::repo {
 
@@ -56,27 +56,10 @@ std::string toml_list(const std::vector<std::string>& values) {
   return fmt::format("[{}]", fmt::join(quoted, ", "));
 }
 
-class Reader {
+// The lock's own conveniences over the strict TOML reader.
+class LockReader : public spec::TomlReader {
  public:
-  explicit Reader(std::string shown) : shown_(std::move(shown)) {}
-
-  [[noreturn]] void fail_at(const toml::source_region& region, std::string_view problem) const {
-    throw ParseError(fmt::format("{}:{}:{}", shown_, region.begin.line, region.begin.column), problem);
-  }
-
-  void check_keys(const toml::table& table, const std::vector<std::string>& known, std::string_view what) const {
-    for (auto&& [key, node] : table) {
-      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
-        fail_at(key.source(), fmt::format("unknown key {} in {}", quote(key.str()), what));
-      }
-    }
-  }
-
-  const toml::node& need(const toml::table& table, std::string_view key, std::string_view what) const {
-    const toml::node* node = table.get(key);
-    if (!node) fail_at(table.source(), fmt::format("{} has no {}", what, key));
-    return *node;
-  }
+  using TomlReader::TomlReader;
 
   std::string string(const toml::table& table, std::string_view key, std::string_view what,
                      bool required = true) const {
@@ -85,26 +68,15 @@ class Reader {
       if (required) fail_at(table.source(), fmt::format("{} has no {}", what, key));
       return "";
     }
-    if (const auto* s = node->as_string()) return s->get();
-    fail_at(node->source(), fmt::format("{} must be a string", key));
+    return as_string(*node, key);
   }
 
   std::vector<std::string> strings(const toml::table& table, std::string_view key, std::string_view what) const {
-    const auto& node = need(table, key, what);
-    const auto* array = node.as_array();
-    if (!array) fail_at(node.source(), fmt::format("{} must be a list of strings", key));
-    std::vector<std::string> out;
-    for (const auto& element : *array) {
-      const auto* s = element.as_string();
-      if (!s) fail_at(element.source(), fmt::format("{} must be a list of strings", key));
-      out.push_back(s->get());
-    }
-    return out;
+    return as_strings(need(table, key, what), key);
   }
 
   Digest digest(const toml::table& table, std::string_view key, std::string_view what) const {
-    std::string text = string(table, key, what);
-    auto d = Digest::parse_hex(text);
+    auto d = Digest::parse_hex(string(table, key, what));
     if (!d) fail_at(table.get(key)->source(), fmt::format("{} must be 64 lowercase hex digits", key));
     return *d;
   }
@@ -118,9 +90,6 @@ class Reader {
       fail_at(node->source(), fmt::format("{} must be [[{}]] tables", key, key));
     return *array;
   }
-
- private:
-  std::string shown_;
 };
 
 }  // namespace
@@ -174,14 +143,8 @@ std::string Lockfile::render() const {
 }
 
 Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& path) {
-  Reader reader(path.string());
-  toml::table root;
-  try {
-    root = toml::parse(text, path.string());
-  } catch (const toml::parse_error& e) {
-    throw ParseError(fmt::format("{}:{}:{}", path.string(), e.source().begin.line, e.source().begin.column),
-                     e.description());
-  }
+  LockReader reader(path);
+  toml::table root = spec::parse_toml(text, path);
   const auto& version_node = reader.need(root, "version", "the lock");
   auto version = version_node.value<std::int64_t>();
   if (!version) reader.fail_at(version_node.source(), "version must be an integer");
@@ -191,8 +154,7 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
   }
   if (*version != kLockFormat) reader.fail_at(version_node.source(), fmt::format("unknown lock format {}", *version));
   reader.check_keys(
-      root, {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"},
-      "the lock");
+      root, "", {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"});
   Lockfile lock;
   lock.arch = reader.string(root, "arch", "the lock");
   lock.suites = reader.strings(root, "suites", "the lock");
@@ -209,23 +171,20 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
     lock.include.push_back(std::move(pin));
   }
   lock.exclude = reader.strings(root, "exclude", "the lock");
-  const auto& recommends = reader.need(root, "recommends", "the lock");
-  if (!recommends.is_boolean()) reader.fail_at(recommends.source(), "recommends must be true or false");
-  lock.recommends = recommends.as_boolean()->get();
+  lock.recommends = reader.as_bool(reader.need(root, "recommends", "the lock"), "recommends");
 
   for (const auto& node : reader.tables(root, "release")) {
     const auto& table = *node.as_table();
-    reader.check_keys(table, {"suite", "file", "sha256"}, "[[release]]");
+    reader.check_keys(table, "[release]", {"suite", "file", "sha256"});
     lock.releases.push_back({reader.string(table, "suite", "[[release]]"), reader.string(table, "file", "[[release]]"),
                              reader.digest(table, "sha256", "[[release]]")});
   }
   std::set<std::string> seen;
   for (const auto& node : reader.tables(root, "package")) {
     const auto& table = *node.as_table();
-    reader.check_keys(table,
+    reader.check_keys(table, "[package]",
                       {"name", "version", "arch", "source", "source_version", "suite", "filename", "sha256", "size",
-                       "pre_depends", "depends", "provides"},
-                      "[[package]]");
+                       "pre_depends", "depends", "provides"});
     LockedPackage p;
     p.name = reader.string(table, "name", "[[package]]");
     p.version = reader.string(table, "version", "[[package]]");

@@ -12,23 +12,12 @@
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/process.hpp"
+#include "base/text.hpp"
 #include "deb/control.hpp"
 
 namespace sheaf::repo {
 
 namespace {
-
-std::vector<std::string> words(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
-    std::size_t start = i;
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\n') ++i;
-    if (i > start) out.emplace_back(text.substr(start, i - start));
-  }
-  return out;
-}
 
 template <typename T>
 bool parse_number(std::string_view text, T& out) {
@@ -89,7 +78,7 @@ std::string run_gpgv(std::vector<std::string> args, const std::filesystem::path&
 
 std::optional<std::int64_t> parse_release_date(std::string_view text) {
   // "[Day, ]DD Mon YYYY HH:MM:SS UTC|GMT|+0000"
-  auto parts = words(text);
+  auto parts = split_whitespace(text);
   if (!parts.empty() && parts[0].ends_with(",")) parts.erase(parts.begin());
   if (parts.size() != 5) return std::nullopt;
   static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -135,8 +124,8 @@ Release Release::parse(std::string_view text, std::string_view where) {
   };
   date_field("Date", release.date_);
   date_field("Valid-Until", release.valid_until_);
-  release.components_ = words(control.value("Components"));
-  release.architectures_ = words(control.value("Architectures"));
+  release.components_ = split_whitespace(control.value("Components"));
+  release.architectures_ = split_whitespace(control.value("Architectures"));
   release.acquire_by_hash_ = control.value("Acquire-By-Hash") == "yes";
   if (const auto* field = control.find("SHA256")) {
     unsigned line = field->line;
@@ -147,7 +136,7 @@ Release Release::parse(std::string_view text, std::string_view where) {
       if (end == std::string_view::npos) end = value.size();
       std::string_view row = value.substr(start, end - start);
       start = end + 1;
-      auto cols = words(row);
+      auto cols = split_whitespace(row);
       if (cols.empty()) continue;
       ++line;
       ReleaseEntry entry;

@@ -26,14 +26,6 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in) fail("cannot read {}", quote(path.string()));
-  return text.str();
-}
-
 StreamDigest digest_file(const std::filesystem::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) fail_errno(errno, "cannot read " + quote(path.string()));
@@ -134,7 +126,7 @@ CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_ru
   for (const auto& entry : std::filesystem::directory_iterator(cache_dir / "release", ec)) {
     if (entry.path().extension() == ".json") continue;
     try {
-      auto release = Release::parse(strip_clearsign(read_file(entry.path())), entry.path().string());
+      auto release = Release::parse(strip_clearsign(read_file(entry.path().string())), entry.path().string());
       for (const auto& hex : release.sha256_hexes()) wanted.insert(hex);
     } catch (const Error&) {
       return report;
@@ -198,7 +190,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
   std::error_code ec;
   if (std::filesystem::exists(cached_release, ec) && std::filesystem::exists(cached_meta, ec)) {
     try {
-      auto meta = nlohmann::json::parse(read_file(cached_meta));
+      auto meta = nlohmann::json::parse(read_file(cached_meta.string()));
       cached_name = meta.at("file").get<std::string>();
       if (meta.contains("last_modified")) cached_time = meta.at("last_modified").get<std::int64_t>();
     } catch (const std::exception&) {
@@ -257,7 +249,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
     } else {
       if (detached.empty()) fail("{} failed verification: it is not signed (there is no Release.gpg)", release_url);
       verify_detached(detached, fetched, source.keyring, release_url);
-      text = read_file(fetched);
+      text = read_file(fetched.string());
     }
     loaded.verified = true;
   } catch (const Error& e) {
@@ -268,7 +260,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
                       e.what()));
     }
     warn_to(options, fmt::format("USING AN UNVERIFIED REPOSITORY because of --allow-unsigned: {}", e.what()));
-    std::string raw = read_file(fetched);
+    std::string raw = read_file(fetched.string());
     text = loaded.release_file == "InRelease" ? strip_clearsign(raw) : raw;
   }
   Release release = Release::parse(text, release_url);

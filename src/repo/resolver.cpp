@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <stdio_ext.h>
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <stdio_ext.h>
 #include <set>
 #include <unordered_map>
 

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <toml++/toml.h>
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -14,6 +13,7 @@
 #include "base/suggest.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
+#include "spec/toml_reader.hpp"
 
 namespace sheaf::spec {
 
@@ -23,84 +23,7 @@ Position position_of(const toml::source_region& region) {
   return {static_cast<unsigned>(region.begin.line), static_cast<unsigned>(region.begin.column)};
 }
 
-// Walks the TOML tree and turns every problem into a ParseError at its position.
-class Reader {
- public:
-  explicit Reader(const std::filesystem::path& path) : shown_(path.string()) {}
-
-  [[noreturn]] void fail_at(const toml::source_region& region, std::string_view problem) const {
-    throw ParseError(fmt::format("{}:{}:{}", shown_, region.begin.line, region.begin.column), problem);
-  }
-
-  // Refuses any key of `table` that is not in `known`, suggesting the nearest.
-  void check_keys(const toml::table& table, std::string_view table_name, const std::vector<std::string>& known) const {
-    for (auto&& [key, node] : table) {
-      if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
-      std::string problem = table_name.empty() ? fmt::format("unknown table or key {}", quote(key.str()))
-                                               : fmt::format("unknown key {} in [{}]", quote(key.str()), table_name);
-      if (auto near = closest_match(key.str(), known)) problem += fmt::format("; did you mean {}?", quote(*near));
-      problem += fmt::format(" (known: {})", fmt::join(known, ", "));
-      fail_at(key.source(), problem);
-    }
-  }
-
-  const toml::table& as_table(const toml::node& node, std::string_view name) const {
-    if (const auto* t = node.as_table()) return *t;
-    fail_at(node.source(), fmt::format("{} must be a table", name));
-  }
-
-  std::string as_string(const toml::node& node, std::string_view name) const {
-    if (const auto* s = node.as_string()) return s->get();
-    fail_at(node.source(), fmt::format("{} must be a string, not {}", name, type_name(node)));
-  }
-
-  bool as_bool(const toml::node& node, std::string_view name) const {
-    if (const auto* b = node.as_boolean()) return b->get();
-    fail_at(node.source(), fmt::format("{} must be true or false, not {}", name, type_name(node)));
-  }
-
-  // A list of strings; `each` checks one element.
-  template <typename Check>
-  std::vector<std::string> as_strings(const toml::node& node, std::string_view name, Check each) const {
-    const auto* array = node.as_array();
-    if (!array) fail_at(node.source(), fmt::format("{} must be a list of strings, not {}", name, type_name(node)));
-    std::vector<std::string> out;
-    for (const auto& element : *array) {
-      std::string value = as_string(element, fmt::format("each entry of {}", name));
-      each(value, element.source());
-      out.push_back(std::move(value));
-    }
-    return out;
-  }
-
-  static std::string_view type_name(const toml::node& node) {
-    switch (node.type()) {
-      case toml::node_type::table:
-        return "a table";
-      case toml::node_type::array:
-        return "a list";
-      case toml::node_type::string:
-        return "a string";
-      case toml::node_type::integer:
-        return "an integer";
-      case toml::node_type::floating_point:
-        return "a number";
-      case toml::node_type::boolean:
-        return "a boolean";
-      case toml::node_type::date:
-      case toml::node_type::time:
-      case toml::node_type::date_time:
-        return "a date or time";
-      default:
-        return "nothing";
-    }
-  }
-
- private:
-  std::string shown_;
-};
-
-void check_word(const Reader& reader, const std::string& value, const toml::source_region& where,
+void check_word(const TomlReader& reader, const std::string& value, const toml::source_region& where,
                 std::string_view what) {
   bool ok = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
@@ -109,7 +32,7 @@ void check_word(const Reader& reader, const std::string& value, const toml::sour
   if (!ok) reader.fail_at(where, fmt::format("{} is not a valid {}", quote(value), what));
 }
 
-DebianSource read_debian_source(const Reader& reader, const toml::table& table, const std::filesystem::path& path) {
+DebianSource read_debian_source(const TomlReader& reader, const toml::table& table, const std::filesystem::path& path) {
   reader.check_keys(table, "source.debian", {"suites", "components", "arch", "mirror", "keyring"});
   DebianSource source;
   source.arch = host_debian_arch();
@@ -161,7 +84,7 @@ DebianSource read_debian_source(const Reader& reader, const toml::table& table, 
   return source;
 }
 
-PackagePin parse_pin(const Reader& reader, const std::string& text, const toml::source_region& where) {
+PackagePin parse_pin(const TomlReader& reader, const std::string& text, const toml::source_region& where) {
   PackagePin pin;
   pin.position = position_of(where);
   auto eq = text.find('=');
@@ -181,7 +104,7 @@ PackagePin parse_pin(const Reader& reader, const std::string& text, const toml::
   return pin;
 }
 
-PackageSelection read_packages(const Reader& reader, const toml::table& table) {
+PackageSelection read_packages(const TomlReader& reader, const toml::table& table) {
   reader.check_keys(table, "packages", {"include", "exclude", "recommends"});
   PackageSelection selection;
   if (const auto* node = table.get("include")) {
@@ -221,14 +144,8 @@ std::string Spec::where(const Position& position) const {
 }
 
 Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
-  Reader reader(path);
-  toml::table root;
-  try {
-    root = toml::parse(text, path.string());
-  } catch (const toml::parse_error& e) {
-    throw ParseError(fmt::format("{}:{}:{}", path.string(), e.source().begin.line, e.source().begin.column),
-                     e.description());
-  }
+  TomlReader reader(path);
+  toml::table root = parse_toml(text, path);
   Spec spec;
   spec.path = path;
   reader.check_keys(root, "", {"source", "packages"});
