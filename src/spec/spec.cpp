@@ -13,6 +13,7 @@
 #include "base/suggest.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
+#include "spec/image_sections.hpp"
 #include "spec/toml_reader.hpp"
 
 namespace sheaf::spec {
@@ -105,7 +106,7 @@ PackagePin parse_pin(const TomlReader& reader, const std::string& text, const to
 }
 
 PackageSelection read_packages(const TomlReader& reader, const toml::table& table) {
-  reader.check_keys(table, "packages", {"include", "exclude", "recommends"});
+  reader.check_keys(table, "packages", {"include", "exclude", "recommends", "drop_paths"});
   PackageSelection selection;
   if (const auto* node = table.get("include")) {
     std::map<std::string, PackagePin> by_name;
@@ -134,6 +135,7 @@ PackageSelection read_packages(const TomlReader& reader, const toml::table& tabl
     selection.exclude = std::move(names);
   }
   if (const auto* node = table.get("recommends")) selection.recommends = reader.as_bool(*node, "recommends");
+  if (const auto* node = table.get("drop_paths")) selection.drop_paths = detail::read_drop_paths(reader, *node);
   return selection;
 }
 
@@ -148,7 +150,8 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   toml::table root = parse_toml(text, path);
   Spec spec;
   spec.path = path;
-  reader.check_keys(root, "", {"source", "packages"});
+  reader.check_keys(root, "", {"image", "source", "packages", "users", "groups", "files", "paths"});
+  if (const auto* node = root.get("image")) spec.image = detail::read_image(reader, reader.as_table(*node, "[image]"));
   if (const auto* node = root.get("source")) {
     const auto& sources = reader.as_table(*node, "[source]");
     reader.check_keys(sources, "source", {"debian"});
@@ -156,8 +159,13 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
       spec.debian = read_debian_source(reader, reader.as_table(*debian, "[source.debian]"), path);
     }
   }
-  if (const auto* node = root.get("packages"))
+  if (const auto* node = root.get("packages")) {
     spec.packages = read_packages(reader, reader.as_table(*node, "[packages]"));
+  }
+  if (const auto* node = root.get("users")) spec.users = detail::read_users(reader, *node);
+  if (const auto* node = root.get("groups")) spec.groups = detail::read_groups(reader, *node);
+  if (const auto* node = root.get("files")) spec.files = detail::read_files(reader, *node, path);
+  if (const auto* node = root.get("paths")) spec.paths = detail::read_paths(reader, *node);
   return spec;
 }
 

@@ -5,15 +5,22 @@
 // is "FILE:LINE:COLUMN", with a "did you mean" for a misspelt key. The format
 // is documented in docs/formats/spec.md.
 //
-// Sections so far:
+// Sections:
+//   [image]          name, entrypoint, cmd, env, user, workdir, ports, labels, stop_signal
 //   [source.debian]  suites, components, arch, mirror, keyring
-//   [packages]       include (pins allowed: "name=version"), exclude, recommends
+//   [packages]       include (pins allowed: "name=version"), exclude, recommends, drop_paths
+//   [[users]]        name, uid, gid, home, shell
+//   [[groups]]       name, gid
+//   [[files]]        src, dest, mode, uid, gid
+//   [[paths]]        path, type (dir, symlink, file), mode, uid, gid, target, content
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sheaf::spec {
@@ -51,12 +58,76 @@ struct PackageSelection {
   std::vector<PackagePin> include;   // in the spec's order
   std::vector<std::string> exclude;  // sorted, unique
   bool recommends = false;
+  // Globs over image paths ("usr/share/doc/**"), without a leading '/', in
+  // the spec's order: `*` and `?` stay within one path component, `**`
+  // matches any number of them.
+  std::vector<std::string> drop_paths;
+};
+
+// [image]: the runtime configuration.
+struct ImageConfig {
+  std::string name;  // "" when not given
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::pair<std::string, std::string>> env;     // sorted by name
+  std::string user;                                         // "" (root), a name, or "uid[:gid]"
+  std::string workdir;                                      // absolute, or ""
+  std::vector<std::string> ports;                           // "80/tcp", sorted, unique
+  std::vector<std::pair<std::string, std::string>> labels;  // sorted by key
+  std::string stop_signal;                                  // "SIGTERM", or ""
+  Position entrypoint_position;
+};
+
+// [[users]] and [[groups]]. Defaults: gid = uid, home = /home/NAME (not
+// created unless a [[paths]] entry says so), shell = /usr/sbin/nologin.
+struct User {
+  std::string name;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::string home;
+  std::string shell;
+  Position position;
+};
+
+struct Group {
+  std::string name;
+  std::uint32_t gid = 0;
+  Position position;
+};
+
+// [[files]]: a local file or directory that becomes a package of its own.
+struct LocalFiles {
+  std::filesystem::path src;          // absolute (relative ones start at the spec's directory)
+  std::string src_as_written;         // for provenance: the path as the spec gives it
+  std::string dest;                   // absolute image path
+  std::optional<std::uint32_t> mode;  // for a single file; default: as on disk
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  Position position;
+};
+
+// [[paths]]: one entry that the assembly layer creates.
+struct PathEntry {
+  enum class Type { dir, symlink, file };
+  std::string path;  // absolute image path
+  Type type = Type::dir;
+  std::uint32_t mode = 0;  // default: 0755 for dir, 0644 for file (symlinks have none)
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::string target;   // symlinks only
+  std::string content;  // files only
+  Position position;
 };
 
 struct Spec {
   std::filesystem::path path;  // the file it was read from
+  ImageConfig image;
   std::optional<DebianSource> debian;
   PackageSelection packages;
+  std::vector<User> users;
+  std::vector<Group> groups;
+  std::vector<LocalFiles> files;
+  std::vector<PathEntry> paths;
 
   // Reads and parses `path`. Throws an Error when the file cannot be read, and
   // a ParseError ("FILE:LINE:COLUMN: problem") when it is not a valid spec.

@@ -121,6 +121,160 @@ TEST(Spec, ConflictingPinsAreAnErrorNamingBoth) {
   EXPECT_EQ(spec.packages.include.size(), 1u);
 }
 
+TEST(Spec, ReadsTheImageSections) {
+  Spec spec = parse(R"toml(
+[image]
+name = "hello-python"
+entrypoint = ["/usr/bin/python3"]
+cmd = ["-c", "print('hello')"]
+env = { LANG = "C.UTF-8", A = "1" }
+user = "app"
+workdir = "/app/"
+ports = ["8080", 443, "53/udp", "8080/tcp"]
+labels = { "org.opencontainers.image.title" = "hello" }
+stop_signal = "SIGINT"
+
+[packages]
+include = ["python3"]
+drop_paths = ["usr/share/doc/**", "/usr/share/man/**"]
+
+[[users]]
+name = "app"
+uid = 1000
+
+[[users]]
+name = "svc"
+uid = 1001
+gid = 2000
+home = "/srv"
+shell = "/bin/sh"
+
+[[groups]]
+name = "staff"
+gid = 2000
+
+[[files]]
+src = "app/"
+dest = "/app"
+mode = "0755"
+
+[[paths]]
+path = "/var/cache/app"
+type = "dir"
+mode = 0o700
+uid = 1000
+
+[[paths]]
+path = "/etc/motd"
+type = "file"
+content = "hi\n"
+
+[[paths]]
+path = "/usr/local/bin/py"
+type = "symlink"
+target = "/usr/bin/python3"
+)toml");
+  EXPECT_EQ(spec.image.name, "hello-python");
+  EXPECT_EQ(spec.image.entrypoint, std::vector<std::string>{"/usr/bin/python3"});
+  EXPECT_EQ(spec.image.cmd, (std::vector<std::string>{"-c", "print('hello')"}));
+  EXPECT_EQ(spec.image.env, (std::vector<std::pair<std::string, std::string>>{{"A", "1"}, {"LANG", "C.UTF-8"}}));
+  EXPECT_EQ(spec.image.user, "app");
+  EXPECT_EQ(spec.image.workdir, "/app");
+  EXPECT_EQ(spec.image.ports, (std::vector<std::string>{"443/tcp", "53/udp", "8080/tcp"}));
+  EXPECT_EQ(spec.image.labels.at(0).first, "org.opencontainers.image.title");
+  EXPECT_EQ(spec.image.stop_signal, "SIGINT");
+  EXPECT_EQ(spec.packages.drop_paths, (std::vector<std::string>{"usr/share/doc/**", "usr/share/man/**"}));
+  ASSERT_EQ(spec.users.size(), 2u);
+  EXPECT_EQ(spec.users[0].gid, 1000u);
+  EXPECT_EQ(spec.users[0].home, "/home/app");
+  EXPECT_EQ(spec.users[0].shell, "/usr/sbin/nologin");
+  EXPECT_EQ(spec.users[1].gid, 2000u);
+  EXPECT_EQ(spec.users[1].home, "/srv");
+  ASSERT_EQ(spec.groups.size(), 1u);
+  ASSERT_EQ(spec.files.size(), 1u);
+  EXPECT_EQ(spec.files[0].src, std::filesystem::path("/work/app/app/"));
+  EXPECT_EQ(spec.files[0].src_as_written, "app/");
+  EXPECT_EQ(spec.files[0].mode, 0755u);
+  ASSERT_EQ(spec.paths.size(), 3u);
+  EXPECT_EQ(spec.paths[0].mode, 0700u);
+  EXPECT_EQ(spec.paths[0].uid, 1000u);
+  EXPECT_EQ(spec.paths[1].content, "hi\n");
+  EXPECT_EQ(spec.paths[1].mode, 0644u);
+  EXPECT_EQ(spec.paths[2].type, PathEntry::Type::symlink);
+  EXPECT_EQ(spec.paths[2].target, "/usr/bin/python3");
+}
+
+TEST(Spec, ImageSectionErrorsNameThePosition) {
+  EXPECT_NE(error_of("[image]\nentrypont = []\n")
+                .find("sheaf.toml:2:1: unknown key 'entrypont' in [image]; did you mean 'entrypoint'?"),
+            std::string::npos);
+  EXPECT_NE(error_of("[image]\nname = \"Hello\"\n").find("sheaf.toml:2:8: image name 'Hello' must be lowercase"),
+            std::string::npos);
+  EXPECT_NE(error_of("[image]\nworkdir = \"app\"\n").find("sheaf.toml:2:11: workdir 'app' must be an absolute path"),
+            std::string::npos);
+  EXPECT_NE(error_of("[image]\nworkdir = \"/a/../b\"\n").find("must be an absolute path inside the image"),
+            std::string::npos);
+  EXPECT_NE(error_of("[image]\nports = [\"http\"]\n").find("sheaf.toml:2:10: 'http' is not a port"), std::string::npos);
+  EXPECT_NE(error_of("[image]\nports = [70000]\n").find("a port must be between 0 and 65535"), std::string::npos);
+  EXPECT_NE(error_of("[image]\nenv = { \"A=B\" = \"1\" }\n").find("'A=B' is not a valid environment variable name"),
+            std::string::npos);
+  EXPECT_NE(error_of("[image]\nstop_signal = \"TERM\"\n").find("must be a signal such as \"SIGTERM\""),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("[image]\ncmd = \"python3\"\n").find("sheaf.toml:2:7: cmd must be a list of strings, not a string"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of("[packages]\ndrop_paths = [\"usr/../etc\"]\n").find("drop_paths entry 'usr/../etc' must be a path glob"),
+      std::string::npos);
+}
+
+TEST(Spec, UserAndGroupClashesAreErrors) {
+  EXPECT_NE(error_of("[[users]]\nname = \"app\"\nuid = 1000\n[[users]]\nname = \"app\"\nuid = 1001\n")
+                .find("sheaf.toml:5:8: user 'app' is declared twice (first at line 1)"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[users]]\nname = \"a1\"\nuid = 1000\n[[users]]\nname = \"b1\"\nuid = 1000\n")
+                .find("sheaf.toml:6:7: uid 1000 of 'b1' is already 'a1''s"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[users]]\nname = \"root\"\nuid = 5\n").find("user 'root' is always in the image"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[users]]\nname = \"x1\"\nuid = 0\n").find("uid 0 belongs to root"), std::string::npos);
+  EXPECT_NE(error_of("[[users]]\nname = \"Bad\"\nuid = 5\n").find("user name 'Bad' must start with"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[users]]\nname = \"x1\"\n").find("sheaf.toml:1:1: a [[users]] entry has no uid"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[users]]\nname = \"x1\"\nuid = -1\n").find("uid must be between 0 and"), std::string::npos);
+  EXPECT_NE(error_of("[[groups]]\nname = \"g1\"\ngid = 7\n[[groups]]\nname = \"g2\"\ngid = 7\n")
+                .find("gid 7 of 'g2' is already 'g1''s"),
+            std::string::npos);
+  EXPECT_NE(error_of("users = 3\n").find("users must be [[users]] tables"), std::string::npos);
+}
+
+TEST(Spec, FilesAndPathsAreChecked) {
+  EXPECT_NE(error_of("[[files]]\nsrc = \"a\"\ndest = \"/x\"\nmode = 755\n")
+                .find("mode must be octal: write \"0644\" or 0o644"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[files]]\nsrc = \"a\"\ndest = \"/x\"\nmode = \"0999\"\n").find("mode '0999' must be octal"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[files]]\nsrc = \"a\"\ndest = \"/x\"\n[[files]]\nsrc = \"b\"\ndest = \"/x/\"\n")
+                .find("dest '/x' is already the dest of the [[files]] entry at line 1"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[paths]]\npath = \"/l\"\ntype = \"symlink\"\n")
+                .find("sheaf.toml:1:1: the symlink '/l' needs a target"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[paths]]\npath = \"/d\"\ntype = \"dir\"\ntarget = \"/x\"\n")
+                .find("target is for type = \"symlink\" only"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[paths]]\npath = \"/d\"\ntype = \"fifo\"\n")
+                .find("type 'fifo' must be \"dir\", \"symlink\" or \"file\""),
+            std::string::npos);
+  EXPECT_NE(error_of("[[paths]]\npath = \"/l\"\ntype = \"symlink\"\ntarget = \"x\"\nmode = \"0777\"\n")
+                .find("a symlink has no mode"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("[[paths]]\npath = \"/d\"\ntype = \"dir\"\ncolour = 1\n").find("unknown key 'colour' in [[paths]]"),
+      std::string::npos);
+}
+
 TEST(Spec, LoadNamesAMissingFile) {
   try {
     Spec::load("/nonexistent/sheaf.toml");

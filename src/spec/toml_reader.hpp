@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -106,6 +107,25 @@ class TomlReader {
       default:
         return "nothing";
     }
+  }
+
+  // An array of tables ([[name]]).
+  const toml::array& as_tables(const toml::node& node, std::string_view name) const {
+    const auto* array = node.as_array();
+    if (!array || !array->is_array_of_tables())
+      fail_at(node.source(), fmt::format("{} must be [[{}]] tables", name, name));
+    return *array;
+  }
+
+  // A non-negative integer no larger than `max`.
+  std::uint64_t as_uint(const toml::node& node, std::string_view name, std::uint64_t max) const {
+    const auto* value = node.as_integer();
+    if (!value) fail_at(node.source(), fmt::format("{} must be an integer, not {}", name, type_name(node)));
+    std::int64_t v = value->get();
+    if (v < 0 || static_cast<std::uint64_t>(v) > max) {
+      fail_at(node.source(), fmt::format("{} must be between 0 and {}", name, max));
+    }
+    return static_cast<std::uint64_t>(v);
   }
 
   // A list of strings, with no check of its own.
