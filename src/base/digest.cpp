@@ -1,11 +1,13 @@
 #include "base/digest.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 
 #include <memory>
 
 #include "base/byte_source.hpp"
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace sheaf {
 
@@ -117,6 +119,13 @@ std::string Md5::finish_hex() {
     out += digits[b & 0xf];
   }
   return out;
+}
+
+StreamDigest digest_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) fail_errno(errno, "cannot read " + quote(path));
+  FdSource source(fd.get(), path);
+  return digest_stream(source);
 }
 
 }  // namespace sheaf

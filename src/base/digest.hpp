@@ -79,6 +79,9 @@ struct StreamDigest {
 // the sha256 and the number of bytes. Passes on the source's errors.
 StreamDigest digest_stream(ByteSource& source);
 
+// digest_stream() over the file at `path`. Throws an Error naming it.
+StreamDigest digest_file(const std::string& path);
+
 // Incremental MD5, for the one place Debian still uses it: the md5sums and
 // Conffiles records that dpkg-based scanners read. Never an identity in sheaf.
 class Md5 {

@@ -10,4 +10,9 @@ namespace sheaf {
 // The words of `text`, split on spaces, tabs and newlines; no empty words.
 std::vector<std::string> split_whitespace(std::string_view text);
 
+// The lines of `text`, without their '\n'. A final '\n' ends the last line
+// and does not start another; "a\n\nb" is three lines, the middle one empty.
+// The views point into `text`.
+std::vector<std::string_view> split_lines(std::string_view text);
+
 }  // namespace sheaf

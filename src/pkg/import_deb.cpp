@@ -195,10 +195,13 @@ std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vecto
     options.on_file(files[i]);
   };
 
+  if (!options.known_digests.empty() && options.known_digests.size() != files.size()) {
+    throw Error("import_debs: known_digests must have one entry per file");
+  }
   // 1. Hash every file and look its origin up: a .deb imported before is done.
   parallel_for(files.size(), options.threads, [&](std::size_t i) {
     with_context(fmt::format("while importing {}", quote(files[i].string())), [&] {
-      debs[i] = hash_deb(files[i]);
+      debs[i] = options.known_digests.empty() ? hash_deb(files[i]) : options.known_digests[i];
       results[i].file = files[i];
       results[i].deb_digest = debs[i].digest;
       results[i].deb_size = debs[i].size;

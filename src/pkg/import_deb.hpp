@@ -26,6 +26,12 @@ namespace sheaf::pkg {
 struct ImportOptions {
   unsigned threads = 1;  // .deb files read at once
   deb::DebLimits limits;
+  // The sha256 and size of each file, when the caller has just checked them
+  // (sheaf fetch): one per file, in order, or empty. Import then skips its
+  // first hashing pass and takes them at their word for the origin lookup,
+  // so they must be the files' true digests. A file it reads is still hashed
+  // as it is read and refused when it does not match.
+  std::vector<StreamDigest> known_digests;
   // Called once per file when it is done (from any thread, one at a time).
   std::function<void(const std::filesystem::path& file)> on_file = nullptr;
 };

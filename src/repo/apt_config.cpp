@@ -45,12 +45,7 @@ bool is_yes(std::string_view value) {
 std::vector<AptSource> parse_sources_list(std::string_view text, std::string_view file) {
   std::vector<AptSource> out;
   unsigned line_number = 0;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
+  for (std::string_view line : split_lines(text)) {
     ++line_number;
     if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     std::string where = fmt::format("{}:{}", file, line_number);
@@ -128,19 +123,12 @@ std::vector<AptSource> parse_sources_deb822(std::string_view text, std::string_v
   };
 
   unsigned line_number = 0;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    bool at_end = end == text.size();
-    start = end + 1;
+  for (std::string_view line : split_lines(text)) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (!line.empty() && line[0] == '#') continue;
     if (line.find_first_not_of(" \t") == std::string_view::npos) {
       finish();
-      if (at_end) break;
       continue;
     }
     if (line[0] == ' ' || line[0] == '\t') {
@@ -164,7 +152,6 @@ std::vector<AptSource> parse_sources_deb822(std::string_view text, std::string_v
       fields[name] = std::string(value);
       last_field = name;
     }
-    if (at_end) break;
   }
   finish();
   return out;
@@ -173,15 +160,10 @@ std::vector<AptSource> parse_sources_deb822(std::string_view text, std::string_v
 std::vector<AuthEntry> parse_auth_conf(std::string_view text, std::string_view file) {
   // netrc: whitespace-separated tokens; '#' starts a comment to the end of the line.
   std::string stripped;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
+  for (std::string_view line : split_lines(text)) {
     if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     stripped += line;
     stripped += '\n';
-    start = end + 1;
   }
   auto tokens = split_whitespace(stripped);
   std::vector<AuthEntry> out;
@@ -237,12 +219,7 @@ const AuthEntry* find_credentials(const std::vector<AuthEntry>& entries, std::st
 
 std::map<std::string, std::string> parse_apt_config_dump(std::string_view text) {
   std::map<std::string, std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
+  for (std::string_view line : split_lines(text)) {
     auto space = line.find(" \"");
     if (space == std::string_view::npos || !line.ends_with("\";")) continue;
     std::string_view value = line.substr(space + 2, line.size() - space - 4);

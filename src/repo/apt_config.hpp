@@ -52,7 +52,7 @@ struct AptConfig {
   // meaning no proxy.
   std::string http_proxy;
   std::string https_proxy;
-  std::map<std::string, std::string> host_proxies;  // "http://HOST" -> proxy
+  std::map<std::string, std::string> host_proxies;  // scheme "://" host -> proxy
   std::vector<AuthEntry> auth;
 
   // The proxy apt would use for `url`: a URL, "" for a direct connection
@@ -67,7 +67,7 @@ AptConfig load_host_apt_config();
 // Parses `apt-config dump` output into key -> value ("Dir::Etc" -> "etc/apt").
 std::map<std::string, std::string> parse_apt_config_dump(std::string_view text);
 
-// The scheme and authority of a URL: "http://host:port".
+// The scheme and authority of a URL: everything before the path.
 std::string url_origin(std::string_view url);
 
 }  // namespace sheaf::repo

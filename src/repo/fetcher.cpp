@@ -1,6 +1,5 @@
 #include "repo/fetcher.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,21 +7,12 @@
 #include <exception>
 #include <mutex>
 
-#include "base/byte_source.hpp"
 #include "base/error.hpp"
 #include "base/parallel.hpp"
-#include "base/unique_fd.hpp"
 
 namespace sheaf::repo {
 
 namespace {
-
-StreamDigest digest_of(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) fail_errno(errno, "cannot read " + quote(path.string()));
-  FdSource source(fd.get(), path.string());
-  return digest_stream(source);
-}
 
 std::uint64_t size_of(const std::filesystem::path& path) {
   std::error_code ec;
@@ -112,7 +102,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
       with_context(fmt::format("while fetching {}", shown), [&] {
         // A complete file from an earlier run is checked, not fetched again.
         std::uint64_t have = size_of(file);
-        bool complete = have == p.size && digest_of(file).digest == p.sha256;
+        bool complete = have == p.size && digest_file(file.string()).digest == p.sha256;
         if (!complete) {
           if (have >= p.size)
             std::filesystem::remove(file);  // cannot be a prefix of the right file
@@ -133,7 +123,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
                 "set mirror in [source.debian]",
                 urls[i]);
           }
-          auto actual = digest_of(file);
+          auto actual = digest_file(file.string());
           if (actual.size != p.size || actual.digest != p.sha256) {
             std::filesystem::remove(file);
             if (actual.size != p.size) {
@@ -168,6 +158,8 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
 
   pkg::ImportOptions import_options;
   import_options.threads = options.import_threads;
+  // Every file was just checked against the lock: import need not hash it first.
+  for (const auto* p : missing) import_options.known_digests.push_back({p->sha256, p->size});
   report.imported = with_context("while importing the fetched packages",
                                  [&] { return pkg::import_debs(store, files, import_options); });
   for (const auto& file : files) std::filesystem::remove(file, ec);

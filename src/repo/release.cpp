@@ -129,13 +129,7 @@ Release Release::parse(std::string_view text, std::string_view where) {
   release.acquire_by_hash_ = control.value("Acquire-By-Hash") == "yes";
   if (const auto* field = control.find("SHA256")) {
     unsigned line = field->line;
-    std::size_t start = 0;
-    std::string_view value = field->value;
-    while (start <= value.size()) {
-      std::size_t end = value.find('\n', start);
-      if (end == std::string_view::npos) end = value.size();
-      std::string_view row = value.substr(start, end - start);
-      start = end + 1;
+    for (std::string_view row : split_lines(field->value)) {
       auto cols = split_whitespace(row);
       if (cols.empty()) continue;
       ++line;

@@ -1,6 +1,5 @@
 #include "repo/repository.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -11,7 +10,6 @@
 #include <set>
 #include <sstream>
 
-#include "base/byte_source.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/unique_fd.hpp"
@@ -24,13 +22,6 @@ namespace {
 
 bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-StreamDigest digest_file(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) fail_errno(errno, "cannot read " + quote(path.string()));
-  FdSource source(fd.get(), path.string());
-  return digest_stream(source);
 }
 
 std::string format_date(std::int64_t seconds) {
@@ -239,7 +230,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
     if (sig.status != DownloadResult::Status::done) detached.clear();
   }
   const std::string release_url = dists + "/" + loaded.release_file;
-  loaded.release_sha256 = digest_file(fetched).digest;
+  loaded.release_sha256 = digest_file(fetched.string()).digest;
 
   // 2. The signature. Only verified bytes are parsed.
   std::string text;
@@ -308,7 +299,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
       if (got.status != DownloadResult::Status::done)
         fail("{} is listed in {} but missing on the mirror", url, release_url);
       ++loaded.downloads;
-      auto actual = digest_file(download);
+      auto actual = digest_file(download.string());
       if (actual.size != entry->size) {
         fail("{} has {} bytes but {} lists {}: the index is damaged or was tampered with", url, actual.size,
              loaded.release_file, entry->size);
