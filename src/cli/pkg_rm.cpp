@@ -1,6 +1,7 @@
 // sheaf pkg rm PACKAGE: drop a package from the index.
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "cli/context.hpp"
 
 namespace sheaf::cli {
@@ -14,6 +15,10 @@ struct Options {
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
   store::PackageRecord r = resolve_package_ref(*store, options.ref);
+  if (auto images = store->index().images_with_package(r.id); !images.empty()) {
+    fail("{} {} ({}) is part of {} image(s), for example {}; remove them first with 'sheaf image rm'", r.name,
+         r.version, r.arch, images.size(), images.front());
+  }
   bool removed = false;
   store->index().write([&](store::Index::Transaction& transaction) { removed = transaction.remove_package(r.id); });
   if (removed) {

@@ -25,13 +25,14 @@ void run(Context& context, const Options& options) {
     nlohmann::json out = {{"objects", report.objects},
                           {"blobs", report.blobs},
                           {"packages", report.packages},
+                          {"images", report.images},
                           {"damage", nlohmann::json::array()}};
     for (const auto& d : report.damage) out["damage"].push_back({{"subject", d.subject}, {"problem", d.problem}});
     fmt::print("{}\n", out.dump(2));
   } else {
     for (const auto& d : report.damage) fmt::print("damaged: {}: {}\n", d.subject, d.problem);
-    fmt::print(stderr, "checked {} objects, {} blobs and {} packages: {}\n", report.objects, report.blobs,
-               report.packages, report.damage.empty() ? "no damage" : fmt::format("{} problems", report.damage.size()));
+    fmt::print(stderr, "checked {} objects, {} blobs, {} packages and {} images: {}\n", report.objects,
+               report.blobs, report.packages, report.images, report.damage.empty() ? "no damage" : fmt::format("{} problems", report.damage.size()));
   }
   if (!report.damage.empty()) context.exit_code = kExitFound;
 }

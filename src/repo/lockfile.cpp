@@ -13,6 +13,7 @@
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/unique_fd.hpp"
+#include "deb/closure.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
 #include "spec/toml_reader.hpp"
@@ -227,38 +228,6 @@ Lockfile Lockfile::load(const std::filesystem::path& path) {
   return parse(text.str(), path);
 }
 
-namespace {
-
-bool version_satisfies(const std::string& have, deb::RelationOp op, const std::string& want) {
-  auto a = deb::Version::try_parse(have);
-  auto b = deb::Version::try_parse(want);
-  if (!a || !b) return false;
-  auto c = *a <=> *b;
-  switch (op) {
-    case deb::RelationOp::earlier:
-      return c < 0;
-    case deb::RelationOp::earlier_or_equal:
-      return c <= 0;
-    case deb::RelationOp::equal:
-      return c == 0;
-    case deb::RelationOp::later_or_equal:
-      return c >= 0;
-    case deb::RelationOp::later:
-      return c > 0;
-  }
-  return false;
-}
-
-std::string group_text(const deb::RelationGroup& group) {
-  std::vector<std::string> alternatives;
-  for (const auto& a : group) {
-    alternatives.push_back(a.op ? fmt::format("{} ({} {})", a.name, deb::to_string(*a.op), a.version) : a.name);
-  }
-  return fmt::format("{}", fmt::join(alternatives, " | "));
-}
-
-}  // namespace
-
 std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& spec) {
   std::vector<std::string> problems;
   if (!spec.debian) {
@@ -297,47 +266,24 @@ std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& s
   }
 
   // The closure must hold inside the lock itself.
-  std::multimap<std::string, std::pair<std::string, std::string>> provided;  // name -> (version or "", by)
+  std::vector<deb::ClosureMember> members;
+  std::set<std::string> provided;  // every name something in the lock answers to
   for (const auto& p : lock.packages) {
-    provided.emplace(p.name, std::make_pair(p.version, p.name));
-    if (p.provides.empty()) continue;
+    deb::ClosureMember member{.name = p.name, .version = p.version};
     try {
-      auto provides = deb::Relations::parse(p.provides, deb::RelationKind::provides, "Provides");
-      for (const auto& group : provides.groups()) {
-        for (const auto& alt : group) provided.emplace(alt.name, std::make_pair(alt.op ? alt.version : "", p.name));
-      }
+      member.provides = deb::Relations::parse(p.provides, deb::RelationKind::provides, p.name + " Provides");
+      member.pre_depends = deb::Relations::parse(p.pre_depends, deb::RelationKind::dependency, p.name + " Pre-Depends");
+      member.depends = deb::Relations::parse(p.depends, deb::RelationKind::dependency, p.name + " Depends");
     } catch (const Error& e) {
-      problems.push_back(fmt::format("{}: {}", p.name, e.what()));
+      problems.push_back(e.what());
     }
-  }
-  for (const auto& p : lock.packages) {
-    for (const auto* field : {&p.pre_depends, &p.depends}) {
-      if (field->empty()) continue;
-      deb::Relations relations;
-      try {
-        relations = deb::Relations::parse(*field, deb::RelationKind::dependency, p.name);
-      } catch (const Error& e) {
-        problems.push_back(e.what());
-        continue;
-      }
-      for (const auto& group : relations.groups()) {
-        bool met = std::any_of(group.begin(), group.end(), [&](const deb::Alternative& alt) {
-          auto [begin, end] = provided.equal_range(alt.name);
-          for (auto it = begin; it != end; ++it) {
-            const auto& [version, by] = it->second;
-            if (!alt.op) return true;
-            // A versioned dependency is met by the real package, or by a versioned Provides.
-            if (!version.empty() && version_satisfies(version, *alt.op, alt.version)) return true;
-          }
-          return false;
-        });
-        if (!met) {
-          problems.push_back(fmt::format("{} {} depends on {}, which nothing in the lock satisfies", p.name, p.version,
-                                         group_text(group)));
-        }
-      }
+    provided.insert(p.name);
+    for (const auto& group : member.provides.groups()) {
+      for (const auto& alt : group) provided.insert(alt.name);
     }
+    members.push_back(std::move(member));
   }
+  for (auto& problem : deb::unmet_dependencies(members, "the lock")) problems.push_back(std::move(problem));
   for (const auto& pin : spec.packages.include) {
     const LockedPackage* locked = lock.find(pin.name);
     bool provided_virtually = provided.count(pin.name) > 0;

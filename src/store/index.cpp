@@ -46,6 +46,44 @@ CREATE TABLE file_cache (     -- see store/file_cache.hpp; never part of an iden
 CREATE INDEX file_cache_by_digest ON file_cache(digest);
 )sql";
 
+// Added by schema version 2: layers and images.
+constexpr std::string_view kSchemaImages = R"sql(
+CREATE TABLE layers (         -- a package's layer blob, made once and reused by every image
+  package  TEXT NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  variant  TEXT NOT NULL,     -- the codec and drop filter that shaped it (see image/layers.hpp)
+  digest   TEXT NOT NULL,     -- sha256:<hex> of the compressed blob
+  size     INTEGER NOT NULL,
+  diff_id  TEXT NOT NULL,     -- sha256:<hex> of the uncompressed tar
+  dropped  INTEGER NOT NULL,  -- entries the drop filter removed
+  PRIMARY KEY (package, variant)
+) WITHOUT ROWID;
+CREATE TABLE images (
+  digest   TEXT PRIMARY KEY,  -- sha256:<hex> of the manifest blob
+  config   TEXT NOT NULL,     -- sha256:<hex> of the config blob
+  size     INTEGER NOT NULL,  -- bytes of the manifest
+  created  TEXT NOT NULL,     -- the config's "created"
+  sources  TEXT NOT NULL      -- canonical JSON: where it came from (spec, lock, mirrors); never in the image
+) WITHOUT ROWID;
+CREATE TABLE image_packages (
+  image    TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,
+  package  TEXT NOT NULL REFERENCES packages(id),
+  PRIMARY KEY (image, package)
+) WITHOUT ROWID;
+CREATE INDEX image_packages_by_package ON image_packages(package);
+CREATE TABLE image_blobs (    -- every blob an image needs: what gc keeps for it
+  image    TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,
+  blob     TEXT NOT NULL,
+  PRIMARY KEY (image, blob)
+) WITHOUT ROWID;
+CREATE TABLE tags (
+  name     TEXT NOT NULL,
+  tag      TEXT NOT NULL,
+  image    TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,
+  PRIMARY KEY (name, tag)
+) WITHOUT ROWID;
+CREATE INDEX tags_by_image ON tags(image);
+)sql";
+
 constexpr std::string_view kPackageColumns = "id, name, version, arch, fileset, entries, size, metadata";
 
 PackageRecord read_record(const Statement& row) {
@@ -105,6 +143,10 @@ Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
     version = schema_version(*db_);  // another process may have created it meanwhile
     if (version == 0) {
       db_->exec(kSchema);
+      db_->exec(kSchemaImages);
+      db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
+    } else if (version == 1) {
+      db_->exec(kSchemaImages);  // version 2 only adds tables
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     } else if (version != kSchemaVersion) {
       throw Error(fmt::format("the store index {} has unknown schema version {}", quote(path), version));
@@ -224,6 +266,142 @@ std::vector<PackageRecord> Index::packages_with_origin(std::string_view origin) 
                                     kPackageColumns));
   query.bind(1, origin);
   return collect(query);
+}
+
+void Index::Transaction::put_layer(const LayerRecord& r) {
+  Statement insert(db_, "INSERT OR REPLACE INTO layers VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  insert.bind(1, r.package).bind(2, r.variant).bind(3, r.digest).bind(4, static_cast<std::int64_t>(r.size));
+  insert.bind(5, r.diff_id).bind(6, static_cast<std::int64_t>(r.dropped)).run();
+}
+
+void Index::Transaction::put_image(const ImageRecord& r, const std::vector<std::string>& packages,
+                                   const std::vector<std::string>& blobs) {
+  Statement insert(db_, "INSERT OR REPLACE INTO images VALUES (?1, ?2, ?3, ?4, ?5)");
+  insert.bind(1, r.digest).bind(2, r.config).bind(3, static_cast<std::int64_t>(r.size)).bind(4, r.created);
+  insert.bind(5, r.sources).run();
+  Statement clear_packages(db_, "DELETE FROM image_packages WHERE image = ?1");
+  clear_packages.bind(1, r.digest).run();
+  Statement clear_blobs(db_, "DELETE FROM image_blobs WHERE image = ?1");
+  clear_blobs.bind(1, r.digest).run();
+  for (const auto& package : packages) {
+    Statement link(db_, "INSERT OR IGNORE INTO image_packages VALUES (?1, ?2)");
+    link.bind(1, r.digest).bind(2, package).run();
+  }
+  for (const auto& blob : blobs) {
+    Statement link(db_, "INSERT OR IGNORE INTO image_blobs VALUES (?1, ?2)");
+    link.bind(1, r.digest).bind(2, blob).run();
+  }
+}
+
+void Index::Transaction::set_tag(std::string_view name, std::string_view tag, std::string_view image) {
+  Statement insert(db_, "INSERT OR REPLACE INTO tags VALUES (?1, ?2, ?3)");
+  insert.bind(1, name).bind(2, tag).bind(3, image).run();
+}
+
+bool Index::Transaction::remove_image(std::string_view digest) {
+  Statement remove(db_, "DELETE FROM images WHERE digest = ?1");
+  remove.bind(1, digest).run();
+  return db_.changes() > 0;
+}
+
+bool Index::Transaction::remove_tag(std::string_view name, std::string_view tag) {
+  Statement remove(db_, "DELETE FROM tags WHERE name = ?1 AND tag = ?2");
+  remove.bind(1, name).bind(2, tag).run();
+  return db_.changes() > 0;
+}
+
+namespace {
+
+constexpr std::string_view kImageColumns = "digest, config, size, created, sources";
+
+ImageRecord read_image(const Statement& row) {
+  return ImageRecord{row.text(0), row.text(1), static_cast<std::uint64_t>(row.integer(2)), row.text(3), row.text(4)};
+}
+
+std::vector<ImageRecord> collect_images(Statement& query) {
+  std::vector<ImageRecord> out;
+  while (query.step()) out.push_back(read_image(query));
+  return out;
+}
+
+std::vector<std::string> collect_texts(Statement& query) {
+  std::vector<std::string> out;
+  while (query.step()) out.push_back(query.text(0));
+  return out;
+}
+
+}  // namespace
+
+std::optional<LayerRecord> Index::layer(std::string_view package, std::string_view variant) {
+  Statement query(*db_, "SELECT package, variant, digest, size, diff_id, dropped FROM layers "
+                        "WHERE package = ?1 AND variant = ?2");
+  query.bind(1, package).bind(2, variant);
+  if (!query.step()) return std::nullopt;
+  return LayerRecord{query.text(0), query.text(1), query.text(2), static_cast<std::uint64_t>(query.integer(3)),
+                     query.text(4), static_cast<std::uint64_t>(query.integer(5))};
+}
+
+std::vector<std::string> Index::layer_blobs() {
+  Statement query(*db_, "SELECT DISTINCT digest FROM layers ORDER BY digest");
+  return collect_texts(query);
+}
+
+std::vector<ImageRecord> Index::images() {
+  Statement query(*db_, fmt::format("SELECT {} FROM images ORDER BY digest", kImageColumns));
+  return collect_images(query);
+}
+
+std::optional<ImageRecord> Index::image(std::string_view digest) {
+  Statement query(*db_, fmt::format("SELECT {} FROM images WHERE digest = ?1", kImageColumns));
+  query.bind(1, digest);
+  if (!query.step()) return std::nullopt;
+  return read_image(query);
+}
+
+std::vector<ImageRecord> Index::images_with_digest_prefix(std::string_view hex_prefix) {
+  std::string low = "sha256:" + std::string(hex_prefix);
+  Statement query(*db_, fmt::format("SELECT {} FROM images WHERE digest >= ?1 AND digest < ?2 ORDER BY digest",
+                                    kImageColumns));
+  query.bind(1, low).bind(2, low + "~");
+  return collect_images(query);
+}
+
+std::optional<std::string> Index::tagged_image(std::string_view name, std::string_view tag) {
+  Statement query(*db_, "SELECT image FROM tags WHERE name = ?1 AND tag = ?2");
+  query.bind(1, name).bind(2, tag);
+  if (!query.step()) return std::nullopt;
+  return query.text(0);
+}
+
+std::vector<std::pair<std::string, std::string>> Index::image_tags(std::string_view digest) {
+  Statement query(*db_, "SELECT name, tag FROM tags WHERE image = ?1 ORDER BY name, tag");
+  query.bind(1, digest);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (query.step()) out.emplace_back(query.text(0), query.text(1));
+  return out;
+}
+
+std::vector<std::string> Index::image_packages(std::string_view digest) {
+  Statement query(*db_, "SELECT package FROM image_packages WHERE image = ?1 ORDER BY package");
+  query.bind(1, digest);
+  return collect_texts(query);
+}
+
+std::vector<std::string> Index::images_with_package(std::string_view package) {
+  Statement query(*db_, "SELECT image FROM image_packages WHERE package = ?1 ORDER BY image");
+  query.bind(1, package);
+  return collect_texts(query);
+}
+
+std::vector<std::string> Index::image_blobs_of(std::string_view digest) {
+  Statement query(*db_, "SELECT blob FROM image_blobs WHERE image = ?1 ORDER BY blob");
+  query.bind(1, digest);
+  return collect_texts(query);
+}
+
+std::vector<std::string> Index::image_blobs() {
+  Statement query(*db_, "SELECT DISTINCT blob FROM image_blobs ORDER BY blob");
+  return collect_texts(query);
 }
 
 }  // namespace sheaf::store

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fileset/content_cache.hpp"
@@ -42,10 +43,30 @@ struct FileCacheRow {
   std::string xattrs;  // canonical JSON object, name -> base64
 };
 
+// A package's layer blob (image/layers.hpp): made once per package and
+// variant (codec and drop filter), reused by every image.
+struct LayerRecord {
+  std::string package;  // the package id
+  std::string variant;
+  std::string digest;  // sha256:<hex> of the blob
+  std::uint64_t size = 0;
+  std::string diff_id;  // sha256:<hex> of the uncompressed tar
+  std::uint64_t dropped = 0;
+};
+
+// An image the store holds: its manifest blob and where it came from.
+struct ImageRecord {
+  std::string digest;  // sha256:<hex> of the manifest blob
+  std::string config;  // sha256:<hex> of the config blob
+  std::uint64_t size = 0;
+  std::string created;
+  std::string sources;  // canonical JSON object
+};
+
 class Index {
  public:
   // The schema version this build reads and writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the index at `path`. Refuses an index written by a newer
   // sheaf (a higher schema version).
@@ -68,6 +89,17 @@ class Index {
     void put_file_cache(const FileCacheRow& row);
     // Forgets every file recorded as holding `digest` (gc removed it).
     void forget_file_content(std::string_view digest);
+    // Records (or replaces) a package's layer blob.
+    void put_layer(const LayerRecord& record);
+    // Records (or replaces) an image with the packages it holds and every blob
+    // it needs (manifest, config, layers).
+    void put_image(const ImageRecord& record, const std::vector<std::string>& packages,
+                   const std::vector<std::string>& blobs);
+    // Points name:tag at an image, replacing what it named before.
+    void set_tag(std::string_view name, std::string_view tag, std::string_view image);
+    bool remove_tag(std::string_view name, std::string_view tag);
+    // Removes an image and its tags. Its blobs stay until gc.
+    bool remove_image(std::string_view digest);
 
    private:
     Database& db_;
@@ -89,6 +121,26 @@ class Index {
   std::vector<std::string> origins(std::string_view id);
   // The packages recorded with exactly this origin (canonical JSON), by id.
   std::vector<PackageRecord> packages_with_origin(std::string_view origin);
+
+  std::optional<LayerRecord> layer(std::string_view package, std::string_view variant);
+  // Every layer blob recorded for a package in the store (gc keeps them).
+  std::vector<std::string> layer_blobs();
+
+  // Images, ordered by digest.
+  std::vector<ImageRecord> images();
+  std::optional<ImageRecord> image(std::string_view digest);
+  std::vector<ImageRecord> images_with_digest_prefix(std::string_view hex_prefix);
+  std::optional<std::string> tagged_image(std::string_view name, std::string_view tag);
+  // (name, tag) pairs that name the image, sorted.
+  std::vector<std::pair<std::string, std::string>> image_tags(std::string_view digest);
+  // The package ids an image holds, sorted.
+  std::vector<std::string> image_packages(std::string_view digest);
+  // The images that hold a package, by digest.
+  std::vector<std::string> images_with_package(std::string_view package);
+  // Every blob some image needs (gc keeps them).
+  std::vector<std::string> image_blobs();
+  // The blobs one image needs.
+  std::vector<std::string> image_blobs_of(std::string_view digest);
 
  private:
   std::unique_ptr<Database> db_;

@@ -75,14 +75,39 @@ TEST(Index, RefusesAnIndexFromANewerSheaf) {
   { Index index(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=2", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=3", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   try {
     Index index(path);
     FAIL() << "a newer index was opened";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("schema version 3"), std::string::npos) << e.what();
   }
+}
+
+TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
+  testing::TempDir dir;
+  std::string path = (dir / "index.db").string();
+  { Index index(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (const char* table : {"layers", "image_packages", "image_blobs", "tags", "images"}) {
+    ASSERT_EQ(sqlite3_exec(db, (std::string("DROP TABLE ") + table).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  Index index(path);
+  EXPECT_TRUE(index.images().empty());
+  index.write([](Index::Transaction& t) {
+    t.put_image({"sha256:aa", "sha256:bb", 10, "1970-01-01T00:00:01Z", "{}"}, {}, {"sha256:aa", "sha256:bb"});
+    t.set_tag("hello", "latest", "sha256:aa");
+  });
+  EXPECT_EQ(index.tagged_image("hello", "latest"), "sha256:aa");
+  EXPECT_EQ(index.image_blobs(), (std::vector<std::string>{"sha256:aa", "sha256:bb"}));
+  index.write([](Index::Transaction& t) { EXPECT_TRUE(t.remove_image("sha256:aa")); });
+  EXPECT_EQ(index.tagged_image("hello", "latest"), std::nullopt);  // tags go with their image
+  EXPECT_TRUE(index.image_blobs().empty());
 }
 
 }  // namespace

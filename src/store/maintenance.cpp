@@ -171,6 +171,26 @@ VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, 
       add_damage(subject, e.what());
     }
   }
+  // 3. Every blob an image or a layer record names exists.
+  std::unordered_set<Digest, DigestHash> present_blobs;
+  for (const auto& b : blobs) {
+    if (b.digest) present_blobs.insert(*b.digest);
+  }
+  for (const auto& image : store.index().images()) {
+    report.images += 1;
+    for (const auto& blob : store.index().image_blobs_of(image.digest)) {
+      auto digest = Digest::parse(blob);
+      if (!digest || !present_blobs.contains(*digest)) {
+        add_damage(fmt::format("image {}", image.digest), fmt::format("its blob {} is missing", blob));
+      }
+    }
+  }
+  for (const auto& blob : store.index().layer_blobs()) {
+    auto digest = Digest::parse(blob);
+    if (!digest || !present_blobs.contains(*digest)) {
+      add_damage(fmt::format("layer {}", blob), "its blob is missing (it is made again at the next build)");
+    }
+  }
   std::sort(report.damage.begin(), report.damage.end(), [](const Damage& a, const Damage& b) {
     return std::tie(a.subject, a.problem) < std::tie(b.subject, b.problem);
   });
@@ -202,6 +222,16 @@ GcReport collect_garbage(LocalStore& store, bool dry_run) {
                    }
                  });
   }
+
+  // Images keep their manifests, configs and layers; the layer cache keeps
+  // the layer blobs of packages still in the store.
+  auto keep_blobs = [&](const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+      if (auto digest = Digest::parse(name)) live_blobs.insert(*digest);
+    }
+  };
+  keep_blobs(store.index().image_blobs());
+  keep_blobs(store.index().layer_blobs());
 
   std::vector<Digest> removed_objects;
   auto sweep = [&](int dir_fd, const std::vector<StoredFile>& files, const std::unordered_set<Digest, DigestHash>& live,

@@ -22,6 +22,7 @@ struct VerifyReport {
   std::uint64_t objects = 0;
   std::uint64_t blobs = 0;
   std::uint64_t packages = 0;
+  std::uint64_t images = 0;
   std::vector<Damage> damage;  // sorted by subject
 };
 

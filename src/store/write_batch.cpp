@@ -142,6 +142,22 @@ Digest WriteBatch::add_blob(std::string_view bytes) {
   return digest;
 }
 
+WriteBatch::BlobFile WriteBatch::create_blob_file() {
+  std::string name = next_staging_name();
+  UniqueFd fd(::openat(staging_fd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  if (!fd) fail_errno(errno, "cannot create a staging file");
+  return {std::move(name), std::move(fd)};
+}
+
+void WriteBatch::keep_blob_file(BlobFile file, const Digest& digest, std::uint64_t size) {
+  if (::close(file.fd.release()) != 0) fail_errno(errno, "cannot write a staging file");
+  if (claim(digest, Kind::blob)) {
+    keep(std::move(file.name), digest, Kind::blob, size);
+  } else {
+    ::unlinkat(staging_fd_.get(), file.name.c_str(), 0);
+  }
+}
+
 void WriteBatch::publish(const Staged& staged) {
   bool is_object = staged.kind == Kind::object;
   int target_fd = is_object ? store_.objects_fd() : store_.blobs_fd();

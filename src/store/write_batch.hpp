@@ -51,6 +51,18 @@ class WriteBatch final : public fileset::ContentSink {
   // Stages a blob held in memory. Safe to call from several threads at once.
   Digest add_blob(std::string_view bytes);
 
+  // A blob written as a stream (a layer): write its bytes to `fd`, then hand
+  // it to keep_blob_file() with their digest.
+  struct BlobFile {
+    std::string name;  // inside the staging directory
+    UniqueFd fd;
+  };
+  BlobFile create_blob_file();
+  // Closes the file and stages it as the blob `digest`, or removes it when the
+  // store or this batch already has that blob. Safe to call from several
+  // threads at once.
+  void keep_blob_file(BlobFile file, const Digest& digest, std::uint64_t size);
+
   // Publishes everything staged, then runs `update` in one index transaction.
   // Call at most once; the batch is finished afterwards.
   void commit(const std::function<void(Index::Transaction&)>& update);
