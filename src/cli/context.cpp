@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "pkg/package_ref.hpp"
@@ -70,6 +71,21 @@ nlohmann::json package_json(const Digest& id, const pkg::Package& package, const
   if (!metadata.skipped_scripts.empty()) out["skipped_scripts"] = metadata.skipped_scripts;
   if (!metadata.conffiles.empty()) out["conffiles"] = metadata.conffiles;
   return out;
+}
+
+void ProgressBar::update(double fraction, const std::string& text, bool force) {
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_ < std::chrono::milliseconds(100)) return;
+  last_ = now;
+  constexpr int kWidth = 30;
+  int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * kWidth);
+  fmt::print(stderr, "\r[{:<{}}] {}  ", std::string(static_cast<std::size_t>(filled), '#'), kWidth, text);
+  drawn_ = true;
+}
+
+void ProgressBar::finish() {
+  if (drawn_) fmt::print(stderr, "\r\033[K");
+  drawn_ = false;
 }
 
 }  // namespace sheaf::cli

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -45,6 +46,19 @@ std::string human_bytes(std::uint64_t bytes);
 // print: identity, relations and every metadata field that is set.
 nlohmann::json package_json(const Digest& id, const pkg::Package& package, const pkg::PackageMetadata& metadata);
 
+// A one-line bar on stderr, redrawn at most ten times a second (and always
+// when `force`). Commands draw it only when stderr is a terminal.
+class ProgressBar {
+ public:
+  void update(double fraction, const std::string& text, bool force = false);
+  // Erases the bar, if one was drawn.
+  void finish();
+
+ private:
+  std::chrono::steady_clock::time_point last_{};
+  bool drawn_ = false;
+};
+
 // Every verb registers itself on its parent command.
 void register_pkg_add(CLI::App& pkg, Context& context);
 void register_pkg_import(CLI::App& pkg, Context& context);
@@ -54,6 +68,8 @@ void register_pkg_rm(CLI::App& pkg, Context& context);
 void register_pkg_files(CLI::App& pkg, Context& context);
 void register_lock(CLI::App& app, Context& context);
 void register_fetch(CLI::App& app, Context& context);
+void register_build(CLI::App& app, Context& context);
+void register_image_rm(CLI::App& image, Context& context);
 void register_store_verify(CLI::App& store, Context& context);
 void register_store_gc(CLI::App& store, Context& context);
 void register_store_du(CLI::App& store, Context& context);

@@ -20,29 +20,6 @@ struct Options {
   unsigned jobs = 4;
 };
 
-// A one-line bar on stderr, redrawn at most ten times a second.
-class ProgressBar {
- public:
-  void update(const repo::FetchProgress& p) {
-    auto now = std::chrono::steady_clock::now();
-    if (p.files_done != p.files_total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    constexpr int kWidth = 30;
-    double fraction = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
-    int filled = static_cast<int>(fraction * kWidth);
-    fmt::print(stderr, "\r[{:<{}}] {}/{} files, {} / {}  ", std::string(static_cast<std::size_t>(filled), '#'), kWidth,
-               p.files_done, p.files_total, human_bytes(p.bytes_done), human_bytes(p.bytes_total));
-    drawn_ = true;
-  }
-  void finish() {
-    if (drawn_) fmt::print(stderr, "\r\033[K");
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_{};
-  bool drawn_ = false;
-};
-
 void run(Context& context, const Options& options) {
   if (options.jobs == 0) fail_usage("--jobs must be at least 1");
   auto spec = spec::Spec::load(options.spec);
@@ -66,7 +43,15 @@ void run(Context& context, const Options& options) {
     auto suites = repo::plan_suites(*spec.debian, network.apt);
     ProgressBar bar;
     repo::FetchOptions fetch{.jobs = options.jobs, .import_threads = hardware_threads()};
-    if (stderr_is_terminal()) fetch.on_progress = [&bar](const repo::FetchProgress& p) { bar.update(p); };
+    if (stderr_is_terminal()) {
+      fetch.on_progress = [&bar](const repo::FetchProgress& p) {
+        double fraction = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
+        bar.update(fraction,
+                   fmt::format("{}/{} files, {} / {}", p.files_done, p.files_total, human_bytes(p.bytes_done),
+                               human_bytes(p.bytes_total)),
+                   p.files_done == p.files_total);
+      };
+    }
     try {
       report = repo::fetch_locked(*store, lock, suites, network, fetch);
     } catch (...) {

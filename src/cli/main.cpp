@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
 
   register_lock(app, context);
   register_fetch(app, context);
+  register_build(app, context);
+
+  CLI::App* image = app.add_subcommand("image", "Manage the images in the store");
+  image->require_subcommand(1);
+  register_image_rm(*image, context);
 
   CLI::App* store = app.add_subcommand("store", "Check, clean and measure the store");
   store->require_subcommand(1);

@@ -399,6 +399,9 @@ class DebReader {
   // --- data.tar ----------------------------------------------------------
 
   void on_data_entry(archive* a, archive_entry* e) {
+    if (archive_entry_mtime_is_set(e)) {
+      result_.newest_mtime = std::max<std::int64_t>(result_.newest_mtime, archive_entry_mtime(e));
+    }
     std::string path = entry_path(e);
     const char* hardlink = archive_entry_hardlink(e);
     auto filetype = archive_entry_filetype(e);

@@ -63,6 +63,10 @@ struct DebArchive {
   // usr/share/doc/<Package>/copyright, when it is a regular file of at most 1 MiB.
   std::optional<std::string> copyright;
 
+  // The newest mtime in data.tar, in seconds: the package's build date (dpkg
+  // clamps mtimes to the changelog's date). 0 when the archive has none.
+  std::int64_t newest_mtime = 0;
+
   Digest digest;  // sha256 of the whole .deb
   std::uint64_t size = 0;
 };

@@ -27,7 +27,9 @@ std::string describe(const fileset::Entry& entry) {
 }  // namespace
 
 bool is_merged_directory(std::string_view top) {
-  return top == "bin" || top == "sbin" || top.starts_with("lib");
+  // debootstrap's and usrmerge's list; /libexec, for one, is a real directory.
+  return top == "bin" || top == "sbin" || top == "lib" || top == "lib32" || top == "lib64" || top == "libx32" ||
+         top == "libo32";
 }
 
 std::string merged_usr_path(std::string_view path) {

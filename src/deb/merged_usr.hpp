@@ -16,8 +16,8 @@
 
 namespace sheaf::deb {
 
-// True for a top-level directory that bookworm merges into usr/: "bin",
-// "sbin" and every name starting with "lib" (lib, lib32, lib64, libx32, ...).
+// True for a top-level directory that bookworm merges into usr/: bin, sbin,
+// lib, lib32, lib64, libx32 and libo32 (debootstrap's list).
 bool is_merged_directory(std::string_view top);
 
 // The canonical location of `path`: "bin/sh" -> "usr/bin/sh",

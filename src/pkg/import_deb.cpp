@@ -68,6 +68,7 @@ Package package_of(const deb::DebArchive& deb, std::string_view where) {
 PackageMetadata metadata_of(const deb::DebArchive& deb, std::string_view where) {
   const deb::Control& control = deb.control;
   PackageMetadata m;
+  if (deb.newest_mtime > 0) m.date = deb.newest_mtime;
   if (deb.copyright) m.license = deb::license_from_copyright(*deb.copyright).value_or("NOASSERTION");
   m.homepage = control.value("Homepage");
   m.description = control.value("Description");

@@ -119,6 +119,7 @@ std::string PackageMetadata::to_json() const {
   put("multi_arch", multi_arch);
   if (essential) doc["essential"] = true;
   if (installed_size) doc["installed_size"] = *installed_size;
+  if (date) doc["date"] = *date;
   if (!skipped_scripts.empty()) doc["skipped_scripts"] = skipped_scripts;
   if (!conffiles.empty()) doc["conffiles"] = conffiles;
   return canonical_json(doc);
@@ -142,6 +143,9 @@ PackageMetadata PackageMetadata::from_json(std::string_view text) {
   m.essential = doc.value("essential", false);
   if (auto size = doc.find("installed_size"); size != doc.end() && size->is_number_unsigned()) {
     m.installed_size = size->get<std::uint64_t>();
+  }
+  if (auto date = doc.find("date"); date != doc.end() && date->is_number_integer()) {
+    m.date = date->get<std::int64_t>();
   }
   auto strings = [&](const char* key) {
     std::vector<std::string> out;

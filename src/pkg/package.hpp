@@ -56,6 +56,9 @@ struct PackageMetadata {
   std::string multi_arch;  // "same", "foreign", "allowed"
   bool essential = false;
   std::optional<std::uint64_t> installed_size;  // KiB, as the control file says
+  // When the package was built, in seconds since the epoch: for a .deb, the
+  // newest mtime in its data.tar. Images take their "created" from it.
+  std::optional<std::int64_t> date;
   std::vector<std::string> skipped_scripts;     // maintainer scripts present and never run
   std::vector<std::string> conffiles;           // absolute paths, as listed
 

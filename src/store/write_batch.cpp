@@ -79,6 +79,7 @@ bool WriteBatch::claim(const Digest& digest, Kind kind) {
 
 void WriteBatch::keep(std::string name, const Digest& digest, Kind kind, std::uint64_t size) {
   std::lock_guard guard(mutex_);
+  if (kind == Kind::object) staged_objects_.emplace(digest, name);
   staged_.push_back({std::move(name), digest, kind});
   if (kind == Kind::object) {
     new_objects_ += 1;
@@ -140,6 +141,18 @@ Digest WriteBatch::add_blob(std::string_view bytes) {
     keep(std::move(name), digest, Kind::blob, bytes.size());
   }
   return digest;
+}
+
+std::optional<UniqueFd> WriteBatch::open_object(const Digest& digest) {
+  std::string name;
+  {
+    std::lock_guard guard(mutex_);
+    if (auto it = staged_objects_.find(digest); it != staged_objects_.end()) name = it->second;
+  }
+  if (name.empty()) return store_.open_object(digest);
+  UniqueFd fd(::openat(staging_fd_.get(), name.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) fail_errno(errno, fmt::format("cannot open the staged object {}", digest.str()));
+  return fd;
 }
 
 WriteBatch::BlobFile WriteBatch::create_blob_file() {

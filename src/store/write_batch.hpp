@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -47,6 +49,11 @@ class WriteBatch final : public fileset::ContentSink {
   // re-adding known small files writes nothing. Safe to call from several
   // threads at once.
   fileset::ContentRef put(ByteSource& source) override;
+
+  // Opens an object that is in the store or staged by this batch, so a
+  // batch can read back what it has not yet published. Safe to call from
+  // several threads.
+  std::optional<UniqueFd> open_object(const Digest& digest);
 
   // Stages a blob held in memory. Safe to call from several threads at once.
   Digest add_blob(std::string_view bytes);
@@ -98,6 +105,7 @@ class WriteBatch final : public fileset::ContentSink {
   std::unordered_set<Digest, DigestHash> claimed_objects_;
   std::unordered_set<Digest, DigestHash> claimed_blobs_;
   std::vector<Staged> staged_;
+  std::unordered_map<Digest, std::string, DigestHash> staged_objects_;  // digest -> staging name
   bool finished_ = false;
 };
 

@@ -1,0 +1,247 @@
+// sheaf build [-f sheaf.toml] [-o DIR] [--oci-archive FILE] [--docker-archive FILE]
+//             [--tag NAME[:TAG]] [--locked] [-j N]: compose the spec's image.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
+#include "base/canonical_json.hpp"
+#include "base/digest.hpp"
+#include "base/error.hpp"
+#include "base/host.hpp"
+#include "cli/context.hpp"
+#include "image/compose.hpp"
+#include "image/export.hpp"
+#include "image/image_ref.hpp"
+#include "pkg/import_deb.hpp"
+#include "repo/apt_config.hpp"
+#include "repo/fetcher.hpp"
+#include "repo/locking.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  std::string spec = "sheaf.toml";
+  std::string layout;
+  std::string oci_archive;
+  std::string docker_archive;
+  std::string tag;
+  bool locked = false;
+  bool allow_unsigned = false;
+  unsigned jobs = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::optional<std::int64_t> source_date_epoch() {
+  const char* text = std::getenv("SOURCE_DATE_EPOCH");
+  if (!text || !*text) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  long long value = std::strtoll(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value < 0) fail_usage("SOURCE_DATE_EPOCH={} is not a number of seconds", text);
+  return static_cast<std::int64_t>(value);
+}
+
+// The lock the build uses: the one beside the spec while it still answers
+// the spec; otherwise a new one (refused with --locked).
+repo::Lockfile ensure_lock(store::LocalStore& store, const spec::Spec& spec, const Options& options,
+                           std::optional<repo::NetworkSettings>& network) {
+  auto path = repo::lock_path_for(spec.path);
+  std::error_code ec;
+  bool exists = std::filesystem::exists(path, ec);
+  if (exists) {
+    auto lock = repo::Lockfile::load(path);
+    auto problems = repo::lock_problems(lock, spec);
+    if (problems.empty()) return lock;
+    if (options.locked) {
+      fail("{} no longer satisfies {}, and --locked forbids changing it:\n  - {}", quote(path.string()),
+           quote(spec.path.string()), fmt::join(problems, "\n  - "));
+    }
+  } else if (options.locked) {
+    fail("{} does not exist, and --locked forbids creating it; run 'sheaf lock'", quote(path.string()));
+  }
+  if (!network) {
+    network.emplace();
+    network->apt = repo::load_host_apt_config();
+  }
+  repo::LockRequest request{.allow_unsigned = options.allow_unsigned,
+                            .now = static_cast<std::int64_t>(std::time(nullptr)),
+                            .warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); }};
+  auto outcome = repo::lock_spec(spec, store, *network, request);
+  for (const auto& change : outcome.changes) {
+    if (change.old_version.empty()) {
+      fmt::print(stderr, "+ {} {}\n", change.name, change.new_version);
+    } else if (change.new_version.empty()) {
+      fmt::print(stderr, "- {} {}\n", change.name, change.old_version);
+    } else {
+      fmt::print(stderr, "~ {} {} -> {}\n", change.name, change.old_version, change.new_version);
+    }
+  }
+  fmt::print(stderr, "{} {} ({} packages)\n", exists ? "updated" : "created", path.string(),
+             outcome.lock.packages.size());
+  return outcome.lock;
+}
+
+// The store's package for each locked .deb, found by origin.
+std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock) {
+  std::vector<std::string> ids;
+  for (const auto& p : lock.packages) {
+    auto records = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
+    const store::PackageRecord* match = nullptr;
+    for (const auto& r : records) {
+      if (r.name == p.name) match = &r;
+    }
+    if (!match) fail("{} {} is locked but not in the store after fetching", p.name, p.version);
+    ids.push_back(match->id);
+  }
+  return ids;
+}
+
+std::string sources_json(const spec::Spec& spec, const repo::Lockfile& lock) {
+  auto absolute = std::filesystem::absolute(spec.path).lexically_normal();
+  auto lock_path = repo::lock_path_for(absolute);
+  nlohmann::json doc = {{"spec", absolute.string()},
+                        {"lock", {{"path", lock_path.string()}, {"sha256", Digest::of(lock.render()).hex()}}}};
+  if (spec.debian) {
+    const auto& d = *spec.debian;
+    nlohmann::json debian = {{"suites", d.suites}, {"components", d.components}, {"arch", d.arch}};
+    if (d.mirror) debian["mirror"] = *d.mirror;
+    if (d.keyring) debian["keyring"] = d.keyring->string();
+    doc["debian"] = debian;
+  }
+  return canonical_json(doc);
+}
+
+void run(Context& context, const Options& options) {
+  auto start = std::chrono::steady_clock::now();
+  auto spec = spec::Spec::load(options.spec);
+  std::string tag_name, tag = "latest";
+  if (!options.tag.empty()) {
+    std::tie(tag_name, tag) = image::parse_tag(options.tag);
+  } else if (!spec.image.name.empty()) {
+    tag_name = image::parse_tag(spec.image.name).first;
+  }
+  auto store = context.open_store();
+  unsigned threads = options.jobs == 0 ? hardware_threads() : options.jobs;
+
+  std::optional<repo::NetworkSettings> network;  // only made when the network is needed
+  image::ComposeRequest request;
+  request.arch = spec.debian ? spec.debian->arch : host_debian_arch();
+  std::string sources = canonical_json({{"spec", std::filesystem::absolute(spec.path).lexically_normal().string()}});
+  if (spec.debian) {
+    repo::Lockfile lock = ensure_lock(*store, spec, options, network);
+    if (!repo::missing_packages(*store, lock).empty()) {
+      if (!network) {
+        network.emplace();
+        network->apt = repo::load_host_apt_config();
+      }
+      auto suites = repo::plan_suites(*spec.debian, network->apt);
+      ProgressBar bar;
+      repo::FetchOptions fetch{.import_threads = threads};
+      if (stderr_is_terminal()) {
+        fetch.on_progress = [&bar](const repo::FetchProgress& p) {
+          double f = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
+          bar.update(f, fmt::format("fetching {}/{} packages, {}", p.files_done, p.files_total,
+                                    human_bytes(p.bytes_done)));
+        };
+      }
+      repo::FetchReport report;
+      try {
+        report = repo::fetch_locked(*store, lock, suites, *network, fetch);
+      } catch (...) {
+        bar.finish();
+        throw;
+      }
+      bar.finish();
+      fmt::print(stderr, "fetched {} packages ({})\n", report.downloaded, human_bytes(report.bytes));
+    }
+    request.debian_packages = locked_package_ids(*store, lock);
+    if (!lock.suites.empty()) request.os = image::os_release_for_suite(lock.suites.front());
+    sources = sources_json(spec, lock);
+  }
+  request.source_date_epoch = source_date_epoch();
+  request.tag_name = tag_name;
+  request.tag = tag;
+  request.sources = sources;
+  request.threads = threads;
+  request.warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); };
+  request.note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); };
+  ProgressBar bar;
+  if (stderr_is_terminal()) {
+    request.on_layer = [&bar](std::size_t done, std::size_t total) {
+      bar.update(static_cast<double>(done) / static_cast<double>(total),
+                 fmt::format("making layers {}/{}", done, total), done == total);
+    };
+  }
+  image::ComposeResult result;
+  try {
+    result = image::compose_image(*store, spec, request);
+  } catch (...) {
+    bar.finish();
+    throw;
+  }
+  bar.finish();
+
+  std::size_t made = 0;
+  std::uint64_t bytes = 0;
+  for (const auto& layer : result.layers) {
+    made += layer.made ? 1 : 0;
+    bytes += layer.descriptor.size;
+  }
+  std::string repo_tag = tag_name.empty() ? "" : tag_name + ":" + tag;
+  std::string ref_name = tag_name.empty() ? "" : tag;
+  if (!options.layout.empty()) {
+    auto stats = image::write_oci_layout(*store, result.manifest, options.layout, ref_name);
+    fmt::print(stderr, "wrote the OCI layout {}{} ({} copied)\n", options.layout,
+               ref_name.empty() ? "" : ":" + ref_name, human_bytes(stats.bytes_copied));
+  }
+  if (!options.oci_archive.empty()) {
+    image::write_oci_archive(*store, result.manifest, options.oci_archive, ref_name);
+    fmt::print(stderr, "wrote the oci-archive {}\n", options.oci_archive);
+  }
+  if (!options.docker_archive.empty()) {
+    image::write_docker_archive(*store, result.manifest, options.docker_archive, repo_tag);
+    fmt::print(stderr, "wrote the docker-archive {}\n", options.docker_archive);
+  }
+  fmt::print(stderr, "built {}{}: {} packages in {} layers ({} made, {} reused), {} compressed, in {:.2f} s\n",
+             repo_tag.empty() ? "an untagged image" : repo_tag, "", result.members, result.layers.size(), made,
+             result.layers.size() - made, human_bytes(bytes), seconds_since(start));
+  fmt::print("{}\n", result.manifest.str());
+}
+
+}  // namespace
+
+void register_build(CLI::App& app, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("build", "Compose the spec's image from its packages");
+  cmd->footer(
+      "Uses sheaf.lock beside the spec while it satisfies the spec; otherwise locks\n"
+      "again and says so (--locked fails instead). Fetches every locked package the\n"
+      "store lacks, checks that the packages form a closed, conflict-free set, and\n"
+      "composes one layer per package plus the assembly layer. With the lock in place\n"
+      "and every package in the store, the build does not touch the network.\n"
+      "The image is recorded in the store, tagged with --tag or [image] name (tag\n"
+      "'latest'); -o, --oci-archive and --docker-archive write it out as well.\n"
+      "The manifest digest is the last line of stdout. SOURCE_DATE_EPOCH sets the\n"
+      "image's 'created'; otherwise it is the newest package's build date.");
+  cmd->add_option("-f,--file", options->spec, "The spec (default: sheaf.toml)")->type_name("SPEC");
+  cmd->add_option("-o,--output", options->layout, "Write (or add to) an OCI layout directory")->type_name("DIR");
+  cmd->add_option("--oci-archive", options->oci_archive, "Write an oci-archive tar")->type_name("FILE");
+  cmd->add_option("--docker-archive", options->docker_archive, "Write a docker-archive tar (docker/podman load)")
+      ->type_name("FILE");
+  cmd->add_option("--tag", options->tag, "Name the image NAME[:TAG] (default: [image] name, tag latest)")
+      ->type_name("NAME[:TAG]");
+  cmd->add_flag("--locked", options->locked, "Fail instead of creating or changing sheaf.lock");
+  cmd->add_flag("--allow-unsigned", options->allow_unsigned,
+                "When locking: accept unsigned repositories (local test repositories)");
+  cmd->add_option("-j,--jobs", options->jobs, "Threads (default: one per core)");
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

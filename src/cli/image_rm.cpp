@@ -1,0 +1,39 @@
+// sheaf image rm IMAGE...: drop images from the store's index.
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+#include "image/image_ref.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  std::vector<std::string> refs;
+};
+
+void run(Context& context, const Options& options) {
+  auto store = context.open_store();
+  std::vector<store::ImageRecord> records;
+  for (const auto& ref : options.refs) records.push_back(image::resolve_image(store->index(), ref));
+  store->index().write([&](store::Index::Transaction& transaction) {
+    for (const auto& r : records) transaction.remove_image(r.digest);
+  });
+  for (const auto& r : records) fmt::print("{}\n", r.digest);
+  fmt::print(stderr, "removed {} image(s); their blobs go at the next 'sheaf store gc'\n", records.size());
+}
+
+}  // namespace
+
+void register_image_rm(CLI::App& image, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = image.add_subcommand("rm", "Remove images from the store (gc frees their blobs)");
+  cmd->footer(
+      "IMAGE is a manifest digest (sha256:<hex>, or at least 12 hex digits), NAME[:TAG]\n"
+      "or an OCI layout path (DIR or DIR:REF). Removing an image removes its tags;\n"
+      "the packages it held stay in the store.");
+  cmd->add_option("IMAGE", options->refs, "The images to remove")->required();
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

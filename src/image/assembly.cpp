@@ -1,0 +1,229 @@
+#include "image/assembly.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/error.hpp"
+#include "deb/merged_usr.hpp"
+
+namespace sheaf::image {
+
+using fileset::Entry;
+using fileset::EntryType;
+
+namespace {
+
+constexpr std::uint32_t kNobody = 65534;
+
+struct Builder {
+  std::vector<Entry> entries;
+  std::map<Digest, std::string> contents;
+
+  void file(std::string path, std::string content, std::uint32_t mode = 0644, std::uint32_t uid = 0,
+            std::uint32_t gid = 0) {
+    Entry e;
+    e.path = std::move(path);
+    e.type = EntryType::file;
+    e.mode = mode;
+    e.uid = uid;
+    e.gid = gid;
+    e.size = content.size();
+    e.digest = Digest::of(content);
+    contents.emplace(e.digest, std::move(content));
+    entries.push_back(std::move(e));
+  }
+  void dir(std::string path, std::uint32_t mode, std::uint32_t uid = 0, std::uint32_t gid = 0) {
+    Entry e;
+    e.path = std::move(path);
+    e.type = EntryType::dir;
+    e.mode = mode;
+    e.uid = uid;
+    e.gid = gid;
+    entries.push_back(std::move(e));
+  }
+  void symlink(std::string path, std::string target, std::uint32_t uid = 0, std::uint32_t gid = 0) {
+    Entry e;
+    e.path = std::move(path);
+    e.type = EntryType::symlink;
+    e.mode = 0777;
+    e.uid = uid;
+    e.gid = gid;
+    e.target = std::move(target);
+    entries.push_back(std::move(e));
+  }
+};
+
+std::string relative(std::string_view absolute) {
+  while (!absolute.empty() && absolute.front() == '/') absolute.remove_prefix(1);
+  return std::string(absolute);
+}
+
+void add_accounts(const spec::Spec& spec, Builder& b) {
+  struct Account {
+    std::uint32_t id;
+    std::string line;
+  };
+  std::vector<Account> passwd{{0, "root:x:0:0:root:/root:/bin/sh"},
+                              {kNobody, "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin"}};
+  std::vector<Account> group{{0, "root:x:0:"}, {kNobody, "nogroup:x:65534:"}};
+  std::set<std::uint32_t> gids{0, kNobody};
+  for (const auto& g : spec.groups) {
+    group.push_back({g.gid, fmt::format("{}:x:{}:", g.name, g.gid)});
+    gids.insert(g.gid);
+  }
+  for (const auto& u : spec.users) {
+    passwd.push_back({u.uid, fmt::format("{}:x:{}:{}::{}:{}", u.name, u.uid, u.gid, u.home, u.shell)});
+    if (gids.insert(u.gid).second) group.push_back({u.gid, fmt::format("{}:x:{}:", u.name, u.gid)});
+  }
+  auto render = [](std::vector<Account> accounts) {
+    std::stable_sort(accounts.begin(), accounts.end(), [](const Account& a, const Account& c) { return a.id < c.id; });
+    std::string out;
+    for (const auto& a : accounts) out += a.line + "\n";
+    return out;
+  };
+  b.file("etc/passwd", render(std::move(passwd)));
+  b.file("etc/group", render(std::move(group)));
+}
+
+void add_os_release(const OsRelease& os, const ImageTree& tree, Builder& b) {
+  if (tree.find("etc/os-release") || tree.find("usr/lib/os-release")) return;  // base-files ships them
+  std::string text = "PRETTY_NAME=\"Debian GNU/Linux";
+  if (!os.version_id.empty()) text += fmt::format(" {}", os.version_id);
+  text += fmt::format(" ({})\"\nNAME=\"Debian GNU/Linux\"\n", os.codename);
+  if (!os.version_id.empty()) {
+    text += fmt::format("VERSION_ID=\"{}\"\nVERSION=\"{} ({})\"\n", os.version_id, os.version_id, os.codename);
+  }
+  text += fmt::format("VERSION_CODENAME={}\nID=debian\n", os.codename);
+  b.file("etc/os-release", std::move(text));
+}
+
+void add_merged_usr_links(const ImageTree& tree, Builder& b, std::vector<std::string>& notes) {
+  std::vector<std::string> links;
+  for (auto it = tree.claims().lower_bound("usr/"); it != tree.claims().end(); ++it) {
+    const std::string& path = it->first;
+    if (path.compare(0, 4, "usr/") != 0) break;
+    std::string_view rest = std::string_view(path).substr(4);
+    if (rest.find('/') != std::string_view::npos || it->second.entry->type != EntryType::dir) continue;
+    if (!deb::is_merged_directory(rest) || tree.find(rest)) continue;
+    b.symlink(std::string(rest), "usr/" + std::string(rest));
+    links.emplace_back(rest);
+  }
+  if (!links.empty()) notes.push_back(fmt::format("merged-/usr links: {}", fmt::join(links, ", ")));
+}
+
+// update-ca-certificates' .pem name for a certificate file.
+std::string pem_name(std::string_view crt_path) {
+  std::string base(crt_path.substr(crt_path.rfind('/') + 1));
+  if (base.size() > 4 && base.ends_with(".crt")) base.resize(base.size() - 4);
+  for (char& c : base) {
+    if (c == ' ' || c == ',') c = '_';
+    if (c == '(' || c == ')') c = '=';
+  }
+  return base + ".pem";
+}
+
+void add_ca_certificates(const ImageTree& tree, const ContentReader& read, Builder& b,
+                         std::vector<std::string>& notes) {
+  std::vector<std::pair<std::string, const Entry*>> certs;
+  for (std::string_view root : {"usr/share/ca-certificates/", "usr/local/share/ca-certificates/"}) {
+    std::vector<std::pair<std::string, const Entry*>> found;
+    for (auto it = tree.claims().lower_bound(root); it != tree.claims().end(); ++it) {
+      if (!it->first.starts_with(root)) break;
+      const Entry* e = tree.resolve("/" + it->first);
+      if (e && (e->type == EntryType::file || e->type == EntryType::hardlink) && it->first.ends_with(".crt")) {
+        found.emplace_back(it->first, e);
+      }
+    }
+    certs.insert(certs.end(), found.begin(), found.end());  // each root in byte order, system certs first
+  }
+  if (tree.find("etc/ssl/certs/ca-certificates.crt")) {
+    notes.push_back("CA bundle: a package ships etc/ssl/certs/ca-certificates.crt; left as it is");
+    return;
+  }
+  std::string bundle;
+  std::set<std::string> names;
+  for (const auto& [path, entry] : certs) {
+    const Entry* content = entry;
+    if (entry->type == EntryType::hardlink) {
+      const ImageTree::Claim* claim = tree.find(entry->target);
+      if (!claim) continue;
+      content = claim->entry;
+    }
+    std::string pem = read(*content);
+    bundle += pem;
+    if (!pem.empty() && pem.back() != '\n') bundle += '\n';
+    std::string name = "etc/ssl/certs/" + pem_name(path);
+    if (names.insert(name).second && !tree.find(name)) b.symlink(name, "/" + path);
+  }
+  b.file("etc/ssl/certs/ca-certificates.crt", std::move(bundle));
+  notes.push_back(fmt::format("CA bundle: {} certificates", certs.size()));
+}
+
+}  // namespace
+
+OsRelease os_release_for_suite(std::string_view suite) {
+  std::string codename(suite.substr(0, suite.find('-')));
+  static const std::map<std::string, std::string, std::less<>> kVersions = {
+      {"buster", "10"}, {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"}, {"forky", "14"}};
+  auto it = kVersions.find(codename);
+  return {codename, it == kVersions.end() ? "" : it->second};
+}
+
+Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& os, const ImageTree& tree,
+                       const ContentReader& read) {
+  Builder b;
+  Assembly out;
+  add_accounts(spec, b);
+  if (os) add_os_release(*os, tree, b);
+  if (!tree.find("tmp")) b.dir("tmp", 01777);
+  add_merged_usr_links(tree, b, out.notes);
+  // Owners are named "NAME VERSION".
+  bool has_ca = std::any_of(tree.owners().begin(), tree.owners().end(),
+                            [](const std::string& owner) { return owner.starts_with("ca-certificates "); });
+  if (has_ca) add_ca_certificates(tree, read, b, out.notes);
+  for (const auto& p : spec.paths) {
+    std::string path = deb::merged_usr_path(relative(p.path));
+    switch (p.type) {
+      case spec::PathEntry::Type::dir:
+        b.dir(path, p.mode, p.uid, p.gid);
+        break;
+      case spec::PathEntry::Type::file:
+        b.file(path, p.content, p.mode, p.uid, p.gid);
+        break;
+      case spec::PathEntry::Type::symlink:
+        b.symlink(path, p.target, p.uid, p.gid);
+        break;
+    }
+  }
+  // Parents that neither the packages nor [[paths]] supply: 0755, root, as a
+  // package would ship them; ones the packages have are copied so the
+  // entries stay identical.
+  std::set<std::string> have;
+  for (const auto& e : b.entries) have.insert(e.path);
+  std::vector<Entry> parents;
+  for (const auto& e : b.entries) {
+    for (std::string_view parent = fileset::parent_path(e.path); !parent.empty();
+         parent = fileset::parent_path(parent)) {
+      if (!have.insert(std::string(parent)).second) break;
+      if (const ImageTree::Claim* claim = tree.find(parent)) {
+        parents.push_back(*claim->entry);
+      } else {
+        Entry d;
+        d.path = std::string(parent);
+        d.type = EntryType::dir;
+        d.mode = 0755;
+        parents.push_back(std::move(d));
+      }
+    }
+  }
+  b.entries.insert(b.entries.end(), parents.begin(), parents.end());
+  out.manifest = with_context("while assembling the image's derived files", [&] {
+    return fileset::Manifest::from_entries(std::move(b.entries));
+  });
+  out.contents = std::move(b.contents);
+  return out;
+}
+
+}  // namespace sheaf::image

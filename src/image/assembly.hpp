@@ -1,0 +1,58 @@
+// The assembly layer: the few derived files an image needs, which Debian
+// would make with maintainer scripts that sheaf never runs. It is a FileSet
+// like any package's, stored as the package "sheaf-assembly", and it is the
+// image's last layer.
+//
+//   etc/passwd, etc/group  root, nobody (and nogroup), the spec's [[users]]
+//                          and [[groups]]; a user whose gid names no group
+//                          gets a group of its own name
+//   etc/os-release         when no package ships one
+//   tmp                    mode 1777, when no package ships it
+//   bin, sbin, lib*        the merged-/usr links (bin -> usr/bin) for every
+//                          usr/<dir> some package fills
+//   etc/ssl/certs/...      with ca-certificates: ca-certificates.crt (every
+//                          certificate under usr/share/ca-certificates, then
+//                          usr/local/share/ca-certificates, in byte order of
+//                          path, each ending in a newline) and one NAME.pem
+//                          link per certificate, as update-ca-certificates
+//                          writes them
+//   [[paths]]              as the spec declares them
+//
+// The content is a pure function of the spec and the image's packages.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fileset/manifest.hpp"
+#include "image/paths.hpp"
+#include "spec/spec.hpp"
+
+namespace sheaf::image {
+
+// What /etc/os-release says, from the lock's suites.
+struct OsRelease {
+  std::string codename;    // "bookworm"
+  std::string version_id;  // "12", or "" when the codename is not a known release
+};
+
+// The release a suite belongs to: "bookworm-security" -> bookworm, 12.
+OsRelease os_release_for_suite(std::string_view suite);
+
+struct Assembly {
+  fileset::Manifest manifest;
+  std::map<Digest, std::string> contents;  // the bytes of every file entry
+  std::vector<std::string> notes;           // what was derived, for the build's output
+};
+
+// Reads a file entry's content from wherever the packages live.
+using ContentReader = std::function<std::string(const fileset::Entry&)>;
+
+// `tree` holds the image's packages (assembly not included).
+Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& os, const ImageTree& tree,
+                       const ContentReader& read);
+
+}  // namespace sheaf::image

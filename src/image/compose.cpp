@@ -1,0 +1,548 @@
+#include "image/compose.hpp"
+
+#include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "base/canonical_json.hpp"
+#include "base/error.hpp"
+#include "base/parallel.hpp"
+#include "base/unique_fd.hpp"
+#include "deb/closure.hpp"
+#include "deb/merged_usr.hpp"
+#include "fileset/directory_reader.hpp"
+#include "image/glob.hpp"
+#include "image/layers.hpp"
+#include "image/paths.hpp"
+#include "pkg/package.hpp"
+#include "pkg/purl.hpp"
+#include "store/write_batch.hpp"
+
+namespace sheaf::image {
+
+namespace {
+
+using fileset::Entry;
+using fileset::EntryType;
+using fileset::Manifest;
+
+constexpr std::string_view kAssemblyName = "sheaf-assembly";
+constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+enum class Kind { debian, files, assembly };
+
+struct Member {
+  Kind kind = Kind::debian;
+  store::PackageRecord record;
+  pkg::Package package;
+  pkg::PackageMetadata metadata;
+  Manifest manifest;  // after drop_paths
+  std::uint64_t dropped = 0;
+  std::string origin;  // canonical JSON, for members this build adds to the store
+  std::string label() const { return record.name + " " + record.version; }
+};
+
+std::string relative(std::string_view absolute) {
+  while (!absolute.empty() && absolute.front() == '/') absolute.remove_prefix(1);
+  return std::string(absolute);
+}
+
+// A Debian package name for a [[files]] destination: "/app" -> "sheaf-files-app".
+std::string files_package_name(std::string_view dest) {
+  std::string name = "sheaf-files";
+  bool dash = false;
+  for (char c : dest) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '+';
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+      ok = true;
+    }
+    if (ok) {
+      if (dash) name += '-';
+      name += c;
+      dash = false;
+    } else {
+      dash = true;
+    }
+  }
+  if (name == "sheaf-files") name += "-root";
+  return name;
+}
+
+// Finishes a package this build makes (a [[files]] one or the assembly):
+// stages its manifest and document, and fills its record.
+void finish_local_member(Member& m, store::WriteBatch& batch) {
+  m.package.validate();
+  m.package.fileset = batch.add_blob(m.manifest.serialize());
+  Digest id = batch.add_blob(m.package.document());
+  m.record = pkg::make_record(m.package, m.metadata, m.manifest.entries().size(), m.manifest.content_size());
+  (void)id;
+}
+
+// Moves a FileSet read from `src` under the image path `dest` and sets the owner.
+Member read_local_files(const spec::Spec& spec, const spec::LocalFiles& files, const std::string& arch,
+                        store::WriteBatch& batch, unsigned threads) {
+  std::string where = spec.where(files.position);
+  return with_context(fmt::format("{}: while reading [[files]] src {}", where, quote(files.src_as_written)), [&] {
+    struct stat st {};
+    if (::lstat(files.src.c_str(), &st) != 0) fail_errno(errno, "cannot read " + quote(files.src.string()));
+    std::string dest = deb::merged_usr_path(relative(files.dest));
+    std::vector<Entry> entries;
+    std::string origin_type;
+    if (S_ISDIR(st.st_mode)) {
+      origin_type = "directory";
+      Manifest tree = fileset::read_directory(files.src, batch, {.threads = threads});
+      Entry top;
+      top.path = dest;
+      top.type = EntryType::dir;
+      top.mode = files.mode.value_or(0755);
+      entries.push_back(std::move(top));
+      for (Entry e : tree.entries()) {
+        e.path = dest + "/" + e.path;
+        if (e.type == EntryType::hardlink) e.target = dest + "/" + e.target;
+        entries.push_back(std::move(e));
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      origin_type = "file";
+      UniqueFd fd(::open(files.src.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) fail_errno(errno, "cannot open " + quote(files.src.string()));
+      FdSource source(fd.get(), files.src.string());
+      fileset::ContentRef ref = batch.put(source);
+      Entry e;
+      e.path = dest;
+      e.type = EntryType::file;
+      e.mode = files.mode.value_or(static_cast<std::uint32_t>(st.st_mode) & fileset::kPermissionMask);
+      e.size = ref.size;
+      e.digest = ref.digest;
+      entries.push_back(std::move(e));
+    } else {
+      fail("{} is neither a regular file nor a directory", quote(files.src.string()));
+    }
+    for (auto& e : entries) {
+      if (e.type == EntryType::hardlink) continue;
+      e.uid = files.uid;
+      e.gid = files.gid;
+    }
+    fileset::add_missing_parents(entries);
+    Member m;
+    m.kind = Kind::files;
+    m.manifest = Manifest::from_entries(std::move(entries));
+    m.package.name = files_package_name(files.dest);
+    m.package.version = "0+" + m.manifest.id().hex().substr(0, 12);
+    m.package.arch = arch;
+    m.metadata.description = fmt::format("[[files]] {} -> {}", files.src_as_written, files.dest);
+    m.metadata.source_name = m.package.name;
+    m.metadata.source_version = m.package.version;
+    m.origin = canonical_json({{"type", origin_type}, {"path", files.src_as_written}});
+    finish_local_member(m, batch);
+    return m;
+  });
+}
+
+deb::ClosureMember closure_member(const Member& m) {
+  return {m.package.name,     m.package.version,   m.package.pre_depends, m.package.depends,
+          m.package.provides, m.package.conflicts, m.package.breaks};
+}
+
+// Which members satisfy which: member i depends on j when j answers one of
+// the alternatives of one of i's dependency groups.
+std::vector<OrderItem> order_items(const std::vector<Member>& members) {
+  std::multimap<std::string, std::pair<std::size_t, std::string>> provides;  // name -> (member, version)
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const auto& p = members[i].package;
+    provides.emplace(p.name, std::make_pair(i, p.version));
+    for (const auto& group : p.provides.groups()) {
+      for (const auto& alt : group) provides.emplace(alt.name, std::make_pair(i, alt.op ? alt.version : ""));
+    }
+  }
+  std::vector<OrderItem> items;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const Member& m = members[i];
+    OrderItem item{m.package.name, m.record.id, {}, m.kind == Kind::debian ? 0 : m.kind == Kind::files ? 1 : 2};
+    std::set<std::size_t> deps;
+    for (const auto* field : {&m.package.pre_depends, &m.package.depends}) {
+      for (const auto& group : field->groups()) {
+        for (const auto& alt : group) {
+          auto [begin, end] = provides.equal_range(alt.name);
+          for (auto it = begin; it != end; ++it) {
+            const auto& [j, version] = it->second;
+            if (j == i) continue;
+            if (alt.op && (version.empty() || !deb::version_satisfies(version, *alt.op, alt.version))) continue;
+            deps.insert(j);
+          }
+        }
+      }
+    }
+    item.depends_on.assign(deps.begin(), deps.end());
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+std::vector<std::string> sorted_env(const spec::ImageConfig& image) {
+  std::vector<std::string> env;
+  bool has_path = false;
+  for (const auto& [key, value] : image.env) {
+    has_path |= key == "PATH";
+    env.push_back(key + "=" + value);
+  }
+  if (!has_path) env.push_back("PATH=" + std::string(kDefaultPath));
+  std::sort(env.begin(), env.end());
+  return env;
+}
+
+// Warns when the command the image starts with is not in it.
+void check_entrypoint(const spec::Spec& spec, const ImageTree& tree, const std::vector<std::string>& env,
+                      const std::function<void(const std::string&)>& warn) {
+  if (!warn) return;
+  const auto& image = spec.image;
+  const std::vector<std::string>& argv = image.entrypoint.empty() ? image.cmd : image.entrypoint;
+  if (argv.empty()) return;
+  const std::string& program = argv.front();
+  std::vector<std::string> candidates;
+  if (program.find('/') != std::string::npos) {
+    candidates.push_back(program.front() == '/' ? program : image.workdir + "/" + program);
+  } else {
+    std::string path(kDefaultPath);
+    for (const auto& e : env) {
+      if (e.starts_with("PATH=")) path = e.substr(5);
+    }
+    for (std::string_view rest = path; !rest.empty();) {
+      std::size_t colon = rest.find(':');
+      candidates.push_back(std::string(rest.substr(0, colon)) + "/" + program);
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  for (const auto& c : candidates) {
+    const Entry* e = tree.resolve(c);
+    if (e && (e->type == EntryType::file || e->type == EntryType::hardlink)) return;
+  }
+  warn(fmt::format("{}: {} {} is not a file in the image, so the image will not start as it is",
+                   spec.where(image.entrypoint_position), image.entrypoint.empty() ? "cmd" : "entrypoint",
+                   quote(program)));
+}
+
+}  // namespace
+
+std::vector<std::size_t> layer_order(const std::vector<OrderItem>& members) {
+  // Tarjan's strongly connected components, then depth over the condensation.
+  std::size_t n = members.size();
+  std::vector<int> index(n, -1), low(n, 0), component(n, -1);
+  std::vector<bool> on_stack(n, false);
+  std::vector<std::size_t> stack;
+  int next_index = 0, components = 0;
+  std::function<void(std::size_t)> connect = [&](std::size_t v) {
+    index[v] = low[v] = next_index++;
+    stack.push_back(v);
+    on_stack[v] = true;
+    for (std::size_t w : members[v].depends_on) {
+      if (index[w] < 0) {
+        connect(w);
+        low[v] = std::min(low[v], low[w]);
+      } else if (on_stack[w]) {
+        low[v] = std::min(low[v], index[w]);
+      }
+    }
+    if (low[v] == index[v]) {
+      std::size_t w;
+      do {
+        w = stack.back();
+        stack.pop_back();
+        on_stack[w] = false;
+        component[w] = components;
+      } while (w != v);
+      ++components;
+    }
+  };
+  for (std::size_t v = 0; v < n; ++v) {
+    if (index[v] < 0) connect(v);
+  }
+  // Tarjan numbers components in reverse topological order: a component's
+  // dependencies get smaller numbers, so one pass in increasing order works.
+  std::vector<std::vector<std::size_t>> by_component(static_cast<std::size_t>(components));
+  for (std::size_t v = 0; v < n; ++v) by_component[static_cast<std::size_t>(component[v])].push_back(v);
+  std::vector<int> depth(static_cast<std::size_t>(components), 0);
+  for (std::size_t c = 0; c < by_component.size(); ++c) {
+    for (std::size_t v : by_component[c]) {
+      for (std::size_t w : members[v].depends_on) {
+        auto cw = static_cast<std::size_t>(component[w]);
+        if (cw != c) depth[c] = std::max(depth[c], depth[cw] + 1);
+      }
+    }
+  }
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const OrderItem& x = members[a];
+    const OrderItem& y = members[b];
+    if (x.group != y.group) return x.group < y.group;
+    if (x.group == 1) return false;  // [[files]]: spec order
+    int dx = depth[static_cast<std::size_t>(component[a])];
+    int dy = depth[static_cast<std::size_t>(component[b])];
+    return std::tie(dx, x.name, x.id) < std::tie(dy, y.name, y.id);
+  });
+  return order;
+}
+
+std::vector<std::vector<std::size_t>> group_layers(const std::vector<std::size_t>& order) {
+  std::vector<std::vector<std::size_t>> layers;
+  if (order.size() <= kMaxLayers) {
+    for (std::size_t i : order) layers.push_back({i});
+    return layers;
+  }
+  std::size_t single = kMaxLayers - 2;
+  for (std::size_t k = 0; k < single; ++k) layers.push_back({order[k]});
+  layers.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(single), order.end() - 1);
+  layers.push_back({order.back()});
+  return layers;
+}
+
+ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, const ComposeRequest& request) {
+  auto note = [&](const std::string& text) {
+    if (request.note) request.note(text);
+  };
+  auto batch = store.begin_write();
+  std::vector<Member> members;
+
+  // 1. Members.
+  for (const auto& id : request.debian_packages) {
+    auto record = store.index().package(id);
+    if (!record) fail("package {} is not in the store", id);
+    Member m;
+    m.record = *record;
+    auto digest = Digest::parse(id);
+    auto document = digest ? store.read_blob(*digest) : std::nullopt;
+    if (!document) fail("the package document of {} is missing from the store; run 'sheaf store verify'", m.label());
+    m.package = pkg::Package::from_document(*document, id);
+    m.metadata = pkg::PackageMetadata::from_json(record->metadata);
+    members.push_back(std::move(m));
+  }
+  std::sort(members.begin(), members.end(),
+            [](const Member& a, const Member& b) { return std::tie(a.record.name, a.record.id) < std::tie(b.record.name, b.record.id); });
+  for (const auto& files : spec.files) {
+    members.push_back(read_local_files(spec, files, request.arch, *batch, request.threads));
+  }
+
+  // 2. The closure and Debian's own conflicts.
+  {
+    std::vector<deb::ClosureMember> closure;
+    for (const auto& m : members) closure.push_back(closure_member(m));
+    auto unmet = deb::unmet_dependencies(closure, "the image");
+    auto conflicts = deb::member_conflicts(closure, "the image");
+    unmet.insert(unmet.end(), conflicts.begin(), conflicts.end());
+    if (!unmet.empty()) {
+      fail("the image's packages do not form a closed, conflict-free set:\n  - {}", fmt::join(unmet, "\n  - "));
+    }
+  }
+
+  // 3. Contents after drop_paths, and the path conflict check.
+  const auto& drop = spec.packages.drop_paths;
+  parallel_for(members.size(), request.threads, [&](std::size_t i) {
+    Member& m = members[i];
+    Manifest full = m.kind == Kind::debian ? load_manifest(store, m.record.fileset) : m.manifest;
+    FilteredFileSet filtered = apply_drop_paths(full, drop);
+    m.manifest = std::move(filtered.manifest);
+    m.dropped = filtered.dropped.size();
+  });
+  ImageTree tree;
+  for (const auto& m : members) tree.add(m.manifest, m.label());
+  if (auto conflicts = tree.conflicts(); !conflicts.empty()) {
+    fail("{} path conflict(s) between the image's packages (drop_paths in [packages] can remove a path):\n  - {}",
+         conflicts.size(), fmt::join(conflicts, "\n  - "));
+  }
+  std::uint64_t dropped = 0;
+  for (const auto& m : members) dropped += m.dropped;
+  if (!drop.empty()) note(fmt::format("drop_paths removed {} entries", dropped));
+
+  // 4. The assembly.
+  {
+    Assembly assembly = make_assembly(spec, request.os, tree, [&](const Entry& e) {
+      auto fd = batch->open_object(e.digest);
+      if (!fd) fail("the content of {} is missing from the store; run 'sheaf store verify'", quote(e.path));
+      return read_all(fd->get(), e.path);
+    });
+    for (const auto& n : assembly.notes) note(n);
+    for (const auto& [digest, bytes] : assembly.contents) {
+      MemorySource source(bytes);
+      batch->put(source);
+    }
+    Member m;
+    m.kind = Kind::assembly;
+    m.manifest = std::move(assembly.manifest);
+    m.package.name = std::string(kAssemblyName);
+    m.package.version = "0+" + m.manifest.id().hex().substr(0, 12);
+    m.package.arch = request.arch;
+    m.metadata.description = "files sheaf derives for the image: accounts, os-release, /tmp, merged-/usr links";
+    m.metadata.source_name = m.package.name;
+    m.metadata.source_version = m.package.version;
+    m.origin = canonical_json({{"type", "assembly"}});
+    finish_local_member(m, *batch);
+    tree.add(m.manifest, m.label());
+    if (auto conflicts = tree.conflicts(); !conflicts.empty()) {
+      fail("the spec's [[paths]], [[users]] or [[groups]] clash with the image's packages:\n  - {}",
+           fmt::join(conflicts, "\n  - "));
+    }
+    members.push_back(std::move(m));
+  }
+
+  // 5. Layers, in canonical order, made where the store lacks them.
+  auto order = layer_order(order_items(members));
+  auto groups = group_layers(order);
+  if (groups.size() < order.size()) {
+    note(fmt::format("{} packages exceed the cap of {} layers: the last {} in layer order share one layer",
+                     members.size(), kMaxLayers, groups[kMaxLayers - 2].size()));
+  }
+  std::string variant = layer_variant(drop);
+  std::string distro;
+  if (request.os) distro = "debian-" + (request.os->version_id.empty() ? request.os->codename : request.os->version_id);
+
+  ComposeResult result;
+  result.members = members.size();
+  result.layers.resize(groups.size());
+  std::vector<Digest> diff_ids(groups.size());
+  std::vector<store::LayerRecord> new_layer_records;
+  std::vector<std::size_t> to_make;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].size() != 1) {
+      to_make.push_back(g);
+      continue;
+    }
+    const Member& m = members[groups[g].front()];
+    auto cached = store.index().layer(m.record.id, variant);
+    auto digest = cached ? Digest::parse(cached->digest) : std::nullopt;
+    auto diff_id = cached ? Digest::parse(cached->diff_id) : std::nullopt;
+    if (digest && diff_id && store.has_blob(*digest)) {
+      result.layers[g].descriptor = {std::string(oci::kMediaTypeLayerGzip), *digest, cached->size, {}, std::nullopt};
+      diff_ids[g] = *diff_id;
+    } else {
+      to_make.push_back(g);
+    }
+  }
+  std::atomic<std::size_t> made{0};
+  std::mutex mutex;
+  parallel_for(to_make.size(), request.threads, [&](std::size_t k) {
+    std::size_t g = to_make[k];
+    Manifest manifest;
+    if (groups[g].size() == 1) {
+      manifest = members[groups[g].front()].manifest;
+    } else {
+      // A shared layer: the union of its members' FileSets (identical shared entries once).
+      std::map<std::string, Entry> merged;
+      for (std::size_t i : groups[g]) {
+        for (const auto& e : members[i].manifest.entries()) merged.emplace(e.path, e);
+      }
+      std::vector<Entry> entries;
+      for (auto& [path, e] : merged) entries.push_back(std::move(e));
+      manifest = Manifest::from_entries(std::move(entries));
+    }
+    oci::LayerDigests d = write_layer_blob(*batch, manifest, 1);
+    std::lock_guard guard(mutex);
+    result.layers[g].descriptor = {std::string(oci::kMediaTypeLayerGzip), d.digest, d.size, {}, std::nullopt};
+    diff_ids[g] = d.diff_id;
+    result.layers[g].made = true;
+    const Member& first = members[groups[g].front()];
+    if (groups[g].size() == 1) {
+      new_layer_records.push_back({first.record.id, variant, d.digest.str(), d.size, d.diff_id.str(), first.dropped});
+    }
+    if (request.on_layer) request.on_layer(++made, to_make.size());
+  });
+
+  // 6. Annotations, config and manifest.
+  oci::ImageConfig config;
+  config.platform.architecture = request.arch;
+  std::int64_t created = 1;
+  if (request.source_date_epoch) {
+    created = *request.source_date_epoch;
+  } else {
+    for (const auto& m : members) created = std::max(created, m.metadata.date.value_or(0));
+  }
+  config.created = oci::rfc3339_utc(created);
+  const auto& image = spec.image;
+  config.config.entrypoint = image.entrypoint;
+  config.config.cmd = image.cmd;
+  config.config.env = sorted_env(image);
+  config.config.user = image.user;
+  config.config.working_dir = image.workdir;
+  config.config.exposed_ports = image.ports;
+  for (const auto& [k, v] : image.labels) config.config.labels[k] = v;
+  config.config.stop_signal = image.stop_signal;
+  check_entrypoint(spec, tree, config.config.env, request.warn);
+
+  std::vector<std::string> blobs;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    auto& layer = result.layers[g];
+    auto& annotations = layer.descriptor.annotations;
+    config.diff_ids.push_back(diff_ids[g]);
+    std::vector<std::string> names;
+    for (std::size_t i : groups[g]) {
+      const Member& m = members[i];
+      layer.packages.push_back(m.label());
+      names.push_back(m.label());
+    }
+    if (groups[g].size() == 1) {
+      const Member& m = members[groups[g].front()];
+      annotations["dev.sheaf.package.name"] = m.package.name;
+      annotations["dev.sheaf.package.version"] = m.package.version;
+      annotations["dev.sheaf.package.id"] = m.record.id;
+      annotations["dev.sheaf.package.purl"] = m.kind == Kind::debian
+                                                  ? pkg::deb_purl(m.package.name, m.package.version, m.package.arch,
+                                                                  distro)
+                                                  : pkg::generic_purl(m.package.name, m.package.version);
+      if (m.dropped > 0) annotations["dev.sheaf.package.dropped"] = std::to_string(m.dropped);
+      config.history.push_back(fmt::format("sheaf: {} {}", m.package.name, m.package.version));
+    } else {
+      nlohmann::json list = nlohmann::json::array();
+      for (std::size_t i : groups[g]) {
+        const Member& m = members[i];
+        list.push_back({{"name", m.package.name}, {"version", m.package.version}, {"id", m.record.id}});
+      }
+      annotations["dev.sheaf.packages"] = canonical_json(list);
+      config.history.push_back(fmt::format("sheaf: {} packages: {}", groups[g].size(), fmt::join(names, ", ")));
+    }
+    blobs.push_back(layer.descriptor.digest.str());
+  }
+  std::string config_bytes = oci::render(config);
+  Digest config_digest = batch->add_blob(config_bytes);
+  oci::ImageManifest manifest;
+  manifest.config = {std::string(oci::kMediaTypeConfig), config_digest, config_bytes.size(), {}, std::nullopt};
+  for (const auto& layer : result.layers) manifest.layers.push_back(layer.descriptor);
+  if (!drop.empty()) manifest.annotations["dev.sheaf.drop-paths"] = canonical_json(drop);
+  std::string manifest_bytes = oci::render(manifest);
+  Digest manifest_digest = batch->add_blob(manifest_bytes);
+  blobs.push_back(config_digest.str());
+  blobs.push_back(manifest_digest.str());
+  std::sort(blobs.begin(), blobs.end());
+  blobs.erase(std::unique(blobs.begin(), blobs.end()), blobs.end());
+
+  // 7. One commit: packages this build made, layer records, the image, its tag.
+  std::vector<std::string> package_ids;
+  for (const auto& m : members) package_ids.push_back(m.record.id);
+  std::sort(package_ids.begin(), package_ids.end());
+  store::ImageRecord record{manifest_digest.str(), config_digest.str(), manifest_bytes.size(), config.created,
+                            request.sources};
+  batch->commit([&](store::Index::Transaction& t) {
+    for (const auto& m : members) {
+      if (m.kind == Kind::debian) continue;
+      t.insert_package(m.record);
+      t.add_origin(m.record.id, m.origin);
+    }
+    for (const auto& r : new_layer_records) t.put_layer(r);
+    t.put_image(record, package_ids, blobs);
+    if (!request.tag_name.empty()) t.set_tag(request.tag_name, request.tag, record.digest);
+  });
+
+  result.manifest = manifest_digest;
+  result.manifest_size = manifest_bytes.size();
+  result.manifest_document = std::move(manifest);
+  result.config = std::move(config);
+  return result;
+}
+
+}  // namespace sheaf::image

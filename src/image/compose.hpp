@@ -1,0 +1,88 @@
+// Composing an image from an unordered set of packages.
+//
+//   1. members: the locked Debian packages (by id) and one package per
+//      [[files]] entry, read into the store;
+//   2. checks: every Depends and Pre-Depends met inside the set, no Conflicts
+//      or Breaks between members, and no path claimed differently by two
+//      members (after drop_paths; image/paths.hpp);
+//   3. the assembly package (image/assembly.hpp);
+//   4. one layer per member, made once per package and reused
+//      (image/layers.hpp), in canonical order (layer_order below);
+//   5. the config and manifest, stored as blobs; the image, its packages and
+//      its tag recorded in the index. Everything lands in one write batch:
+//      all of it, or on any error none of it.
+//
+// The image's bytes are a function of its package set and its [image] config
+// only: the order the spec lists packages in, the machine, the time and the
+// directory never reach them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/assembly.hpp"
+#include "oci/documents.hpp"
+#include "spec/spec.hpp"
+#include "store/local_store.hpp"
+
+namespace sheaf::image {
+
+// Above this many layers the tail of the order shares layers (see layer_order).
+inline constexpr std::size_t kMaxLayers = 100;
+
+struct ComposeRequest {
+  std::vector<std::string> debian_packages;  // package ids, any order
+  std::string arch;
+  std::optional<OsRelease> os;  // from the lock's suites; none without [source.debian]
+  // "created": SOURCE_DATE_EPOCH when set, else the newest package date.
+  std::optional<std::int64_t> source_date_epoch;
+  std::string tag_name;  // "" for none
+  std::string tag = "latest";
+  std::string sources;  // canonical JSON recorded beside the image in the index
+  unsigned threads = 1;
+  std::function<void(const std::string&)> warn = nullptr;
+  std::function<void(const std::string&)> note = nullptr;
+  // Called as layers are made: (done, total) of those the store lacked.
+  std::function<void(std::size_t, std::size_t)> on_layer = nullptr;
+};
+
+struct ComposedLayer {
+  std::vector<std::string> packages;  // "name version" of each member in it
+  oci::Descriptor descriptor;
+  bool made = false;  // false: reused from the store
+};
+
+struct ComposeResult {
+  Digest manifest;
+  std::uint64_t manifest_size = 0;
+  oci::ImageManifest manifest_document;
+  oci::ImageConfig config;
+  std::vector<ComposedLayer> layers;
+  std::size_t members = 0;
+};
+
+ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, const ComposeRequest& request);
+
+// The canonical order of members, as indices into `members`: Debian packages
+// by dependency depth (a package comes after what it depends on; a
+// dependency cycle shares one depth), then name, then id; then the [[files]]
+// packages in spec order; then the assembly. Shared base packages such as
+// libc6 so come first in every image, which lets runtimes reuse unpacked
+// layers across images (their ChainIDs match).
+struct OrderItem {
+  std::string name;
+  std::string id;
+  std::vector<std::size_t> depends_on;  // indices of members this one depends on
+  int group = 0;                        // 0 Debian, 1 [[files]] (keep spec order), 2 assembly
+};
+std::vector<std::size_t> layer_order(const std::vector<OrderItem>& members);
+
+// How members map to layers when there are more than kMaxLayers: the first
+// kMaxLayers - 2 members in order keep a layer each, every remaining member
+// except the assembly shares one layer, and the assembly stays last.
+std::vector<std::vector<std::size_t>> group_layers(const std::vector<std::size_t>& order);
+
+}  // namespace sheaf::image

@@ -1,0 +1,193 @@
+#include "image/export.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/canonical_json.hpp"
+#include "base/error.hpp"
+#include "base/fs.hpp"
+#include "base/unique_fd.hpp"
+#include "fileset/layer_tar.hpp"
+#include "oci/layout.hpp"
+
+namespace sheaf::image {
+
+namespace fs = std::filesystem;
+using fileset::Entry;
+using fileset::EntryType;
+
+namespace {
+
+// The tar of an archive: generated documents held in memory, blobs streamed
+// from the store.
+class ArchiveBuilder {
+ public:
+  explicit ArchiveBuilder(const store::LocalStore& store) : store_(store) {}
+
+  void dir(std::string path) {
+    Entry e;
+    e.path = std::move(path);
+    e.type = EntryType::dir;
+    e.mode = 0755;
+    entries_.push_back(std::move(e));
+  }
+  void document(std::string path, std::string bytes) {
+    Entry e = file_entry(std::move(path), Digest::of(bytes), bytes.size());
+    documents_.emplace(e.digest, std::move(bytes));
+    entries_.push_back(std::move(e));
+  }
+  void blob(std::string path, const Digest& digest, std::uint64_t size) {
+    entries_.push_back(file_entry(std::move(path), digest, size));
+  }
+
+  void write(const fs::path& file) {
+    fileset::Manifest manifest = fileset::Manifest::from_entries(std::move(entries_));
+    fs::path tmp = file.parent_path() / fmt::format(".{}.{}.tmp", file.filename().string(), random_hex(6));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd) fail_errno(errno, "cannot create " + quote(tmp.string()));
+    try {
+      FdTarSink sink(fd.get(), tmp.string());
+      fileset::write_layer_tar(manifest, [this](const Entry& e) { return open(e); }, sink);
+      sink.flush();
+      if (::fsync(fd.get()) != 0) fail_errno(errno, "cannot write " + quote(tmp.string()));
+      if (::rename(tmp.c_str(), file.c_str()) != 0) fail_errno(errno, "cannot write " + quote(file.string()));
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
+  }
+
+ private:
+  class FdTarSink final : public fileset::TarSink {
+   public:
+    FdTarSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+    void write(std::string_view bytes) override {
+      buffer_.append(bytes);
+      if (buffer_.size() >= (1 << 20)) flush();
+    }
+    void flush() {
+      write_all(fd_, buffer_, name_);
+      buffer_.clear();
+    }
+
+   private:
+    int fd_;
+    std::string name_;
+    std::string buffer_;
+  };
+
+  class OwnedFdSource final : public ByteSource {
+   public:
+    OwnedFdSource(UniqueFd fd, std::string name) : fd_(std::move(fd)), source_(fd_.get(), std::move(name)) {}
+    std::size_t read(std::span<char> buffer) override { return source_.read(buffer); }
+
+   private:
+    UniqueFd fd_;
+    FdSource source_;
+  };
+
+  static Entry file_entry(std::string path, const Digest& digest, std::uint64_t size) {
+    Entry e;
+    e.path = std::move(path);
+    e.type = EntryType::file;
+    e.mode = 0644;
+    e.size = size;
+    e.digest = digest;
+    return e;
+  }
+
+  std::unique_ptr<ByteSource> open(const Entry& e) {
+    if (auto it = documents_.find(e.digest); it != documents_.end()) return std::make_unique<MemorySource>(it->second);
+    UniqueFd fd(::open(store_.blob_path(e.digest).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) fail_errno(errno, fmt::format("cannot read blob {} from the store", e.digest.str()));
+    return std::make_unique<OwnedFdSource>(std::move(fd), e.digest.str());
+  }
+
+  const store::LocalStore& store_;
+  std::vector<Entry> entries_;
+  std::map<Digest, std::string> documents_;
+};
+
+std::string require_blob(const store::LocalStore& store, const Digest& digest, std::string_view what) {
+  auto bytes = store.read_blob(digest);
+  if (!bytes) fail("the {} blob {} is missing from the store; run 'sheaf store verify'", what, digest.str());
+  return *bytes;
+}
+
+oci::Descriptor index_entry(const StoredImage& image, const Digest& manifest, const std::string& ref_name) {
+  oci::Descriptor d{std::string(oci::kMediaTypeManifest), manifest, image.manifest_bytes.size(), {},
+                    oci::Platform{image.config.platform.architecture, image.config.platform.os}};
+  if (!ref_name.empty()) d.annotations[std::string(oci::kAnnotationRefName)] = ref_name;
+  return d;
+}
+
+}  // namespace
+
+StoredImage load_image(const store::LocalStore& store, const Digest& manifest) {
+  StoredImage image;
+  image.manifest_bytes = require_blob(store, manifest, "manifest");
+  image.manifest = oci::parse_manifest(image.manifest_bytes, manifest.str());
+  image.config_bytes = require_blob(store, image.manifest.config.digest, "config");
+  image.config = oci::parse_config(image.config_bytes, image.manifest.config.digest.str());
+  return image;
+}
+
+ExportStats write_oci_layout(const store::LocalStore& store, const Digest& manifest, const fs::path& dir,
+                             const std::string& ref_name) {
+  StoredImage image = load_image(store, manifest);
+  oci::Layout layout = oci::Layout::open_or_create(dir);
+  ExportStats stats;
+  for (const auto& layer : image.manifest.layers) {
+    stats.bytes_copied += layout.put_blob(layer.digest, store.blob_path(layer.digest));
+    stats.blobs += 1;
+  }
+  stats.bytes_copied += layout.put_blob(image.manifest.config.digest, store.blob_path(image.manifest.config.digest));
+  stats.bytes_copied += layout.put_blob(manifest, store.blob_path(manifest));
+  stats.blobs += 2;
+  layout.add_manifest(index_entry(image, manifest, ref_name));
+  return stats;
+}
+
+void write_oci_archive(const store::LocalStore& store, const Digest& manifest, const fs::path& file,
+                       const std::string& ref_name) {
+  StoredImage image = load_image(store, manifest);
+  ArchiveBuilder tar(store);
+  tar.document("oci-layout", canonical_json({{"imageLayoutVersion", std::string(oci::kLayoutVersion)}}));
+  tar.document("index.json", oci::render(oci::ImageIndex{{index_entry(image, manifest, ref_name)}}));
+  tar.dir("blobs");
+  tar.dir("blobs/sha256");
+  std::set<Digest> seen;
+  auto add = [&](const Digest& d, std::uint64_t size) {
+    if (seen.insert(d).second) tar.blob("blobs/sha256/" + d.hex(), d, size);
+  };
+  for (const auto& layer : image.manifest.layers) add(layer.digest, layer.size);
+  add(image.manifest.config.digest, image.manifest.config.size);
+  add(manifest, image.manifest_bytes.size());
+  tar.write(file);
+}
+
+void write_docker_archive(const store::LocalStore& store, const Digest& manifest, const fs::path& file,
+                          const std::string& repo_tag) {
+  StoredImage image = load_image(store, manifest);
+  ArchiveBuilder tar(store);
+  std::string config_name = image.manifest.config.digest.hex() + ".json";
+  nlohmann::json layers = nlohmann::json::array();
+  std::set<Digest> seen;
+  for (const auto& layer : image.manifest.layers) {
+    // Layers stay gzip-compressed: docker load and podman load both detect it.
+    std::string name = layer.digest.hex() + ".tar.gz";
+    layers.push_back(name);
+    if (seen.insert(layer.digest).second) tar.blob(name, layer.digest, layer.size);
+  }
+  nlohmann::json entry = {{"Config", config_name}, {"Layers", layers}, {"RepoTags", nlohmann::json::array()}};
+  if (!repo_tag.empty()) entry["RepoTags"].push_back(repo_tag);
+  tar.document("manifest.json", canonical_json(nlohmann::json::array({entry})));
+  tar.document(config_name, image.config_bytes);
+  tar.write(file);
+}
+
+}  // namespace sheaf::image

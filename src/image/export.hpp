@@ -1,0 +1,45 @@
+// Writing a stored image out: an OCI layout directory, an oci-archive (that
+// layout as one tar) or a docker-archive (`docker save`'s format, which
+// `docker load` and `podman load` read).
+//
+// Blobs come from the store: a layout links them (oci/layout.hpp); archives
+// stream them into a tar written by the canonical tar writer, so an archive
+// is as reproducible as the image. An archive is written beside its final
+// name and renamed into place.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "oci/documents.hpp"
+#include "store/local_store.hpp"
+
+namespace sheaf::image {
+
+struct ExportStats {
+  std::uint64_t blobs = 0;
+  std::uint64_t bytes_copied = 0;  // 0 when every blob was linked
+};
+
+// Adds the image to the layout at `dir` (creating it), named `ref_name` when
+// that is not empty.
+ExportStats write_oci_layout(const store::LocalStore& store, const Digest& manifest, const std::filesystem::path& dir,
+                             const std::string& ref_name);
+
+void write_oci_archive(const store::LocalStore& store, const Digest& manifest, const std::filesystem::path& file,
+                       const std::string& ref_name);
+
+// `repo_tag` is "name:tag", or "" for an untagged image.
+void write_docker_archive(const store::LocalStore& store, const Digest& manifest, const std::filesystem::path& file,
+                          const std::string& repo_tag);
+
+// The parsed manifest of a stored image, with its config.
+struct StoredImage {
+  oci::ImageManifest manifest;
+  std::string manifest_bytes;
+  oci::ImageConfig config;
+  std::string config_bytes;
+};
+StoredImage load_image(const store::LocalStore& store, const Digest& manifest);
+
+}  // namespace sheaf::image
