@@ -64,10 +64,23 @@ AptRepo::AptRepo(std::filesystem::path root) : root_(std::move(root)) {
 
 std::filesystem::path AptRepo::add(std::string_view suite, std::string_view name, std::string_view version,
                                    std::string_view fields, std::string_view arch, std::string_view component) {
+  return add_in(suite, name, version, fields, nullptr, arch, component);
+}
+
+std::filesystem::path AptRepo::add_with(std::string_view suite, std::string_view name, std::string_view version,
+                                        std::string_view fields, const std::function<void(DebTree&)>& fill,
+                                        std::string_view arch) {
+  return add_in(suite, name, version, fields, fill, arch, "main");
+}
+
+std::filesystem::path AptRepo::add_in(std::string_view suite, std::string_view name, std::string_view version,
+                                      std::string_view fields, const std::function<void(DebTree&)>& fill,
+                                      std::string_view arch, std::string_view component) {
   auto staging = root_ / ".staging" / std::to_string(counter_++);
   DebTree tree(staging);
   tree.control(name, version, arch, fields);
   tree.file(fmt::format("usr/share/doc/{}/README", name), fmt::format("{} {}\n", name, version));
+  if (fill) fill(tree);
   auto pool = root_ / "pool" / suite / component;
   make_dirs(pool);
   std::string file_version(version);

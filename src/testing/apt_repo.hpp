@@ -6,11 +6,14 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "testing/deb_fixture.hpp"
 
 namespace sheaf::testing {
 
@@ -52,11 +55,19 @@ class AptRepo {
   std::filesystem::path add(std::string_view suite, std::string_view name, std::string_view version,
                             std::string_view fields = "", std::string_view arch = "amd64",
                             std::string_view component = "main");
+  // The same, with `fill` adding files to the package's tree (beside its README).
+  std::filesystem::path add_with(std::string_view suite, std::string_view name, std::string_view version,
+                                 std::string_view fields, const std::function<void(DebTree&)>& fill,
+                                 std::string_view arch = "amd64");
   // Writes dists/SUITE: Packages.xz per component (apt-ftparchive), Release
   // (apt-ftparchive release) and its signature.
   void publish(std::string_view suite, const PublishOptions& options);
 
  private:
+  std::filesystem::path add_in(std::string_view suite, std::string_view name, std::string_view version,
+                               std::string_view fields, const std::function<void(DebTree&)>& fill,
+                               std::string_view arch, std::string_view component);
+
   std::filesystem::path root_;
   unsigned counter_ = 0;
 };
