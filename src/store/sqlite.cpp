@@ -24,7 +24,30 @@ Database::Database(const std::string& path) : path_(path) {
 }
 
 Database::~Database() {
+  for (auto& [sql, statements] : idle_) {
+    for (sqlite3_stmt* stmt : statements) sqlite3_finalize(stmt);
+  }
   sqlite3_close(db_);
+}
+
+sqlite3_stmt* Database::acquire(std::string_view sql) {
+  if (auto it = idle_.find(sql); it != idle_.end() && !it->second.empty()) {
+    sqlite3_stmt* stmt = it->second.back();
+    it->second.pop_back();
+    return stmt;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) fail(rc, "preparing a query");
+  return stmt;
+}
+
+void Database::release(std::string_view sql, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  auto it = idle_.find(sql);
+  if (it == idle_.end()) it = idle_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+  it->second.push_back(stmt);
 }
 
 void Database::fail(int rc, std::string_view doing) const {
@@ -42,13 +65,10 @@ std::int64_t Database::changes() const {
   return sqlite3_changes64(db_);
 }
 
-Statement::Statement(Database& db, std::string_view sql) : db_(db) {
-  int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
-  if (rc != SQLITE_OK) db.fail(rc, "preparing a query");
-}
+Statement::Statement(Database& db, std::string_view sql) : db_(db), sql_(sql), stmt_(db.acquire(sql)) {}
 
 Statement::~Statement() {
-  sqlite3_finalize(stmt_);
+  db_.release(sql_, stmt_);
 }
 
 Statement& Statement::bind(int index, std::string_view text) {

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -31,8 +33,15 @@ class Database {
   [[noreturn]] void fail(int rc, std::string_view doing) const;
 
  private:
+  friend class Statement;
+  // Prepared statements are kept for reuse, keyed by their SQL: preparing
+  // costs more than running the small queries the index makes.
+  sqlite3_stmt* acquire(std::string_view sql);
+  void release(std::string_view sql, sqlite3_stmt* stmt);
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>> idle_;
 };
 
 class Statement {
@@ -57,6 +66,7 @@ class Statement {
 
  private:
   Database& db_;
+  std::string sql_;
   sqlite3_stmt* stmt_ = nullptr;
 };
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# bench/build.sh: `sheaf build` of the python3 image against its peer, the
+# script-free Dockerfile-era pipeline over the same .deb files.
+#
+#   bench/build.sh [--rounds N] [--sheaf PATH] [--no-size]
+#
+#   cold:    an empty store, the locked .debs already on disk:
+#            `sheaf pkg import DEBS` then `sheaf build --locked -o LAYOUT`
+#            vs `mmdebstrap --variant=extract --include=python3` from a
+#            loopback HTTP repository holding exactly those .debs, then
+#            `umoci init`, `umoci new` and `umoci raw add-layer` of its tar
+#   warm:    `sheaf build --locked -o LAYOUT` again, every package (and its
+#            layer) already in the store, into a new layout
+#            vs the same peer pipeline again (it has no cache to reuse)
+#   memory:  the peak RSS of each step of the cold runs
+#   size:    the image's bytes against `mmdebstrap --variant=essential
+#            --include=python3` (which runs maintainer scripts) from the
+#            host's apt sources; once, not per round. --no-size skips it.
+#
+# The .debs are bench/fetch-closure.sh's (apt's own python3 closure); the lock
+# is made once from the host's mirror and must name exactly those files.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+rounds=5
+sheaf="$repo/build/release/src/cli/sheaf"
+size=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --sheaf) sheaf=$2; shift 2 ;;
+    --no-size) size=0; shift ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -x "$sheaf" ] || { echo "bench: no sheaf at $sheaf; build with: tools/dev example" >&2; exit 2; }
+for tool in mmdebstrap umoci apt-ftparchive python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install mmdebstrap umoci apt-utils python3)" >&2; exit 2; }
+done
+
+source "$repo/bench/lib.sh"
+make_work_dir
+
+debs=$("$repo/bench/fetch-closure.sh")
+mkdir -p "$work/spec" "$work/repo"
+cp "$repo/examples/python3/sheaf.toml" "$work/spec/sheaf.toml"
+"$sheaf" --store "$work/lock-store" lock -f "$work/spec/sheaf.toml" >/dev/null 2>&1
+
+# The peer's repository: a flat apt repository of the same files, on loopback.
+for f in "$debs"/*.deb; do ln "$f" "$work/repo/" 2>/dev/null || cp "$f" "$work/repo/"; done
+(cd "$work/repo" && apt-ftparchive packages . > Packages && apt-ftparchive release . > Release)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$work/repo" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/Release" >/dev/null && break; sleep 0.1; done
+
+# Runs a command and prints its peak RSS in KiB (the largest process it waited for).
+peak_rss() {
+  python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+if r.returncode: sys.stderr.write(r.stderr.decode()); sys.exit(r.returncode)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+}
+
+export SOURCE_DATE_EPOCH=1700000000
+sheaf_cold() {  # round $1
+  local s="$work/store-$1"
+  rss_import=$(peak_rss "$sheaf" --store "$s" pkg import "$debs"/*.deb)
+  rss_build=$(peak_rss "$sheaf" --store "$s" build -f "$work/spec/sheaf.toml" --locked -o "$work/layout-$1")
+}
+peer() {  # round $1
+  local out="$work/peer-$1"
+  mkdir -p "$out"
+  rss_mmdebstrap=$(peak_rss mmdebstrap --quiet --variant=extract --include=python3 bookworm "$out/rootfs.tar" \
+    "deb [trusted=yes] http://127.0.0.1:$port/ ./")
+  umoci init --layout "$out/layout"
+  umoci new --image "$out/layout:latest"
+  rss_umoci=$(peak_rss umoci raw add-layer --image "$out/layout:latest" "$out/rootfs.tar")
+}
+
+# One unmeasured run of each: the lock must match the .debs (no download).
+if "$sheaf" --store "$work/check" pkg import "$debs"/*.deb >/dev/null 2>&1 &&
+   "$sheaf" --store "$work/check" build -f "$work/spec/sheaf.toml" --locked 2>&1 | grep -q '^fetched'; then
+  echo "bench: the lock names .debs that bench/fetch-closure.sh did not download; remove bench/.cache and retry" >&2
+  exit 1
+fi
+peer warmup
+
+cold_sheaf=() cold_peer=() warm_sheaf=() warm_peer=() rss=()
+for ((i = 0; i < rounds; i++)); do
+  t0=$(now_ms); sheaf_cold "$i"; t1=$(now_ms)
+  peer "$i"; t2=$(now_ms)
+  cold_sheaf+=($((t1 - t0))); cold_peer+=($((t2 - t1)))
+  rss+=("$rss_import $rss_build $rss_mmdebstrap $rss_umoci")
+  t0=$(now_ms); "$sheaf" --store "$work/store-$i" build -f "$work/spec/sheaf.toml" --locked -o "$work/warm-$i" >/dev/null 2>&1
+  t1=$(now_ms); peer "w$i"; t2=$(now_ms)
+  warm_sheaf+=($((t1 - t0))); warm_peer+=($((t2 - t1)))
+done
+
+echo "python3 image, $(ls "$debs"/*.deb | wc -l) .debs, $rounds rounds"
+compare cold "sheaf import+build" "mmdebstrap+umoci" "${cold_sheaf[@]}" "${cold_peer[@]}"
+compare warm "sheaf build" "mmdebstrap+umoci" "${warm_sheaf[@]}" "${warm_peer[@]}"
+printf '%s\n' "${rss[@]}" | awk '{ for (i = 1; i <= 4; i++) if ($i > m[i]) m[i] = $i }
+  END { printf "memory    peak RSS: sheaf pkg import %.0f MB, sheaf build %.0f MB; mmdebstrap %.0f MB, umoci %.0f MB\n",
+        m[1] / 1024, m[2] / 1024, m[3] / 1024, m[4] / 1024 }'
+
+if [ "$size" = 1 ]; then
+  image_bytes=$(python3 - "$work/layout-0" <<'PY'
+import json, os, sys
+layout = sys.argv[1]
+index = json.load(open(os.path.join(layout, "index.json")))
+digest = index["manifests"][0]["digest"].split(":")[1]
+manifest = json.load(open(os.path.join(layout, "blobs/sha256", digest)))
+blobs = [l["size"] for l in manifest["layers"]] + [manifest["config"]["size"], index["manifests"][0]["size"]]
+print(sum(blobs))
+PY
+)
+  unpacked=$(for b in "$work/layout-0"/blobs/sha256/*; do gzip -dc "$b" 2>/dev/null | wc -c; done | awk '{s += $1} END {print s}')
+  mirror=$(ls /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -1)
+  t0=$(now_ms)
+  mmdebstrap --quiet --variant=essential --include=python3 bookworm "$work/essential.tar" "$mirror" 2>/dev/null
+  t1=$(now_ms)
+  essential=$(stat -c %s "$work/essential.tar")
+  essential_gz=$(gzip -1 -c "$work/essential.tar" | wc -c)
+  printf 'size      sheaf image %.1f MB compressed (%.1f MB of tars)   mmdebstrap essential rootfs %.1f MB tar (%.1f MB gzip -1, built in %.1f s)   ratio %.2fx (compressed)\n' \
+    "$(awk -v b="$image_bytes" 'BEGIN{print b/1e6}')" "$(awk -v b="$unpacked" 'BEGIN{print b/1e6}')" \
+    "$(awk -v b="$essential" 'BEGIN{print b/1e6}')" "$(awk -v b="$essential_gz" 'BEGIN{print b/1e6}')" \
+    "$(awk -v t=$((t1 - t0)) 'BEGIN{print t/1000}')" "$(awk -v a="$image_bytes" -v b="$essential_gz" 'BEGIN{print a/b}')"
+fi
