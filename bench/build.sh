@@ -12,7 +12,7 @@
 #   warm:    `sheaf build --locked -o LAYOUT` again, every package (and its
 #            layer) already in the store, into a new layout
 #            vs the same peer pipeline again (it has no cache to reuse)
-#   memory:  the peak RSS of each step of the cold runs
+#   memory:  the peak RSS of each step of a cold run (a run of its own)
 #   size:    the image's bytes against `mmdebstrap --variant=essential
 #            --include=python3` (which runs maintainer scripts) from the
 #            host's apt sources; once, not per round. --no-size skips it.
@@ -67,17 +67,17 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
 export SOURCE_DATE_EPOCH=1700000000
 sheaf_cold() {  # round $1
   local s="$work/store-$1"
-  rss_import=$(peak_rss "$sheaf" --store "$s" pkg import "$debs"/*.deb)
-  rss_build=$(peak_rss "$sheaf" --store "$s" build -f "$work/spec/sheaf.toml" --locked -o "$work/layout-$1")
+  "$sheaf" --store "$s" pkg import "$debs"/*.deb >/dev/null 2>&1
+  "$sheaf" --store "$s" build -f "$work/spec/sheaf.toml" --locked -o "$work/layout-$1" >/dev/null 2>&1
 }
 peer() {  # round $1
   local out="$work/peer-$1"
   mkdir -p "$out"
-  rss_mmdebstrap=$(peak_rss mmdebstrap --quiet --variant=extract --include=python3 bookworm "$out/rootfs.tar" \
-    "deb [trusted=yes] http://127.0.0.1:$port/ ./")
+  mmdebstrap --quiet --variant=extract --include=python3 bookworm "$out/rootfs.tar" \
+    "deb [trusted=yes] http://127.0.0.1:$port/ ./" 2>/dev/null
   umoci init --layout "$out/layout"
   umoci new --image "$out/layout:latest"
-  rss_umoci=$(peak_rss umoci raw add-layer --image "$out/layout:latest" "$out/rootfs.tar")
+  umoci raw add-layer --image "$out/layout:latest" "$out/rootfs.tar"
 }
 
 # One unmeasured run of each: the lock must match the .debs (no download).
@@ -88,23 +88,31 @@ if "$sheaf" --store "$work/check" pkg import "$debs"/*.deb >/dev/null 2>&1 &&
 fi
 peer warmup
 
-cold_sheaf=() cold_peer=() warm_sheaf=() warm_peer=() rss=()
+cold_sheaf=() cold_peer=() warm_sheaf=() warm_peer=()
 for ((i = 0; i < rounds; i++)); do
   t0=$(now_ms); sheaf_cold "$i"; t1=$(now_ms)
   peer "$i"; t2=$(now_ms)
   cold_sheaf+=($((t1 - t0))); cold_peer+=($((t2 - t1)))
-  rss+=("$rss_import $rss_build $rss_mmdebstrap $rss_umoci")
   t0=$(now_ms); "$sheaf" --store "$work/store-$i" build -f "$work/spec/sheaf.toml" --locked -o "$work/warm-$i" >/dev/null 2>&1
   t1=$(now_ms); peer "w$i"; t2=$(now_ms)
   warm_sheaf+=($((t1 - t0))); warm_peer+=($((t2 - t1)))
 done
+# Memory, in runs of their own (the measuring wrapper costs time).
+rm -rf "$work/store-m" "$work/peer-m"
+rss_import=$(peak_rss "$sheaf" --store "$work/store-m" pkg import "$debs"/*.deb)
+rss_build=$(peak_rss "$sheaf" --store "$work/store-m" build -f "$work/spec/sheaf.toml" --locked -o "$work/layout-m")
+mkdir -p "$work/peer-m"
+rss_mmdebstrap=$(peak_rss mmdebstrap --quiet --variant=extract --include=python3 bookworm "$work/peer-m/rootfs.tar" \
+  "deb [trusted=yes] http://127.0.0.1:$port/ ./")
+umoci init --layout "$work/peer-m/layout"
+umoci new --image "$work/peer-m/layout:latest"
+rss_umoci=$(peak_rss umoci raw add-layer --image "$work/peer-m/layout:latest" "$work/peer-m/rootfs.tar")
 
 echo "python3 image, $(ls "$debs"/*.deb | wc -l) .debs, $rounds rounds"
 compare cold "sheaf import+build" "mmdebstrap+umoci" "${cold_sheaf[@]}" "${cold_peer[@]}"
 compare warm "sheaf build" "mmdebstrap+umoci" "${warm_sheaf[@]}" "${warm_peer[@]}"
-printf '%s\n' "${rss[@]}" | awk '{ for (i = 1; i <= 4; i++) if ($i > m[i]) m[i] = $i }
-  END { printf "memory    peak RSS: sheaf pkg import %.0f MB, sheaf build %.0f MB; mmdebstrap %.0f MB, umoci %.0f MB\n",
-        m[1] / 1024, m[2] / 1024, m[3] / 1024, m[4] / 1024 }'
+printf 'memory    peak RSS: sheaf pkg import %d MB, sheaf build %d MB; mmdebstrap %d MB, umoci %d MB\n' \
+  $((rss_import / 1024)) $((rss_build / 1024)) $((rss_mmdebstrap / 1024)) $((rss_umoci / 1024))
 
 if [ "$size" = 1 ]; then
   image_bytes=$(python3 - "$work/layout-0" <<'PY'
@@ -118,7 +126,7 @@ print(sum(blobs))
 PY
 )
   unpacked=$(for b in "$work/layout-0"/blobs/sha256/*; do gzip -dc "$b" 2>/dev/null | wc -c; done | awk '{s += $1} END {print s}')
-  mirror=$(ls /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -1)
+  mirror=$( (ls /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true) | head -1)
   t0=$(now_ms)
   mmdebstrap --quiet --variant=essential --include=python3 bookworm "$work/essential.tar" "$mirror" 2>/dev/null
   t1=$(now_ms)

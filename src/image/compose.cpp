@@ -425,6 +425,14 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
       to_make.push_back(g);
     }
   }
+  // Largest first, so the last layer to finish is a small one.
+  auto layer_bytes = [&](std::size_t g) {
+    std::uint64_t bytes = 0;
+    for (std::size_t i : groups[g]) bytes += members[i].manifest.content_size();
+    return bytes;
+  };
+  std::stable_sort(to_make.begin(), to_make.end(),
+                   [&](std::size_t a, std::size_t b) { return layer_bytes(a) > layer_bytes(b); });
   std::atomic<std::size_t> made{0};
   std::mutex mutex;
   parallel_for(to_make.size(), request.threads, [&](std::size_t k) {
@@ -527,16 +535,30 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   std::sort(package_ids.begin(), package_ids.end());
   store::ImageRecord record{manifest_digest.str(), config_digest.str(), manifest_bytes.size(), config.created,
                             request.sources};
-  batch->commit([&](store::Index::Transaction& t) {
-    for (const auto& m : members) {
-      if (m.kind == Kind::debian) continue;
-      t.insert_package(m.record);
-      t.add_origin(m.record.id, m.origin);
+  // A rebuild that changes nothing writes nothing: the rows it would write
+  // exist, and were committed only after their blobs were durable.
+  auto unchanged = [&] {
+    auto existing = store.index().image(record.digest);
+    if (!existing || existing->sources != record.sources || !new_layer_records.empty()) return false;
+    if (!request.tag_name.empty() && store.index().tagged_image(request.tag_name, request.tag) != record.digest) {
+      return false;
     }
-    for (const auto& r : new_layer_records) t.put_layer(r);
-    t.put_image(record, package_ids, blobs);
-    if (!request.tag_name.empty()) t.set_tag(request.tag_name, request.tag, record.digest);
-  });
+    return std::all_of(members.begin(), members.end(), [&](const Member& m) {
+      return m.kind == Kind::debian || store.index().origins(m.record.id) == std::vector<std::string>{m.origin};
+    });
+  };
+  if (!unchanged()) {
+    batch->commit([&](store::Index::Transaction& t) {
+      for (const auto& m : members) {
+        if (m.kind == Kind::debian) continue;
+        t.insert_package(m.record);
+        t.add_origin(m.record.id, m.origin);
+      }
+      for (const auto& r : new_layer_records) t.put_layer(r);
+      t.put_image(record, package_ids, blobs);
+      if (!request.tag_name.empty()) t.set_tag(request.tag_name, request.tag, record.digest);
+    });
+  }
 
   result.manifest = manifest_digest;
   result.manifest_size = manifest_bytes.size();

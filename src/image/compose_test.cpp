@@ -43,12 +43,12 @@ class ComposeTest : public ::testing::Test {
   spec::Spec spec(std::string_view text) { return spec::Spec::parse(text, (dir_ / "sheaf.toml").string()); }
 
   ComposeResult compose(const std::vector<std::string>& ids, std::string_view spec_text = "",
-                        std::vector<std::string>* warnings = nullptr) {
+                        std::vector<std::string>* warnings = nullptr, const std::string& tag_name = "test") {
     ComposeRequest request;
     request.debian_packages = ids;
     request.arch = "amd64";
     request.os = OsRelease{"bookworm", "12"};
-    request.tag_name = "test";
+    request.tag_name = tag_name;
     request.sources = "{}";
     request.threads = 2;
     if (warnings) request.warn = [warnings](const std::string& w) { warnings->push_back(w); };
@@ -111,6 +111,15 @@ TEST_F(ComposeTest, LayersAreMadeOnceAndReused) {
   EXPECT_FALSE(two.layers[0].made) << "a package's layer never depends on the image";
   EXPECT_EQ(two.layers[0].descriptor, one.layers[0].descriptor);
   EXPECT_NE(two.manifest, one.manifest);
+}
+
+TEST_F(ComposeTest, ARebuildUnderAnotherTagStillRecordsTheTag) {
+  std::string libc = add("libc", "1.0", {{"usr/lib/libc.so", "c"}});
+  Digest one = compose({libc}).manifest;
+  Digest two = compose({libc}, "", nullptr, "other").manifest;  // nothing new but the tag
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(store_.index().tagged_image("test", "latest"), one.str());
+  EXPECT_EQ(store_.index().tagged_image("other", "latest"), one.str());
 }
 
 TEST_F(ComposeTest, UnmetDependenciesAndConflictsAreRefusedAndNothingIsRecorded) {

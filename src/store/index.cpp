@@ -276,7 +276,12 @@ void Index::Transaction::put_layer(const LayerRecord& r) {
 
 void Index::Transaction::put_image(const ImageRecord& r, const std::vector<std::string>& packages,
                                    const std::vector<std::string>& blobs) {
-  Statement insert(db_, "INSERT OR REPLACE INTO images VALUES (?1, ?2, ?3, ?4, ?5)");
+  // An upsert, not INSERT OR REPLACE: a replace deletes the row first, and the
+  // delete would cascade to the image's tags.
+  Statement insert(db_,
+                   "INSERT INTO images VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(digest) DO UPDATE SET "
+                   "config = excluded.config, size = excluded.size, created = excluded.created, "
+                   "sources = excluded.sources");
   insert.bind(1, r.digest).bind(2, r.config).bind(3, static_cast<std::int64_t>(r.size)).bind(4, r.created);
   insert.bind(5, r.sources).run();
   Statement clear_packages(db_, "DELETE FROM image_packages WHERE image = ?1");
