@@ -9,6 +9,9 @@
 #            vs `mmdebstrap --variant=extract --include=python3` from a
 #            loopback HTTP repository holding exactly those .debs, then
 #            `umoci init`, `umoci new` and `umoci raw add-layer` of its tar
+#   durable: the same cold runs, with the peer followed by `sync -f` on its
+#            output: sheaf's store writes are durable (syncfs) when it exits,
+#            the peer's are not. A `sync` runs before each timed cold run.
 #   warm:    `sheaf build --locked -o LAYOUT` again, every package (and its
 #            layer) already in the store, into a new layout
 #            vs the same peer pipeline again (it has no cache to reuse)
@@ -78,6 +81,8 @@ peer() {  # round $1
   umoci init --layout "$out/layout"
   umoci new --image "$out/layout:latest"
   umoci raw add-layer --image "$out/layout:latest" "$out/rootfs.tar"
+  peer_done=$(now_ms)
+  sync -f "$out/layout"  # what sheaf's syncfs does; timed apart (see "durable")
 }
 
 # One unmeasured run of each: the lock must match the .debs (no download).
@@ -88,14 +93,16 @@ if "$sheaf" --store "$work/check" pkg import "$debs"/*.deb >/dev/null 2>&1 &&
 fi
 peer warmup
 
-cold_sheaf=() cold_peer=() warm_sheaf=() warm_peer=()
+cold_sheaf=() cold_peer=() cold_durable=() warm_sheaf=() warm_peer=()
 for ((i = 0; i < rounds; i++)); do
+  sync
   t0=$(now_ms); sheaf_cold "$i"; t1=$(now_ms)
-  peer "$i"; t2=$(now_ms)
-  cold_sheaf+=($((t1 - t0))); cold_peer+=($((t2 - t1)))
+  sync
+  t1b=$(now_ms); peer "$i"; t2=$(now_ms)
+  cold_sheaf+=($((t1 - t0))); cold_peer+=($((peer_done - t1b))); cold_durable+=($((t2 - t1b)))
   t0=$(now_ms); "$sheaf" --store "$work/store-$i" build -f "$work/spec/sheaf.toml" --locked -o "$work/warm-$i" >/dev/null 2>&1
-  t1=$(now_ms); peer "w$i"; t2=$(now_ms)
-  warm_sheaf+=($((t1 - t0))); warm_peer+=($((t2 - t1)))
+  t1=$(now_ms); peer "w$i"
+  warm_sheaf+=($((t1 - t0))); warm_peer+=($((peer_done - t1)))
 done
 # Memory, in runs of their own (the measuring wrapper costs time).
 rm -rf "$work/store-m" "$work/peer-m"
@@ -110,6 +117,7 @@ rss_umoci=$(peak_rss umoci raw add-layer --image "$work/peer-m/layout:latest" "$
 
 echo "python3 image, $(ls "$debs"/*.deb | wc -l) .debs, $rounds rounds"
 compare cold "sheaf import+build" "mmdebstrap+umoci" "${cold_sheaf[@]}" "${cold_peer[@]}"
+compare durable "sheaf import+build" "the same + sync -f" "${cold_sheaf[@]}" "${cold_durable[@]}"
 compare warm "sheaf build" "mmdebstrap+umoci" "${warm_sheaf[@]}" "${warm_peer[@]}"
 printf 'memory    peak RSS: sheaf pkg import %d MB, sheaf build %d MB; mmdebstrap %d MB, umoci %d MB\n' \
   $((rss_import / 1024)) $((rss_build / 1024)) $((rss_mmdebstrap / 1024)) $((rss_umoci / 1024))

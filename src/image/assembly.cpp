@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "deb/merged_usr.hpp"
+#include "image/ld_cache.hpp"
 
 namespace sheaf::image {
 
@@ -172,7 +173,7 @@ OsRelease os_release_for_suite(std::string_view suite) {
 }
 
 Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& os, const ImageTree& tree,
-                       const ContentReader& read) {
+                       const ContentReader& read, const AssemblyOptions& options) {
   Builder b;
   Assembly out;
   add_accounts(spec, b);
@@ -183,6 +184,11 @@ Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& o
   bool has_ca = std::any_of(tree.owners().begin(), tree.owners().end(),
                             [](const std::string& owner) { return owner.starts_with("ca-certificates "); });
   if (has_ca) add_ca_certificates(tree, read, b, out.notes);
+  if (!options.scratch.empty()) {
+    if (auto cache = make_ld_so_cache(tree, read, options.arch, options.scratch, out.notes)) {
+      b.file("etc/ld.so.cache", std::move(*cache));
+    }
+  }
   for (const auto& p : spec.paths) {
     std::string path = deb::merged_usr_path(relative(p.path));
     switch (p.type) {

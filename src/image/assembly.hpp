@@ -16,11 +16,15 @@
 //                          path, each ending in a newline) and one NAME.pem
 //                          link per certificate, as update-ca-certificates
 //                          writes them
+//   etc/ld.so.cache        when a library lives outside the system search
+//                          path, in a directory ld.so.conf names
+//                          (image/ld_cache.hpp)
 //   [[paths]]              as the spec declares them
 //
 // The content is a pure function of the spec and the image's packages.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -51,8 +55,15 @@ struct Assembly {
 // Reads a file entry's content from wherever the packages live.
 using ContentReader = std::function<std::string(const fileset::Entry&)>;
 
+struct AssemblyOptions {
+  std::string arch;  // the image's, for the multiarch library directories
+  // An empty scratch directory for ld.so.cache (image/ld_cache.hpp); empty:
+  // make no cache.
+  std::filesystem::path scratch;
+};
+
 // `tree` holds the image's packages (assembly not included).
 Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& os, const ImageTree& tree,
-                       const ContentReader& read);
+                       const ContentReader& read, const AssemblyOptions& options = {});
 
 }  // namespace sheaf::image

@@ -12,6 +12,7 @@
 
 #include "base/canonical_json.hpp"
 #include "base/error.hpp"
+#include "base/fs.hpp"
 #include "base/parallel.hpp"
 #include "base/unique_fd.hpp"
 #include "deb/closure.hpp"
@@ -363,11 +364,24 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
 
   // 4. The assembly.
   {
-    Assembly assembly = make_assembly(spec, request.os, tree, [&](const Entry& e) {
-      auto fd = batch->open_object(e.digest);
-      if (!fd) fail("the content of {} is missing from the store; run 'sheaf store verify'", quote(e.path));
-      return read_all(fd->get(), e.path);
-    });
+    // ld.so.cache is made in a scratch tree beside the batch's staging.
+    std::filesystem::path scratch = store.root() / "tmp" / ("ld-" + random_hex(8));
+    std::filesystem::create_directories(scratch);
+    struct RemoveScratch {
+      std::filesystem::path path;
+      ~RemoveScratch() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+      }
+    } remove_scratch{scratch};
+    Assembly assembly = make_assembly(
+        spec, request.os, tree,
+        [&](const Entry& e) {
+          auto fd = batch->open_object(e.digest);
+          if (!fd) fail("the content of {} is missing from the store; run 'sheaf store verify'", quote(e.path));
+          return read_all(fd->get(), e.path);
+        },
+        {.arch = request.arch, .scratch = scratch});
     for (const auto& n : assembly.notes) note(n);
     for (const auto& [digest, bytes] : assembly.contents) {
       MemorySource source(bytes);
