@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/unique_fd.hpp"
+
 namespace sheaf {
 
 class ByteSource {
@@ -27,6 +29,17 @@ class FdSource final : public ByteSource {
  private:
   int fd_;
   std::string name_;
+};
+
+// Reads a file descriptor it owns to its end, closing it when destroyed.
+class OwnedFdSource final : public ByteSource {
+ public:
+  OwnedFdSource(UniqueFd fd, std::string name) : fd_(std::move(fd)), source_(fd_.get(), std::move(name)) {}
+  std::size_t read(std::span<char> buffer) override { return source_.read(buffer); }
+
+ private:
+  UniqueFd fd_;
+  FdSource source_;
 };
 
 // Reads bytes held in memory (not owned).

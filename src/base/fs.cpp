@@ -42,6 +42,22 @@ void remove_tree_at(int parent_fd, const std::string& name) {
   ::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR);
 }
 
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes, unsigned mode) {
+  std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+  std::filesystem::path tmp = dir / fmt::format(".{}.{}.tmp", path.filename().string(), random_hex(6));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd) fail_errno(errno, "cannot write " + quote(tmp.string()));
+  try {
+    write_all(fd.get(), bytes, tmp.string());
+    if (::fsync(fd.get()) != 0) fail_errno(errno, "cannot sync " + quote(tmp.string()));
+    fd.reset();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) fail_errno(errno, "cannot replace " + quote(path.string()));
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
 std::string random_hex(std::size_t bytes) {
   std::string raw(bytes, '\0');
   std::size_t done = 0;

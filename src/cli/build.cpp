@@ -74,15 +74,7 @@ repo::Lockfile ensure_lock(store::LocalStore& store, const spec::Spec& spec, con
                             .now = static_cast<std::int64_t>(std::time(nullptr)),
                             .warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); }};
   auto outcome = repo::lock_spec(spec, store, *network, request);
-  for (const auto& change : outcome.changes) {
-    if (change.old_version.empty()) {
-      fmt::print(stderr, "+ {} {}\n", change.name, change.new_version);
-    } else if (change.new_version.empty()) {
-      fmt::print(stderr, "- {} {}\n", change.name, change.old_version);
-    } else {
-      fmt::print(stderr, "~ {} {} -> {}\n", change.name, change.old_version, change.new_version);
-    }
-  }
+  print_lock_changes(stderr, outcome.changes);
   fmt::print(stderr, "{} {} ({} packages)\n", exists ? "updated" : "created", path.string(),
              outcome.lock.packages.size());
   return outcome.lock;

@@ -73,6 +73,18 @@ nlohmann::json package_json(const Digest& id, const pkg::Package& package, const
   return out;
 }
 
+void print_lock_changes(std::FILE* out, const std::vector<repo::LockChange>& changes) {
+  for (const auto& change : changes) {
+    if (change.old_version.empty()) {
+      fmt::print(out, "+ {} {}\n", change.name, change.new_version);
+    } else if (change.new_version.empty()) {
+      fmt::print(out, "- {} {}\n", change.name, change.old_version);
+    } else {
+      fmt::print(out, "~ {} {} -> {}\n", change.name, change.old_version, change.new_version);
+    }
+  }
+}
+
 void ProgressBar::update(double fraction, const std::string& text, bool force) {
   auto now = std::chrono::steady_clock::now();
   if (!force && now - last_ < std::chrono::milliseconds(100)) return;

@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "pkg/package.hpp"
+#include "repo/locking.hpp"
 #include "store/local_store.hpp"
 
 namespace sheaf::cli {
@@ -45,6 +47,10 @@ std::string human_bytes(std::uint64_t bytes);
 // The JSON form of a package that `pkg add`, `pkg import` and `pkg show`
 // print: identity, relations and every metadata field that is set.
 nlohmann::json package_json(const Digest& id, const pkg::Package& package, const pkg::PackageMetadata& metadata);
+
+// Lock changes as `sheaf lock` prints them: "+ NAME VERSION",
+// "- NAME VERSION", "~ NAME OLD -> NEW".
+void print_lock_changes(std::FILE* out, const std::vector<repo::LockChange>& changes);
 
 // A one-line bar on stderr, redrawn at most ten times a second (and always
 // when `force`). Commands draw it only when stderr is a terminal.

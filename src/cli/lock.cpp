@@ -61,15 +61,7 @@ void run(Context& context, const Options& options) {
                outcome.lock.packages.size());
     return;
   }
-  for (const auto& change : outcome.changes) {
-    if (change.old_version.empty()) {
-      fmt::print("+ {} {}\n", change.name, change.new_version);
-    } else if (change.new_version.empty()) {
-      fmt::print("- {} {}\n", change.name, change.old_version);
-    } else {
-      fmt::print("~ {} {} -> {}\n", change.name, change.old_version, change.new_version);
-    }
-  }
+  print_lock_changes(stdout, outcome.changes);
   fmt::print(stderr, "{} {}: {} packages from {} suites ({} candidates, {} repository files downloaded)\n",
              outcome.written ? "wrote" : "unchanged", path.string(), outcome.lock.packages.size(), outcome.suites,
              outcome.candidates, outcome.downloads);

@@ -80,16 +80,6 @@ class ArchiveBuilder {
     std::string buffer_;
   };
 
-  class OwnedFdSource final : public ByteSource {
-   public:
-    OwnedFdSource(UniqueFd fd, std::string name) : fd_(std::move(fd)), source_(fd_.get(), std::move(name)) {}
-    std::size_t read(std::span<char> buffer) override { return source_.read(buffer); }
-
-   private:
-    UniqueFd fd_;
-    FdSource source_;
-  };
-
   static Entry file_entry(std::string path, const Digest& digest, std::uint64_t size) {
     Entry e;
     e.path = std::move(path);

@@ -18,17 +18,6 @@ namespace {
 using fileset::Entry;
 using fileset::EntryType;
 
-// A store object as a stream, owning its descriptor.
-class ObjectSource final : public ByteSource {
- public:
-  ObjectSource(UniqueFd fd, std::string name) : fd_(std::move(fd)), source_(fd_.get(), std::move(name)) {}
-  std::size_t read(std::span<char> buffer) override { return source_.read(buffer); }
-
- private:
-  UniqueFd fd_;
-  FdSource source_;
-};
-
 class TarToGzip final : public fileset::TarSink {
  public:
   explicit TarToGzip(oci::GzipWriter& gzip) : gzip_(gzip) {}
@@ -52,7 +41,7 @@ fileset::ContentOpener object_opener(store::WriteBatch& batch) {
     auto fd = batch.open_object(entry.digest);
     if (!fd) fail("the content of {} (object {}) is missing from the store; run 'sheaf store verify'",
                   quote(entry.path), entry.digest.str());
-    return std::make_unique<ObjectSource>(std::move(*fd), entry.digest.str());
+    return std::make_unique<OwnedFdSource>(std::move(*fd), entry.digest.str());
   };
 }
 

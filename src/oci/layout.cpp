@@ -21,23 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_file_atomically(const fs::path& path, std::string_view bytes, mode_t mode) {
-  fs::path tmp = path.parent_path() / fmt::format(".{}.{}.tmp", path.filename().string(), random_hex(6));
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-  if (!fd) fail_errno(errno, "cannot create " + quote(tmp.string()));
-  try {
-    write_all(fd.get(), bytes, tmp.string());
-    if (::fsync(fd.get()) != 0) fail_errno(errno, "cannot write " + quote(tmp.string()));
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail_errno(err, "cannot write " + quote(path.string()));
-  }
-}
 
 std::string layout_marker() {
   return canonical_json({{"imageLayoutVersion", std::string(kLayoutVersion)}});

@@ -298,33 +298,5 @@ std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& s
   return problems;
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
-  std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
-  std::filesystem::path tmp = dir / fmt::format(".{}.{}.tmp", path.filename().string(), random_hex(6));
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!fd) fail_errno(errno, "cannot write " + quote(tmp.string()));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::unlink(tmp.c_str());
-      fail_errno(err, "cannot write " + quote(tmp.string()));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail_errno(err, "cannot sync " + quote(tmp.string()));
-  }
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail_errno(err, "cannot replace " + quote(path.string()));
-  }
-}
 
 }  // namespace sheaf::repo

@@ -71,8 +71,4 @@ std::filesystem::path lock_path_for(const std::filesystem::path& spec_path);
 // Depends and Pre-Depends of every locked package is met inside the lock.
 std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& spec);
 
-// Writes `text` to `path` atomically (a temporary file beside it, fsync,
-// rename), so a reader sees the old lock or the new one, never a mix.
-void write_file_atomically(const std::filesystem::path& path, std::string_view text);
-
 }  // namespace sheaf::repo

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/fs.hpp"
 #include "testing/errors.hpp"
 #include "testing/golden.hpp"
 #include "testing/temp_dir.hpp"

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/error.hpp"
+#include "base/fs.hpp"
 #include "base/parallel.hpp"
 #include "repo/repository.hpp"
 #include "repo/resolver.hpp"
