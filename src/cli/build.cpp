@@ -139,8 +139,8 @@ void run(Context& context, const Options& options) {
       if (stderr_is_terminal()) {
         fetch.on_progress = [&bar](const repo::FetchProgress& p) {
           double f = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
-          bar.update(f, fmt::format("fetching {}/{} packages, {}", p.files_done, p.files_total,
-                                    human_bytes(p.bytes_done)));
+          bar.update(
+              f, fmt::format("fetching {}/{} packages, {}", p.files_done, p.files_total, human_bytes(p.bytes_done)));
         };
       }
       repo::FetchReport report;

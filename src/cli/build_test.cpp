@@ -20,7 +20,9 @@ using testing::read_file_bytes;
 using testing::run_sheaf;
 using testing::write_file;
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Every regular file below `dir`, by relative path, with its bytes.
 std::map<std::string, std::string> tree_bytes(const fs::path& dir) {
@@ -41,9 +43,8 @@ class BuildTest : public ::testing::Test {
     //   libbar 1.0 (Depends: libc)
     //   app 1.0 (Depends: libbar, libc (>= 1.0)): usr/bin/app
     //   clash-a, clash-b: both ship usr/bin/tool, differently
-    repo_->add_with("stable", "libc", "1.0", "", [](testing::DebTree& t) {
-      t.file("lib/x86_64-linux-gnu/libc.so.6", "libc 1.0\n", 0755);
-    });
+    repo_->add_with("stable", "libc", "1.0", "",
+                    [](testing::DebTree& t) { t.file("lib/x86_64-linux-gnu/libc.so.6", "libc 1.0\n", 0755); });
     repo_->add("stable", "libbar", "1.0", "Depends: libc\n");
     repo_->add_with("stable", "app", "1.0", "Depends: libbar, libc (>= 1.0)\n",
                     [](testing::DebTree& t) { t.file("usr/bin/app", "#!/bin/app\n", 0755); });
@@ -65,10 +66,10 @@ class BuildTest : public ::testing::Test {
   void write_spec(const fs::path& project, const std::string& include, const std::string& extra = "",
                   const std::string& image = "name = \"demo\"\nentrypoint = [\"/usr/bin/app\"]\n") {
     testing::make_dirs(project);
-    write_file(project / "sheaf.toml", "[image]\n" + image + "\n[source.debian]\nsuites = [\"stable\"]\narch = " +
-                                           "\"amd64\"\nmirror = \"" + repo_->file_url() + "\"\nkeyring = \"" +
-                                           key_->keyring().string() + "\"\n\n[packages]\ninclude = [" + include +
-                                           "]\n" + extra);
+    write_file(project / "sheaf.toml",
+               "[image]\n" + image + "\n[source.debian]\nsuites = [\"stable\"]\narch = " + "\"amd64\"\nmirror = \"" +
+                   repo_->file_url() + "\"\nkeyring = \"" + key_->keyring().string() + "\"\n\n[packages]\ninclude = [" +
+                   include + "]\n" + extra);
   }
   fs::path spec() const { return dir_ / "project/sheaf.toml"; }
 

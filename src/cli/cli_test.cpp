@@ -346,7 +346,9 @@ TEST_F(CliWithoutRoot, AnUnreadableFileIsRefusedAndNothingIsAdded) {
 
 TEST_F(Cli, AddingALargeFileDoesNotRaisePeakMemory) {
   // A 512 MiB file streams through a 1 MiB buffer; reading it whole would
-  // show in the child's peak RSS.
+  // show in the child's peak RSS. The bound leaves room for the sanitizers'
+  // own memory (about 160 MiB under ASan, and growing with the binary), and
+  // stays far below the file's size.
   TempDir big;
   {
     std::ofstream out(big / "blob", std::ios::binary);
@@ -355,7 +357,7 @@ TEST_F(Cli, AddingALargeFileDoesNotRaisePeakMemory) {
   }
   CommandResult r = sheaf({"pkg", "add", big.path().string(), "--name", "big", "--version", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_LT(r.max_rss_kib, 160 * 1024) << "peak RSS " << r.max_rss_kib << " KiB";
+  EXPECT_LT(r.max_rss_kib, 256 * 1024) << "peak RSS " << r.max_rss_kib << " KiB";
 }
 
 TEST_F(Cli, ConcurrentWritersAndGcKeepTheStoreConsistent) {

@@ -23,7 +23,9 @@ using testing::read_file_bytes;
 using testing::run_command;
 using testing::run_sheaf;
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 // The absolute path of a tool on $PATH ("" when absent): run_command execs
 // paths, not names.
@@ -35,13 +37,13 @@ std::string tool(const std::string& name) {
 // podman with the flags these machines need (machine-notes: runc, cgroupfs,
 // and rlimits the caller can grant).
 std::vector<std::string> podman(std::vector<std::string> args) {
-  std::vector<std::string> argv{tool("podman"), "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend",
-                                "file"};
+  std::vector<std::string> argv{tool("podman"), "--runtime",        "runc", "--cgroup-manager",
+                                "cgroupfs",     "--events-backend", "file"};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
 std::vector<std::string> podman_run(const std::string& image, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"run", "--rm", "--pull=never", "--ulimit", "nofile=1024:20000",
+  std::vector<std::string> args{"run",      "--rm",           "--pull=never", "--ulimit", "nofile=1024:20000",
                                 "--ulimit", "nproc=4096:4096"};
   args.insert(args.end(), extra.begin(), extra.end());
   args.push_back(image);
@@ -63,15 +65,29 @@ class OciToolsTest : public ::testing::Test {
         return;
       }
     }
-    // Each example's spec, locked afresh: a committed lock may name versions
-    // the mirror has since dropped.
+    // Each example's spec, locked afresh (a committed lock may name versions
+    // the mirror has since dropped), in a work directory kept in the build
+    // tree: ctest runs each test in a process of its own, and building the
+    // three examples from the mirror takes most of a minute under the
+    // sanitizers, so later processes build from the first one's store and
+    // locks, offline. The test is SERIAL, so no two processes share it at once.
+    fs::path work = fs::path(testing::sheaf_binary()).parent_path() / "oci-tools-work";
+    bool ready = fs::exists(work / "ready");
+    if (!ready) {
+      fs::remove_all(work);
+      fs::create_directories(work);
+    }
+    store_ = (work / "store").string();
     for (const char* example : {"python3", "nginx", "busybox"}) {
-      fs::path from = fs::path(SHEAF_SOURCE_DIR) / "examples" / example;
-      fs::path to = dir_->path() / example;
-      fs::copy(from, to, fs::copy_options::recursive);
-      fs::remove(to / "sheaf.lock");
-      CommandResult r = run_sheaf(store(), {"build", "-f", (to / "sheaf.toml").string(), "-o",
-                                            (dir_->path() / (std::string(example) + "-oci")).string()});
+      fs::path spec_dir = work / example;
+      if (!ready) {
+        fs::copy(fs::path(SHEAF_SOURCE_DIR) / "examples" / example, spec_dir, fs::copy_options::recursive);
+        fs::remove(spec_dir / "sheaf.lock");
+      }
+      std::vector<std::string> args{"build", "-f", (spec_dir / "sheaf.toml").string(), "-o",
+                                    (dir_->path() / (std::string(example) + "-oci")).string()};
+      if (ready) args.push_back("--locked");
+      CommandResult r = run_sheaf(store(), args);
       if (r.exit_code != 0) {
         if (contains(r.err, "cannot reach") || contains(r.err, "Could not resolve")) {
           skip_ = "the mirror cannot be reached: " + r.err;
@@ -82,6 +98,7 @@ class OciToolsTest : public ::testing::Test {
       }
       digests_[example] = last_line(r.out);
     }
+    if (!ready) testing::write_file(work / "ready", "");
   }
   static void TearDownTestSuite() {
     for (const auto& name : loaded_) run_command(podman({"rmi", "-f", name}));
@@ -92,7 +109,7 @@ class OciToolsTest : public ::testing::Test {
     ASSERT_TRUE(failure_.empty()) << failure_;
   }
 
-  static std::string store() { return (dir_->path() / "store").string(); }
+  static std::string store() { return store_; }
   static fs::path layout(const std::string& example) { return dir_->path() / (example + "-oci"); }
   static json manifest(const std::string& example) {
     return json::parse(read_file_bytes(layout(example) / "blobs/sha256" / digests_[example].substr(7)));
@@ -100,20 +117,22 @@ class OciToolsTest : public ::testing::Test {
   // skopeo copy into containers-storage under a name of our own.
   static std::string load(const std::string& example) {
     std::string name = "localhost/sheaf-test-" + example + ":latest";
-    CommandResult r = run_command({tool("skopeo"), "copy", "oci:" + layout(example).string() + ":latest",
-                                   "containers-storage:" + name});
+    CommandResult r = run_command(
+        {tool("skopeo"), "copy", "oci:" + layout(example).string() + ":latest", "containers-storage:" + name});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     loaded_.push_back(name);
     return name;
   }
 
   static testing::TempDir* dir_;
+  static std::string store_;
   static std::string skip_;
   static std::string failure_;
   static std::map<std::string, std::string> digests_;
   static std::vector<std::string> loaded_;
 };
 testing::TempDir* OciToolsTest::dir_ = nullptr;
+std::string OciToolsTest::store_;
 std::string OciToolsTest::skip_;
 std::string OciToolsTest::failure_;
 std::map<std::string, std::string> OciToolsTest::digests_;
@@ -151,7 +170,8 @@ TEST_F(OciToolsTest, PodmanRunsThePython3ImageFromContainersStorage) {
 
 TEST_F(OciToolsTest, PodmanLoadsTheDockerArchive) {
   fs::path archive = dir_->path() / "busybox.tar";
-  CommandResult r = run_sheaf(store(), {"build", "-f", (dir_->path() / "busybox/sheaf.toml").string(), "--locked",
+  fs::path spec = fs::path(store()).parent_path() / "busybox/sheaf.toml";
+  CommandResult r = run_sheaf(store(), {"build", "-f", spec.string(), "--locked",
                                         "--tag", "sheaf-test-archive:v1", "--docker-archive", archive.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_command(podman({"load", "-i", archive.string()}));

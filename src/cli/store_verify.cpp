@@ -31,8 +31,9 @@ void run(Context& context, const Options& options) {
     fmt::print("{}\n", out.dump(2));
   } else {
     for (const auto& d : report.damage) fmt::print("damaged: {}: {}\n", d.subject, d.problem);
-    fmt::print(stderr, "checked {} objects, {} blobs, {} packages and {} images: {}\n", report.objects,
-               report.blobs, report.packages, report.images, report.damage.empty() ? "no damage" : fmt::format("{} problems", report.damage.size()));
+    fmt::print(stderr, "checked {} objects, {} blobs, {} packages and {} images: {}\n", report.objects, report.blobs,
+               report.packages, report.images,
+               report.damage.empty() ? "no damage" : fmt::format("{} problems", report.damage.size()));
   }
   if (!report.damage.empty()) context.exit_code = kExitFound;
 }

@@ -96,9 +96,9 @@ std::vector<std::string> member_conflicts(const std::vector<ClosureMember>& memb
           for (auto it = begin; it != end; ++it) {
             const Provider& p = it->second;
             if (p.member == &m || !answers(p, alt)) continue;
-            std::string holder = p.real ? fmt::format("{} {}", p.member->name, p.member->version)
-                                        : fmt::format("{} {} (which provides {})", p.member->name,
-                                                      p.member->version, alt.name);
+            std::string holder =
+                p.real ? fmt::format("{} {}", p.member->name, p.member->version)
+                       : fmt::format("{} {} (which provides {})", p.member->name, p.member->version, alt.name);
             problems.push_back(fmt::format("{} {} {} {}, and {} holds {}", m.name, m.version,
                                            field == &m.conflicts ? "conflicts with" : "breaks", alternative_text(alt),
                                            set_name, holder));

@@ -30,14 +30,13 @@ TEST(Closure, VersionsAlternativesAndProvidesMeetDependencies) {
 
 TEST(Closure, EachUnmetGroupIsOneSentence) {
   std::vector<ClosureMember> set{
-      member("app", "1.0", "libc6 (>= 2.38), awk | gawk, mta (>= 2)"),
-      member("libc6", "2.36-9"),
+      member("app", "1.0", "libc6 (>= 2.38), awk | gawk, mta (>= 2)"), member("libc6", "2.36-9"),
       member("exim", "4.96", "", "mta"),  // unversioned: does not meet (>= 2)
   };
   EXPECT_EQ(unmet_dependencies(set, "the image"),
-              (Sentences{"app 1.0 depends on libc6 (>= 2.38), which nothing in the image satisfies",
-                          "app 1.0 depends on awk | gawk, which nothing in the image satisfies",
-                          "app 1.0 depends on mta (>= 2), which nothing in the image satisfies"}));
+            (Sentences{"app 1.0 depends on libc6 (>= 2.38), which nothing in the image satisfies",
+                       "app 1.0 depends on awk | gawk, which nothing in the image satisfies",
+                       "app 1.0 depends on mta (>= 2), which nothing in the image satisfies"}));
 }
 
 TEST(Closure, VersionedProvidesMeetVersionedDependencies) {
@@ -59,8 +58,8 @@ TEST(Closure, ConflictsAndBreaksBetweenMembersAreReported) {
       member("old", "1.0", "", "", "", "mawk (<< 2)"),
   };
   EXPECT_EQ(member_conflicts(set, "the image"),
-              (Sentences{"mawk 1.3.4 conflicts with gawk (<< 5), and the image holds gawk 4.2",
-                          "old 1.0 breaks mawk (<< 2), and the image holds mawk 1.3.4"}));
+            (Sentences{"mawk 1.3.4 conflicts with gawk (<< 5), and the image holds gawk 4.2",
+                       "old 1.0 breaks mawk (<< 2), and the image holds mawk 1.3.4"}));
 }
 
 TEST(Closure, AConflictWithAVirtualPackageSparesItsOwnProvider) {
@@ -69,10 +68,10 @@ TEST(Closure, AConflictWithAVirtualPackageSparesItsOwnProvider) {
   EXPECT_TRUE(member_conflicts(set, "the image").empty());
   set.push_back(member("postfix", "3.7", "", "mail-transport-agent", "mail-transport-agent"));
   EXPECT_EQ(member_conflicts(set, "the image"),
-              (Sentences{"exim 4.96 conflicts with mail-transport-agent, and the image holds postfix 3.7 (which "
-                          "provides mail-transport-agent)",
-                          "postfix 3.7 conflicts with mail-transport-agent, and the image holds exim 4.96 (which "
-                          "provides mail-transport-agent)"}));
+            (Sentences{"exim 4.96 conflicts with mail-transport-agent, and the image holds postfix 3.7 (which "
+                       "provides mail-transport-agent)",
+                       "postfix 3.7 conflicts with mail-transport-agent, and the image holds exim 4.96 (which "
+                       "provides mail-transport-agent)"}));
 }
 
 }  // namespace

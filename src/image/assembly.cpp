@@ -225,9 +225,8 @@ Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& o
     }
   }
   b.entries.insert(b.entries.end(), parents.begin(), parents.end());
-  out.manifest = with_context("while assembling the image's derived files", [&] {
-    return fileset::Manifest::from_entries(std::move(b.entries));
-  });
+  out.manifest = with_context("while assembling the image's derived files",
+                              [&] { return fileset::Manifest::from_entries(std::move(b.entries)); });
   out.contents = std::move(b.contents);
   return out;
 }

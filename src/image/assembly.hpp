@@ -49,7 +49,7 @@ OsRelease os_release_for_suite(std::string_view suite);
 struct Assembly {
   fileset::Manifest manifest;
   std::map<Digest, std::string> contents;  // the bytes of every file entry
-  std::vector<std::string> notes;           // what was derived, for the build's output
+  std::vector<std::string> notes;          // what was derived, for the build's output
 };
 
 // Reads a file entry's content from wherever the packages live.

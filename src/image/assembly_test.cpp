@@ -3,20 +3,18 @@
 #include <gtest/gtest.h>
 
 #include "base/error.hpp"
+#include "testing/entries.hpp"
 
 namespace sheaf::image {
 namespace {
 
+using testing::dir_entry;
+using testing::file_entry;
+using testing::hardlink_entry;
+using testing::symlink_entry;
+
 using fileset::Entry;
 using fileset::EntryType;
-
-Entry dir(std::string path) { return {std::move(path), EntryType::dir, 0755}; }
-Entry file(std::string path, std::string_view content) {
-  Entry e{std::move(path), EntryType::file, 0644};
-  e.size = content.size();
-  e.digest = Digest::of(content);
-  return e;
-}
 
 class AssemblyTest : public ::testing::Test {
  protected:
@@ -40,7 +38,7 @@ class AssemblyTest : public ::testing::Test {
     return nullptr;
   }
   Entry cert(std::string path, std::string pem) {
-    Entry e = file(std::move(path), pem);
+    Entry e = file_entry(std::move(path), pem);
     contents_[e.digest] = pem;
     return e;
   }
@@ -64,8 +62,8 @@ TEST_F(AssemblyTest, AccountsHoldRootNobodyAndTheSpecsUsersAndGroups) {
 
 TEST_F(AssemblyTest, OsReleaseTmpAndMergedUsrLinks) {
   ImageTree tree;
-  tree.add(fileset::Manifest::from_entries({dir("usr"), dir("usr/bin"), dir("usr/lib64"), dir("usr/libexec"),
-                                            dir("usr/share")}),
+  tree.add(fileset::Manifest::from_entries({dir_entry("usr"), dir_entry("usr/bin"), dir_entry("usr/lib64"),
+                                            dir_entry("usr/libexec"), dir_entry("usr/share")}),
            "base 1");
   Assembly a = assemble(parse(""), tree);
   EXPECT_EQ(content(a, "etc/os-release"),
@@ -82,8 +80,9 @@ TEST_F(AssemblyTest, OsReleaseTmpAndMergedUsrLinks) {
 
 TEST_F(AssemblyTest, PackagesThatShipTheFilesWin) {
   ImageTree tree;
-  Entry os = file("usr/lib/os-release", "ID=debian\n");
-  tree.add(fileset::Manifest::from_entries({dir("tmp"), dir("usr"), dir("usr/lib"), os}), "base-files 12.4");
+  Entry os = file_entry("usr/lib/os-release", "ID=debian\n");
+  tree.add(fileset::Manifest::from_entries({dir_entry("tmp"), dir_entry("usr"), dir_entry("usr/lib"), os}),
+           "base-files 12.4");
   Assembly a = assemble(parse(""), tree);
   EXPECT_EQ(entry(a, "etc/os-release"), nullptr);
   EXPECT_EQ(entry(a, "tmp"), nullptr);
@@ -91,14 +90,15 @@ TEST_F(AssemblyTest, PackagesThatShipTheFilesWin) {
 
 TEST_F(AssemblyTest, TheCaBundleConcatenatesCertificatesInPathOrder) {
   ImageTree tree;
-  tree.add(fileset::Manifest::from_entries(
-               {dir("usr"), dir("usr/share"), dir("usr/share/ca-certificates"),
-                dir("usr/share/ca-certificates/mozilla"), cert("usr/share/ca-certificates/mozilla/B_Root.crt", "B\n"),
-                cert("usr/share/ca-certificates/mozilla/A (Root), CA.crt", "A-no-newline"), dir("etc"),
-                dir("etc/ssl"), dir("etc/ssl/certs")}),
-           "ca-certificates 20230311");
-  tree.add(fileset::Manifest::from_entries({dir("usr"), dir("usr/local"), dir("usr/local/share"),
-                                            dir("usr/local/share/ca-certificates"),
+  tree.add(
+      fileset::Manifest::from_entries({dir_entry("usr"), dir_entry("usr/share"), dir_entry("usr/share/ca-certificates"),
+                                       dir_entry("usr/share/ca-certificates/mozilla"),
+                                       cert("usr/share/ca-certificates/mozilla/B_Root.crt", "B\n"),
+                                       cert("usr/share/ca-certificates/mozilla/A (Root), CA.crt", "A-no-newline"),
+                                       dir_entry("etc"), dir_entry("etc/ssl"), dir_entry("etc/ssl/certs")}),
+      "ca-certificates 20230311");
+  tree.add(fileset::Manifest::from_entries({dir_entry("usr"), dir_entry("usr/local"), dir_entry("usr/local/share"),
+                                            dir_entry("usr/local/share/ca-certificates"),
                                             cert("usr/local/share/ca-certificates/corp.crt", "CORP\n")}),
            "sheaf-files-usr-local-share-ca-certificates 0+1");
   Assembly a = assemble(parse(""), tree);
@@ -114,7 +114,7 @@ TEST_F(AssemblyTest, PathsAreCreatedAsDeclared) {
       "[[paths]]\npath = \"/etc/motd\"\ntype = \"file\"\ncontent = \"hi\\n\"\n\n"
       "[[paths]]\npath = \"/bin/python\"\ntype = \"symlink\"\ntarget = \"python3\"\n");
   ImageTree tree;
-  tree.add(fileset::Manifest::from_entries({dir("usr"), dir("usr/bin")}), "base 1");
+  tree.add(fileset::Manifest::from_entries({dir_entry("usr"), dir_entry("usr/bin")}), "base 1");
   Assembly a = assemble(spec, tree);
   ASSERT_NE(entry(a, "srv/data"), nullptr);
   EXPECT_EQ(entry(a, "srv/data")->mode, 0750u);

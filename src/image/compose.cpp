@@ -1,7 +1,7 @@
 #include "image/compose.hpp"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -325,8 +325,9 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
     m.metadata = pkg::PackageMetadata::from_json(record->metadata);
     members.push_back(std::move(m));
   }
-  std::sort(members.begin(), members.end(),
-            [](const Member& a, const Member& b) { return std::tie(a.record.name, a.record.id) < std::tie(b.record.name, b.record.id); });
+  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+    return std::tie(a.record.name, a.record.id) < std::tie(b.record.name, b.record.id);
+  });
   for (const auto& files : spec.files) {
     members.push_back(read_local_files(spec, files, request.arch, *batch, request.threads));
   }
@@ -374,14 +375,15 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
         std::filesystem::remove_all(path, ec);
       }
     } remove_scratch{scratch};
-    Assembly assembly = make_assembly(
-        spec, request.os, tree,
-        [&](const Entry& e) {
-          auto fd = batch->open_object(e.digest);
-          if (!fd) fail("the content of {} is missing from the store; run 'sheaf store verify'", quote(e.path));
-          return read_all(fd->get(), e.path);
-        },
-        {.arch = request.arch, .scratch = scratch});
+    Assembly assembly =
+        make_assembly(spec, request.os, tree,
+                      [&](const Entry& e) {
+                        auto fd = batch->open_object(e.digest);
+                        if (!fd)
+                          fail("the content of {} is missing from the store; run 'sheaf store verify'", quote(e.path));
+                        return read_all(fd->get(), e.path);
+                      },
+                      {.arch = request.arch, .scratch = scratch});
     for (const auto& n : assembly.notes) note(n);
     for (const auto& [digest, bytes] : assembly.contents) {
       MemorySource source(bytes);
@@ -513,10 +515,9 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
       annotations["dev.sheaf.package.name"] = m.package.name;
       annotations["dev.sheaf.package.version"] = m.package.version;
       annotations["dev.sheaf.package.id"] = m.record.id;
-      annotations["dev.sheaf.package.purl"] = m.kind == Kind::debian
-                                                  ? pkg::deb_purl(m.package.name, m.package.version, m.package.arch,
-                                                                  distro)
-                                                  : pkg::generic_purl(m.package.name, m.package.version);
+      annotations["dev.sheaf.package.purl"] =
+          m.kind == Kind::debian ? pkg::deb_purl(m.package.name, m.package.version, m.package.arch, distro)
+                                 : pkg::generic_purl(m.package.name, m.package.version);
       if (m.dropped > 0) annotations["dev.sheaf.package.dropped"] = std::to_string(m.dropped);
       config.history.push_back(fmt::format("sheaf: {} {}", m.package.name, m.package.version));
     } else {

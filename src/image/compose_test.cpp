@@ -75,7 +75,8 @@ TEST_F(ComposeTest, OneLayerPerPackageInDependencyOrderThenTheAssembly) {
   ComposeResult r = compose({app, zlib, libc}, "[image]\nentrypoint = [\"/usr/bin/app\"]\n");
   ASSERT_EQ(r.layers.size(), 4u);
   std::vector<std::string> names;
-  for (const auto& layer : r.layers) names.push_back(layer.packages.front().substr(0, layer.packages.front().find(' ')));
+  for (const auto& layer : r.layers)
+    names.push_back(layer.packages.front().substr(0, layer.packages.front().find(' ')));
   EXPECT_EQ(names, (std::vector<std::string>{"libc", "zlib", "app", "sheaf-assembly"}));
   const auto& a = r.manifest_document.layers[1].annotations;
   EXPECT_EQ(a.at("dev.sheaf.package.name"), "zlib");
@@ -83,7 +84,8 @@ TEST_F(ComposeTest, OneLayerPerPackageInDependencyOrderThenTheAssembly) {
   EXPECT_EQ(a.at("dev.sheaf.package.id"), zlib);
   EXPECT_EQ(a.at("dev.sheaf.package.purl"), "pkg:deb/debian/zlib@1.2%2Bdfsg?arch=amd64&distro=debian-12&epoch=1");
   EXPECT_EQ(r.config.diff_ids.size(), 4u);
-  EXPECT_EQ(r.config.config.env, (std::vector<std::string>{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}));
+  EXPECT_EQ(r.config.config.env,
+            (std::vector<std::string>{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}));
   EXPECT_EQ(r.config.created, "1970-01-01T00:00:01Z") << "no package has a date";
 
   auto image = store_.index().image(r.manifest.str());
@@ -94,7 +96,8 @@ TEST_F(ComposeTest, OneLayerPerPackageInDependencyOrderThenTheAssembly) {
 
 TEST_F(ComposeTest, TheOrderPackagesAreGivenInNeverMatters) {
   std::vector<std::string> ids;
-  for (int i = 0; i < 8; ++i) ids.push_back(add("p" + std::to_string(i), "1.0", {{"usr/share/p" + std::to_string(i), "x"}}));
+  for (int i = 0; i < 8; ++i)
+    ids.push_back(add("p" + std::to_string(i), "1.0", {{"usr/share/p" + std::to_string(i), "x"}}));
   Digest first = compose(ids).manifest;
   std::mt19937 rng(7);
   for (int round = 0; round < 3; ++round) {
@@ -200,7 +203,7 @@ TEST_F(ComposeTest, MoreThanAHundredPackagesShareTheLastLayers) {
 
 TEST(LayerOrder, CyclesShareADepth) {
   // a <-> b depend on each other and on c; d depends on a.
-  std::vector<OrderItem> items{{"a", "1", {1, 2}, 0}, {"b", "2", {0, 2}, 0}, {"c", "3", {}, 0},
+  std::vector<OrderItem> items{{"a", "1", {1, 2}, 0}, {"b", "2", {0, 2}, 0},   {"c", "3", {}, 0},
                                {"d", "4", {0}, 0},    {"z-files", "5", {}, 1}, {"asm", "6", {}, 2}};
   EXPECT_EQ(layer_order(items), (std::vector<std::size_t>{2, 0, 1, 3, 4, 5}));
 }

@@ -51,7 +51,8 @@ class ArchiveBuilder {
     if (!fd) fail_errno(errno, "cannot create " + quote(tmp.string()));
     try {
       FdTarSink sink(fd.get(), tmp.string());
-      fileset::write_layer_tar(manifest, [this](const Entry& e) { return open(e); }, sink);
+      fileset::write_layer_tar(
+          manifest, [this](const Entry& e) { return open(e); }, sink);
       sink.flush();
       if (::fsync(fd.get()) != 0) fail_errno(errno, "cannot write " + quote(tmp.string()));
       if (::rename(tmp.c_str(), file.c_str()) != 0) fail_errno(errno, "cannot write " + quote(file.string()));
@@ -109,7 +110,10 @@ std::string require_blob(const store::LocalStore& store, const Digest& digest, s
 }
 
 oci::Descriptor index_entry(const StoredImage& image, const Digest& manifest, const std::string& ref_name) {
-  oci::Descriptor d{std::string(oci::kMediaTypeManifest), manifest, image.manifest_bytes.size(), {},
+  oci::Descriptor d{std::string(oci::kMediaTypeManifest),
+                    manifest,
+                    image.manifest_bytes.size(),
+                    {},
                     oci::Platform{image.config.platform.architecture, image.config.platform.os}};
   if (!ref_name.empty()) d.annotations[std::string(oci::kAnnotationRefName)] = ref_name;
   return d;

@@ -27,8 +27,8 @@ bool valid_name(std::string_view name) {
 bool valid_tag(std::string_view tag) {
   if (tag.empty() || tag.size() > 128 || tag.front() == '.' || tag.front() == '-') return false;
   for (char c : tag) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -64,8 +64,8 @@ store::ImageRecord from_layout(store::Index& index, const std::filesystem::path&
       auto name = d.annotations.find(std::string(oci::kAnnotationRefName));
       names.push_back(name == d.annotations.end() ? d.digest.str() : name->second);
     }
-    fail("the OCI layout {} holds {} images; name one as {}:REF, one of: {}", quote(dir.string()), picked.size(),
-         ref, fmt::join(names, ", "));
+    fail("the OCI layout {} holds {} images; name one as {}:REF, one of: {}", quote(dir.string()), picked.size(), ref,
+         fmt::join(names, ", "));
   }
   auto record = index.image(picked.front().digest.str());
   if (!record) {
@@ -79,7 +79,8 @@ store::ImageRecord from_layout(store::Index& index, const std::filesystem::path&
 
 std::pair<std::string, std::string> parse_tag(std::string_view text) {
   std::string name(text), tag = "latest";
-  if (auto colon = text.rfind(':'); colon != std::string_view::npos && text.find('/', colon) == std::string_view::npos) {
+  if (auto colon = text.rfind(':');
+      colon != std::string_view::npos && text.find('/', colon) == std::string_view::npos) {
     name = std::string(text.substr(0, colon));
     tag = std::string(text.substr(colon + 1));
   }

@@ -39,8 +39,9 @@ class FdSink final : public oci::ByteSink {
 fileset::ContentOpener object_opener(store::WriteBatch& batch) {
   return [&batch](const Entry& entry) -> std::unique_ptr<ByteSource> {
     auto fd = batch.open_object(entry.digest);
-    if (!fd) fail("the content of {} (object {}) is missing from the store; run 'sheaf store verify'",
-                  quote(entry.path), entry.digest.str());
+    if (!fd)
+      fail("the content of {} (object {}) is missing from the store; run 'sheaf store verify'", quote(entry.path),
+           entry.digest.str());
     return std::make_unique<OwnedFdSource>(std::move(*fd), entry.digest.str());
   };
 }
@@ -60,7 +61,7 @@ FilteredFileSet apply_drop_paths(const fileset::Manifest& manifest, const std::v
     return out;
   }
   std::vector<Entry> kept;
-  std::map<std::string, Entry, std::less<>> dropped_files;  // dropped file -> what replaces it (if anything)
+  std::map<std::string, Entry, std::less<>> dropped_files;   // dropped file -> what replaces it (if anything)
   std::map<std::string, std::string, std::less<>> promoted;  // dropped file path -> kept path that now holds it
   for (const auto& entry : manifest.entries()) {
     if (dropped_by(globs, entry.path)) {

@@ -2,29 +2,24 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/entries.hpp"
+
 namespace sheaf::image {
 namespace {
+
+using testing::dir_entry;
+using testing::file_entry;
+using testing::hardlink_entry;
+using testing::symlink_entry;
 
 using fileset::Entry;
 using fileset::EntryType;
 
-Entry dir(std::string path) { return {std::move(path), EntryType::dir, 0755}; }
-Entry file(std::string path, std::string_view content) {
-  Entry e{std::move(path), EntryType::file, 0644};
-  e.size = content.size();
-  e.digest = Digest::of(content);
-  return e;
-}
-Entry hardlink(std::string path, std::string target) {
-  Entry e{std::move(path), EntryType::hardlink, 0};
-  e.target = std::move(target);
-  return e;
-}
-
 fileset::Manifest sample() {
-  return fileset::Manifest::from_entries({dir("usr"), dir("usr/share"), dir("usr/share/doc"), dir("usr/share/doc/x"),
-                                          file("usr/share/doc/x/copyright", "c"), dir("usr/bin"),
-                                          file("usr/bin/a", "binary"), hardlink("usr/bin/b", "usr/bin/a")});
+  return fileset::Manifest::from_entries({dir_entry("usr"), dir_entry("usr/share"), dir_entry("usr/share/doc"),
+                                          dir_entry("usr/share/doc/x"), file_entry("usr/share/doc/x/copyright", "c"),
+                                          dir_entry("usr/bin"), file_entry("usr/bin/a", "binary"),
+                                          hardlink_entry("usr/bin/b", "usr/bin/a")});
 }
 
 TEST(DropPaths, NoGlobsKeepsTheManifest) {
@@ -39,8 +34,8 @@ TEST(DropPaths, RemovesMatchesAndWhatTheyHold) {
   EXPECT_EQ(f.dropped, (std::vector<std::string>{"usr/share/doc/x", "usr/share/doc/x/copyright"}));
   std::vector<std::string> paths;
   for (const auto& e : f.manifest.entries()) paths.push_back(e.path);
-  EXPECT_EQ(paths, (std::vector<std::string>{"usr", "usr/bin", "usr/bin/a", "usr/bin/b", "usr/share",
-                                             "usr/share/doc"}));
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"usr", "usr/bin", "usr/bin/a", "usr/bin/b", "usr/share", "usr/share/doc"}));
 }
 
 TEST(DropPaths, AKeptHardlinkTakesTheDroppedFilesPlace) {

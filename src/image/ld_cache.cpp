@@ -1,7 +1,7 @@
 #include "image/ld_cache.hpp"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <set>
@@ -104,9 +104,9 @@ void write_scratch_file(const fs::path& path, std::string_view content) {
 
 std::string multiarch_triplet(std::string_view arch) {
   static const std::map<std::string, std::string, std::less<>> kTriplets = {
-      {"amd64", "x86_64-linux-gnu"},        {"arm64", "aarch64-linux-gnu"},  {"armhf", "arm-linux-gnueabihf"},
-      {"i386", "i386-linux-gnu"},           {"ppc64el", "powerpc64le-linux-gnu"}, {"s390x", "s390x-linux-gnu"},
-      {"riscv64", "riscv64-linux-gnu"},     {"mips64el", "mips64el-linux-gnuabi64"}};
+      {"amd64", "x86_64-linux-gnu"},    {"arm64", "aarch64-linux-gnu"},         {"armhf", "arm-linux-gnueabihf"},
+      {"i386", "i386-linux-gnu"},       {"ppc64el", "powerpc64le-linux-gnu"},   {"s390x", "s390x-linux-gnu"},
+      {"riscv64", "riscv64-linux-gnu"}, {"mips64el", "mips64el-linux-gnuabi64"}};
   auto it = kTriplets.find(arch);
   return it == kTriplets.end() ? "" : it->second;
 }
@@ -146,8 +146,8 @@ std::optional<std::string> make_ld_so_cache(const ImageTree& tree, const Content
   const char* ldconfig = "/sbin/ldconfig";
   struct stat st {};
   if (::stat(ldconfig, &st) != 0) {
-    fail("the image's libraries in /{} need an ld.so.cache, and this host has no {} to make one",
-         needing.front(), ldconfig);
+    fail("the image's libraries in /{} need an ld.so.cache, and this host has no {} to make one", needing.front(),
+         ldconfig);
   }
   return with_context("while making the image's ld.so.cache", [&]() -> std::optional<std::string> {
     // The scratch tree: the merged-/usr links, the configuration, and every

@@ -43,7 +43,8 @@ class LdCacheTest : public ::testing::Test {
       entries.push_back(dir("etc/ld.so.conf.d"));
       entries.push_back(file("etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n"));
       entries.push_back(file("etc/ld.so.conf.d/sheaf-test.conf", "# a private directory\n/usr/lib/sheaf-test\n"));
-      entries.push_back(file("etc/ld.so.conf.d/x86_64-linux-gnu.conf", "/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n"));
+      entries.push_back(
+          file("etc/ld.so.conf.d/x86_64-linux-gnu.conf", "/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n"));
     }
     ImageTree tree;
     tree.add(fileset::Manifest::from_entries(std::move(entries)), "zlib-private 1.0");

@@ -2,53 +2,55 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/entries.hpp"
+
 namespace sheaf::image {
 namespace {
+
+using testing::dir_entry;
+using testing::file_entry;
+using testing::hardlink_entry;
+using testing::symlink_entry;
 
 using fileset::Entry;
 using fileset::EntryType;
 
-Entry dir(std::string path, std::uint32_t mode = 0755) { return {std::move(path), EntryType::dir, mode}; }
-Entry file(std::string path, std::string_view content, std::uint32_t mode = 0644) {
-  Entry e{std::move(path), EntryType::file, mode};
-  e.size = content.size();
-  e.digest = Digest::of(content);
-  return e;
+fileset::Manifest manifest(std::vector<Entry> entries) {
+  return fileset::Manifest::from_entries(std::move(entries));
 }
-Entry symlink(std::string path, std::string target) {
-  Entry e{std::move(path), EntryType::symlink, 0777};
-  e.target = std::move(target);
-  return e;
-}
-fileset::Manifest manifest(std::vector<Entry> entries) { return fileset::Manifest::from_entries(std::move(entries)); }
 
 TEST(ImageTree, IdenticalSharedEntriesAreNoConflict) {
   ImageTree tree;
-  tree.add(manifest({dir("usr"), dir("usr/bin"), file("usr/bin/a", "a")}), "pa 1");
-  tree.add(manifest({dir("usr"), dir("usr/bin"), file("usr/bin/a", "a"), file("usr/bin/b", "b")}), "pb 1");
+  tree.add(manifest({dir_entry("usr"), dir_entry("usr/bin"), file_entry("usr/bin/a", "a")}), "pa 1");
+  tree.add(
+      manifest({dir_entry("usr"), dir_entry("usr/bin"), file_entry("usr/bin/a", "a"), file_entry("usr/bin/b", "b")}),
+      "pb 1");
   EXPECT_TRUE(tree.conflicts().empty());
   EXPECT_EQ(tree.find("usr/bin/b")->owner, 1u);
 }
 
 TEST(ImageTree, DifferentClaimsNameBothPackagesAndThePath) {
   ImageTree tree;
-  tree.add(manifest({dir("usr"), dir("usr/bin"), file("usr/bin/tool", "one")}), "clash-a 1.0");
-  tree.add(manifest({dir("usr", 0700), dir("usr/bin"), symlink("usr/bin/tool", "other")}), "clash-b 2.0");
+  tree.add(manifest({dir_entry("usr"), dir_entry("usr/bin"), file_entry("usr/bin/tool", "one")}), "clash-a 1.0");
+  tree.add(manifest({dir_entry("usr", 0700), dir_entry("usr/bin"), symlink_entry("usr/bin/tool", "other")}),
+           "clash-b 2.0");
   auto conflicts = tree.conflicts();
   ASSERT_EQ(conflicts.size(), 2u);
-  EXPECT_EQ(conflicts[0], "path /usr is claimed by clash-a 1.0 (directory, 0755, 0:0) and by clash-b 2.0 (directory, "
-                          "0700, 0:0)");
-  EXPECT_NE(conflicts[1].find("path /usr/bin/tool is claimed by clash-a 1.0 (file, 0644, 0:0, 3 bytes"), std::string::npos)
+  EXPECT_EQ(conflicts[0],
+            "path /usr is claimed by clash-a 1.0 (directory, 0755, 0:0) and by clash-b 2.0 (directory, "
+            "0700, 0:0)");
+  EXPECT_NE(conflicts[1].find("path /usr/bin/tool is claimed by clash-a 1.0 (file, 0644, 0:0, 3 bytes"),
+            std::string::npos)
       << conflicts[1];
   EXPECT_NE(conflicts[1].find("and by clash-b 2.0 (symlink to other"), std::string::npos) << conflicts[1];
 }
 
 TEST(ImageTree, ResolveFollowsSymlinksAndTheMergedUsrLinks) {
   ImageTree tree;
-  tree.add(manifest({dir("usr"), dir("usr/bin"), file("usr/bin/python3.11", "py"),
-                     symlink("usr/bin/python3", "python3.11"), dir("etc"), dir("etc/alternatives"),
-                     symlink("etc/alternatives/py", "/usr/bin/python3"), symlink("usr/bin/py", "../../etc/alternatives/py"),
-                     symlink("usr/bin/loop", "loop")}),
+  tree.add(manifest({dir_entry("usr"), dir_entry("usr/bin"), file_entry("usr/bin/python3.11", "py"),
+                     symlink_entry("usr/bin/python3", "python3.11"), dir_entry("etc"), dir_entry("etc/alternatives"),
+                     symlink_entry("etc/alternatives/py", "/usr/bin/python3"),
+                     symlink_entry("usr/bin/py", "../../etc/alternatives/py"), symlink_entry("usr/bin/loop", "loop")}),
            "python 1");
   const Entry* e = tree.resolve("/bin/py");  // bin -> usr/bin, then two links
   ASSERT_NE(e, nullptr);

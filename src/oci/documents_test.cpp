@@ -7,13 +7,18 @@
 namespace sheaf::oci {
 namespace {
 
-Digest digest_of(std::string_view s) { return Digest::of(s); }
+Digest digest_of(std::string_view s) {
+  return Digest::of(s);
+}
 
 ImageManifest sample_manifest() {
   ImageManifest m;
   m.config = {std::string(kMediaTypeConfig), digest_of("config"), 123, {}, std::nullopt};
-  m.layers.push_back({std::string(kMediaTypeLayerGzip), digest_of("layer"), 456,
-                      {{"dev.sheaf.package.name", "libc6"}, {"dev.sheaf.package.version", "2.36-9"}}, std::nullopt});
+  m.layers.push_back({std::string(kMediaTypeLayerGzip),
+                      digest_of("layer"),
+                      456,
+                      {{"dev.sheaf.package.name", "libc6"}, {"dev.sheaf.package.version", "2.36-9"}},
+                      std::nullopt});
   m.annotations = {{std::string(kAnnotationRefName), "latest"}};
   return m;
 }
@@ -47,8 +52,11 @@ TEST(Documents, ConfigLeavesOutEmptyFieldsAndRoundTrips) {
 
 TEST(Documents, IndexRoundTrips) {
   ImageIndex index;
-  index.manifests.push_back({std::string(kMediaTypeManifest), digest_of("m"), 9,
-                             {{std::string(kAnnotationRefName), "v1"}}, Platform{"amd64", "linux"}});
+  index.manifests.push_back({std::string(kMediaTypeManifest),
+                             digest_of("m"),
+                             9,
+                             {{std::string(kAnnotationRefName), "v1"}},
+                             Platform{"amd64", "linux"}});
   EXPECT_EQ(parse_index(render(index), "index.json"), index);
 }
 

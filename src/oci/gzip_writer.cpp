@@ -89,8 +89,8 @@ std::string gunzip(std::string_view compressed) {
     std::string member(capacity, '\0');
     std::size_t in_used = 0;
     std::size_t out_used = 0;
-    auto rc = libdeflate_gzip_decompress_ex(d.get(), compressed.data(), compressed.size(), member.data(),
-                                            member.size(), &in_used, &out_used);
+    auto rc = libdeflate_gzip_decompress_ex(d.get(), compressed.data(), compressed.size(), member.data(), member.size(),
+                                            &in_used, &out_used);
     if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
       capacity *= 2;
       continue;

@@ -35,9 +35,9 @@ class ByteSink {
 
 // What a finished layer is, in OCI's terms.
 struct LayerDigests {
-  Digest digest;               // sha256 of the compressed blob
-  std::uint64_t size = 0;      // bytes of the compressed blob
-  Digest diff_id;              // sha256 of the uncompressed tar
+  Digest digest;                // sha256 of the compressed blob
+  std::uint64_t size = 0;       // bytes of the compressed blob
+  Digest diff_id;               // sha256 of the uncompressed tar
   std::uint64_t diff_size = 0;  // bytes of the uncompressed tar
 };
 

@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 std::string layout_marker() {
   return canonical_json({{"imageLayoutVersion", std::string(kLayoutVersion)}});
 }
@@ -114,7 +113,9 @@ Layout Layout::open_or_create(const fs::path& dir) {
   return layout;
 }
 
-fs::path Layout::blob_path(const Digest& digest) const { return dir_ / "blobs" / "sha256" / digest.hex(); }
+fs::path Layout::blob_path(const Digest& digest) const {
+  return dir_ / "blobs" / "sha256" / digest.hex();
+}
 
 bool Layout::has_blob(const Digest& digest) const {
   std::error_code ec;
@@ -156,6 +157,8 @@ void Layout::add_manifest(const Descriptor& manifest) {
   write_index(index);
 }
 
-void Layout::write_index(const ImageIndex& index) { write_file_atomically(dir_ / "index.json", render(index), 0644); }
+void Layout::write_index(const ImageIndex& index) {
+  write_file_atomically(dir_ / "index.json", render(index), 0644);
+}
 
 }  // namespace sheaf::oci

@@ -59,8 +59,8 @@ struct PackageMetadata {
   // When the package was built, in seconds since the epoch: for a .deb, the
   // newest mtime in its data.tar. Images take their "created" from it.
   std::optional<std::int64_t> date;
-  std::vector<std::string> skipped_scripts;     // maintainer scripts present and never run
-  std::vector<std::string> conffiles;           // absolute paths, as listed
+  std::vector<std::string> skipped_scripts;  // maintainer scripts present and never run
+  std::vector<std::string> conffiles;        // absolute paths, as listed
 
   std::string to_json() const;  // canonical JSON object
   static PackageMetadata from_json(std::string_view text);

@@ -25,8 +25,8 @@ std::string deb_purl(std::string_view name, std::string_view version, std::strin
     epoch = version.substr(0, colon);
     version.remove_prefix(colon + 1);
   }
-  std::string out = fmt::format("pkg:deb/debian/{}@{}?arch={}", purl_encode(name), purl_encode(version),
-                                purl_encode(arch));
+  std::string out =
+      fmt::format("pkg:deb/debian/{}@{}?arch={}", purl_encode(name), purl_encode(version), purl_encode(arch));
   if (!distro.empty()) out += "&distro=" + purl_encode(distro);
   if (!epoch.empty()) out += "&epoch=" + purl_encode(epoch);
   return out;

@@ -298,5 +298,4 @@ std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& s
   return problems;
 }
 
-
 }  // namespace sheaf::repo

@@ -338,11 +338,13 @@ std::vector<std::string> collect_texts(Statement& query) {
 }  // namespace
 
 std::optional<LayerRecord> Index::layer(std::string_view package, std::string_view variant) {
-  Statement query(*db_, "SELECT package, variant, digest, size, diff_id, dropped FROM layers "
-                        "WHERE package = ?1 AND variant = ?2");
+  Statement query(*db_,
+                  "SELECT package, variant, digest, size, diff_id, dropped FROM layers "
+                  "WHERE package = ?1 AND variant = ?2");
   query.bind(1, package).bind(2, variant);
   if (!query.step()) return std::nullopt;
-  return LayerRecord{query.text(0), query.text(1), query.text(2), static_cast<std::uint64_t>(query.integer(3)),
+  return LayerRecord{query.text(0), query.text(1),
+                     query.text(2), static_cast<std::uint64_t>(query.integer(3)),
                      query.text(4), static_cast<std::uint64_t>(query.integer(5))};
 }
 
@@ -365,8 +367,8 @@ std::optional<ImageRecord> Index::image(std::string_view digest) {
 
 std::vector<ImageRecord> Index::images_with_digest_prefix(std::string_view hex_prefix) {
   std::string low = "sha256:" + std::string(hex_prefix);
-  Statement query(*db_, fmt::format("SELECT {} FROM images WHERE digest >= ?1 AND digest < ?2 ORDER BY digest",
-                                    kImageColumns));
+  Statement query(
+      *db_, fmt::format("SELECT {} FROM images WHERE digest >= ?1 AND digest < ?2 ORDER BY digest", kImageColumns));
   query.bind(1, low).bind(2, low + "~");
   return collect_images(query);
 }
