@@ -95,6 +95,11 @@ std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo
   return ids;
 }
 
+// Where the image came from, kept beside it in the index (never in the
+// image): the spec, the lock's digest and the [source.debian] request. Its
+// "mirror" is the spec's; without one, packages come from the host's apt
+// sources, resolved again whenever they are fetched. Nothing here depends on
+// whether this build fetched, so rebuilds record the same sources.
 std::string sources_json(const spec::Spec& spec, const repo::Lockfile& lock) {
   auto absolute = std::filesystem::absolute(spec.path).lexically_normal();
   auto lock_path = repo::lock_path_for(absolute);
