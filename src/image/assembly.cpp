@@ -1,8 +1,13 @@
 #include "image/assembly.hpp"
 
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include "base/error.hpp"
@@ -114,6 +119,29 @@ void add_merged_usr_links(const ImageTree& tree, Builder& b, std::vector<std::st
   if (!links.empty()) notes.push_back(fmt::format("merged-/usr links: {}", fmt::join(links, ", ")));
 }
 
+// A PEM certificate's OpenSSL subject-name hash ("%08lx", as `openssl
+// rehash` names links) and its SHA-1 fingerprint; nullopt when the text is
+// not one certificate.
+struct CertificateHash {
+  std::string subject_hash;
+  std::string fingerprint;
+};
+
+std::optional<CertificateHash> certificate_subject_hash(std::string_view pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  if (!bio) return std::nullopt;
+  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  ERR_clear_error();
+  if (!cert) return std::nullopt;
+  int ok = 0;
+  unsigned long hash = X509_NAME_hash_ex(X509_get_subject_name(cert.get()), nullptr, nullptr, &ok);
+  if (!ok) return std::nullopt;
+  unsigned char sha1[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!X509_digest(cert.get(), EVP_sha1(), sha1, &length)) return std::nullopt;
+  return CertificateHash{fmt::format("{:08x}", hash), std::string(reinterpret_cast<char*>(sha1), length)};
+}
+
 // update-ca-certificates' .pem name for a certificate file.
 std::string pem_name(std::string_view crt_path) {
   std::string base(crt_path.substr(crt_path.rfind('/') + 1));
@@ -144,7 +172,7 @@ void add_ca_certificates(const ImageTree& tree, const ContentReader& read, Build
     return;
   }
   std::string bundle;
-  std::set<std::string> names;
+  std::map<std::string, std::string> pems;  // NAME.pem -> the certificate it links to
   for (const auto& [path, entry] : certs) {
     const Entry* content = entry;
     if (entry->type == EntryType::hardlink) {
@@ -155,11 +183,26 @@ void add_ca_certificates(const ImageTree& tree, const ContentReader& read, Build
     std::string pem = read(*content);
     bundle += pem;
     if (!pem.empty() && pem.back() != '\n') bundle += '\n';
-    std::string name = "etc/ssl/certs/" + pem_name(path);
-    if (names.insert(name).second && !tree.find(name)) b.symlink(name, "/" + path);
+    std::string name = pem_name(path);
+    if (pems.emplace(name, pem).second && !tree.find("etc/ssl/certs/" + name)) {
+      b.symlink("etc/ssl/certs/" + name, "/" + path);
+    }
   }
   b.file("etc/ssl/certs/ca-certificates.crt", std::move(bundle));
-  notes.push_back(fmt::format("CA bundle: {} certificates", certs.size()));
+  // The subject-hash links `openssl rehash` adds (HASH.0 -> NAME.pem): the
+  // .pem names in byte order, a certificate seen before skipped, a second
+  // certificate with the same hash numbered .1, and so on.
+  std::map<std::string, int> next_index;  // hash -> the next free suffix
+  std::set<std::string> fingerprints;
+  std::size_t links = 0;
+  for (const auto& [name, pem] : pems) {
+    auto hash = certificate_subject_hash(pem);
+    if (!hash || !fingerprints.insert(hash->fingerprint).second) continue;
+    std::string link = fmt::format("etc/ssl/certs/{}.{}", hash->subject_hash, next_index[hash->subject_hash]++);
+    if (!tree.find(link)) b.symlink(link, name);
+    links += 1;
+  }
+  notes.push_back(fmt::format("CA bundle: {} certificates, {} hash links", certs.size(), links));
 }
 
 }  // namespace

@@ -13,8 +13,9 @@
 //   etc/ssl/certs/...      with ca-certificates: ca-certificates.crt (every
 //                          certificate under usr/share/ca-certificates, then
 //                          usr/local/share/ca-certificates, in byte order of
-//                          path, each ending in a newline) and one NAME.pem
-//                          link per certificate, as update-ca-certificates
+//                          path, each ending in a newline), one NAME.pem
+//                          link per certificate and the HASH.N links of
+//                          `openssl rehash`, as update-ca-certificates
 //                          writes them
 //   etc/ld.so.cache        when a library lives outside the system search
 //                          path, in a directory ld.so.conf names

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "testing/entries.hpp"
 
 namespace sheaf::image {
@@ -123,6 +126,59 @@ TEST_F(AssemblyTest, PathsAreCreatedAsDeclared) {
   ASSERT_NE(entry(a, "usr/bin/python"), nullptr) << "paths are placed in the merged-/usr layout";
   ASSERT_NE(entry(a, "usr/bin"), nullptr);
   EXPECT_EQ(entry(a, "usr/bin")->mode, 0755u);
+}
+
+// The host's own ca-certificates are the oracle: its certificates, put in an
+// image, must give exactly the /etc/ssl/certs that update-ca-certificates
+// (and openssl rehash) made on this host.
+TEST_F(AssemblyTest, TheCaFilesMatchWhatUpdateCaCertificatesMadeOnThisHost) {
+  namespace fs = std::filesystem;
+  if (!fs::exists("/etc/ssl/certs/ca-certificates.crt") || !fs::exists("/usr/share/ca-certificates")) {
+    GTEST_SKIP() << "this host has no ca-certificates";
+  }
+  std::vector<Entry> entries{
+      dir_entry("usr"), dir_entry("usr/share"), dir_entry("usr/local"),    dir_entry("usr/local/share"),
+      dir_entry("etc"), dir_entry("etc/ssl"),   dir_entry("etc/ssl/certs")};
+  for (const char* root : {"/usr/share/ca-certificates", "/usr/local/share/ca-certificates"}) {
+    if (!fs::exists(root)) continue;
+    for (const auto& f : fs::recursive_directory_iterator(root)) {
+      std::string path = f.path().string().substr(1);
+      if (f.is_directory()) {
+        entries.push_back(dir_entry(path));
+      } else if (f.is_regular_file()) {
+        entries.push_back(cert(path, read_file(f.path().string())));
+      }
+    }
+    entries.push_back(dir_entry(std::string(root).substr(1)));
+  }
+  ImageTree tree;
+  tree.add(fileset::Manifest::from_entries(std::move(entries)), "ca-certificates 20230311");
+  Assembly a = assemble(parse(""), tree);
+
+  EXPECT_TRUE(content(a, "etc/ssl/certs/ca-certificates.crt") == read_file("/etc/ssl/certs/ca-certificates.crt"))
+      << "the bundle differs from the host's";
+  std::map<std::string, std::string> ours, host;
+  for (const auto& e : a.manifest.entries()) {
+    if (e.type == EntryType::symlink && e.path.starts_with("etc/ssl/certs/")) ours[e.path.substr(14)] = e.target;
+  }
+  for (const auto& f : fs::directory_iterator("/etc/ssl/certs")) {
+    if (f.is_symlink()) host[f.path().filename().string()] = fs::read_symlink(f.path()).string();
+  }
+  for (const auto& [name, target] : ours) {
+    // A host may hold a file put there by hand where update-ca-certificates
+    // would have made a link; anything else of ours must be on the host too.
+    if (!host.contains(name) && !fs::is_regular_file(fs::path("/etc/ssl/certs") / name)) {
+      ADD_FAILURE() << "extra " << name << " -> " << target;
+    }
+  }
+  for (const auto& [name, target] : host) {
+    auto it = ours.find(name);
+    if (it == ours.end()) {
+      ADD_FAILURE() << "missing " << name << " -> " << target;
+    } else {
+      EXPECT_EQ(it->second, target) << name;
+    }
+  }
 }
 
 TEST(OsReleaseForSuite, KnownAndUnknownReleases) {
