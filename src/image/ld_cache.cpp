@@ -31,7 +31,9 @@ std::string relative(std::string_view path) {
 
 // A file's content, following symlinks inside the image; nullopt when absent.
 std::optional<std::string> read_image_file(const ImageTree& tree, const ContentReader& read, std::string_view path) {
-  const Entry* e = tree.resolve("/" + std::string(path));
+  std::string absolute = "/";
+  absolute += path;  // not "/" + std::string(path): GCC 12 warns (-Wrestrict) on that in release builds
+  const Entry* e = tree.resolve(absolute);
   if (!e) return std::nullopt;
   if (e->type == EntryType::hardlink) {
     const ImageTree::Claim* target = tree.find(e->target);
