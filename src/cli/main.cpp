@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   register_lock(app, context);
   register_fetch(app, context);
   register_build(app, context);
+  register_run(app, context);
 
   CLI::App* image = app.add_subcommand("image", "Manage the images in the store");
   image->require_subcommand(1);

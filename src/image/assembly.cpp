@@ -222,6 +222,11 @@ Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& o
   add_accounts(spec, b);
   if (os) add_os_release(*os, tree, b);
   if (!tree.find("tmp")) b.dir("tmp", 01777);
+  // Mount points a runtime needs even when the root is read-only, with
+  // base-files' modes.
+  for (auto [path, mode] : {std::pair<const char*, std::uint32_t>{"dev", 0755}, {"proc", 0555}, {"sys", 0555}}) {
+    if (!tree.find(path)) b.dir(path, mode);
+  }
   add_merged_usr_links(tree, b, out.notes);
   // Owners are named "NAME VERSION".
   bool has_ca = std::any_of(tree.owners().begin(), tree.owners().end(),

@@ -8,6 +8,7 @@
 //                          gets a group of its own name
 //   etc/os-release         when no package ships one
 //   tmp                    mode 1777, when no package ships it
+//   dev, proc, sys         empty mount points (0755, 0555, 0555), likewise
 //   bin, sbin, lib*        the merged-/usr links (bin -> usr/bin) for every
 //                          usr/<dir> some package fills
 //   etc/ssl/certs/...      with ca-certificates: ca-certificates.crt (every

@@ -1,0 +1,55 @@
+// `sheaf run`: an image from the store, run by an OCI runtime over an
+// overlay of shared package trees.
+//
+//   1. each layer's packages get their tree (run/package_tree.hpp);
+//   2. <store>/run/<container>/ gets an overlay of the trees (the image's
+//      last layer on top) at bundle/rootfs, with upper/ and work/ beside it
+//      unless the root is read-only;
+//   3. the command is looked up inside that root: missing is exit 127, not
+//      executable 126, as podman says;
+//   4. bundle/config.json (OCI runtime spec) is written and runc or crun runs
+//      it in the foreground; signals sheaf receives are passed on, and the
+//      container's exit status becomes sheaf's;
+//   5. the runtime's state, the mount and the directory are removed, also
+//      after SIGINT or SIGTERM.
+// Failures before the command starts are Errors (exit 125 in the CLI).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/digest.hpp"
+#include "store/local_store.hpp"
+
+namespace sheaf::run {
+
+inline constexpr int kExitRunFailed = 125;
+inline constexpr int kExitCannotExecute = 126;
+inline constexpr int kExitNotFound = 127;
+
+enum class Network { none, host };
+
+struct RunRequest {
+  Digest manifest;                   // the image
+  std::vector<std::string> env;      // KEY=VALUE, over the image's
+  std::vector<std::string> volumes;  // SRC:DST[:ro]
+  std::optional<std::string> user;   // NAME, UID or UID:GID
+  std::optional<std::string> workdir;
+  std::optional<std::string> entrypoint;        // replaces the image's
+  std::optional<std::vector<std::string>> cmd;  // replaces the image's cmd, keeps its entrypoint
+  Network network = Network::none;
+  bool read_only = false;
+  std::string runtime;  // "runc", "crun", or "" to pick one that works here
+  bool keep = false;    // leave the bundle in place (debugging)
+};
+
+// Which runtime to use: `requested`, or crun unless the host's cgroups are
+// in hybrid mode (which crun refuses), else runc. Throws when none is there.
+std::string choose_runtime(const std::string& requested);
+
+// Runs the container to its end and returns its exit code (128 + signal
+// when a signal ended it), or 126/127 when the command cannot be run.
+int run_container(store::LocalStore& store, const RunRequest& request);
+
+}  // namespace sheaf::run

@@ -1,0 +1,35 @@
+// Package trees: one unpacked, read-only copy of a package's FileSet per
+// host, shared by every container that runs an image holding the package.
+//
+//   <store>/trees/<package id hex>/   the tree, exactly as the FileSet says:
+//                                     modes, owners, xattrs, symlinks and
+//                                     hardlinks
+//
+// A tree is made on first use in the store's tmp/, checked by reading it
+// back into a FileSet whose id must equal the package's, and renamed into
+// place; a tree under its final name is therefore complete and right. Making
+// trees needs root (files keep their owners). The overlay mounts that use
+// them are read-only lower layers (run/overlay.hpp).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "store/local_store.hpp"
+
+namespace sheaf::run {
+
+struct TreeStats {
+  bool made = false;  // false: the tree was there already
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+};
+
+// The tree of the package `package_id` (sha256:<hex>), made if absent.
+std::filesystem::path ensure_package_tree(store::LocalStore& store, const std::string& package_id,
+                                          TreeStats* stats = nullptr);
+
+// Where a package's tree lives (whether or not it exists).
+std::filesystem::path package_tree_path(const store::LocalStore& store, const std::string& package_id);
+
+}  // namespace sheaf::run
