@@ -4,8 +4,14 @@
 // when the mirror or a tool is missing.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -171,8 +177,8 @@ TEST_F(OciToolsTest, PodmanRunsThePython3ImageFromContainersStorage) {
 TEST_F(OciToolsTest, PodmanLoadsTheDockerArchive) {
   fs::path archive = dir_->path() / "busybox.tar";
   fs::path spec = fs::path(store()).parent_path() / "busybox/sheaf.toml";
-  CommandResult r = run_sheaf(store(), {"build", "-f", spec.string(), "--locked",
-                                        "--tag", "sheaf-test-archive:v1", "--docker-archive", archive.string()});
+  CommandResult r = run_sheaf(store(), {"build", "-f", spec.string(), "--locked", "--tag", "sheaf-test-archive:v1",
+                                        "--docker-archive", archive.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_command(podman({"load", "-i", archive.string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -216,6 +222,135 @@ TEST_F(OciToolsTest, Python3AndNginxShareTheLayersOfTheirCommonPackages) {
   }
   EXPECT_TRUE(python_layers.contains("libc6"));
   EXPECT_GE(shared, 5u) << "libc6, libgcc-s1, gcc-12-base, libssl3, zlib1g at least";
+}
+
+// `sheaf run` on the same images (issue "Run images").
+
+TEST_F(OciToolsTest, SheafRunPrintsThePython3Greeting) {
+  CommandResult r = run_sheaf(store(), {"run", digests_["python3"]});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello from sheaf\n");
+  // By name and by layout path too.
+  r = run_sheaf(store(), {"run", "hello-python"});
+  EXPECT_EQ(r.out, "hello from sheaf\n") << r.err;
+  r = run_sheaf(store(), {"run", layout("python3").string()});
+  EXPECT_EQ(r.out, "hello from sheaf\n") << r.err;
+}
+
+TEST_F(OciToolsTest, SheafRunPassesOnTheExitCodeAndSaysWhenTheCommandCannotRun) {
+  CommandResult r = run_sheaf(
+      store(), {"run", "--entrypoint", "/usr/bin/python3", "hello-python", "--", "-c", "import sys; sys.exit(7)"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  r = run_sheaf(store(), {"run", "--entrypoint", "/usr/bin/no-such-program", "hello-python"});
+  EXPECT_EQ(r.exit_code, 127) << r.err;
+  EXPECT_TRUE(contains(r.err, "not found in the image")) << r.err;
+  r = run_sheaf(store(), {"run", "--entrypoint", "/etc/passwd", "hello-python"});
+  EXPECT_EQ(r.exit_code, 126) << r.err;
+  r = run_sheaf(store(), {"run", "no-such-image"});
+  EXPECT_EQ(r.exit_code, 125) << r.err;
+  // A command after the image keeps the entrypoint (python3) and replaces the cmd.
+  r = run_sheaf(store(), {"run", "hello-python", "--", "-c", "print(6 * 7)"});
+  EXPECT_EQ(r.out, "42\n") << r.err;
+}
+
+TEST_F(OciToolsTest, TwoImagesSeeOneInodeForTheirCommonLibc) {
+  const std::string libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+  CommandResult python =
+      run_sheaf(store(), {"run", "hello-python", "--", "-c", "import os; print(os.stat('" + libc + "').st_ino)"});
+  ASSERT_EQ(python.exit_code, 0) << python.err;
+  // The nginx image has no shell; busybox from the busybox image's own tree
+  // is bound in to look.
+  ASSERT_EQ(run_sheaf(store(), {"run", "hello-busybox"}).exit_code, 0);
+  CommandResult show = run_sheaf(store(), {"pkg", "show", "busybox-static", "--json"});
+  std::string id = json::parse(show.out)["id"];
+  fs::path busybox = fs::path(store()) / "trees" / id.substr(7) / "usr/bin/busybox";
+  ASSERT_TRUE(fs::exists(busybox)) << busybox;
+  CommandResult nginx = run_sheaf(store(), {"run", "-v", busybox.string() + ":/busybox:ro", "--entrypoint", "/busybox",
+                                            "hello-nginx", "--", "stat", "-c", "%i", libc});
+  ASSERT_EQ(nginx.exit_code, 0) << nginx.err;
+  EXPECT_EQ(python.out, nginx.out) << "libc6's file should be one inode, shared by both images";
+}
+
+TEST_F(OciToolsTest, WritingIntoUsrLeavesTheStoreAsItWas) {
+  CommandResult r = run_sheaf(store(), {"run", "hello-python", "--", "-c",
+                                        "open('/usr/lib/python3.11/os.py', 'a').write('# changed'); "
+                                        "open('/usr/bin/new-file', 'w').write('x'); print('wrote')"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "wrote\n");
+  r = run_sheaf(store(), {"store", "verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // And the next container sees the image as it was.
+  r = run_sheaf(store(), {"run", "hello-python", "--", "-c",
+                          "import os; print(os.path.exists('/usr/bin/new-file'), "
+                          "open('/usr/lib/python3.11/os.py').read().endswith('# changed'))"});
+  EXPECT_EQ(r.out, "False False\n") << r.err;
+  r = run_sheaf(store(), {"run", "--read-only", "hello-python", "--", "-c", "open('/usr/x', 'w')"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.err, "Read-only file system")) << r.err;
+}
+
+TEST_F(OciToolsTest, InterruptingSheafRunLeavesNoMountAndNoBundle) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::string binary = testing::sheaf_binary();
+    std::string s = store();
+    ::execl(binary.c_str(), binary.c_str(), "--store", s.c_str(), "run", "hello-python", "--", "-c",
+            "import time; time.sleep(60)", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  fs::path run_dir = fs::path(store()) / "run";
+  auto mounted = [&] {
+    std::ifstream mounts("/proc/mounts");
+    std::string line;
+    while (std::getline(mounts, line)) {
+      if (contains(line, run_dir.string())) return true;
+    }
+    return false;
+  };
+  bool started = false;
+  for (int i = 0; i < 300 && !started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The container's python3 itself, not sheaf or runc, whose command lines name it too.
+    started = mounted() && run_command({tool("pgrep"), "-f", "^/usr/bin/python3 -c import time"}).exit_code == 0;
+  }
+  ASSERT_TRUE(started) << "the container did not start";
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status)) << "sheaf itself died of a signal";
+  EXPECT_FALSE(mounted()) << "a mount is left behind";
+  std::error_code ec;
+  EXPECT_TRUE(!fs::exists(run_dir, ec) || fs::is_empty(run_dir, ec)) << "a bundle is left behind";
+}
+
+TEST_F(OciToolsTest, SheafRunServesTheNginxPageWithTheHostNetwork) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::string binary = testing::sheaf_binary();
+    std::string s = store();
+    ::execl(binary.c_str(), binary.c_str(), "--store", s.c_str(), "run", "--network", "host", "hello-nginx",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  CommandResult page;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    page = run_command({"/usr/bin/curl", "-sf", "--max-time", "2", "http://127.0.0.1:8080/"});
+    if (page.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_EQ(page.exit_code, 0) << page.err;
+  EXPECT_TRUE(contains(page.out, "hello from sheaf")) << page.out;
 }
 
 }  // namespace

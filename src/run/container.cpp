@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -396,12 +398,30 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
   std::vector<std::string> env;
   for (const auto& [k, v] : env_map) env.push_back(k + "=" + v);
   std::string cwd = request.workdir ? *request.workdir : (config.working_dir.empty() ? "/" : config.working_dir);
-  if (int code = check_program(root_fd.get(), args.front(), env, cwd); code != 0) return code;
+  // A program under a -v destination is not in the image; the runtime finds it.
+  bool in_volume = std::any_of(request.volumes.begin(), request.volumes.end(), [&](const std::string& v) {
+    auto first = v.find(':');
+    std::string dest = first == std::string::npos ? "" : v.substr(first + 1, v.find(':', first + 1) - first - 1);
+    return !dest.empty() && (args.front() == dest || args.front().starts_with(dest + "/"));
+  });
+  if (!in_volume) {
+    if (int code = check_program(root_fd.get(), args.front(), env, cwd); code != 0) return code;
+  }
 
   // 4. The bundle, and the runtime in the foreground.
   bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
   json bundle = runtime_config(image.config, request, args, env, id, cwd, terminal);
   write_file_atomically(dir / "bundle/config.json", bundle.dump(2));
+  // A signal that asked sheaf to stop during the set-up stops it here, before
+  // the container exists (the clean-up runs as the stack unwinds).
+  sigset_t pending;
+  ::sigpending(&pending);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+    if (::sigismember(&pending, sig)) {
+      fmt::print(stderr, "sheaf: {} before the container started; nothing was run\n", ::strsignal(sig));
+      return 128 + sig;
+    }
+  }
   std::vector<std::string> argv{runtime, "run", "--bundle", (dir / "bundle").string(), name};
   int status = 0;
   {
