@@ -77,6 +77,7 @@ void register_fetch(CLI::App& app, Context& context);
 void register_build(CLI::App& app, Context& context);
 void register_image_rm(CLI::App& image, Context& context);
 void register_run(CLI::App& app, Context& context);
+void register_image_export(CLI::App& image, Context& context);
 void register_store_verify(CLI::App& store, Context& context);
 void register_store_gc(CLI::App& store, Context& context);
 void register_store_du(CLI::App& store, Context& context);

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   CLI::App* image = app.add_subcommand("image", "Manage the images in the store");
   image->require_subcommand(1);
   register_image_rm(*image, context);
+  register_image_export(*image, context);
 
   CLI::App* store = app.add_subcommand("store", "Check, clean and measure the store");
   store->require_subcommand(1);

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -325,6 +326,30 @@ TEST_F(OciToolsTest, InterruptingSheafRunLeavesNoMountAndNoBundle) {
   EXPECT_FALSE(mounted()) << "a mount is left behind";
   std::error_code ec;
   EXPECT_TRUE(!fs::exists(run_dir, ec) || fs::is_empty(run_dir, ec)) << "a bundle is left behind";
+}
+
+TEST_F(OciToolsTest, ImageExportWritesWhatUmociUnpacks) {
+  fs::path bundle = dir_->path() / "bundle-nginx";
+  CommandResult r =
+      run_command({tool("umoci"), "unpack", "--image", layout("nginx").string() + ":latest", bundle.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  fs::path rootfs = dir_->path() / "rootfs-nginx";
+  r = run_sheaf(store(), {"image", "export", "hello-nginx", "--rootfs", rootfs.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_command({tool("diff"), "-r", "--no-dereference", rootfs.string(), (bundle / "rootfs").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Modes and owners too (diff compares contents and link targets only).
+  for (const char* path : {"var/lib/nginx", "usr/sbin/nginx", "tmp", "etc/passwd"}) {
+    struct stat a {
+    }, b{};
+    ASSERT_EQ(::lstat((rootfs / path).c_str(), &a), 0) << path;
+    ASSERT_EQ(::lstat((bundle / "rootfs" / path).c_str(), &b), 0) << path;
+    EXPECT_EQ(a.st_mode, b.st_mode) << path;
+    EXPECT_EQ(a.st_uid, b.st_uid) << path;
+  }
+  r = run_sheaf(store(), {"image", "export", "hello-nginx", "--rootfs", rootfs.string()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_TRUE(contains(r.err, "is not an empty directory")) << r.err;
 }
 
 TEST_F(OciToolsTest, SheafRunServesTheNginxPageWithTheHostNetwork) {

@@ -303,6 +303,39 @@ bool cgroups_hybrid() {
 
 }  // namespace
 
+std::uint64_t export_rootfs(store::LocalStore& store, const Digest& manifest, const fs::path& dir) {
+  image::StoredImage image = image::load_image(store, manifest);
+  std::vector<std::string> drop_paths;
+  if (auto d = image.manifest.annotations.find("dev.sheaf.drop-paths"); d != image.manifest.annotations.end()) {
+    drop_paths = json::parse(d->second).get<std::vector<std::string>>();
+  }
+  std::map<std::string, fileset::Entry> entries;  // identical where two packages share a path
+  for (const auto& layer : image.manifest.layers) {
+    for (const auto& id : layer_packages(layer)) {
+      fileset::Manifest fileset = package_fileset(store, id, drop_paths);
+      for (const auto& e : fileset.entries()) entries.emplace(e.path, e);
+    }
+  }
+  std::vector<fileset::Entry> list;
+  for (auto& [path, e] : entries) list.push_back(std::move(e));
+  fileset::Manifest rootfs = fileset::Manifest::from_entries(std::move(list));
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec)) {
+      fail("{} exists and is not an empty directory; --rootfs writes a new one", quote(dir.string()));
+    }
+    fs::remove(dir);
+  }
+  TreeStats stats;
+  try {
+    materialize(store, rootfs, dir, stats);
+  } catch (...) {
+    fs::remove_all(dir, ec);
+    throw;
+  }
+  return stats.files;
+}
+
 std::string choose_runtime(const std::string& requested) {
   if (!requested.empty()) {
     if (requested != "runc" && requested != "crun")
@@ -338,9 +371,13 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
   } restore{previous};
 
   // 1. The trees, top layer first.
+  std::vector<std::string> drop_paths;
+  if (auto d = image.manifest.annotations.find("dev.sheaf.drop-paths"); d != image.manifest.annotations.end()) {
+    drop_paths = json::parse(d->second).get<std::vector<std::string>>();
+  }
   std::vector<fs::path> lowers;
   for (auto it = image.manifest.layers.rbegin(); it != image.manifest.layers.rend(); ++it) {
-    for (const auto& id : layer_packages(*it)) lowers.push_back(ensure_package_tree(store, id));
+    for (const auto& id : layer_packages(*it)) lowers.push_back(ensure_package_tree(store, id, drop_paths));
   }
 
   // 2. The container's directory and root.

@@ -15,6 +15,7 @@
 // Failures before the command starts are Errors (exit 125 in the CLI).
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,11 @@ struct RunRequest {
 // Which runtime to use: `requested`, or crun unless the host's cgroups are
 // in hybrid mode (which crun refuses), else runc. Throws when none is there.
 std::string choose_runtime(const std::string& requested);
+
+// `sheaf image export IMAGE --rootfs DIR`: the image's flattened root, the
+// union of its layers' FileSets, written to DIR (absent or empty). Owners are
+// kept when running as root. Returns the files written.
+std::uint64_t export_rootfs(store::LocalStore& store, const Digest& manifest, const std::filesystem::path& dir);
 
 // Runs the container to its end and returns its exit code (128 + signal
 // when a signal ended it), or 126/127 when the command cannot be run.

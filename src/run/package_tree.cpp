@@ -10,11 +10,13 @@
 #include <cerrno>
 #include <vector>
 
+#include "base/canonical_json.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/unique_fd.hpp"
 #include "fileset/directory_reader.hpp"
 #include "fileset/manifest.hpp"
+#include "image/layers.hpp"
 #include "store/write_batch.hpp"
 
 namespace sheaf::run {
@@ -55,8 +57,11 @@ void set_xattrs(const fs::path& path, const Entry& e) {
   }
 }
 
-void build_tree(const store::LocalStore& store, const fileset::Manifest& manifest, const fs::path& root,
-                TreeStats& stats) {
+}  // namespace
+
+void materialize(const store::LocalStore& store, const fileset::Manifest& manifest, const fs::path& root,
+                 TreeStats& stats) {
+  bool root_user = ::geteuid() == 0;
   if (::mkdir(root.c_str(), 0700) != 0) fail_errno(errno, "cannot create " + quote(root.string()));
   std::vector<const Entry*> dirs;
   for (const auto& e : manifest.entries()) {
@@ -70,7 +75,9 @@ void build_tree(const store::LocalStore& store, const fileset::Manifest& manifes
         UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (!fd) fail_errno(errno, "cannot create " + quote(path.string()));
         copy_content(store, e, fd.get());
-        if (::fchown(fd.get(), e.uid, e.gid) != 0) fail_errno(errno, "cannot set the owner of " + quote(e.path));
+        if (root_user && ::fchown(fd.get(), e.uid, e.gid) != 0) {
+          fail_errno(errno, "cannot set the owner of " + quote(e.path));
+        }
         if (::fchmod(fd.get(), e.mode) != 0) fail_errno(errno, "cannot set the mode of " + quote(e.path));
         set_xattrs(path, e);
         stats.files += 1;
@@ -79,7 +86,9 @@ void build_tree(const store::LocalStore& store, const fileset::Manifest& manifes
       }
       case EntryType::symlink:
         if (::symlink(e.target.c_str(), path.c_str()) != 0) fail_errno(errno, "cannot create " + quote(e.path));
-        if (::lchown(path.c_str(), e.uid, e.gid) != 0) fail_errno(errno, "cannot set the owner of " + quote(e.path));
+        if (root_user && ::lchown(path.c_str(), e.uid, e.gid) != 0) {
+          fail_errno(errno, "cannot set the owner of " + quote(e.path));
+        }
         set_xattrs(path, e);
         break;
       case EntryType::hardlink:
@@ -90,7 +99,9 @@ void build_tree(const store::LocalStore& store, const fileset::Manifest& manifes
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     const Entry& e = **it;
     fs::path path = root / e.path;
-    if (::lchown(path.c_str(), e.uid, e.gid) != 0) fail_errno(errno, "cannot set the owner of " + quote(e.path));
+    if (root_user && ::lchown(path.c_str(), e.uid, e.gid) != 0) {
+      fail_errno(errno, "cannot set the owner of " + quote(e.path));
+    }
     if (::chmod(path.c_str(), e.mode) != 0) fail_errno(errno, "cannot set the mode of " + quote(e.path));
     set_xattrs(path, e);
   }
@@ -98,25 +109,32 @@ void build_tree(const store::LocalStore& store, const fileset::Manifest& manifes
   if (::chmod(root.c_str(), 0755) != 0) fail_errno(errno, "cannot set the mode of " + quote(root.string()));
 }
 
-}  // namespace
-
-fs::path package_tree_path(const store::LocalStore& store, const std::string& package_id) {
+fs::path package_tree_path(const store::LocalStore& store, const std::string& package_id,
+                           const std::vector<std::string>& drop_paths) {
   auto id = Digest::parse(package_id);
   if (!id) fail("malformed package id {}", quote(package_id));
-  return store.root() / "trees" / id->hex();
+  std::string name = id->hex();
+  if (!drop_paths.empty()) name += "-" + Digest::of(canonical_json(drop_paths)).hex().substr(0, 16);
+  return store.root() / "trees" / name;
 }
 
-fs::path ensure_package_tree(store::LocalStore& store, const std::string& package_id, TreeStats* stats) {
-  fs::path final_path = package_tree_path(store, package_id);
+fileset::Manifest package_fileset(store::LocalStore& store, const std::string& package_id,
+                                  const std::vector<std::string>& drop_paths) {
+  auto record = store.index().package(package_id);
+  if (!record) fail("package {} is not in the store", package_id);
+  fileset::Manifest manifest = image::load_manifest(store, record->fileset);
+  return image::apply_drop_paths(manifest, drop_paths).manifest;
+}
+
+fs::path ensure_package_tree(store::LocalStore& store, const std::string& package_id,
+                             const std::vector<std::string>& drop_paths, TreeStats* stats) {
+  fs::path final_path = package_tree_path(store, package_id, drop_paths);
   std::error_code ec;
   if (fs::is_directory(final_path, ec)) return final_path;
   auto record = store.index().package(package_id);
   if (!record) fail("package {} is not in the store", package_id);
   return with_context(fmt::format("while unpacking {} {} for running", record->name, record->version), [&] {
-    auto fileset_id = Digest::parse(record->fileset);
-    auto bytes = fileset_id ? store.read_blob(*fileset_id) : std::nullopt;
-    if (!bytes) fail("its FileSet manifest {} is missing from the store", record->fileset);
-    fileset::Manifest manifest = fileset::Manifest::parse(*bytes, record->fileset);
+    fileset::Manifest manifest = package_fileset(store, package_id, drop_paths);
 
     fs::create_directories(store.root() / "trees");
     fs::path staging = store.root() / "tmp" / ("tree-" + random_hex(8));
@@ -124,11 +142,11 @@ fs::path ensure_package_tree(store::LocalStore& store, const std::string& packag
       fs::path path;
       ~Cleanup() {
         std::error_code e;
-        fs::remove_all(path, e);
+        if (!path.empty()) fs::remove_all(path, e);
       }
     } cleanup{staging};
     TreeStats local;
-    build_tree(store, manifest, staging, local);
+    materialize(store, manifest, staging, local);
 
     // Read it back: the same FileSet, or the tree is not what the package says.
     HashOnlySink sink;

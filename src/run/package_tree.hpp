@@ -14,7 +14,9 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "fileset/manifest.hpp"
 #include "store/local_store.hpp"
 
 namespace sheaf::run {
@@ -25,11 +27,26 @@ struct TreeStats {
   std::uint64_t bytes = 0;
 };
 
-// The tree of the package `package_id` (sha256:<hex>), made if absent.
+// The tree of the package `package_id` (sha256:<hex>), less what
+// `drop_paths` removes (an image's `dev.sheaf.drop-paths`), made if absent.
+// A tree with a filter lives at trees/<id hex>-<16 hex digits of the
+// filter's sha256>, so images with the same filter share it.
 std::filesystem::path ensure_package_tree(store::LocalStore& store, const std::string& package_id,
-                                          TreeStats* stats = nullptr);
+                                          const std::vector<std::string>& drop_paths, TreeStats* stats = nullptr);
+
+// Writes `manifest` into the directory `root` (which must not exist):
+// directories, files (reflinked or copied from the store's objects),
+// symlinks and hardlinks, with modes, xattrs and, when running as root,
+// owners.
+void materialize(const store::LocalStore& store, const fileset::Manifest& manifest, const std::filesystem::path& root,
+                 TreeStats& stats);
 
 // Where a package's tree lives (whether or not it exists).
-std::filesystem::path package_tree_path(const store::LocalStore& store, const std::string& package_id);
+std::filesystem::path package_tree_path(const store::LocalStore& store, const std::string& package_id,
+                                        const std::vector<std::string>& drop_paths);
+
+// The package's FileSet as an image with `drop_paths` holds it.
+fileset::Manifest package_fileset(store::LocalStore& store, const std::string& package_id,
+                                  const std::vector<std::string>& drop_paths);
 
 }  // namespace sheaf::run

@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <tuple>
@@ -258,6 +259,18 @@ GcReport collect_garbage(LocalStore& store, bool dry_run) {
     });
   }
   report.staging_removed = dry_run ? list_dir(store.tmp_fd(), "tmp").size() : store.remove_staging();
+  // Package trees (run/package_tree.hpp) are named by their package's hex id,
+  // with "-<filter>" after it when drop_paths shaped them.
+  std::filesystem::path trees = store.root() / "trees";
+  std::error_code ec;
+  if (std::filesystem::is_directory(trees, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(trees)) {
+      std::string name = entry.path().filename().string();
+      if (store.index().package("sha256:" + name.substr(0, 64))) continue;
+      report.trees_removed += 1;
+      if (!dry_run) std::filesystem::remove_all(entry.path());
+    }
+  }
   return report;
 }
 

@@ -41,6 +41,7 @@ struct GcReport {
   std::uint64_t blobs_removed = 0;
   std::uint64_t bytes_freed = 0;
   std::uint64_t staging_removed = 0;
+  std::uint64_t trees_removed = 0;  // package trees (sheaf run) of packages no longer in the index
 };
 
 // Removes every object and blob that no package in the index references, and

@@ -1,0 +1,39 @@
+// sheaf image export IMAGE --rootfs DIR: the flattened root of an image.
+#include <fmt/format.h>
+
+#include "base/error.hpp"
+#include "cli/context.hpp"
+#include "image/image_ref.hpp"
+#include "run/container.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  std::string image;
+  std::string rootfs;
+};
+
+void run(Context& context, const Options& options) {
+  auto store = context.open_store();
+  store::ImageRecord record = image::resolve_image(store->index(), options.image);
+  std::uint64_t files = run::export_rootfs(*store, *Digest::parse(record.digest), options.rootfs);
+  fmt::print(stderr, "wrote {} files of {} to {}\n", files, record.digest, options.rootfs);
+}
+
+}  // namespace
+
+void register_image_export(CLI::App& image, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = image.add_subcommand("export", "Write an image's flattened root to a directory");
+  cmd->footer(
+      "The union of the image's layers, as the container sees it: modes, xattrs,\n"
+      "symlinks and hardlinks, and owners when run as root. DIR must be absent or empty.");
+  cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
+      ->required();
+  cmd->add_option("--rootfs", options->rootfs, "The directory to write")->type_name("DIR")->required();
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli
