@@ -2,6 +2,7 @@
 // runc and podman, on the examples built from bookworm through the host's apt
 // configuration. Labelled "mirror" in ctest; each test skips, with a message,
 // when the mirror or a tool is missing.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -326,6 +327,28 @@ TEST_F(OciToolsTest, InterruptingSheafRunLeavesNoMountAndNoBundle) {
   EXPECT_FALSE(mounted()) << "a mount is left behind";
   std::error_code ec;
   EXPECT_TRUE(!fs::exists(run_dir, ec) || fs::is_empty(run_dir, ec)) << "a bundle is left behind";
+}
+
+TEST_F(OciToolsTest, SheafRunStacksMoreThanTwoHundredPackageTrees) {
+  // busybox plus 210 [[files]] packages: 211 trees under one overlay (the
+  // image itself groups them into 100 layers).
+  fs::path project = dir_->path() / "many";
+  fs::create_directories(project / "files");
+  fs::path work = fs::path(store()).parent_path();
+  std::string spec = testing::read_file_bytes(work / "busybox/sheaf.toml");
+  spec.replace(spec.find("name = \"hello-busybox\""), 22, "name = \"sheaf-test-many\"");
+  for (int i = 0; i < 210; ++i) {
+    testing::write_file(project / "files" / fmt::format("f{}", i), fmt::format("file {}\n", i));
+    spec += fmt::format("\n[[files]]\nsrc = \"files/f{}\"\ndest = \"/data/f{}\"\n", i, i);
+  }
+  testing::write_file(project / "sheaf.toml", spec);
+  fs::copy_file(work / "busybox/sheaf.lock", project / "sheaf.lock");
+  CommandResult r = run_sheaf(store(), {"build", "-f", (project / "sheaf.toml").string(), "--locked"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "share one layer")) << r.err;
+  r = run_sheaf(store(), {"run", "sheaf-test-many", "--", "cat", "/data/f0", "/data/f209"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "file 0\nfile 209\n");
 }
 
 TEST_F(OciToolsTest, ImageExportWritesWhatUmociUnpacks) {
