@@ -16,6 +16,9 @@ constexpr const char* kFooter = R"(Exit codes:
   1  the command worked and found something (damage for 'store verify')
   2  usage error
   3  any other error
+  'sheaf run' exits with the container's status, or 125 (it could not run
+  the container), 126 (the command cannot be executed) or 127 (the command
+  is not in the image)
 
 The store is --store DIR, else $SHEAF_STORE, else $XDG_DATA_HOME/sheaf,
 else ~/.local/share/sheaf. It is created on first use.)";
