@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "testing/command.hpp"
@@ -255,6 +256,21 @@ TEST_F(OciToolsTest, SheafRunPassesOnTheExitCodeAndSaysWhenTheCommandCannotRun) 
   EXPECT_EQ(r.out, "42\n") << r.err;
 }
 
+TEST_F(OciToolsTest, SheafRunTakesTheUserWorkdirAndEnvironmentGiven) {
+  CommandResult r = run_sheaf(
+      store(), {"run", "--user", "nobody", "--workdir", "/tmp", "-e", "GREETING=hi", "hello-python", "--", "-c",
+                "import os; print(os.getuid(), os.getgid(), os.getcwd(), "
+                "os.environ['GREETING'], os.environ['LANG'], os.environ['HOME'])"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "65534 65534 /tmp hi C.UTF-8 /nonexistent\n");
+  r = run_sheaf(store(), {"run", "--user", "nosuchuser", "hello-python"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_TRUE(contains(r.err, "user 'nosuchuser' is not in the image's /etc/passwd")) << r.err;
+  r = run_sheaf(store(), {"run", "--network", "bridge", "hello-python"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_TRUE(contains(r.err, "--network must be none or host")) << r.err;
+}
+
 TEST_F(OciToolsTest, TwoImagesSeeOneInodeForTheirCommonLibc) {
   const std::string libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
   CommandResult python =
@@ -305,14 +321,28 @@ TEST_F(OciToolsTest, InterruptingSheafRunLeavesNoMountAndNoBundle) {
     ::_exit(127);
   }
   fs::path run_dir = fs::path(store()) / "run";
-  auto mounted = [&] {
-    std::ifstream mounts("/proc/mounts");
+  // What this run adds: mounts and directories below run/, against what was
+  // there before (a crashed run elsewhere must not decide this test).
+  auto mounts = [&] {
+    std::set<std::string> out;
+    std::ifstream in("/proc/mounts");
     std::string line;
-    while (std::getline(mounts, line)) {
-      if (contains(line, run_dir.string())) return true;
+    while (std::getline(in, line)) {
+      if (contains(line, run_dir.string())) out.insert(line);
     }
-    return false;
+    return out;
   };
+  auto bundles = [&] {
+    std::set<std::string> out;
+    std::error_code ec;
+    if (fs::is_directory(run_dir, ec)) {
+      for (const auto& e : fs::directory_iterator(run_dir)) out.insert(e.path().filename().string());
+    }
+    return out;
+  };
+  auto mounts_before = mounts();
+  auto bundles_before = bundles();
+  auto mounted = [&] { return mounts() != mounts_before; };
   bool started = false;
   for (int i = 0; i < 300 && !started; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -324,9 +354,8 @@ TEST_F(OciToolsTest, InterruptingSheafRunLeavesNoMountAndNoBundle) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status)) << "sheaf itself died of a signal";
-  EXPECT_FALSE(mounted()) << "a mount is left behind";
-  std::error_code ec;
-  EXPECT_TRUE(!fs::exists(run_dir, ec) || fs::is_empty(run_dir, ec)) << "a bundle is left behind";
+  EXPECT_EQ(mounts(), mounts_before) << "a mount is left behind";
+  EXPECT_EQ(bundles(), bundles_before) << "a bundle is left behind";
 }
 
 TEST_F(OciToolsTest, SheafRunStacksMoreThanTwoHundredPackageTrees) {

@@ -71,8 +71,13 @@ void register_run(CLI::App& app, Context& context) {
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
   cmd->add_option("CMD", options->command, "The command and its arguments");
-  cmd->add_option("-e,--env", options->env, "Set KEY=VALUE (KEY alone: the value sheaf has)")->type_name("KEY=VALUE");
-  cmd->add_option("-v,--volume", options->volumes, "Bind-mount a host path: SRC:DST[:ro]")->type_name("SRC:DST[:ro]");
+  // One value per -e or -v, so that the image's name after them stays the image.
+  cmd->add_option("-e,--env", options->env, "Set KEY=VALUE (KEY alone: the value sheaf has)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  cmd->add_option("-v,--volume", options->volumes, "Bind-mount a host path: SRC:DST[:ro]")
+      ->type_name("SRC:DST[:ro]")
+      ->allow_extra_args(false);
   cmd->add_option("--user", options->user, "NAME, UID, or with :GROUP/:GID")->type_name("USER");
   cmd->add_option("--workdir", options->workdir, "The working directory")->type_name("DIR");
   cmd->add_option("--network", options->network, "none (default) or host")->type_name("MODE");

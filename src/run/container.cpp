@@ -99,7 +99,8 @@ Identity resolve_user(int root_fd, const std::string& spec) {
   std::string user = spec.substr(0, spec.find(':'));
   std::string group = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
   bool found = false;
-  for (auto line : split_lines(read_in_root(root_fd, "/etc/passwd"))) {
+  std::string passwd = read_in_root(root_fd, "/etc/passwd");  // the lines below point into it
+  for (auto line : split_lines(passwd)) {
     auto fields = std::vector<std::string>();
     std::string current;
     for (char c : line) {
@@ -131,7 +132,8 @@ Identity resolve_user(int root_fd, const std::string& spec) {
       id.gid = *gid;
     } else {
       bool group_found = false;
-      for (auto line : split_lines(read_in_root(root_fd, "/etc/group"))) {
+      std::string groups = read_in_root(root_fd, "/etc/group");  // the lines below point into it
+      for (auto line : split_lines(groups)) {
         std::string l(line);
         auto colon = l.find(':');
         if (colon == std::string::npos || l.substr(0, colon) != group) continue;
