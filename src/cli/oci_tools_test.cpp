@@ -59,6 +59,23 @@ std::vector<std::string> podman_run(const std::string& image, std::vector<std::s
   return podman(args);
 }
 
+// Starts `sheaf --store STORE ARGS...` in the background, its output thrown
+// away; the caller signals and reaps it.
+pid_t spawn_sheaf(const std::string& store, const std::vector<std::string>& args) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  int null = ::open("/dev/null", O_WRONLY);
+  ::dup2(null, 1);
+  ::dup2(null, 2);
+  std::vector<std::string> argv{testing::sheaf_binary(), "--store", store};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  ::execv(raw[0], raw.data());
+  ::_exit(127);
+}
+
 class OciToolsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -308,18 +325,6 @@ TEST_F(OciToolsTest, WritingIntoUsrLeavesTheStoreAsItWas) {
 }
 
 TEST_F(OciToolsTest, InterruptingSheafRunLeavesNoMountAndNoBundle) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    std::string binary = testing::sheaf_binary();
-    std::string s = store();
-    ::execl(binary.c_str(), binary.c_str(), "--store", s.c_str(), "run", "hello-python", "--", "-c",
-            "import time; time.sleep(60)", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
   fs::path run_dir = fs::path(store()) / "run";
   // What this run adds: mounts and directories below run/, against what was
   // there before (a crashed run elsewhere must not decide this test).
@@ -343,6 +348,8 @@ TEST_F(OciToolsTest, InterruptingSheafRunLeavesNoMountAndNoBundle) {
   auto mounts_before = mounts();
   auto bundles_before = bundles();
   auto mounted = [&] { return mounts() != mounts_before; };
+  pid_t pid = spawn_sheaf(store(), {"run", "hello-python", "--", "-c", "import time; time.sleep(60)"});
+  ASSERT_GT(pid, 0);
   bool started = false;
   for (int i = 0; i < 300 && !started; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -405,18 +412,8 @@ TEST_F(OciToolsTest, ImageExportWritesWhatUmociUnpacks) {
 }
 
 TEST_F(OciToolsTest, SheafRunServesTheNginxPageWithTheHostNetwork) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    std::string binary = testing::sheaf_binary();
-    std::string s = store();
-    ::execl(binary.c_str(), binary.c_str(), "--store", s.c_str(), "run", "--network", "host", "hello-nginx",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  pid_t pid = spawn_sheaf(store(), {"run", "--network", "host", "hello-nginx"});
+  ASSERT_GT(pid, 0);
   CommandResult page;
   for (int attempt = 0; attempt < 100; ++attempt) {
     page = run_command({"/usr/bin/curl", "-sf", "--max-time", "2", "http://127.0.0.1:8080/"});

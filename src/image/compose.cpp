@@ -34,7 +34,6 @@ using fileset::EntryType;
 using fileset::Manifest;
 
 constexpr std::string_view kAssemblyName = "sheaf-assembly";
-constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 enum class Kind { debian, files, assembly };
 
@@ -206,21 +205,7 @@ void check_entrypoint(const spec::Spec& spec, const ImageTree& tree, const std::
   const std::vector<std::string>& argv = image.entrypoint.empty() ? image.cmd : image.entrypoint;
   if (argv.empty()) return;
   const std::string& program = argv.front();
-  std::vector<std::string> candidates;
-  if (program.find('/') != std::string::npos) {
-    candidates.push_back(program.front() == '/' ? program : image.workdir + "/" + program);
-  } else {
-    std::string path(kDefaultPath);
-    for (const auto& e : env) {
-      if (e.starts_with("PATH=")) path = e.substr(5);
-    }
-    for (std::string_view rest = path; !rest.empty();) {
-      std::size_t colon = rest.find(':');
-      candidates.push_back(std::string(rest.substr(0, colon)) + "/" + program);
-      if (colon == std::string_view::npos) break;
-      rest.remove_prefix(colon + 1);
-    }
-  }
+  auto candidates = command_candidates(program, env, image.workdir);
   for (const auto& c : candidates) {
     const Entry* e = tree.resolve(c);
     if (e && (e->type == EntryType::file || e->type == EntryType::hardlink)) return;
@@ -231,6 +216,23 @@ void check_entrypoint(const spec::Spec& spec, const ImageTree& tree, const std::
 }
 
 }  // namespace
+
+std::vector<std::string> command_candidates(const std::string& program, const std::vector<std::string>& env,
+                                            const std::string& workdir) {
+  if (program.find('/') != std::string::npos) return {program.front() == '/' ? program : workdir + "/" + program};
+  std::string path(kDefaultPath);
+  for (const auto& e : env) {
+    if (e.starts_with("PATH=")) path = e.substr(5);
+  }
+  std::vector<std::string> candidates;
+  for (std::string_view rest = path; !rest.empty();) {
+    std::size_t colon = rest.find(':');
+    candidates.push_back(std::string(rest.substr(0, colon)) + "/" + program);
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return candidates;
+}
 
 std::vector<std::size_t> layer_order(const std::vector<OrderItem>& members) {
   // Tarjan's strongly connected components, then depth over the condensation.

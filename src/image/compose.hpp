@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "image/assembly.hpp"
@@ -65,6 +66,16 @@ struct ComposeResult {
 };
 
 ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, const ComposeRequest& request);
+
+// The PATH an image's config gets when its spec sets none.
+inline constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Where a command is looked for in a container: `program` itself when it
+// holds a '/' (relative to `workdir` when it is relative), else each
+// directory of the PATH in `env` ("KEY=VALUE" entries; kDefaultPath when it
+// has none), in order. Used by build's entrypoint warning and by sheaf run.
+std::vector<std::string> command_candidates(const std::string& program, const std::vector<std::string>& env,
+                                            const std::string& workdir);
 
 // The canonical order of members, as indices into `members`: Debian packages
 // by dependency depth (a package comes after what it depends on; a

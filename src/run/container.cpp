@@ -21,6 +21,7 @@
 #include "base/fs.hpp"
 #include "base/text.hpp"
 #include "base/unique_fd.hpp"
+#include "image/compose.hpp"
 #include "image/export.hpp"
 #include "run/overlay.hpp"
 #include "run/package_tree.hpp"
@@ -150,21 +151,7 @@ Identity resolve_user(int root_fd, const std::string& spec) {
 // 0 when the program can be run, else 126 or 127 with a message on stderr.
 int check_program(int root_fd, const std::string& program, const std::vector<std::string>& env,
                   const std::string& workdir) {
-  std::vector<std::string> candidates;
-  if (program.find('/') != std::string::npos) {
-    candidates.push_back(program.front() == '/' ? program : workdir + "/" + program);
-  } else {
-    std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (const auto& e : env) {
-      if (e.starts_with("PATH=")) path = e.substr(5);
-    }
-    for (std::string_view rest = path; !rest.empty();) {
-      std::size_t colon = rest.find(':');
-      candidates.push_back(std::string(rest.substr(0, colon)) + "/" + program);
-      if (colon == std::string_view::npos) break;
-      rest.remove_prefix(colon + 1);
-    }
-  }
+  auto candidates = image::command_candidates(program, env, workdir);
   bool exists = false;
   for (const auto& c : candidates) {
     UniqueFd fd = open_in_root(root_fd, c);
