@@ -279,6 +279,30 @@ TEST_F(BuildTest, ImagesAreNamedByTagDigestOrLayoutAndRemovedByImageRm) {
   ASSERT_EQ(build({"--locked"}).exit_code, 0);
 }
 
+TEST_F(BuildTest, ImageLsAndShowAnswerFromTheIndexAndManifests) {
+  CommandResult r = build();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string digest = last_line(r.out);
+  r = run_sheaf(store_, {"image", "ls", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json ls = json::parse(r.out);
+  ASSERT_EQ(ls.size(), 1u);
+  EXPECT_EQ(ls[0]["digest"], digest);
+  EXPECT_EQ(ls[0]["tags"], json::array({"demo:latest"}));
+  EXPECT_EQ(ls[0]["packages"], 4);
+  r = run_sheaf(store_, {"image", "show", "demo", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json show = json::parse(r.out);
+  std::vector<std::string> names;
+  for (const auto& layer : show["layers"]) names.push_back(layer["packages"][0]["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"libc", "libbar", "app", "sheaf-assembly"}));
+  EXPECT_EQ(show["config"]["entrypoint"], json::array({"/usr/bin/app"}));
+  r = run_sheaf(store_, {"image", "show", digest.substr(7, 12)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "libbar")) << r.out;
+  EXPECT_TRUE(contains(r.out, "tags:    demo:latest")) << r.out;
+}
+
 TEST_F(BuildTest, PkgRmRefusesAPackageAnImageHolds) {
   ASSERT_EQ(build().exit_code, 0);
   CommandResult r = run_sheaf(store_, {"pkg", "rm", "libbar"});

@@ -68,6 +68,8 @@ TEST_F(Cli, EveryCommandHasHelp) {
                                                     {"image"},
                                                     {"image", "rm"},
                                                     {"image", "export"},
+                                                    {"image", "ls"},
+                                                    {"image", "show"},
                                                     {"store"},
                                                     {"store", "verify"},
                                                     {"store", "gc"},

@@ -78,6 +78,8 @@ void register_build(CLI::App& app, Context& context);
 void register_image_rm(CLI::App& image, Context& context);
 void register_run(CLI::App& app, Context& context);
 void register_image_export(CLI::App& image, Context& context);
+void register_image_ls(CLI::App& image, Context& context);
+void register_image_show(CLI::App& image, Context& context);
 void register_store_verify(CLI::App& store, Context& context);
 void register_store_gc(CLI::App& store, Context& context);
 void register_store_du(CLI::App& store, Context& context);

@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   image->require_subcommand(1);
   register_image_rm(*image, context);
   register_image_export(*image, context);
+  register_image_ls(*image, context);
+  register_image_show(*image, context);
 
   CLI::App* store = app.add_subcommand("store", "Check, clean and measure the store");
   store->require_subcommand(1);

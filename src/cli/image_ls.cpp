@@ -1,0 +1,141 @@
+// sheaf image ls and sheaf image show IMAGE: what the store's images hold,
+// answered from the index and the manifests, never from the layers.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/context.hpp"
+#include "image/export.hpp"
+#include "image/image_ref.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct LsOptions {
+  bool json = false;
+};
+
+struct ShowOptions {
+  std::string image;
+  bool json = false;
+};
+
+std::vector<std::string> tags_of(store::Index& index, const std::string& digest) {
+  std::vector<std::string> out;
+  for (const auto& [name, tag] : index.image_tags(digest)) out.push_back(name + ":" + tag);
+  return out;
+}
+
+// One layer's packages as its annotations name them.
+json layer_packages(const oci::Descriptor& layer) {
+  json out = json::array();
+  const auto& a = layer.annotations;
+  if (auto name = a.find("dev.sheaf.package.name"); name != a.end()) {
+    out.push_back({{"name", name->second},
+                   {"version", a.count("dev.sheaf.package.version") ? a.at("dev.sheaf.package.version") : ""},
+                   {"id", a.count("dev.sheaf.package.id") ? a.at("dev.sheaf.package.id") : ""}});
+  } else if (auto list = a.find("dev.sheaf.packages"); list != a.end()) {
+    out = json::parse(list->second);
+  }
+  return out;
+}
+
+void run_ls(Context& context, const LsOptions& options) {
+  auto store = context.open_store();
+  json out = json::array();
+  for (const auto& record : store->index().images()) {
+    image::StoredImage image = image::load_image(*store, *Digest::parse(record.digest));
+    std::uint64_t size = image.manifest_bytes.size() + image.manifest.config.size;
+    for (const auto& layer : image.manifest.layers) size += layer.size;
+    out.push_back({{"digest", record.digest},
+                   {"tags", tags_of(store->index(), record.digest)},
+                   {"created", record.created},
+                   {"packages", store->index().image_packages(record.digest).size()},
+                   {"layers", image.manifest.layers.size()},
+                   {"size", size}});
+  }
+  if (options.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  if (stdout_is_terminal())
+    fmt::print("{:<19}  {:<20}  {:>8}  {:>10}  {}\n", "DIGEST", "CREATED", "PACKAGES", "SIZE", "TAGS");
+  for (const auto& i : out) {
+    std::vector<std::string> tags = i["tags"];
+    fmt::print("{:<19}  {:<20}  {:>8}  {:>10}  {}\n", i["digest"].get<std::string>().substr(0, 19),
+               i["created"].get<std::string>(), i["packages"].get<std::size_t>(),
+               human_bytes(i["size"].get<std::uint64_t>()),
+               tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " ")));
+  }
+}
+
+void run_show(Context& context, const ShowOptions& options) {
+  auto store = context.open_store();
+  store::ImageRecord record = image::resolve_image(store->index(), options.image);
+  image::StoredImage image = image::load_image(*store, *Digest::parse(record.digest));
+  json layers = json::array();
+  for (const auto& layer : image.manifest.layers) {
+    layers.push_back({{"digest", layer.digest.str()}, {"size", layer.size}, {"packages", layer_packages(layer)}});
+  }
+  const auto& c = image.config.config;
+  json config = {{"entrypoint", c.entrypoint},
+                 {"cmd", c.cmd},
+                 {"env", c.env},
+                 {"user", c.user},
+                 {"workdir", c.working_dir},
+                 {"ports", c.exposed_ports},
+                 {"labels", c.labels},
+                 {"stop_signal", c.stop_signal}};
+  json out = {{"digest", record.digest},
+              {"tags", tags_of(store->index(), record.digest)},
+              {"created", image.config.created},
+              {"architecture", image.config.platform.architecture},
+              {"config", config},
+              {"layers", layers}};
+  if (options.json) {
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("digest:  {}\n", record.digest);
+  auto tags = tags_of(store->index(), record.digest);
+  fmt::print("tags:    {}\n", tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " ")));
+  fmt::print("created: {}\narch:    {}\n", image.config.created, image.config.platform.architecture);
+  if (!c.entrypoint.empty()) fmt::print("entrypoint: {}\n", json(c.entrypoint).dump());
+  if (!c.cmd.empty()) fmt::print("cmd:     {}\n", json(c.cmd).dump());
+  for (const auto& e : c.env) fmt::print("env:     {}\n", e);
+  if (!c.user.empty()) fmt::print("user:    {}\n", c.user);
+  if (!c.working_dir.empty()) fmt::print("workdir: {}\n", c.working_dir);
+  for (const auto& p : c.exposed_ports) fmt::print("port:    {}\n", p);
+  fmt::print("packages ({} layers):\n", image.manifest.layers.size());
+  for (const auto& layer : image.manifest.layers) {
+    for (const auto& p : layer_packages(layer)) {
+      fmt::print("  {:<32} {:<28} {:>10}  {}\n", p.value("name", ""), p.value("version", ""), human_bytes(layer.size),
+                 layer.digest.str().substr(0, 19));
+    }
+  }
+}
+
+}  // namespace
+
+void register_image_ls(CLI::App& image, Context& context) {
+  auto options = std::make_shared<LsOptions>();
+  CLI::App* cmd = image.add_subcommand("ls", "List the images in the store");
+  cmd->footer("One line per image: digest, created, packages, compressed size and tags.");
+  cmd->add_flag("--json", options->json, "Print JSON");
+  cmd->callback([&context, options] { run_ls(context, *options); });
+}
+
+void register_image_show(CLI::App& image, Context& context) {
+  auto options = std::make_shared<ShowOptions>();
+  CLI::App* cmd = image.add_subcommand("show", "Show an image's config and packages");
+  cmd->footer("Each package's name, version, layer size and digest, and the config, from the manifest alone.");
+  cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
+      ->required();
+  cmd->add_flag("--json", options->json, "Print JSON");
+  cmd->callback([&context, options] { run_show(context, *options); });
+}
+
+}  // namespace sheaf::cli
