@@ -15,14 +15,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::CommandResult;
+using testing::contains;
 using testing::last_line;
 using testing::read_file_bytes;
 using testing::run_sheaf;
 using testing::write_file;
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 // Every regular file below `dir`, by relative path, with its bytes.
 std::map<std::string, std::string> tree_bytes(const fs::path& dir) {

@@ -19,6 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CommandResult;
+using testing::contains;
 using testing::last_line;
 using testing::lines_of;
 using testing::make_dirs;
@@ -26,10 +27,6 @@ using testing::run_command;
 using testing::run_sheaf;
 using testing::TempDir;
 using testing::write_file;
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 class Cli : public ::testing::Test {
  protected:

@@ -19,15 +19,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CommandResult;
+using testing::contains;
 using testing::DebTree;
 using testing::lines_of;
 using testing::run_command;
 using testing::run_sheaf;
 using testing::TempDir;
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 // bookworm's merged-/usr rewrite, restated independently of src/deb.
 std::string merged(std::string path) {

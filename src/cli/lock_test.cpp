@@ -14,14 +14,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CommandResult;
+using testing::contains;
 using testing::lines_of;
 using testing::read_file_bytes;
 using testing::run_sheaf;
 using testing::write_file;
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 class LockTest : public ::testing::Test {
  protected:

@@ -27,14 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::CommandResult;
+using testing::contains;
 using testing::last_line;
 using testing::read_file_bytes;
 using testing::run_command;
 using testing::run_sheaf;
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
 
 // The absolute path of a tool on $PATH ("" when absent): run_command execs
 // paths, not names.

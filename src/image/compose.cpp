@@ -350,8 +350,9 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   const auto& drop = spec.packages.drop_paths;
   parallel_for(members.size(), request.threads, [&](std::size_t i) {
     Member& m = members[i];
-    Manifest full = m.kind == Kind::debian ? load_manifest(store, m.record.fileset) : m.manifest;
-    FilteredFileSet filtered = apply_drop_paths(full, drop);
+    if (m.kind == Kind::debian) m.manifest = load_manifest(store, m.record.fileset);
+    if (drop.empty()) return;  // no copy through apply_drop_paths on the common path
+    FilteredFileSet filtered = apply_drop_paths(m.manifest, drop);
     m.manifest = std::move(filtered.manifest);
     m.dropped = filtered.dropped.size();
   });

@@ -112,6 +112,10 @@ CommandResult run_sheaf(const std::string& store, const std::vector<std::string>
   return run_command(argv, options);
 }
 
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
 std::string last_line(const std::string& text) {
   auto lines = lines_of(text);
   for (auto it = lines.rbegin(); it != lines.rend(); ++it) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sheaf::testing {
@@ -34,6 +35,9 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
 std::string sheaf_binary();
 CommandResult run_sheaf(const std::string& store, const std::vector<std::string>& args,
                         const CommandOptions& options = {});
+
+// True when `text` holds `part` (for messages in test assertions).
+bool contains(const std::string& text, std::string_view part);
 
 // The last non-empty line of `text`.
 std::string last_line(const std::string& text);
