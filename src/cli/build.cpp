@@ -38,16 +38,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::optional<std::int64_t> source_date_epoch() {
-  const char* text = std::getenv("SOURCE_DATE_EPOCH");
-  if (!text || !*text) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  long long value = std::strtoll(text, &end, 10);
-  if (errno != 0 || *end != '\0' || value < 0) fail_usage("SOURCE_DATE_EPOCH={} is not a number of seconds", text);
-  return static_cast<std::int64_t>(value);
-}
-
 // The lock the build uses: the one beside the spec while it still answers
 // the spec; otherwise a new one (refused with --locked).
 repo::Lockfile ensure_lock(store::LocalStore& store, const spec::Spec& spec, const Options& options,
@@ -78,21 +68,6 @@ repo::Lockfile ensure_lock(store::LocalStore& store, const spec::Spec& spec, con
   fmt::print(stderr, "{} {} ({} packages)\n", exists ? "updated" : "created", path.string(),
              outcome.lock.packages.size());
   return outcome.lock;
-}
-
-// The store's package for each locked .deb, found by origin.
-std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock) {
-  std::vector<std::string> ids;
-  for (const auto& p : lock.packages) {
-    auto records = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
-    const store::PackageRecord* match = nullptr;
-    for (const auto& r : records) {
-      if (r.name == p.name) match = &r;
-    }
-    if (!match) fail("{} {} is locked but not in the store after fetching", p.name, p.version);
-    ids.push_back(match->id);
-  }
-  return ids;
 }
 
 // Where the image came from, kept beside it in the index (never in the
@@ -138,25 +113,7 @@ void run(Context& context, const Options& options) {
         network.emplace();
         network->apt = repo::load_host_apt_config();
       }
-      auto suites = repo::plan_suites(*spec.debian, network->apt);
-      ProgressBar bar;
-      repo::FetchOptions fetch{.import_threads = threads};
-      if (stderr_is_terminal()) {
-        fetch.on_progress = [&bar](const repo::FetchProgress& p) {
-          double f = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
-          bar.update(
-              f, fmt::format("fetching {}/{} packages, {}", p.files_done, p.files_total, human_bytes(p.bytes_done)));
-        };
-      }
-      repo::FetchReport report;
-      try {
-        report = repo::fetch_locked(*store, lock, suites, *network, fetch);
-      } catch (...) {
-        bar.finish();
-        throw;
-      }
-      bar.finish();
-      fmt::print(stderr, "fetched {} packages ({})\n", report.downloaded, human_bytes(report.bytes));
+      fetch_with_progress(*store, lock, repo::plan_suites(*spec.debian, network->apt), *network, threads);
     }
     request.debian_packages = locked_package_ids(*store, lock);
     if (!lock.suites.empty()) request.os = image::os_release_for_suite(lock.suites.front());

@@ -4,9 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 
+#include "base/error.hpp"
+#include "pkg/import_deb.hpp"
 #include "pkg/package_ref.hpp"
+#include "repo/fetcher.hpp"
 #include "store/store_location.hpp"
 
 namespace sheaf::cli {
@@ -98,6 +102,52 @@ void ProgressBar::update(double fraction, const std::string& text, bool force) {
 void ProgressBar::finish() {
   if (drawn_) fmt::print(stderr, "\r\033[K");
   drawn_ = false;
+}
+
+std::optional<std::int64_t> source_date_epoch() {
+  const char* text = std::getenv("SOURCE_DATE_EPOCH");
+  if (!text || !*text) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  long long value = std::strtoll(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value < 0) fail_usage("SOURCE_DATE_EPOCH={} is not a number of seconds", text);
+  return static_cast<std::int64_t>(value);
+}
+
+void fetch_with_progress(store::LocalStore& store, const repo::Lockfile& lock,
+                         const std::vector<repo::SuiteSource>& suites, const repo::NetworkSettings& network,
+                         unsigned threads) {
+  ProgressBar bar;
+  repo::FetchOptions fetch{.import_threads = threads};
+  if (stderr_is_terminal()) {
+    fetch.on_progress = [&bar](const repo::FetchProgress& p) {
+      double f = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
+      bar.update(f, fmt::format("fetching {}/{} packages, {}", p.files_done, p.files_total, human_bytes(p.bytes_done)));
+    };
+  }
+  repo::FetchReport report;
+  try {
+    report = repo::fetch_locked(store, lock, suites, network, fetch);
+  } catch (...) {
+    bar.finish();
+    throw;
+  }
+  bar.finish();
+  fmt::print(stderr, "fetched {} packages ({})\n", report.downloaded, human_bytes(report.bytes));
+}
+
+std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock) {
+  std::vector<std::string> ids;
+  for (const auto& p : lock.packages) {
+    auto records = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
+    const store::PackageRecord* match = nullptr;
+    for (const auto& r : records) {
+      if (r.name == p.name) match = &r;
+    }
+    if (!match) fail("{} {} is locked but not in the store after fetching", p.name, p.version);
+    ids.push_back(match->id);
+  }
+  return ids;
 }
 
 }  // namespace sheaf::cli

@@ -14,6 +14,7 @@
 
 #include "pkg/package.hpp"
 #include "repo/locking.hpp"
+#include "repo/repository.hpp"
 #include "store/local_store.hpp"
 
 namespace sheaf::cli {
@@ -52,6 +53,20 @@ nlohmann::json package_json(const Digest& id, const pkg::Package& package, const
 // "- NAME VERSION", "~ NAME OLD -> NEW".
 void print_lock_changes(std::FILE* out, const std::vector<repo::LockChange>& changes);
 
+// SOURCE_DATE_EPOCH, when set: what `created` is for build and update.
+// Throws a usage Error when it is not a number of seconds.
+std::optional<std::int64_t> source_date_epoch();
+
+// Fetches and imports the locked packages the store lacks, with a progress
+// bar when stderr is a terminal, and says what it fetched.
+void fetch_with_progress(store::LocalStore& store, const repo::Lockfile& lock,
+                         const std::vector<repo::SuiteSource>& suites, const repo::NetworkSettings& network,
+                         unsigned threads);
+
+// The store's package for each locked .deb, found by origin (the .deb's
+// sha256 and size), in lock order.
+std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock);
+
 // A one-line bar on stderr, redrawn at most ten times a second (and always
 // when `force`). Commands draw it only when stderr is a terminal.
 class ProgressBar {
@@ -78,6 +93,9 @@ void register_build(CLI::App& app, Context& context);
 void register_image_rm(CLI::App& image, Context& context);
 void register_run(CLI::App& app, Context& context);
 void register_image_export(CLI::App& image, Context& context);
+void register_image_update(CLI::App& image, Context& context);
+void register_image_diff(CLI::App& image, Context& context);
+void register_which(CLI::App& app, Context& context);
 void register_image_ls(CLI::App& image, Context& context);
 void register_image_show(CLI::App& image, Context& context);
 void register_store_verify(CLI::App& store, Context& context);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.hpp"
+#include "image/compose.hpp"
 #include "image/export.hpp"
 #include "image/image_ref.hpp"
 
@@ -32,13 +33,8 @@ std::vector<std::string> tags_of(store::Index& index, const std::string& digest)
 // One layer's packages as its annotations name them.
 json layer_packages(const oci::Descriptor& layer) {
   json out = json::array();
-  const auto& a = layer.annotations;
-  if (auto name = a.find("dev.sheaf.package.name"); name != a.end()) {
-    out.push_back({{"name", name->second},
-                   {"version", a.count("dev.sheaf.package.version") ? a.at("dev.sheaf.package.version") : ""},
-                   {"id", a.count("dev.sheaf.package.id") ? a.at("dev.sheaf.package.id") : ""}});
-  } else if (auto list = a.find("dev.sheaf.packages"); list != a.end()) {
-    out = json::parse(list->second);
+  for (const auto& p : image::layer_packages(layer)) {
+    out.push_back({{"name", p.name}, {"version", p.version}, {"id", p.id}});
   }
   return out;
 }

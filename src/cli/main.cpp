@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   register_fetch(app, context);
   register_build(app, context);
   register_run(app, context);
+  register_which(app, context);
 
   CLI::App* image = app.add_subcommand("image", "Manage the images in the store");
   image->require_subcommand(1);
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
   register_image_export(*image, context);
   register_image_ls(*image, context);
   register_image_show(*image, context);
+  register_image_diff(*image, context);
+  register_image_update(*image, context);
 
   CLI::App* store = app.add_subcommand("store", "Check, clean and measure the store");
   store->require_subcommand(1);

@@ -64,6 +64,46 @@ std::string group_text(const RelationGroup& group) {
   return fmt::format("{}", fmt::join(alternatives, " | "));
 }
 
+std::vector<std::vector<std::size_t>> dependency_edges(const std::vector<ClosureMember>& members) {
+  auto providers = providers_of(members);
+  std::vector<std::vector<std::size_t>> edges(members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const ClosureMember& m = members[i];
+    for (const auto* field : {&m.pre_depends, &m.depends}) {
+      for (const auto& group : field->groups()) {
+        for (const auto& alt : group) {
+          auto [begin, end] = providers.equal_range(alt.name);
+          for (auto it = begin; it != end; ++it) {
+            auto j = static_cast<std::size_t>(it->second.member - members.data());
+            if (j != i && answers(it->second, alt)) edges[i].push_back(j);
+          }
+        }
+      }
+    }
+    std::sort(edges[i].begin(), edges[i].end());
+    edges[i].erase(std::unique(edges[i].begin(), edges[i].end()), edges[i].end());
+  }
+  return edges;
+}
+
+std::vector<bool> reachable(const std::vector<std::vector<std::size_t>>& edges, const std::vector<std::size_t>& roots) {
+  std::vector<bool> seen(edges.size(), false);
+  std::vector<std::size_t> todo;
+  for (std::size_t r : roots) {
+    if (!seen[r]) todo.push_back(r);
+    seen[r] = true;
+  }
+  while (!todo.empty()) {
+    std::size_t v = todo.back();
+    todo.pop_back();
+    for (std::size_t w : edges[v]) {
+      if (!seen[w]) todo.push_back(w);
+      seen[w] = true;
+    }
+  }
+  return seen;
+}
+
 std::vector<std::string> unmet_dependencies(const std::vector<ClosureMember>& members, std::string_view set_name) {
   auto providers = providers_of(members);
   std::vector<std::string> problems;

@@ -41,6 +41,16 @@ std::string group_text(const RelationGroup& group);
 // image").
 std::vector<std::string> unmet_dependencies(const std::vector<ClosureMember>& members, std::string_view set_name);
 
+// For each member, the indices of the other members that answer some
+// alternative of its Pre-Depends or Depends, sorted. Every answering member
+// counts, not just the first, so the edges say which members a member may
+// be relying on: what layer order and an update's removal of unneeded
+// packages follow.
+std::vector<std::vector<std::size_t>> dependency_edges(const std::vector<ClosureMember>& members);
+
+// The members reachable from `roots` (indices) along dependency_edges.
+std::vector<bool> reachable(const std::vector<std::vector<std::size_t>>& edges, const std::vector<std::size_t>& roots);
+
 // One sentence per Conflicts or Breaks between members:
 // "mawk 1.3.4 conflicts with gawk (< 5), and the set holds gawk 4.2".
 std::vector<std::string> member_conflicts(const std::vector<ClosureMember>& members, std::string_view set_name);

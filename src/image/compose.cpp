@@ -21,6 +21,7 @@
 #include "image/glob.hpp"
 #include "image/layers.hpp"
 #include "image/paths.hpp"
+#include "image/recipe.hpp"
 #include "pkg/package.hpp"
 #include "pkg/purl.hpp"
 #include "store/write_batch.hpp"
@@ -39,6 +40,7 @@ enum class Kind { debian, files, assembly };
 
 struct Member {
   Kind kind = Kind::debian;
+  bool stored = false;  // read from the store, not made by this build
   store::PackageRecord record;
   pkg::Package package;
   pkg::PackageMetadata metadata;
@@ -150,37 +152,15 @@ deb::ClosureMember closure_member(const Member& m) {
           m.package.provides, m.package.conflicts, m.package.breaks};
 }
 
-// Which members satisfy which: member i depends on j when j answers one of
-// the alternatives of one of i's dependency groups.
 std::vector<OrderItem> order_items(const std::vector<Member>& members) {
-  std::multimap<std::string, std::pair<std::size_t, std::string>> provides;  // name -> (member, version)
-  for (std::size_t i = 0; i < members.size(); ++i) {
-    const auto& p = members[i].package;
-    provides.emplace(p.name, std::make_pair(i, p.version));
-    for (const auto& group : p.provides.groups()) {
-      for (const auto& alt : group) provides.emplace(alt.name, std::make_pair(i, alt.op ? alt.version : ""));
-    }
-  }
+  std::vector<deb::ClosureMember> closure;
+  for (const auto& m : members) closure.push_back(closure_member(m));
+  auto edges = deb::dependency_edges(closure);
   std::vector<OrderItem> items;
   for (std::size_t i = 0; i < members.size(); ++i) {
     const Member& m = members[i];
-    OrderItem item{m.package.name, m.record.id, {}, m.kind == Kind::debian ? 0 : m.kind == Kind::files ? 1 : 2};
-    std::set<std::size_t> deps;
-    for (const auto* field : {&m.package.pre_depends, &m.package.depends}) {
-      for (const auto& group : field->groups()) {
-        for (const auto& alt : group) {
-          auto [begin, end] = provides.equal_range(alt.name);
-          for (auto it = begin; it != end; ++it) {
-            const auto& [j, version] = it->second;
-            if (j == i) continue;
-            if (alt.op && (version.empty() || !deb::version_satisfies(version, *alt.op, alt.version))) continue;
-            deps.insert(j);
-          }
-        }
-      }
-    }
-    item.depends_on.assign(deps.begin(), deps.end());
-    items.push_back(std::move(item));
+    int group = m.kind == Kind::debian ? 0 : m.kind == Kind::files ? 1 : 2;
+    items.push_back({m.package.name, m.record.id, std::move(edges[i]), group});
   }
   return items;
 }
@@ -232,6 +212,24 @@ std::vector<std::string> command_candidates(const std::string& program, const st
     rest.remove_prefix(colon + 1);
   }
   return candidates;
+}
+
+std::vector<LayerPackage> layer_packages(const oci::Descriptor& layer) {
+  const auto& a = layer.annotations;
+  auto get = [&](const char* key) {
+    auto it = a.find(key);
+    return it == a.end() ? std::string() : it->second;
+  };
+  if (a.count("dev.sheaf.package.name")) {
+    return {{get("dev.sheaf.package.name"), get("dev.sheaf.package.version"), get("dev.sheaf.package.id")}};
+  }
+  std::vector<LayerPackage> out;
+  if (auto list = a.find("dev.sheaf.packages"); list != a.end()) {
+    auto doc = nlohmann::json::parse(list->second, nullptr, false);
+    if (!doc.is_array()) return out;
+    for (const auto& p : doc) out.push_back({p.value("name", ""), p.value("version", ""), p.value("id", "")});
+  }
+  return out;
 }
 
 std::vector<std::size_t> layer_order(const std::vector<OrderItem>& members) {
@@ -315,23 +313,32 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   std::vector<Member> members;
 
   // 1. Members.
-  for (const auto& id : request.debian_packages) {
+  auto stored_member = [&](const std::string& id, Kind kind) {
     auto record = store.index().package(id);
     if (!record) fail("package {} is not in the store", id);
     Member m;
+    m.kind = kind;
+    m.stored = true;
     m.record = *record;
     auto digest = Digest::parse(id);
     auto document = digest ? store.read_blob(*digest) : std::nullopt;
     if (!document) fail("the package document of {} is missing from the store; run 'sheaf store verify'", m.label());
     m.package = pkg::Package::from_document(*document, id);
     m.metadata = pkg::PackageMetadata::from_json(record->metadata);
-    members.push_back(std::move(m));
-  }
+    return m;
+  };
+  for (const auto& id : request.debian_packages) members.push_back(stored_member(id, Kind::debian));
   std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
     return std::tie(a.record.name, a.record.id) < std::tie(b.record.name, b.record.id);
   });
+  std::vector<std::string> files_ids;
   for (const auto& files : spec.files) {
     members.push_back(read_local_files(spec, files, request.arch, *batch, request.threads));
+    files_ids.push_back(members.back().record.id);
+  }
+  for (const auto& id : request.files_packages) {
+    members.push_back(stored_member(id, Kind::files));
+    files_ids.push_back(id);
   }
 
   // 2. The closure and Debian's own conflicts.
@@ -350,7 +357,7 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   const auto& drop = spec.packages.drop_paths;
   parallel_for(members.size(), request.threads, [&](std::size_t i) {
     Member& m = members[i];
-    if (m.kind == Kind::debian) m.manifest = load_manifest(store, m.record.fileset);
+    if (m.stored) m.manifest = load_manifest(store, m.record.fileset);
     if (drop.empty()) return;  // no copy through apply_drop_paths on the common path
     FilteredFileSet filtered = apply_drop_paths(m.manifest, drop);
     m.manifest = std::move(filtered.manifest);
@@ -551,8 +558,13 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   std::vector<std::string> package_ids;
   for (const auto& m : members) package_ids.push_back(m.record.id);
   std::sort(package_ids.begin(), package_ids.end());
+  nlohmann::json sources = request.sources.empty() ? nlohmann::json::object() : nlohmann::json::parse(request.sources);
+  sources["recipe"] = recipe_json(spec, request.os, request.arch, files_ids);
   store::ImageRecord record{manifest_digest.str(), config_digest.str(), manifest_bytes.size(), config.created,
-                            request.sources};
+                            canonical_json(sources)};
+  if (request.keep_recorded_sources) {
+    if (auto existing = store.index().image(record.digest)) record.sources = existing->sources;
+  }
   // A rebuild that changes nothing writes nothing: the rows it would write
   // exist, and were committed only after their blobs were durable.
   auto unchanged = [&] {
@@ -562,13 +574,13 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
       return false;
     }
     return std::all_of(members.begin(), members.end(), [&](const Member& m) {
-      return m.kind == Kind::debian || store.index().origins(m.record.id) == std::vector<std::string>{m.origin};
+      return m.stored || store.index().origins(m.record.id) == std::vector<std::string>{m.origin};
     });
   };
   if (!unchanged()) {
     batch->commit([&](store::Index::Transaction& t) {
       for (const auto& m : members) {
-        if (m.kind == Kind::debian) continue;
+        if (m.stored) continue;
         t.insert_package(m.record);
         t.add_origin(m.record.id, m.origin);
       }

@@ -36,13 +36,21 @@ inline constexpr std::size_t kMaxLayers = 100;
 
 struct ComposeRequest {
   std::vector<std::string> debian_packages;  // package ids, any order
+  // [[files]] packages already in the store, by id, in spec order: what
+  // `sheaf image update` passes instead of a spec's [[files]] to read.
+  std::vector<std::string> files_packages;
   std::string arch;
   std::optional<OsRelease> os;  // from the lock's suites; none without [source.debian]
   // "created": SOURCE_DATE_EPOCH when set, else the newest package date.
   std::optional<std::int64_t> source_date_epoch;
   std::string tag_name;  // "" for none
   std::string tag = "latest";
-  std::string sources;  // canonical JSON recorded beside the image in the index
+  // Canonical JSON object recorded beside the image in the index; compose
+  // adds the image's recipe to it (image/recipe.hpp).
+  std::string sources;
+  // When the store already holds the composed image, keep the sources it
+  // recorded (an update that lands on a built image keeps the build's).
+  bool keep_recorded_sources = false;
   unsigned threads = 1;
   std::function<void(const std::string&)> warn = nullptr;
   std::function<void(const std::string&)> note = nullptr;
@@ -66,6 +74,16 @@ struct ComposeResult {
 };
 
 ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, const ComposeRequest& request);
+
+// A package as a layer's annotations name it (dev.sheaf.package.* for a
+// layer of its own, the dev.sheaf.packages list for a shared one).
+struct LayerPackage {
+  std::string name;
+  std::string version;
+  std::string id;
+};
+// The packages of one layer; none for a layer sheaf did not annotate.
+std::vector<LayerPackage> layer_packages(const oci::Descriptor& layer);
 
 // The PATH an image's config gets when its spec sets none.
 inline constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

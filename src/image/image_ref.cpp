@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "oci/layout.hpp"
 
 namespace sheaf::image {
@@ -69,6 +71,18 @@ store::ImageRecord from_layout(store::Index& index, const std::filesystem::path&
   }
   auto record = index.image(picked.front().digest.str());
   if (!record) {
+    // Say whether sheaf made it at all: its layers would name their packages.
+    std::string bytes = read_file(layout.blob_path(picked.front().digest).string());
+    auto manifest = oci::parse_manifest(bytes, layout.blob_path(picked.front().digest).string());
+    bool annotated = std::any_of(manifest.layers.begin(), manifest.layers.end(), [](const oci::Descriptor& l) {
+      return l.annotations.count("dev.sheaf.package.id") || l.annotations.count("dev.sheaf.packages");
+    });
+    if (!annotated) {
+      fail(
+          "the image {} in {} was not built by sheaf: its layers carry no dev.sheaf.package annotations, so "
+          "sheaf cannot tell which packages it holds",
+          picked.front().digest.str(), quote(dir.string()));
+    }
     fail("the image {} in {} was not built by sheaf in this store, so the store knows nothing about it",
          picked.front().digest.str(), quote(dir.string()));
   }

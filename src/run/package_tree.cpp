@@ -114,7 +114,10 @@ fs::path package_tree_path(const store::LocalStore& store, const std::string& pa
   auto id = Digest::parse(package_id);
   if (!id) fail("malformed package id {}", quote(package_id));
   std::string name = id->hex();
-  if (!drop_paths.empty()) name += "-" + Digest::of(canonical_json(drop_paths)).hex().substr(0, 16);
+  if (!drop_paths.empty()) {
+    name += '-';
+    name += Digest::of(canonical_json(drop_paths)).hex().substr(0, 16);
+  }
   return store.root() / "trees" / name;
 }
 

@@ -142,6 +142,7 @@ PackageSelection read_packages(const TomlReader& reader, const toml::table& tabl
 }  // namespace
 
 std::string Spec::where(const Position& position) const {
+  if (position.line == 0) return path.string();  // a spec rebuilt from an image's recipe
   return fmt::format("{}:{}:{}", path.string(), position.line, position.column);
 }
 

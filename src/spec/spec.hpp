@@ -135,7 +135,8 @@ struct Spec {
   // Parses `text`; `path` names the file in messages and anchors relative paths.
   static Spec parse(std::string_view text, const std::filesystem::path& path);
 
-  // "FILE:LINE:COLUMN" for a position in this spec.
+  // "FILE:LINE:COLUMN" for a position in this spec; just FILE for a spec
+  // that was not parsed (line 0).
   std::string where(const Position& position) const;
 };
 

@@ -400,6 +400,16 @@ std::vector<std::string> Index::images_with_package(std::string_view package) {
   return collect_texts(query);
 }
 
+std::vector<std::pair<std::string, PackageRecord>> Index::image_packages_named(std::string_view name) {
+  Statement query(*db_, fmt::format("SELECT {}, image FROM packages JOIN image_packages ON package = id "
+                                    "WHERE name = ?1 ORDER BY image, id",
+                                    kPackageColumns));
+  query.bind(1, name);
+  std::vector<std::pair<std::string, PackageRecord>> out;
+  while (query.step()) out.emplace_back(query.text(8), read_record(query));
+  return out;
+}
+
 std::vector<std::string> Index::image_blobs_of(std::string_view digest) {
   Statement query(*db_, "SELECT blob FROM image_blobs WHERE image = ?1 ORDER BY blob");
   query.bind(1, digest);

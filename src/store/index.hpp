@@ -137,6 +137,9 @@ class Index {
   std::vector<std::string> image_packages(std::string_view digest);
   // The images that hold a package, by digest.
   std::vector<std::string> images_with_package(std::string_view package);
+  // Every (image digest, package) where an image holds a package of this
+  // name, ordered by image, then package id.
+  std::vector<std::pair<std::string, PackageRecord>> image_packages_named(std::string_view name);
   // Every blob some image needs (gc keeps them).
   std::vector<std::string> image_blobs();
   // The blobs one image needs.

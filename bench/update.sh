@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# bench/update.sh: a one-package `sheaf image update` of the python3 image,
+# side by side with a full sheaf rebuild and with the Dockerfile-era path;
+# then `sheaf which` over 1,024 images made by updates.
+#
+#   bench/update.sh [--rounds N] [--sheaf PATH]
+#
+#   update:   `sheaf image update IMAGE --set libssl3=<bookworm main's> -o DIR`,
+#             the package already in the store (its layer not yet made), in a
+#             fresh copy of the store each round
+#   rebuild:  `sheaf build --locked -o DIR` of the same set from a spec that
+#             pins libssl3, in another fresh copy of the store
+#   umoci:    `umoci unpack` of the image, `dpkg-deb -x` of the new .deb over
+#             the rootfs, `umoci repack`: swapping the files by hand
+#   written:  what each wrote to disk (the kernel's count of dirtied pages,
+#             ru_oublock), against the new layer's size plus 64 KiB
+#   which:    1,024 images, every subset of ten small packages added to the
+#             python3 image, made by a chain of --add and --remove updates;
+#             then `sheaf which 'libssl3@<3.0.22-1~deb12u2'` (median of 21),
+#             and the store's size against the sum of 1,024 OCI layouts
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+rounds=5
+sheaf="$repo/build/release/src/cli/sheaf"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --sheaf) sheaf=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -x "$sheaf" ] || { echo "bench: no sheaf at $sheaf; build with: tools/dev example" >&2; exit 2; }
+for tool in umoci dpkg-deb apt-get python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 2; }
+done
+
+source "$repo/bench/lib.sh"
+make_work_dir
+export SOURCE_DATE_EPOCH=1700000000
+alt_version=3.0.20-1~deb12u2
+
+# Runs a command; prints "MILLISECONDS BYTES_WRITTEN" (the command's own and its children's).
+measure() {
+  python3 -c 'import os, subprocess, sys, time
+t = time.monotonic()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+ms = (time.monotonic() - t) * 1000
+if r.returncode: sys.stderr.write(r.stderr.decode()); sys.exit(r.returncode)
+import resource
+print("%d %d" % (round(ms), resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock * 512))' "$@"
+}
+
+debs=$("$repo/bench/fetch-closure.sh")
+alt="$repo/bench/.cache/alt"
+mkdir -p "$alt"
+if ! ls "$alt"/libssl3_*.deb >/dev/null 2>&1; then
+  (cd "$alt" && apt-get download -q "libssl3=$alt_version" >/dev/null)
+fi
+alt_deb=$(ls "$alt"/libssl3_*.deb)
+
+# The base store: the closure, the other libssl3, the python3 image.
+base="$work/base"
+mkdir -p "$work/spec" "$work/pinned"
+cp "$repo/examples/python3/sheaf.toml" "$repo/examples/python3/sheaf.lock" "$work/spec/"
+"$sheaf" --store "$base" pkg import "$debs"/*.deb "$alt_deb" >/dev/null 2>&1
+image=$("$sheaf" --store "$base" build -f "$work/spec/sheaf.toml" -o "$work/layout" 2>/dev/null | tail -1)
+sed 's/^include = \["python3"\]/include = ["python3", "libssl3='"$alt_version"'"]/' "$work/spec/sheaf.toml" > "$work/pinned/sheaf.toml"
+"$sheaf" --store "$work/lock-store" lock -f "$work/pinned/sheaf.toml" >/dev/null 2>&1
+
+update_ms=() rebuild_ms=() umoci_ms=() update_bytes=() rebuild_bytes=() umoci_bytes=()
+for ((i = 0; i < rounds; i++)); do
+  rm -rf "$work/s" "$work/out" "$work/bundle" "$work/peer"
+  cp -a "$base" "$work/s"
+  sync
+  read -r ms bytes < <(measure "$sheaf" --store "$work/s" image update "$image" --set "libssl3=$alt_version" -o "$work/out")
+  update_ms+=("$ms"); update_bytes+=("$bytes")
+  rm -rf "$work/s" "$work/out"
+  cp -a "$base" "$work/s"
+  sync
+  read -r ms bytes < <(measure "$sheaf" --store "$work/s" build -f "$work/pinned/sheaf.toml" --locked -o "$work/out")
+  rebuild_ms+=("$ms"); rebuild_bytes+=("$bytes")
+  cp -a "$work/layout" "$work/peer"
+  sync
+  read -r ms bytes < <(measure sh -c '
+    umoci unpack --image "$1/peer:latest" "$1/bundle" >/dev/null &&
+    dpkg-deb -x "$2" "$1/bundle/rootfs" &&
+    umoci repack --image "$1/peer:updated" "$1/bundle" >/dev/null' sh "$work" "$alt_deb")
+  umoci_ms+=("$ms"); umoci_bytes+=("$bytes")
+done
+updated=$("$sheaf" --store "$work/s" image update "$image" --set "libssl3=$alt_version" 2>/dev/null | tail -1)
+layer=$("$sheaf" --store "$work/s" image show --json "$updated" |
+  python3 -c 'import json, sys; print([l["size"] for l in json.load(sys.stdin)["layers"] if l["packages"][0]["name"] == "libssl3"][0])')
+
+echo "python3 image, libssl3 -> $alt_version, $rounds rounds"
+compare update "sheaf image update" "sheaf build (full)" "${update_ms[@]}" "${rebuild_ms[@]}"
+compare update "sheaf image update" "umoci unpack+repack" "${update_ms[@]}" "${umoci_ms[@]}"
+printf 'written   update %s KiB (new layer %s KiB + 64 KiB = %s KiB allowed)   rebuild %s KiB   umoci %s KiB  (medians)\n' \
+  $(( $(printf '%s\n' "${update_bytes[@]}" | median) / 1024 )) $((layer / 1024)) $((layer / 1024 + 64)) \
+  $(( $(printf '%s\n' "${rebuild_bytes[@]}" | median) / 1024 )) $(( $(printf '%s\n' "${umoci_bytes[@]}" | median) / 1024 ))
+
+# 1,024 images: ten small packages, every subset of them, one update apart
+# (a Gray code: each step adds or removes one package).
+mkdir -p "$work/small"
+for k in $(seq 0 9); do
+  d="$work/small/tree-$k"
+  mkdir -p "$d/DEBIAN" "$d/usr/share/bench-$k"
+  printf 'Package: bench-extra-%d\nVersion: 1.0\nArchitecture: all\nMaintainer: bench <bench@localhost>\nDescription: bench package %d\n' "$k" "$k" > "$d/DEBIAN/control"
+  printf 'payload %d\n' "$k" > "$d/usr/share/bench-$k/data"
+  dpkg-deb --root-owner-group -Zxz -b "$d" "$work/small/bench-extra-$k.deb" >/dev/null
+done
+"$sheaf" --store "$work/s" pkg import "$work/small"/*.deb >/dev/null 2>&1
+current=$updated
+declare -A member=()
+t0=$(now_ms)
+for ((n = 1; n < 1024; n++)); do
+  # The bit that flips between Gray codes n-1 and n.
+  g_prev=$(( (n - 1) ^ ((n - 1) >> 1) )); g=$(( n ^ (n >> 1) )); bit=0
+  while (( ((g_prev ^ g) >> bit) != 1 )); do bit=$((bit + 1)); done
+  if [ -n "${member[$bit]:-}" ]; then
+    op=(--remove "bench-extra-$bit"); unset "member[$bit]"
+  else
+    op=(--add "bench-extra-$bit=1.0"); member[$bit]=1
+  fi
+  current=$("$sheaf" --store "$work/s" image update "$current" "${op[@]}" 2>/dev/null | tail -1)
+done
+t1=$(now_ms)
+images=$("$sheaf" --store "$work/s" image ls --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+which_runs=()
+for ((k = 0; k < 21; k++)); do
+  which_runs+=($(python3 -c 'import subprocess, sys, time
+t = time.monotonic(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+print(round((time.monotonic() - t) * 1000, 1))' "$sheaf" --store "$work/s" which "libssl3@<3.0.22-1~deb12u2"))
+done
+matches=$("$sheaf" --store "$work/s" which "libssl3@<3.0.22-1~deb12u2" | wc -l)
+sizes=$(SHEAF="$sheaf" python3 - "$work/s" <<'PY'
+import json, os, subprocess, sys
+store = sys.argv[1]
+def blob(d):
+    h = d.split(":")[1]
+    return os.path.join(store, "blobs/sha256", h[:2], h)
+total = 0
+images = json.loads(subprocess.run([os.environ["SHEAF"], "--store", store, "image", "ls", "--json"],
+                                   capture_output=True, check=True).stdout)
+for i in images:
+    m = json.load(open(blob(i["digest"])))
+    total += os.path.getsize(blob(i["digest"])) + m["config"]["size"] + sum(l["size"] for l in m["layers"])
+used = 0
+for root, dirs, files in os.walk(store):
+    for f in files:
+        st = os.lstat(os.path.join(root, f))
+        used += st.st_blocks * 512
+print(total, used)
+PY
+)
+read -r layouts store_bytes <<<"$sizes"
+echo "images    $images images from $((n - 1)) updates in $(( (t1 - t0) / 1000 )) s ($(( (t1 - t0) / (n - 1) )) ms each)"
+printf 'which     sheaf which over %d images: median %s ms (%d matches)\n' "$images" \
+  "$(printf '%s\n' "${which_runs[@]}" | median)" "$matches"
+printf 'store     %.1f MB on disk for %d images; their OCI layouts would hold %.1f MB (%.1fx)\n' \
+  "$(awk -v b="$store_bytes" 'BEGIN{print b/1e6}')" "$images" "$(awk -v b="$layouts" 'BEGIN{print b/1e6}')" \
+  "$(awk -v a="$layouts" -v b="$store_bytes" 'BEGIN{print a/b}')"
