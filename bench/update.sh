@@ -12,8 +12,10 @@
 #             pins libssl3, in another fresh copy of the store
 #   umoci:    `umoci unpack` of the image, `dpkg-deb -x` of the new .deb over
 #             the rootfs, `umoci repack`: swapping the files by hand
-#   written:  what each wrote to disk (the kernel's count of dirtied pages,
-#             ru_oublock), against the new layer's size plus 64 KiB
+#   cached:   the same two, with libssl3's layer already made (for an image
+#             since removed): the update is then a manifest edit
+#   written:  what each wrote to disk (write_bytes of /proc/PID/io: pages
+#             dirtied), against the new layer's size plus 64 KiB
 #   which:    1,024 images, every subset of ten small packages added to the
 #             python3 image, made by a chain of --add and --remove updates;
 #             then `sheaf which 'libssl3@<3.0.22-1~deb12u2'` (median of 21),
@@ -41,22 +43,26 @@ make_work_dir
 export SOURCE_DATE_EPOCH=1700000000
 alt_version=3.0.20-1~deb12u2
 
-# Runs a command; prints "MILLISECONDS BYTES_WRITTEN" (the command's own and its children's).
+# Runs a command; prints "MILLISECONDS BYTES_WRITTEN": the wall time, and the
+# bytes the command and its children dirtied in the page cache (write_bytes in
+# /proc/PID/io, read while the process is a zombie): what reaches the disk.
 measure() {
   python3 -c 'import os, subprocess, sys, time
 t = time.monotonic()
-r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = p.stderr.read()
+os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
 ms = (time.monotonic() - t) * 1000
-if r.returncode: sys.stderr.write(r.stderr.decode()); sys.exit(r.returncode)
-import resource
-print("%d %d" % (round(ms), resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock * 512))' "$@"
+io = dict(line.split(": ") for line in open("/proc/%d/io" % p.pid).read().splitlines())
+if p.wait(): sys.stderr.write(err.decode()); sys.exit(1)
+print("%d %d" % (round(ms), int(io["write_bytes"])))' "$@"
 }
 
 debs=$("$repo/bench/fetch-closure.sh")
 alt="$repo/bench/.cache/alt"
 mkdir -p "$alt"
 if ! ls "$alt"/libssl3_*.deb >/dev/null 2>&1; then
-  (cd "$alt" && apt-get download -q "libssl3=$alt_version" >/dev/null)
+  (cd "$alt" && apt-get download -q -o APT::Sandbox::User=root "libssl3=$alt_version" >/dev/null)
 fi
 alt_deb=$(ls "$alt"/libssl3_*.deb)
 
@@ -69,36 +75,56 @@ image=$("$sheaf" --store "$base" build -f "$work/spec/sheaf.toml" -o "$work/layo
 sed 's/^include = \["python3"\]/include = ["python3", "libssl3='"$alt_version"'"]/' "$work/spec/sheaf.toml" > "$work/pinned/sheaf.toml"
 "$sheaf" --store "$work/lock-store" lock -f "$work/pinned/sheaf.toml" >/dev/null 2>&1
 
-update_ms=() rebuild_ms=() umoci_ms=() update_bytes=() rebuild_bytes=() umoci_bytes=()
-for ((i = 0; i < rounds; i++)); do
+# The same store with libssl3's new layer already made (by an image since
+# removed, and gc'd): an update is then a manifest edit.
+cached="$work/cached"
+cp -a "$base" "$cached"
+gone=$("$sheaf" --store "$cached" image update "$image" --set "libssl3=$alt_version" 2>/dev/null | tail -1)
+"$sheaf" --store "$cached" image rm "$gone" >/dev/null
+"$sheaf" --store "$cached" store gc >/dev/null
+
+fresh_round() {  # $1: the store to copy
   rm -rf "$work/s" "$work/out" "$work/bundle" "$work/peer"
-  cp -a "$base" "$work/s"
+  cp -a "$1" "$work/s"
   sync
+}
+declare -a update_ms=() rebuild_ms=() umoci_ms=() update_b=() rebuild_b=() umoci_b=()
+declare -a cached_ms=() cached_rebuild_ms=() cached_b=() cached_rebuild_b=()
+for ((i = 0; i < rounds; i++)); do
+  fresh_round "$base"
   read -r ms bytes < <(measure "$sheaf" --store "$work/s" image update "$image" --set "libssl3=$alt_version" -o "$work/out")
-  update_ms+=("$ms"); update_bytes+=("$bytes")
-  rm -rf "$work/s" "$work/out"
-  cp -a "$base" "$work/s"
-  sync
+  update_ms+=("$ms"); update_b+=("$bytes")
+  fresh_round "$base"
   read -r ms bytes < <(measure "$sheaf" --store "$work/s" build -f "$work/pinned/sheaf.toml" --locked -o "$work/out")
-  rebuild_ms+=("$ms"); rebuild_bytes+=("$bytes")
+  rebuild_ms+=("$ms"); rebuild_b+=("$bytes")
+  fresh_round "$cached"
+  read -r ms bytes < <(measure "$sheaf" --store "$work/s" image update "$image" --set "libssl3=$alt_version" -o "$work/out")
+  cached_ms+=("$ms"); cached_b+=("$bytes")
+  fresh_round "$cached"
+  read -r ms bytes < <(measure "$sheaf" --store "$work/s" build -f "$work/pinned/sheaf.toml" --locked -o "$work/out")
+  cached_rebuild_ms+=("$ms"); cached_rebuild_b+=("$bytes")
   cp -a "$work/layout" "$work/peer"
   sync
   read -r ms bytes < <(measure sh -c '
     umoci unpack --image "$1/peer:latest" "$1/bundle" >/dev/null &&
     dpkg-deb -x "$2" "$1/bundle/rootfs" &&
     umoci repack --image "$1/peer:updated" "$1/bundle" >/dev/null' sh "$work" "$alt_deb")
-  umoci_ms+=("$ms"); umoci_bytes+=("$bytes")
+  umoci_ms+=("$ms"); umoci_b+=("$bytes")
 done
 updated=$("$sheaf" --store "$work/s" image update "$image" --set "libssl3=$alt_version" 2>/dev/null | tail -1)
 layer=$("$sheaf" --store "$work/s" image show --json "$updated" |
   python3 -c 'import json, sys; print([l["size"] for l in json.load(sys.stdin)["layers"] if l["packages"][0]["name"] == "libssl3"][0])')
+kib() { echo $(( $(printf '%s\n' "$@" | median | cut -d. -f1) / 1024 )); }
 
-echo "python3 image, libssl3 -> $alt_version, $rounds rounds"
+echo "python3 image, libssl3 -> $alt_version, $rounds rounds; the new layer is $((layer / 1024)) KiB"
+echo "layer made (the package in the store, its layer not yet made):"
 compare update "sheaf image update" "sheaf build (full)" "${update_ms[@]}" "${rebuild_ms[@]}"
 compare update "sheaf image update" "umoci unpack+repack" "${update_ms[@]}" "${umoci_ms[@]}"
-printf 'written   update %s KiB (new layer %s KiB + 64 KiB = %s KiB allowed)   rebuild %s KiB   umoci %s KiB  (medians)\n' \
-  $(( $(printf '%s\n' "${update_bytes[@]}" | median) / 1024 )) $((layer / 1024)) $((layer / 1024 + 64)) \
-  $(( $(printf '%s\n' "${rebuild_bytes[@]}" | median) / 1024 )) $(( $(printf '%s\n' "${umoci_bytes[@]}" | median) / 1024 ))
+printf 'written   update %s KiB (target: layer + 64 = %s KiB)   rebuild %s KiB   umoci %s KiB\n' \
+  "$(kib "${update_b[@]}")" $((layer / 1024 + 64)) "$(kib "${rebuild_b[@]}")" "$(kib "${umoci_b[@]}")"
+echo "layer cached (made before for another image):"
+compare update "sheaf image update" "sheaf build (full)" "${cached_ms[@]}" "${cached_rebuild_ms[@]}"
+printf 'written   update %s KiB   rebuild %s KiB\n' "$(kib "${cached_b[@]}")" "$(kib "${cached_rebuild_b[@]}")"
 
 # 1,024 images: ten small packages, every subset of them, one update apart
 # (a Gray code: each step adds or removes one package).
@@ -126,6 +152,8 @@ for ((n = 1; n < 1024; n++)); do
   current=$("$sheaf" --store "$work/s" image update "$current" "${op[@]}" 2>/dev/null | tail -1)
 done
 t1=$(now_ms)
+read -r last_ms last_b < <(measure "$sheaf" --store "$work/s" image update "$current" --add "bench-extra-9=1.0" -o "$work/out-last" 2>/dev/null ||
+  measure "$sheaf" --store "$work/s" image update "$current" --remove "bench-extra-9" -o "$work/out-last")
 images=$("$sheaf" --store "$work/s" image ls --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
 which_runs=()
 for ((k = 0; k < 21; k++)); do
@@ -138,8 +166,7 @@ sizes=$(SHEAF="$sheaf" python3 - "$work/s" <<'PY'
 import json, os, subprocess, sys
 store = sys.argv[1]
 def blob(d):
-    h = d.split(":")[1]
-    return os.path.join(store, "blobs/sha256", h[:2], h)
+    return os.path.join(store, "blobs/sha256", d.split(":")[1])
 total = 0
 images = json.loads(subprocess.run([os.environ["SHEAF"], "--store", store, "image", "ls", "--json"],
                                    capture_output=True, check=True).stdout)
@@ -156,6 +183,7 @@ PY
 )
 read -r layouts store_bytes <<<"$sizes"
 echo "images    $images images from $((n - 1)) updates in $(( (t1 - t0) / 1000 )) s ($(( (t1 - t0) / (n - 1) )) ms each)"
+printf 'one more  update at %d images: %s ms, %s KiB written\n' "$images" "$last_ms" $((last_b / 1024))
 printf 'which     sheaf which over %d images: median %s ms (%d matches)\n' "$images" \
   "$(printf '%s\n' "${which_runs[@]}" | median)" "$matches"
 printf 'store     %.1f MB on disk for %d images; their OCI layouts would hold %.1f MB (%.1fx)\n' \

@@ -424,5 +424,55 @@ TEST_F(OciToolsTest, SheafRunServesTheNginxPageWithTheHostNetwork) {
   EXPECT_TRUE(contains(page.out, "hello from sheaf")) << page.out;
 }
 
+// Issue 8's acceptance: libssl3 swapped for bookworm's main-suite version.
+TEST_F(OciToolsTest, UpdatingLibssl3ChangesOneLayerAndMatchesAFreshBuild) {
+  const std::string original = digests_["python3"];
+  const std::string version = "3.0.20-1~deb12u2";
+  CommandResult r = run_sheaf(store(), {"image", "update", original, "--set", "libssl3=" + version});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string updated = last_line(r.out);
+  json before = json::parse(run_sheaf(store(), {"image", "show", "--json", original}).out);
+  json after = json::parse(run_sheaf(store(), {"image", "show", "--json", updated}).out);
+  std::string old_version;
+  ASSERT_EQ(before["layers"].size(), after["layers"].size());
+  for (std::size_t i = 0; i < before["layers"].size(); ++i) {
+    const json& a = before["layers"][i];
+    const json& b = after["layers"][i];
+    if (a["packages"][0]["name"] == "libssl3") {
+      old_version = a["packages"][0]["version"];
+      EXPECT_EQ(b["packages"][0]["version"], version);
+      EXPECT_EQ(a["digest"] != b["digest"], old_version != version);
+    } else {
+      EXPECT_EQ(a["digest"], b["digest"]) << a["packages"][0]["name"];
+    }
+  }
+  ASSERT_FALSE(old_version.empty());
+  if (old_version != version) {
+    EXPECT_TRUE(contains(r.out, "libssl3: " + old_version + " -> " + version + "\n")) << r.out;
+  }
+
+  // A fresh build of include = ["python3", "libssl3=VERSION"] is the same image.
+  fs::path pinned = dir_->path() / "pinned";
+  fs::create_directories(pinned);
+  std::string spec = read_file_bytes(fs::path(SHEAF_SOURCE_DIR) / "examples/python3/sheaf.toml");
+  auto at = spec.find("include = [\"python3\"]");
+  ASSERT_NE(at, std::string::npos);
+  spec.replace(at, 21, "include = [\"python3\", \"libssl3=" + version + "\"]");
+  testing::write_file(pinned / "sheaf.toml", spec);
+  r = run_sheaf(store(), {"build", "-f", (pinned / "sheaf.toml").string(), "--tag", "sheaf-test/pinned"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(last_line(r.out), updated);
+
+  // which sees it; and the way back gives the original digest.
+  r = run_sheaf(store(), {"which", "libssl3@" + version, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> images;
+  for (const auto& m : json::parse(r.out)) images.insert(m["image"]);
+  EXPECT_TRUE(images.count(updated));
+  r = run_sheaf(store(), {"image", "update", updated, "--set", "libssl3=" + old_version});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(last_line(r.out), original);
+}
+
 }  // namespace
 }  // namespace sheaf

@@ -1,6 +1,5 @@
 #include "repo/downloader.hpp"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,18 +9,11 @@
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
+#include "repo/curl_api.hpp"
 
 namespace sheaf::repo {
 
 namespace {
-
-void init_curl_once() {
-  static const bool initialised = [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw Error("cannot initialise libcurl");
-    return true;
-  }();
-  (void)initialised;
-}
 
 // Why one attempt failed, and whether trying again could help.
 struct AttemptFailure {
@@ -74,19 +66,19 @@ std::uint64_t size_on_disk(const std::filesystem::path& path) {
 struct Downloader::Handle {
   CURL* curl = nullptr;
   ~Handle() {
-    if (curl) curl_easy_cleanup(curl);
+    if (curl) curl_api().easy_cleanup(curl);
   }
 };
 
 Downloader::Downloader(const NetworkSettings& settings) : settings_(settings), handle_(std::make_unique<Handle>()) {
-  init_curl_once();
-  handle_->curl = curl_easy_init();
+  handle_->curl = curl_api().easy_init();
   if (!handle_->curl) throw Error("cannot create a libcurl handle");
 }
 
 Downloader::~Downloader() = default;
 
 DownloadResult Downloader::fetch(const DownloadRequest& request) {
+  const CurlApi& api = curl_api();
   CURL* curl = handle_->curl;
   DownloadResult result;
   const bool is_file = request.url.starts_with("file:");
@@ -111,42 +103,42 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
     transfer.on_bytes = &request.on_bytes;
     transfer.on_data = &request.on_data;
 
-    curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, settings_.connect_timeout_seconds);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, settings_.stall_timeout_seconds);
-    curl_easy_setopt(curl, CURLOPT_FILETIME, 1L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "sheaf");
+    api.easy_reset(curl);
+    api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+    api.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+    api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    api.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+    api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    api.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, settings_.connect_timeout_seconds);
+    api.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    api.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, settings_.stall_timeout_seconds);
+    api.easy_setopt(curl, CURLOPT_FILETIME, 1L);
+    api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(curl, CURLOPT_USERAGENT, "sheaf");
     // apt's proxy setting wins; without one, libcurl reads http_proxy and
     // https_proxy from the environment, as apt does.
-    if (auto proxy = settings_.apt.proxy_for(request.url)) curl_easy_setopt(curl, CURLOPT_PROXY, proxy->c_str());
+    if (auto proxy = settings_.apt.proxy_for(request.url)) api.easy_setopt(curl, CURLOPT_PROXY, proxy->c_str());
     if (const AuthEntry* auth = find_credentials(settings_.apt.auth, request.url)) {
-      curl_easy_setopt(curl, CURLOPT_USERNAME, auth->login.c_str());
-      curl_easy_setopt(curl, CURLOPT_PASSWORD, auth->password.c_str());
+      api.easy_setopt(curl, CURLOPT_USERNAME, auth->login.c_str());
+      api.easy_setopt(curl, CURLOPT_PASSWORD, auth->password.c_str());
     }
-    if (offset > 0) curl_easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(offset));
+    if (offset > 0) api.easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(offset));
     if (request.if_modified_since) {
-      curl_easy_setopt(curl, CURLOPT_TIMECONDITION, static_cast<long>(CURL_TIMECOND_IFMODSINCE));
-      curl_easy_setopt(curl, CURLOPT_TIMEVALUE_LARGE, static_cast<curl_off_t>(*request.if_modified_since));
+      api.easy_setopt(curl, CURLOPT_TIMECONDITION, static_cast<long>(CURL_TIMECOND_IFMODSINCE));
+      api.easy_setopt(curl, CURLOPT_TIMEVALUE_LARGE, static_cast<curl_off_t>(*request.if_modified_since));
     }
     char error_buffer[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
 
-    CURLcode code = curl_easy_perform(curl);
+    CURLcode code = api.easy_perform(curl);
     long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     char* content_type = nullptr;
-    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type);
+    api.easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type);
     curl_off_t filetime = -1;
-    curl_easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime);
+    api.easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime);
     if (filetime >= 0) result.last_modified = static_cast<std::int64_t>(filetime);
     fd.reset();
 
@@ -162,7 +154,7 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
       if (is_file || (status >= 200 && status < 300)) {
         // With a time condition, libcurl reports an unmet condition as success with no body.
         long unmet = 0;
-        curl_easy_getinfo(curl, CURLINFO_CONDITION_UNMET, &unmet);
+        api.easy_getinfo(curl, CURLINFO_CONDITION_UNMET, &unmet);
         if (unmet || status == 304) {
           result.status = DownloadResult::Status::not_modified;
         }
@@ -200,7 +192,7 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
     // short) may pass; what arrived stays, and the next attempt resumes.
     resume = true;
     failure = {
-        fmt::format("cannot download {}: {}", request.url, error_buffer[0] ? error_buffer : curl_easy_strerror(code)),
+        fmt::format("cannot download {}: {}", request.url, error_buffer[0] ? error_buffer : api.easy_strerror(code)),
         code != CURLE_UNSUPPORTED_PROTOCOL && code != CURLE_URL_MALFORMAT && code != CURLE_LOGIN_DENIED &&
             code != CURLE_REMOTE_ACCESS_DENIED};
     if (!failure.transient) break;

@@ -75,13 +75,13 @@ TEST(Index, RefusesAnIndexFromANewerSheaf) {
   { Index index(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=3", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   try {
     Index index(path);
     FAIL() << "a newer index was opened";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos) << e.what();
   }
 }
 
@@ -108,6 +108,42 @@ TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
   index.write([](Index::Transaction& t) { EXPECT_TRUE(t.remove_image("sha256:aa")); });
   EXPECT_EQ(index.tagged_image("hello", "latest"), std::nullopt);  // tags go with their image
   EXPECT_TRUE(index.image_blobs().empty());
+}
+
+TEST(Index, UpgradesAVersion2IndexByDroppingTheIndexByPackage) {
+  testing::TempDir dir;
+  std::string path = (dir / "index.db").string();
+  { Index index(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  {
+    Index index(path);
+    index.write([](Index::Transaction& t) {
+      t.insert_package({"sha256:p1", "libssl3", "3.0.20-1~deb12u2", "amd64", "sha256:f", 0, 0, "{}"});
+      t.put_image({"sha256:aa", "sha256:bb", 10, "1970-01-01T00:00:01Z", "{}"}, {"sha256:p1"}, {"sha256:aa"});
+      t.put_image({"sha256:cc", "sha256:dd", 10, "1970-01-01T00:00:01Z", "{}"}, {}, {"sha256:cc"});
+    });
+    EXPECT_EQ(index.images_with_package("sha256:p1"), (std::vector<std::string>{"sha256:aa"}));
+    auto named = index.image_packages_named("libssl3");
+    ASSERT_EQ(named.size(), 1u);
+    EXPECT_EQ(named[0].first, "sha256:aa");
+    EXPECT_EQ(named[0].second.version, "3.0.20-1~deb12u2");
+    EXPECT_TRUE(index.image_packages_named("libc6").empty());
+  }
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'image_packages_by_package'", -1,
+                               &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 }  // namespace
