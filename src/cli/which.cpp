@@ -2,6 +2,9 @@
 // matching package, from the index alone.
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/context.hpp"
@@ -20,31 +23,40 @@ void run(Context& context, const Options& options) {
   deb::PackageQuery query = deb::PackageQuery::parse(options.query);
   auto store = context.open_store();
   auto& index = store->index();
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& [image, package] : index.image_packages_named(query.name)) {
-    if (!query.matches(package.version)) continue;
-    std::vector<std::string> tags;
-    for (const auto& [name, tag] : index.image_tags(image)) tags.push_back(name + ":" + tag);
-    out.push_back(
-        {{"image", image},
-         {"tags", tags},
-         {"package",
-          {{"name", package.name}, {"version", package.version}, {"arch", package.arch}, {"id", package.id}}}});
+  std::vector<std::pair<std::string, store::PackageRecord>> found;
+  for (auto& [image, package] : index.image_packages_named(query.name)) {
+    if (query.matches(package.version)) found.emplace_back(std::move(image), std::move(package));
   }
+  // One query for every tag, rather than one per image found.
+  std::map<std::string, std::vector<std::string>> tags;
+  if (!found.empty()) {
+    for (auto& [image, tag] : index.all_tags()) tags[image].push_back(std::move(tag));
+  }
+  auto tags_of = [&](const std::string& image) {
+    auto it = tags.find(image);
+    return it == tags.end() ? std::vector<std::string>{} : it->second;
+  };
   if (options.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [image, p] : found) {
+      out.push_back({{"image", image},
+                     {"tags", tags_of(image)},
+                     {"package", {{"name", p.name}, {"version", p.version}, {"arch", p.arch}, {"id", p.id}}}});
+    }
     fmt::print("{}\n", out.dump(2));
     return;
   }
-  if (out.empty()) {
+  if (found.empty()) {
     fmt::print(stderr, "no image in the store holds {}\n", query.str());
     return;
   }
-  for (const auto& m : out) {
-    std::vector<std::string> tags = m["tags"];
-    fmt::print("{}  {} {}  {}\n", m["image"].get<std::string>().substr(0, 19), m["package"]["name"].get<std::string>(),
-               m["package"]["version"].get<std::string>(),
-               tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " ")));
+  std::string text;
+  for (const auto& [image, p] : found) {
+    auto t = tags_of(image);
+    fmt::format_to(std::back_inserter(text), "{}  {} {}  {}\n", image.substr(0, 19), p.name, p.version,
+                   t.empty() ? "-" : fmt::format("{}", fmt::join(t, " ")));
   }
+  std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
 }  // namespace

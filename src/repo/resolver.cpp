@@ -1,5 +1,6 @@
 #include "repo/resolver.hpp"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <stdio_ext.h>
@@ -21,6 +22,23 @@
 namespace sheaf::repo {
 
 namespace {
+
+// libsolvext's Debian index reader, loaded on first use. libsolvext links
+// librpm, lua, libgcrypt and more, whose symbols the dynamic linker bound at
+// the start of every sheaf command; repo_add_debpackages is all sheaf uses
+// of it (docs/decisions.md).
+int add_debpackages(Repo* repo, FILE* fp, int flags) {
+  using Function = decltype(&repo_add_debpackages);
+  static const Function function = [] {
+    constexpr const char* kLibrary = "libsolvext.so.1";
+    void* handle = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) fail("cannot load {} (apt-get install libsolvext1): {}", kLibrary, ::dlerror());
+    void* symbol = ::dlvsym(handle, "repo_add_debpackages", "SOLV_1.0");
+    if (!symbol) fail("{} has no repo_add_debpackages: {}", kLibrary, ::dlerror());
+    return reinterpret_cast<Function>(symbol);
+  }();
+  return function(repo, fp, flags);
+}
 
 // A FILE* that closes itself.
 struct FileCloser {
@@ -182,7 +200,7 @@ void Resolver::prepare_index(const LoadedIndex& index, const RepositoryCache& ca
     File in(fmemopen(text.data(), text.size(), "r"));
     if (!in) fail_errno(errno, "fmemopen");
     __fsetlocking(in.get(), FSETLOCKING_BYCALLER);
-    if (repo_add_debpackages(repo, in.get(), REPO_NO_INTERNALIZE) != 0) {
+    if (add_debpackages(repo, in.get(), REPO_NO_INTERNALIZE) != 0) {
       fail("cannot parse the index {}: {}", index.path, pool_errstr(scratch));
     }
     Repodata* data = repo_last_repodata(repo);

@@ -133,12 +133,14 @@ class Index {
   std::optional<std::string> tagged_image(std::string_view name, std::string_view tag);
   // (name, tag) pairs that name the image, sorted.
   std::vector<std::pair<std::string, std::string>> image_tags(std::string_view digest);
+  // Every tag: (image digest, "name:tag"), ordered by image, then name and tag.
+  std::vector<std::pair<std::string, std::string>> all_tags();
   // The package ids an image holds, sorted.
   std::vector<std::string> image_packages(std::string_view digest);
   // The images that hold a package, by digest.
   std::vector<std::string> images_with_package(std::string_view package);
   // Every (image digest, package) where an image holds a package of this
-  // name, ordered by image, then package id.
+  // name, ordered by image, then package id. The records' metadata is empty.
   std::vector<std::pair<std::string, PackageRecord>> image_packages_named(std::string_view name);
   // Every blob some image needs (gc keeps them).
   std::vector<std::string> image_blobs();
