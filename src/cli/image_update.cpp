@@ -209,10 +209,6 @@ void register_image_update(CLI::App& image, Context& context) {
       "'sheaf build' of the same packages gives, digest for digest. New packages come\n"
       "from the store, or from the image's recorded [source.debian]. The result must\n"
       "be closed and conflict-free, or nothing is written.\n"
-      "  --set NAME=VERSION|ID  swap a package for another version (or a package id)\n"
-      "  --add NAME[=VERSION]   add a package and the dependencies the image lacks\n"
-      "  --remove NAME          remove a package and what only it needed\n"
-      "  --from-lock FILE       take every Debian package from a lock file\n"
       "Prints each change as 'NAME: OLD -> NEW', then the new manifest digest as the\n"
       "last line. When IMAGE is NAME[:TAG], that tag moves to the new image unless\n"
       "--tag names another; a digest or layout path leaves tags alone.");

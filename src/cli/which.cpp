@@ -65,7 +65,7 @@ void register_which(CLI::App& app, Context& context) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("which", "List the images that hold a package");
   cmd->footer(
-      "QUERY is NAME, NAME@VERSION, or NAME@OP VERSION with OP one of < <= = >= >,\n"
+      "QUERY is NAME, NAME@VERSION, or NAME@<VERSION (also <=, =, >= and >),\n"
       "compared by Debian version ordering; quote it for the shell:\n"
       "  sheaf which 'libssl3@<3.0.22-1~deb12u2'\n"
       "One line per image and matching package: digest, name, version, tags.\n"
