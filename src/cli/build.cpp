@@ -18,6 +18,9 @@
 #include "repo/apt_config.hpp"
 #include "repo/fetcher.hpp"
 #include "repo/locking.hpp"
+#include "sbom/attach.hpp"
+#include "sbom/documents.hpp"
+#include "sbom/inventory.hpp"
 
 namespace sheaf::cli {
 
@@ -30,6 +33,7 @@ struct Options {
   std::string docker_archive;
   std::string tag;
   bool locked = false;
+  bool sbom = false;
   bool allow_unsigned = false;
   unsigned jobs = 0;
 };
@@ -92,6 +96,9 @@ std::string sources_json(const spec::Spec& spec, const repo::Lockfile& lock) {
 
 void run(Context& context, const Options& options) {
   auto start = std::chrono::steady_clock::now();
+  if (options.sbom && options.layout.empty()) {
+    fail_usage("--sbom attaches the SBOMs to the OCI layout; give -o DIR too");
+  }
   auto spec = spec::Spec::load(options.spec);
   std::string tag_name, tag = "latest";
   if (!options.tag.empty()) {
@@ -154,6 +161,16 @@ void run(Context& context, const Options& options) {
     auto stats = image::write_oci_layout(*store, result.manifest, options.layout, ref_name);
     fmt::print(stderr, "wrote the OCI layout {}{} ({} copied)\n", options.layout,
                ref_name.empty() ? "" : ":" + ref_name, human_bytes(stats.bytes_copied));
+    if (options.sbom) {
+      auto record = store->index().image(result.manifest.str());
+      sbom::Inventory inventory = sbom::load_inventory(*store, *record);
+      oci::Descriptor image{
+          std::string(oci::kMediaTypeManifest), result.manifest, result.manifest_size, {}, std::nullopt, ""};
+      sbom::attach_sboms(options.layout, image, result.config.created,
+                         {{std::string(sbom::kMediaTypeSpdx), sbom::render_spdx(inventory)},
+                          {std::string(sbom::kMediaTypeCycloneDx), sbom::render_cyclonedx(inventory)}});
+      fmt::print(stderr, "attached the SPDX and CycloneDX SBOMs to {}\n", options.layout);
+    }
   }
   if (!options.oci_archive.empty()) {
     image::write_oci_archive(*store, result.manifest, options.oci_archive, ref_name);
@@ -192,6 +209,8 @@ void register_build(CLI::App& app, Context& context) {
   cmd->add_option("--tag", options->tag, "Name the image NAME[:TAG] (default: [image] name, tag latest)")
       ->type_name("NAME[:TAG]");
   cmd->add_flag("--locked", options->locked, "Fail instead of creating or changing sheaf.lock");
+  cmd->add_flag("--sbom", options->sbom,
+                "Attach SPDX and CycloneDX SBOMs to the -o layout (OCI 1.1 artifacts whose subject is the image)");
   cmd->add_flag("--allow-unsigned", options->allow_unsigned,
                 "When locking: accept unsigned repositories (local test repositories)");
   cmd->add_option("-j,--jobs", options->jobs, "Threads (default: one per core)");

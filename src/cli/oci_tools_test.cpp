@@ -474,5 +474,40 @@ TEST_F(OciToolsTest, UpdatingLibssl3ChangesOneLayerAndMatchesAFreshBuild) {
   EXPECT_EQ(last_line(r.out), original);
 }
 
+// Issue 9's acceptance: both SBOMs of the python3 image list every package
+// and pass the official validators.
+TEST_F(OciToolsTest, ThePython3SbomsListEveryPackageAndValidate) {
+  const std::string image = digests_["python3"];
+  std::set<std::string> packages;
+  for (const auto& layer : manifest("python3")["layers"]) {
+    packages.insert(layer["annotations"]["dev.sheaf.package.name"].get<std::string>());
+  }
+  fs::path spdx = dir_->path() / "python3.spdx.json", cdx = dir_->path() / "python3.cdx.json";
+  ASSERT_EQ(run_sheaf(store(), {"sbom", image, "--format", "spdx", "-o", spdx.string()}).exit_code, 0);
+  ASSERT_EQ(run_sheaf(store(), {"sbom", image, "--format", "cyclonedx", "-o", cdx.string()}).exit_code, 0);
+  std::set<std::string> in_spdx, in_cdx;
+  for (const auto& p : json::parse(read_file_bytes(spdx))["packages"]) in_spdx.insert(p["name"]);
+  for (const auto& c : json::parse(read_file_bytes(cdx))["components"]) in_cdx.insert(c["name"]);
+  for (const auto& name : packages) {
+    EXPECT_TRUE(in_spdx.count(name)) << name;
+    EXPECT_TRUE(in_cdx.count(name)) << name;
+  }
+
+  const std::string tools = std::string(SHEAF_SOURCE_DIR) + "/tools/sbom/";
+  CommandResult v = run_command(
+      {"/usr/bin/env", "python3", tools + "validate_spdx.py", tools + "spdx-2.3.schema.json", spdx.string()});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+
+  // CycloneDX's strict validator comes from the npm registry, installed once
+  // into the build tree.
+  if (tool("npm").empty() || tool("node").empty()) GTEST_SKIP() << "node and npm are not installed";
+  fs::path validator = fs::path(testing::sheaf_binary()).parent_path() / "cyclonedx-validator";
+  CommandResult install = run_command({"/bin/bash", tools + "install_cyclonedx_validator.sh", validator.string()});
+  if (install.exit_code != 0) GTEST_SKIP() << "cannot install the CycloneDX validator from npm: " << install.err;
+  v = run_command({tool("node"), (validator / "validate_cyclonedx.cjs").string(), cdx.string()});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_TRUE(contains(v.out, "valid")) << v.out;
+}
+
 }  // namespace
 }  // namespace sheaf

@@ -53,6 +53,7 @@ store::ImageRecord from_layout(store::Index& index, const std::filesystem::path&
   auto manifests = layout.read_index().manifests;
   std::vector<oci::Descriptor> picked;
   for (const auto& d : manifests) {
+    if (!d.artifact_type.empty()) continue;  // an SBOM or another artifact, not an image
     auto name = d.annotations.find(std::string(oci::kAnnotationRefName));
     if (ref_name.empty() || (name != d.annotations.end() && name->second == ref_name)) picked.push_back(d);
   }

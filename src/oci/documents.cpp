@@ -18,6 +18,7 @@ json descriptor_json(const Descriptor& d) {
   json out = {{"mediaType", d.media_type}, {"digest", d.digest.str()}, {"size", d.size}};
   if (!d.annotations.empty()) out["annotations"] = d.annotations;
   if (d.platform) out["platform"] = {{"architecture", d.platform->architecture}, {"os", d.platform->os}};
+  if (!d.artifact_type.empty()) out["artifactType"] = d.artifact_type;
   return out;
 }
 
@@ -46,6 +47,7 @@ Descriptor parse_descriptor(const json& j, std::string_view where) {
   if (auto p = j.find("platform"); p != j.end()) {
     d.platform = Platform{p->at("architecture").get<std::string>(), p->at("os").get<std::string>()};
   }
+  if (auto a = j.find("artifactType"); a != j.end()) d.artifact_type = a->get<std::string>();
   return d;
 }
 
@@ -99,6 +101,8 @@ std::string render(const ImageManifest& m) {
               {"config", descriptor_json(m.config)},
               {"layers", layers}};
   if (!m.annotations.empty()) doc["annotations"] = m.annotations;
+  if (!m.artifact_type.empty()) doc["artifactType"] = m.artifact_type;
+  if (m.subject) doc["subject"] = descriptor_json(*m.subject);
   return canonical_json(doc);
 }
 
@@ -147,6 +151,8 @@ ImageManifest parse_manifest(std::string_view bytes, std::string_view where) {
     m.config = parse_descriptor(j.at("config"), where);
     for (const auto& l : j.at("layers")) m.layers.push_back(parse_descriptor(l, where));
     if (auto a = j.find("annotations"); a != j.end()) m.annotations = a->get<std::map<std::string, std::string>>();
+    if (auto a = j.find("artifactType"); a != j.end()) m.artifact_type = a->get<std::string>();
+    if (auto s = j.find("subject"); s != j.end()) m.subject = parse_descriptor(*s, where);
     return m;
   });
 }

@@ -20,6 +20,8 @@ inline constexpr std::string_view kMediaTypeIndex = "application/vnd.oci.image.i
 inline constexpr std::string_view kMediaTypeManifest = "application/vnd.oci.image.manifest.v1+json";
 inline constexpr std::string_view kMediaTypeConfig = "application/vnd.oci.image.config.v1+json";
 inline constexpr std::string_view kMediaTypeLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+// The empty config of an artifact manifest: the two bytes "{}".
+inline constexpr std::string_view kMediaTypeEmpty = "application/vnd.oci.empty.v1+json";
 inline constexpr std::string_view kAnnotationRefName = "org.opencontainers.image.ref.name";
 inline constexpr std::string_view kAnnotationCreated = "org.opencontainers.image.created";
 
@@ -35,6 +37,7 @@ struct Descriptor {
   std::uint64_t size = 0;
   std::map<std::string, std::string> annotations;
   std::optional<Platform> platform;
+  std::string artifact_type;  // "" for an image; set for an artifact (OCI 1.1), such as an SBOM
   friend bool operator==(const Descriptor&, const Descriptor&) = default;
 };
 
@@ -66,6 +69,10 @@ struct ImageManifest {
   Descriptor config;
   std::vector<Descriptor> layers;
   std::map<std::string, std::string> annotations;
+  // OCI 1.1 artifacts (referrers): what the artifact is, and the manifest it
+  // refers to. Both absent for an image.
+  std::string artifact_type;
+  std::optional<Descriptor> subject;
   friend bool operator==(const ImageManifest&, const ImageManifest&) = default;
 };
 

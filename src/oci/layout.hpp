@@ -41,10 +41,11 @@ class Layout {
   // Adds `manifest` to index.json, in place of any entry with the same
   // org.opencontainers.image.ref.name (or, without one, the same digest).
   void add_manifest(const Descriptor& manifest);
+  // Replaces index.json (atomically).
+  void write_index(const ImageIndex& index);
 
  private:
   explicit Layout(std::filesystem::path dir) : dir_(std::move(dir)) {}
-  void write_index(const ImageIndex& index);
 
   std::filesystem::path dir_;
 };

@@ -1,0 +1,52 @@
+#include "sbom/attach.hpp"
+
+#include <set>
+
+#include "base/unique_fd.hpp"
+#include "oci/layout.hpp"
+
+namespace sheaf::sbom {
+
+std::vector<oci::Descriptor> attach_sboms(const std::filesystem::path& dir, const oci::Descriptor& image,
+                                          const std::string& created, const std::vector<SbomDocument>& documents) {
+  oci::Layout layout = oci::Layout::open(dir);
+  const std::string empty = "{}";
+  Digest empty_digest = Digest::of(empty);
+  layout.put_blob_bytes(empty_digest, empty);
+  oci::Descriptor subject{image.media_type, image.digest, image.size, {}, std::nullopt, ""};
+  std::vector<oci::Descriptor> out;
+  for (const auto& document : documents) {
+    Digest digest = Digest::of(document.bytes);
+    layout.put_blob_bytes(digest, document.bytes);
+    oci::ImageManifest manifest;
+    manifest.artifact_type = document.media_type;
+    manifest.config = {std::string(oci::kMediaTypeEmpty), empty_digest, empty.size(), {}, std::nullopt, ""};
+    manifest.layers.push_back({document.media_type, digest, document.bytes.size(), {}, std::nullopt, ""});
+    manifest.subject = subject;
+    manifest.annotations[std::string(oci::kAnnotationCreated)] = created;
+    std::string bytes = oci::render(manifest);
+    Digest manifest_digest = Digest::of(bytes);
+    layout.put_blob_bytes(manifest_digest, bytes);
+    oci::Descriptor entry{
+        std::string(oci::kMediaTypeManifest), manifest_digest, bytes.size(), {}, std::nullopt, document.media_type};
+    layout.add_manifest(entry);
+    out.push_back(std::move(entry));
+  }
+  // Drop artifacts whose subject the index no longer lists (an image that a
+  // rebuild under the same name replaced).
+  oci::ImageIndex index = layout.read_index();
+  std::set<Digest> images;
+  for (const auto& d : index.manifests) {
+    if (d.artifact_type.empty()) images.insert(d.digest);
+  }
+  std::size_t before = index.manifests.size();
+  std::erase_if(index.manifests, [&](const oci::Descriptor& d) {
+    if (d.artifact_type.empty()) return false;
+    auto artifact = oci::parse_manifest(read_file(layout.blob_path(d.digest).string()), d.digest.str());
+    return artifact.subject && !images.count(artifact.subject->digest);
+  });
+  if (index.manifests.size() != before) layout.write_index(index);
+  return out;
+}
+
+}  // namespace sheaf::sbom

@@ -1,0 +1,94 @@
+#include "sbom/inventory.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "deb/closure.hpp"
+#include "image/compose.hpp"
+#include "image/export.hpp"
+#include "image/recipe.hpp"
+#include "pkg/package.hpp"
+#include "pkg/purl.hpp"
+
+namespace sheaf::sbom {
+
+namespace {
+
+Component::Kind kind_of(store::Index& index, const std::string& id) {
+  for (const auto& origin : index.origins(id)) {
+    auto type = nlohmann::json::parse(origin).value("type", "");
+    if (type == "assembly") return Component::Kind::assembly;
+    if (type == "directory" || type == "file") return Component::Kind::files;
+  }
+  return Component::Kind::debian;
+}
+
+}  // namespace
+
+Inventory load_inventory(store::LocalStore& store, const store::ImageRecord& record) {
+  Inventory inv;
+  inv.digest = record.digest;
+  auto tags = store.index().image_tags(record.digest);
+  inv.name = tags.empty() ? record.digest : tags.front().first + ":" + tags.front().second;
+  image::StoredImage stored = image::load_image(store, *Digest::parse(record.digest));
+  inv.created = stored.config.created;
+  inv.arch = stored.config.platform.architecture;
+  if (auto drop = stored.manifest.annotations.find("dev.sheaf.drop-paths"); drop != stored.manifest.annotations.end()) {
+    inv.drop_paths = nlohmann::json::parse(drop->second).get<std::vector<std::string>>();
+  }
+  auto sources = nlohmann::json::parse(record.sources, nullptr, false);
+  if (sources.is_object() && sources.contains("recipe")) {
+    inv.os = image::parse_recipe(sources["recipe"], record.digest).os;
+  }
+  std::string distro;
+  if (inv.os) distro = "debian-" + (inv.os->version_id.empty() ? inv.os->codename : inv.os->version_id);
+
+  std::vector<deb::ClosureMember> closure;
+  for (const auto& layer : stored.manifest.layers) {
+    auto in_layer = image::layer_packages(layer);
+    for (const auto& p : in_layer) {
+      auto row = store.index().package(p.id);
+      if (!row) fail("{} holds the package {} {}, which is not in the store", record.digest, p.name, p.version);
+      auto document = store.read_blob(*Digest::parse(p.id));
+      if (!document) fail("the package document of {} {} is missing; run 'sheaf store verify'", p.name, p.version);
+      auto package = pkg::Package::from_document(*document, p.id);
+      auto metadata = pkg::PackageMetadata::from_json(row->metadata);
+      Component c;
+      c.kind = kind_of(store.index(), p.id);
+      c.name = package.name;
+      c.version = package.version;
+      c.arch = package.arch;
+      c.id = p.id;
+      c.layer = layer.digest.str();
+      auto annotated = layer.annotations.find("dev.sheaf.package.purl");
+      if (in_layer.size() == 1 && annotated != layer.annotations.end()) {
+        c.purl = annotated->second;
+      } else {
+        c.purl = c.kind == Component::Kind::debian ? pkg::deb_purl(c.name, c.version, c.arch, distro)
+                                                   : pkg::generic_purl(c.name, c.version);
+      }
+      if (auto dropped = layer.annotations.find("dev.sheaf.package.dropped"); dropped != layer.annotations.end()) {
+        c.dropped = std::stoull(dropped->second);
+      }
+      c.license = metadata.license;
+      c.supplier = metadata.maintainer;
+      c.source_name = metadata.source_name.empty() ? c.name : metadata.source_name;
+      c.source_version = metadata.source_version.empty() ? c.version : metadata.source_version;
+      c.homepage = metadata.homepage;
+      c.description = metadata.description;
+      inv.components.push_back(std::move(c));
+      closure.push_back({package.name, package.version, package.pre_depends, package.depends, package.provides,
+                         package.conflicts, package.breaks});
+    }
+  }
+  if (inv.components.empty()) {
+    fail("{} was not built by sheaf: its layers name no packages (dev.sheaf.package annotations)", record.digest);
+  }
+  auto edges = deb::dependency_edges(closure);
+  for (std::size_t i = 0; i < edges.size(); ++i) inv.components[i].depends = std::move(edges[i]);
+  return inv;
+}
+
+}  // namespace sheaf::sbom
