@@ -97,6 +97,7 @@ void register_image_update(CLI::App& image, Context& context);
 void register_image_diff(CLI::App& image, Context& context);
 void register_which(CLI::App& app, Context& context);
 void register_sbom(CLI::App& app, Context& context);
+void register_audit(CLI::App& app, Context& context);
 void register_image_ls(CLI::App& image, Context& context);
 void register_image_show(CLI::App& image, Context& context);
 void register_store_verify(CLI::App& store, Context& context);

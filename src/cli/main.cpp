@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   register_run(app, context);
   register_which(app, context);
   register_sbom(app, context);
+  register_audit(app, context);
 
   CLI::App* image = app.add_subcommand("image", "Manage the images in the store");
   image->require_subcommand(1);

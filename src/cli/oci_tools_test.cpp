@@ -486,8 +486,9 @@ TEST_F(OciToolsTest, ThePython3SbomsListEveryPackageAndValidate) {
   ASSERT_EQ(run_sheaf(store(), {"sbom", image, "--format", "spdx", "-o", spdx.string()}).exit_code, 0);
   ASSERT_EQ(run_sheaf(store(), {"sbom", image, "--format", "cyclonedx", "-o", cdx.string()}).exit_code, 0);
   std::set<std::string> in_spdx, in_cdx;
-  for (const auto& p : json::parse(read_file_bytes(spdx))["packages"]) in_spdx.insert(p["name"]);
-  for (const auto& c : json::parse(read_file_bytes(cdx))["components"]) in_cdx.insert(c["name"]);
+  json spdx_doc = json::parse(read_file_bytes(spdx)), cdx_doc = json::parse(read_file_bytes(cdx));
+  for (const auto& p : spdx_doc["packages"]) in_spdx.insert(p["name"]);
+  for (const auto& c : cdx_doc["components"]) in_cdx.insert(c["name"]);
   for (const auto& name : packages) {
     EXPECT_TRUE(in_spdx.count(name)) << name;
     EXPECT_TRUE(in_cdx.count(name)) << name;

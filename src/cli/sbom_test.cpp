@@ -39,19 +39,22 @@ class SbomTest : public ::testing::Test {
     repo_ = new testing::AptRepo(shared_->path() / "repo");
     //   libc 1:2.0-1    lib/x86_64-linux-gnu/libc.so.6; no copyright file
     //   libssl 1.1-1+b1 Source: openssl (1.1-1); DEP-5: GPL-2+ AND public-domain
+    //   libssl 1.2-1    Source: openssl (the fixed version of the audit tests)
     //   app 1.0         Depends: libssl, libc; usr/bin/app and docs that drop_paths remove
-    repo_->add_with("stable", "libc", "1:2.0-1", "",
+    repo_->add_with("bookworm", "libc", "1:2.0-1", "",
                     [](testing::DebTree& t) { t.file("lib/x86_64-linux-gnu/libc.so.6", "libc\n", 0755); });
-    repo_->add_with("stable", "libssl", "1.1-1+b1", "Source: openssl (1.1-1)\nDepends: libc\n",
+    repo_->add_with("bookworm", "libssl", "1.1-1+b1", "Source: openssl (1.1-1)\nDepends: libc\n",
                     [](testing::DebTree& t) {
                       t.file("usr/lib/x86_64-linux-gnu/libssl.so.3", "libssl\n", 0644);
                       t.file("usr/share/doc/libssl/copyright", kCopyright, 0644);
                     });
-    repo_->add_with("stable", "app", "1.0", "Depends: libssl, libc\n", [](testing::DebTree& t) {
+    repo_->add_with("bookworm", "libssl", "1.2-1", "Source: openssl\nDepends: libc\n",
+                    [](testing::DebTree& t) { t.file("usr/lib/x86_64-linux-gnu/libssl.so.3", "libssl 1.2\n", 0644); });
+    repo_->add_with("bookworm", "app", "1.0", "Depends: libssl, libc\n", [](testing::DebTree& t) {
       t.file("usr/bin/app", "#!/bin/app\n", 0755);
       t.file("usr/share/doc/app/NEWS", "news\n", 0644);
     });
-    repo_->publish("stable", {.key = key_});
+    repo_->publish("bookworm", {.key = key_});
   }
   static void TearDownTestSuite() {
     delete repo_;
@@ -62,12 +65,13 @@ class SbomTest : public ::testing::Test {
   void SetUp() override {
     testing::make_dirs(dir_ / "project/site");
     write_file(dir_ / "project/site/index.html", "hello\n");
-    write_file(dir_ / "project/sheaf.toml",
-               "[image]\nname = \"demo\"\nentrypoint = [\"/usr/bin/app\"]\n\n[source.debian]\nsuites = [\"stable\"]\n"
-               "arch = \"amd64\"\nmirror = \"" +
-                   repo_->file_url() + "\"\nkeyring = \"" + key_->keyring().string() +
-                   "\"\n\n[packages]\ninclude = [\"app\"]\ndrop_paths = [\"usr/share/doc/app/**\"]\n\n"
-                   "[[files]]\nsrc = \"site\"\ndest = \"/srv/site\"\n");
+    write_file(
+        dir_ / "project/sheaf.toml",
+        "[image]\nname = \"demo\"\nentrypoint = [\"/usr/bin/app\"]\n\n[source.debian]\nsuites = [\"bookworm\"]\n"
+        "arch = \"amd64\"\nmirror = \"" +
+            repo_->file_url() + "\"\nkeyring = \"" + key_->keyring().string() +
+            "\"\n\n[packages]\ninclude = [\"app\", \"libssl=1.1-1+b1\"]\ndrop_paths = [\"usr/share/doc/app/**\"]\n\n"
+            "[[files]]\nsrc = \"site\"\ndest = \"/srv/site\"\n");
   }
 
   std::string build(const std::string& store, std::vector<std::string> extra = {}) {
@@ -124,7 +128,7 @@ TEST_F(SbomTest, SpdxListsEveryPackageWithItsIdentityAndValidates) {
   const json& libssl = by_name["libssl"];
   EXPECT_EQ(libssl["versionInfo"], "1.1-1+b1");
   EXPECT_EQ(libssl["externalRefs"][0]["referenceLocator"],
-            "pkg:deb/debian/libssl@1.1-1%2Bb1?arch=amd64&distro=debian-stable");
+            "pkg:deb/debian/libssl@1.1-1%2Bb1?arch=amd64&distro=debian-12");
   EXPECT_EQ(libssl["licenseDeclared"], "GPL-2.0-or-later AND LicenseRef-Debian-public-domain");
   EXPECT_EQ(libssl["sourceInfo"], "built package from: openssl 1.1-1");
   EXPECT_EQ(libssl["supplier"], "Organization: Test (test@example.invalid)");
@@ -236,6 +240,93 @@ TEST_F(SbomTest, BuildAttachesBothSbomsAsReferrersOfTheImage) {
   CommandResult r = run_sheaf(store(), {"build", "-f", (dir_ / "project/sheaf.toml").string(), "--sbom"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(contains(r.err, "give -o DIR")) << r.err;
+}
+
+// Hand-written OSV records, one per case the audit must get right.
+void write_osv(const fs::path& dir) {
+  auto record = [&](const std::string& file, const std::string& body) { write_file(dir / file, body); };
+  auto ranged = [](const std::string& id, const std::string& eco, const std::string& name, const std::string& events,
+                   const std::string& extra = "") {
+    return R"({"schema_version":"1.6.0","id":")" + id + R"(","modified":"2024-01-01T00:00:00Z",)" + extra +
+           R"("affected":[{"package":{"ecosystem":")" + eco + R"(","name":")" + name +
+           R"("},"ranges":[{"type":"ECOSYSTEM","events":[)" + events + "]}]}]}";
+  };
+  // openssl 1.1-1 (libssl 1.1-1+b1): fixed in 1.2-1 -> a finding, with its severity.
+  record("fixed.json", ranged("DSA-0001-1", "Debian:12", "openssl", R"({"introduced":"0"},{"fixed":"1.2-1"})",
+                              R"("aliases":["CVE-2024-0001"],"database_specific":{"severity":"high"},)"));
+  // last_affected below the installed version -> none.
+  record("last.json", ranged("DSA-0002-1", "Debian:12", "openssl", R"({"introduced":"0"},{"last_affected":"1.0-1"})"));
+  // introduced after the installed version -> none.
+  record("later.json", ranged("DSA-0003-1", "Debian:12", "openssl", R"({"introduced":"1.5"},{"fixed":"1.6"})"));
+  // libc 1:2.0-1: an epoch above the unepoched "2.5" -> none; below 1:2.0-2 -> a finding.
+  record("epoch-none.json", ranged("DSA-0004-1", "Debian:12", "libc", R"({"introduced":"0"},{"fixed":"2.5"})"));
+  record("epoch.json", ranged("DSA-0005-1", "Debian:12", "libc", R"({"introduced":"0"},{"fixed":"1:2.0-2"})"));
+  // app 1.0: fixed in 1.0~rc1 (before 1.0) -> none; fixed in 1.0.1~rc1 -> a finding.
+  record("tilde-none.json", ranged("DSA-0006-1", "Debian:12", "app", R"({"introduced":"0"},{"fixed":"1.0~rc1"})"));
+  record("tilde.json", ranged("DSA-0007-1", "Debian:12", "app", R"({"introduced":"0"},{"fixed":"1.0.1~rc1"})"));
+  // An explicit versions list -> a finding.
+  record("versions.json", R"({"id":"DSA-0008-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":)"
+                          R"({"ecosystem":"Debian:12","name":"app"},"versions":["1.0"]}]})");
+  // Another release -> none.
+  record("other.json", ranged("DSA-0009-1", "Debian:11", "openssl", R"({"introduced":"0"},{"fixed":"9.9"})"));
+  // Bad input: reported, the rest still audited.
+  record("broken.json", "{\"id\": ");
+  record("typo.json", ranged("DSA-0010-1", "Debain:12", "openssl", R"({"introduced":"0"},{"fixed":"9.9"})"));
+  record("badversion.json",
+         ranged("DSA-0011-1", "Debian:12", "openssl", R"({"introduced":"0"},{"fixed":"not-a-version"})"));
+}
+
+TEST_F(SbomTest, AuditReportsExactlyTheAffectedPackages) {
+  std::string image = build(store());
+  fs::path osv = dir_ / "osv";
+  testing::make_dirs(osv);
+  write_osv(osv);
+  CommandResult r = run_sheaf(store(), {"audit", image, "--osv", osv.string(), "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  json report = json::parse(r.out);
+  ASSERT_EQ(report.size(), 1u);
+  std::map<std::string, json> by_id;
+  for (const auto& f : report[0]["findings"]) by_id[f["id"]] = f;
+  std::set<std::string> ids;
+  for (const auto& [id, f] : by_id) ids.insert(id);
+  EXPECT_EQ(ids, (std::set<std::string>{"DSA-0001-1", "DSA-0005-1", "DSA-0007-1", "DSA-0008-1"}));
+  EXPECT_EQ(by_id["DSA-0001-1"]["package"], "libssl");
+  EXPECT_EQ(by_id["DSA-0001-1"]["installed"], "1.1-1+b1");
+  EXPECT_EQ(by_id["DSA-0001-1"]["fixed"], "1.2-1");
+  EXPECT_EQ(by_id["DSA-0001-1"]["severity"], "high");
+  EXPECT_EQ(by_id["DSA-0005-1"]["installed"], "1:2.0-1");
+  EXPECT_EQ(by_id["DSA-0008-1"]["fixed"], "");
+  EXPECT_EQ(report[0]["ecosystem"], "Debian:12");
+  for (const char* file : {"broken.json", "typo.json", "badversion.json"}) {
+    EXPECT_TRUE(contains(r.err, std::string(file) + ": ")) << file << "\n" << r.err;
+  }
+  EXPECT_TRUE(contains(r.err, "unknown ecosystem")) << r.err;
+  EXPECT_TRUE(contains(r.err, "is not a Debian version")) << r.err;
+
+  // The text form: one line per finding.
+  r = run_sheaf(store(), {"audit", "demo", "--osv", osv.string()});
+  EXPECT_TRUE(contains(r.out, "DSA-0001-1  libssl 1.1-1+b1  fixed: 1.2-1  severity: high\n")) << r.out;
+
+  // After an update to the fixed version, that finding is gone.
+  r = run_sheaf(store(), {"image", "update", image, "--set", "libssl=1.2-1", "--tag", "fixed"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_sheaf(store(), {"audit", "fixed", "--osv", osv.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  ids.clear();
+  json fixed_report = json::parse(r.out);
+  for (const auto& f : fixed_report[0]["findings"]) ids.insert(f["id"]);
+  EXPECT_EQ(ids, (std::set<std::string>{"DSA-0005-1", "DSA-0007-1", "DSA-0008-1"}));
+
+  // --all audits both images; no findings exit 0.
+  r = run_sheaf(store(), {"audit", "--all", "--osv", osv.string(), "--json"});
+  EXPECT_EQ(json::parse(r.out).size(), 2u);
+  fs::path quiet = dir_ / "quiet";
+  testing::make_dirs(quiet);
+  write_file(quiet / "later.json", read_file_bytes(osv / "later.json"));
+  r = run_sheaf(store(), {"audit", "--all", "--osv", quiet.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "0 finding(s) in 2 image(s)")) << r.err;
+  EXPECT_EQ(run_sheaf(store(), {"audit", "--osv", quiet.string()}).exit_code, 2);
 }
 
 }  // namespace
