@@ -128,31 +128,11 @@ echo "layer cached (made before for another image):"
 compare update "sheaf image update" "sheaf build (full)" "${cached_ms[@]}" "${cached_rebuild_ms[@]}"
 printf 'written   update %s KiB   rebuild %s KiB\n' "$(kib "${cached_b[@]}")" "$(kib "${cached_rebuild_b[@]}")"
 
-# 1,024 images: ten small packages, every subset of them, one update apart
-# (a Gray code: each step adds or removes one package).
-mkdir -p "$work/small"
-for k in $(seq 0 10); do  # bench-extra-10 is for the last, measured update
-  d="$work/small/tree-$k"
-  mkdir -p "$d/DEBIAN" "$d/usr/share/bench-$k"
-  printf 'Package: bench-extra-%d\nVersion: 1.0\nArchitecture: all\nMaintainer: bench <bench@localhost>\nDescription: bench package %d\n' "$k" "$k" > "$d/DEBIAN/control"
-  printf 'payload %d\n' "$k" > "$d/usr/share/bench-$k/data"
-  dpkg-deb --root-owner-group -Zxz -b "$d" "$work/small/bench-extra-$k.deb" >/dev/null
-done
+# 1,024 images: ten small packages, every subset of them, one update apart.
+make_small_debs "$work/small" 11  # bench-extra-10 is for the last, measured update
 "$sheaf" --store "$work/s" pkg import "$work/small"/*.deb >/dev/null 2>&1
-current=$updated
-declare -A member=()
 t0=$(now_ms)
-for ((n = 1; n < 1024; n++)); do
-  # The bit that flips between Gray codes n-1 and n.
-  g_prev=$(( (n - 1) ^ ((n - 1) >> 1) )); g=$(( n ^ (n >> 1) )); bit=0
-  while (( ((g_prev ^ g) >> bit) != 1 )); do bit=$((bit + 1)); done
-  if [ -n "${member[$bit]:-}" ]; then
-    op=(--remove "bench-extra-$bit"); unset "member[$bit]"
-  else
-    op=(--add "bench-extra-$bit=1.0"); member[$bit]=1
-  fi
-  current=$("$sheaf" --store "$work/s" image update "$current" "${op[@]}" 2>/dev/null | tail -1)
-done
+current=$(update_chain "$work/s" "$updated" 10)
 t1=$(now_ms)
 read -r last_ms last_b < <(measure "$sheaf" --store "$work/s" image update "$current" --add "bench-extra-10=1.0" -o "$work/out-last")
 images=$("$sheaf" --store "$work/s" image ls --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
@@ -188,7 +168,7 @@ print(total, used)
 PY
 )
 read -r layouts store_bytes <<<"$sizes"
-echo "images    $images images from $((n - 1)) updates in $(( (t1 - t0) / 1000 )) s ($(( (t1 - t0) / (n - 1) )) ms each)"
+echo "images    $images images from 1023 updates in $(( (t1 - t0) / 1000 )) s ($(( (t1 - t0) / 1023 )) ms each)"
 printf 'one more  update at %d images: %s ms, %s KiB written\n' "$images" "$last_ms" $((last_b / 1024))
 printf 'which     sheaf which over %d images: median %s ms (%d matches); sheaf --help: %s ms\n' "$images" \
   "$(printf '%s\n' "${which_runs[@]}" | median)" "$matches" "$(printf '%s\n' "${help_runs[@]}" | median)"

@@ -2,6 +2,8 @@
 // findings from OSV advisories for the store's images (sbom/audit.hpp).
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -64,29 +66,32 @@ void run(Context& context, const Options& options) {
     ++audited;
     auto found = auditor_for(ecosystem).audit_image(record.digest);
     findings += found.size();
-    std::vector<std::string> tags;
-    for (const auto& [name, tag] : index.image_tags(record.digest)) tags.push_back(name + ":" + tag);
-    json list = json::array();
-    for (const auto& f : found) {
-      list.push_back({{"id", f.id},
-                      {"aliases", f.aliases},
-                      {"package", f.package},
-                      {"installed", f.installed},
-                      {"source", f.source},
-                      {"source_version", f.source_version},
-                      {"fixed", f.fixed},
-                      {"severity", f.severity},
-                      {"summary", f.summary}});
-    }
     if (options.json) {
+      std::vector<std::string> tags;
+      for (const auto& [name, tag] : index.image_tags(record.digest)) tags.push_back(name + ":" + tag);
+      json list = json::array();
+      for (const sbom::Finding* f : found) {
+        list.push_back({{"id", f->id},
+                        {"aliases", f->aliases},
+                        {"package", f->package},
+                        {"installed", f->installed},
+                        {"source", f->source},
+                        {"source_version", f->source_version},
+                        {"fixed", f->fixed},
+                        {"severity", f->severity},
+                        {"summary", f->summary}});
+      }
       out.push_back({{"image", record.digest}, {"tags", tags}, {"ecosystem", ecosystem}, {"findings", list}});
       continue;
     }
+    // One write per image: --all may print hundreds of thousands of lines.
     std::string prefix = options.all ? record.digest.substr(0, 19) + "  " : "";
-    for (const auto& f : found) {
-      fmt::print("{}{}  {} {}  fixed: {}  severity: {}\n", prefix, f.id, f.package, f.installed,
-                 f.fixed.empty() ? "-" : f.fixed, f.severity.empty() ? "-" : f.severity);
+    std::string text;
+    for (const sbom::Finding* f : found) {
+      fmt::format_to(std::back_inserter(text), "{}{}  {} {}  fixed: {}  severity: {}\n", prefix, f->id, f->package,
+                     f->installed, f->fixed.empty() ? "-" : f->fixed, f->severity.empty() ? "-" : f->severity);
     }
+    std::fwrite(text.data(), 1, text.size(), stdout);
   }
   if (options.json) fmt::print("{}\n", out.dump(2));
   std::size_t records = 0, files = 0, problems = 0;

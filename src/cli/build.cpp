@@ -1,5 +1,5 @@
 // sheaf build [-f sheaf.toml] [-o DIR] [--oci-archive FILE] [--docker-archive FILE]
-//             [--tag NAME[:TAG]] [--locked] [-j N]: compose the spec's image.
+//             [--tag NAME[:TAG]] [--locked] [--sbom] [-j N]: compose the spec's image.
 #include <fmt/format.h>
 
 #include <chrono>

@@ -94,6 +94,11 @@ void add_accounts(const spec::Spec& spec, Builder& b) {
 }
 
 void add_os_release(const OsRelease& os, const ImageTree& tree, Builder& b) {
+  // etc/debian_version too: trivy (and cdxgen, which runs it) detect Debian
+  // by that file alone, and without a detected OS they give the packages no
+  // purl. base-files ships it with the point release; the major one is what
+  // the suite tells.
+  if (!tree.find("etc/debian_version") && !os.version_id.empty()) b.file("etc/debian_version", os.version_id + "\n");
   if (tree.find("etc/os-release") || tree.find("usr/lib/os-release")) return;  // base-files ships them
   std::string text = "PRETTY_NAME=\"Debian GNU/Linux";
   if (!os.version_id.empty()) text += fmt::format(" {}", os.version_id);

@@ -7,6 +7,7 @@
 //                          and [[groups]]; a user whose gid names no group
 //                          gets a group of its own name
 //   etc/os-release         when no package ships one
+//   etc/debian_version     likewise, the release number ("12"), for scanners
 //   tmp                    mode 1777, when no package ships it
 //   dev, proc, sys         empty mount points (0755, 0555, 0555), likewise
 //   bin, sbin, lib*        the merged-/usr links (bin -> usr/bin) for every

@@ -51,16 +51,16 @@ const std::vector<Finding>& Auditor::findings(const std::string& id) {
   return findings_.emplace(id, std::move(out)).first->second;
 }
 
-std::vector<Finding> Auditor::audit_image(const std::string& digest) {
-  std::vector<Finding> out;
+std::vector<const Finding*> Auditor::audit_image(const std::string& digest) {
+  std::vector<const Finding*> out;
   for (const auto& id : index_.image_packages(digest)) {
-    const auto& found = findings(id);
-    out.insert(out.end(), found.begin(), found.end());
+    for (const auto& f : findings(id)) out.push_back(&f);
   }
-  std::sort(out.begin(), out.end(),
-            [](const Finding& a, const Finding& b) { return std::tie(a.package, a.id) < std::tie(b.package, b.id); });
+  std::sort(out.begin(), out.end(), [](const Finding* a, const Finding* b) {
+    return std::tie(a->package, a->id) < std::tie(b->package, b->id);
+  });
   out.erase(std::unique(out.begin(), out.end(),
-                        [](const Finding& a, const Finding& b) { return a.package == b.package && a.id == b.id; }),
+                        [](const Finding* a, const Finding* b) { return a->package == b->package && a->id == b->id; }),
             out.end());
   return out;
 }

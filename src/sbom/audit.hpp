@@ -36,7 +36,8 @@ class Auditor {
   Auditor(store::Index& index, const OsvSet& osv);
 
   // The findings for one stored image, sorted by package, then advisory id.
-  std::vector<Finding> audit_image(const std::string& digest);
+  // They point into the Auditor, which shares them between images.
+  std::vector<const Finding*> audit_image(const std::string& digest);
 
  private:
   struct Package {
