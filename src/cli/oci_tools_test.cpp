@@ -479,7 +479,8 @@ TEST_F(OciToolsTest, UpdatingLibssl3ChangesOneLayerAndMatchesAFreshBuild) {
 TEST_F(OciToolsTest, ThePython3SbomsListEveryPackageAndValidate) {
   const std::string image = digests_["python3"];
   std::set<std::string> packages;
-  for (const auto& layer : manifest("python3")["layers"]) {
+  json python3 = manifest("python3");
+  for (const auto& layer : python3["layers"]) {
     packages.insert(layer["annotations"]["dev.sheaf.package.name"].get<std::string>());
   }
   fs::path spdx = dir_->path() / "python3.spdx.json", cdx = dir_->path() / "python3.cdx.json";
