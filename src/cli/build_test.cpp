@@ -33,27 +33,23 @@ std::map<std::string, std::string> tree_bytes(const fs::path& dir) {
 class BuildTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    shared_ = new testing::TempDir;
-    key_ = new testing::GpgKey(shared_->path() / "key");
-    repo_ = new testing::AptRepo(shared_->path() / "repo");
+    apt_ = new testing::SignedAptRepo;
     //   libc 1.0:  usr/lib/x86_64-linux-gnu/libc.so.6 (shipped under lib/, as bookworm's libc6 does)
     //   libbar 1.0 (Depends: libc)
     //   app 1.0 (Depends: libbar, libc (>= 1.0)): usr/bin/app
     //   clash-a, clash-b: both ship usr/bin/tool, differently
-    repo_->add_with("stable", "libc", "1.0", "",
-                    [](testing::DebTree& t) { t.file("lib/x86_64-linux-gnu/libc.so.6", "libc 1.0\n", 0755); });
-    repo_->add("stable", "libbar", "1.0", "Depends: libc\n");
-    repo_->add_with("stable", "app", "1.0", "Depends: libbar, libc (>= 1.0)\n",
-                    [](testing::DebTree& t) { t.file("usr/bin/app", "#!/bin/app\n", 0755); });
-    repo_->add_with("stable", "clash-a", "1.0", "", [](testing::DebTree& t) { t.file("usr/bin/tool", "a\n", 0755); });
-    repo_->add_with("stable", "clash-b", "1.0", "", [](testing::DebTree& t) { t.file("usr/bin/tool", "b\n", 0755); });
-    repo_->publish("stable", {.key = key_});
+    apt_->repo.add_with("stable", "libc", "1.0", "",
+                        [](testing::DebTree& t) { t.file("lib/x86_64-linux-gnu/libc.so.6", "libc 1.0\n", 0755); });
+    apt_->repo.add("stable", "libbar", "1.0", "Depends: libc\n");
+    apt_->repo.add_with("stable", "app", "1.0", "Depends: libbar, libc (>= 1.0)\n",
+                        [](testing::DebTree& t) { t.file("usr/bin/app", "#!/bin/app\n", 0755); });
+    apt_->repo.add_with("stable", "clash-a", "1.0", "",
+                        [](testing::DebTree& t) { t.file("usr/bin/tool", "a\n", 0755); });
+    apt_->repo.add_with("stable", "clash-b", "1.0", "",
+                        [](testing::DebTree& t) { t.file("usr/bin/tool", "b\n", 0755); });
+    apt_->publish("stable");
   }
-  static void TearDownTestSuite() {
-    delete repo_;
-    delete key_;
-    delete shared_;
-  }
+  static void TearDownTestSuite() { delete apt_; }
 
   void SetUp() override {
     store_ = (dir_ / "store").string();
@@ -65,8 +61,8 @@ class BuildTest : public ::testing::Test {
     testing::make_dirs(project);
     write_file(project / "sheaf.toml",
                "[image]\n" + image + "\n[source.debian]\nsuites = [\"stable\"]\narch = " + "\"amd64\"\nmirror = \"" +
-                   repo_->file_url() + "\"\nkeyring = \"" + key_->keyring().string() + "\"\n\n[packages]\ninclude = [" +
-                   include + "]\n" + extra);
+                   apt_->repo.file_url() + "\"\nkeyring = \"" + apt_->key.keyring().string() +
+                   "\"\n\n[packages]\ninclude = [" + include + "]\n" + extra);
   }
   fs::path spec() const { return dir_ / "project/sheaf.toml"; }
 
@@ -83,15 +79,11 @@ class BuildTest : public ::testing::Test {
     return json::parse(r.out);
   }
 
-  static testing::TempDir* shared_;
-  static testing::GpgKey* key_;
-  static testing::AptRepo* repo_;
+  static testing::SignedAptRepo* apt_;
   testing::TempDir dir_;
   std::string store_;
 };
-testing::TempDir* BuildTest::shared_ = nullptr;
-testing::GpgKey* BuildTest::key_ = nullptr;
-testing::AptRepo* BuildTest::repo_ = nullptr;
+testing::SignedAptRepo* BuildTest::apt_ = nullptr;
 
 TEST_F(BuildTest, BuildLocksFetchesComposesAndWritesALayout) {
   CommandResult r = build({"-o", (dir_ / "out").string()}, {.env = {{"SOURCE_DATE_EPOCH", "1700000000"}}});
@@ -127,9 +119,9 @@ TEST_F(BuildTest, ARebuildWithEverythingInTheStoreNeedsNoRepository) {
   CommandResult first = build();
   ASSERT_EQ(first.exit_code, 0) << first.err;
   // The mirror disappears: a lock that answers the spec and a full store suffice.
-  fs::rename(repo_->root(), dir_ / "moved-repo");
+  fs::rename(apt_->repo.root(), dir_ / "moved-repo");
   CommandResult second = build({"--locked"});
-  fs::rename(dir_ / "moved-repo", repo_->root());
+  fs::rename(dir_ / "moved-repo", apt_->repo.root());
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(last_line(second.out), last_line(first.out));
   EXPECT_TRUE(contains(second.err, "(0 made, 4 reused)")) << second.err;

@@ -30,9 +30,7 @@ using testing::write_file;
 class ImageUpdateTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    shared_ = new testing::TempDir;
-    key_ = new testing::GpgKey(shared_->path() / "key");
-    repo_ = new testing::AptRepo(shared_->path() / "repo");
+    apt_ = new testing::SignedAptRepo;
     //   libc 1.0                    lib/x86_64-linux-gnu/libc.so.6
     //   libssl 1.0, 1.1             Depends: libc
     //   libssl 2.0                  Depends: libc, libnew (which the image lacks)
@@ -42,30 +40,27 @@ class ImageUpdateTest : public ::testing::Test {
     //   libextra 1.0
     //   clash 1.0                   usr/bin/app, unlike app's
     //   breaker 1.0                 Conflicts: libssl
-    repo_->add_with("stable", "libc", "1.0", "",
-                    [](testing::DebTree& t) { t.file("lib/x86_64-linux-gnu/libc.so.6", "libc\n", 0755); });
+    apt_->repo.add_with("stable", "libc", "1.0", "",
+                        [](testing::DebTree& t) { t.file("lib/x86_64-linux-gnu/libc.so.6", "libc\n", 0755); });
     for (const char* v : {"1.0", "1.1"}) {
-      repo_->add_with("stable", "libssl", v, "Depends: libc\n", [v](testing::DebTree& t) {
+      apt_->repo.add_with("stable", "libssl", v, "Depends: libc\n", [v](testing::DebTree& t) {
         t.file("usr/lib/x86_64-linux-gnu/libssl.so.3", std::string("libssl ") + v + "\n", 0644);
       });
     }
-    repo_->add("stable", "libssl", "2.0", "Depends: libc, libnew\n");
-    repo_->add("stable", "libssl", "3.0", "Depends: libc, libmissing\n");
-    repo_->add("stable", "libnew", "1.0");
-    repo_->add_with("stable", "app", "1.0", "Depends: libssl, libc\n",
-                    [](testing::DebTree& t) { t.file("usr/bin/app", "#!/bin/app\n", 0755); });
-    repo_->add_with("stable", "extra", "1:1.0~rc1", "Depends: libextra\n",
-                    [](testing::DebTree& t) { t.file("usr/sbin/extra", "extra\n", 0755); });
-    repo_->add("stable", "libextra", "1.0");
-    repo_->add_with("stable", "clash", "1.0", "", [](testing::DebTree& t) { t.file("usr/bin/app", "clash\n", 0755); });
-    repo_->add("stable", "breaker", "1.0", "Conflicts: libssl\n");
-    repo_->publish("stable", {.key = key_});
+    apt_->repo.add("stable", "libssl", "2.0", "Depends: libc, libnew\n");
+    apt_->repo.add("stable", "libssl", "3.0", "Depends: libc, libmissing\n");
+    apt_->repo.add("stable", "libnew", "1.0");
+    apt_->repo.add_with("stable", "app", "1.0", "Depends: libssl, libc\n",
+                        [](testing::DebTree& t) { t.file("usr/bin/app", "#!/bin/app\n", 0755); });
+    apt_->repo.add_with("stable", "extra", "1:1.0~rc1", "Depends: libextra\n",
+                        [](testing::DebTree& t) { t.file("usr/sbin/extra", "extra\n", 0755); });
+    apt_->repo.add("stable", "libextra", "1.0");
+    apt_->repo.add_with("stable", "clash", "1.0", "",
+                        [](testing::DebTree& t) { t.file("usr/bin/app", "clash\n", 0755); });
+    apt_->repo.add("stable", "breaker", "1.0", "Conflicts: libssl\n");
+    apt_->publish("stable");
   }
-  static void TearDownTestSuite() {
-    delete repo_;
-    delete key_;
-    delete shared_;
-  }
+  static void TearDownTestSuite() { delete apt_; }
 
   void SetUp() override { store_ = (dir_ / "store").string(); }
 
@@ -74,7 +69,7 @@ class ImageUpdateTest : public ::testing::Test {
     testing::make_dirs(dir);
     write_file(dir / "sheaf.toml", "[image]\nname = \"demo\"\nentrypoint = [\"/usr/bin/app\"]\n" + env +
                                        "\n[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\nmirror = \"" +
-                                       repo_->file_url() + "\"\nkeyring = \"" + key_->keyring().string() +
+                                       apt_->repo.file_url() + "\"\nkeyring = \"" + apt_->key.keyring().string() +
                                        "\"\n\n[packages]\ninclude = [" + include + "]\n");
     return dir / "sheaf.toml";
   }
@@ -98,16 +93,12 @@ class ImageUpdateTest : public ::testing::Test {
 
   std::size_t image_count() { return json::parse(sheaf({"image", "ls", "--json"}).out).size(); }
 
-  static testing::TempDir* shared_;
-  static testing::GpgKey* key_;
-  static testing::AptRepo* repo_;
+  static testing::SignedAptRepo* apt_;
   testing::TempDir dir_;
   std::string store_;
   testing::CommandOptions env_{.env = {{"SOURCE_DATE_EPOCH", "1700000000"}}};
 };
-testing::TempDir* ImageUpdateTest::shared_ = nullptr;
-testing::GpgKey* ImageUpdateTest::key_ = nullptr;
-testing::AptRepo* ImageUpdateTest::repo_ = nullptr;
+testing::SignedAptRepo* ImageUpdateTest::apt_ = nullptr;
 
 TEST_F(ImageUpdateTest, SetChangesOneLayerAndMatchesAFreshBuild) {
   std::string a = build("a", R"("app", "libssl=1.0")");

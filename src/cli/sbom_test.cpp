@@ -27,40 +27,35 @@ using testing::run_sheaf;
 using testing::write_file;
 
 constexpr const char* kCopyright =
-    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+    "Format: copyright-format/1.0\n\n"
     "Files: *\nCopyright: someone\nLicense: GPL-2+\n\nFiles: extra/*\nCopyright: someone else\n"
     "License: public-domain\n";
 
 class SbomTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    shared_ = new testing::TempDir;
-    key_ = new testing::GpgKey(shared_->path() / "key");
-    repo_ = new testing::AptRepo(shared_->path() / "repo");
+    apt_ = new testing::SignedAptRepo;
     //   libc 1:2.0-1    lib/x86_64-linux-gnu/libc.so.6; no copyright file
     //   libssl 1.1-1+b1 Source: openssl (1.1-1); DEP-5: GPL-2+ AND public-domain
     //   libssl 1.2-1    Source: openssl (the fixed version of the audit tests)
     //   app 1.0         Depends: libssl, libc; usr/bin/app and docs that drop_paths remove
-    repo_->add_with("bookworm", "libc", "1:2.0-1", "",
-                    [](testing::DebTree& t) { t.file("lib/x86_64-linux-gnu/libc.so.6", "libc\n", 0755); });
-    repo_->add_with("bookworm", "libssl", "1.1-1+b1", "Source: openssl (1.1-1)\nDepends: libc\n",
-                    [](testing::DebTree& t) {
-                      t.file("usr/lib/x86_64-linux-gnu/libssl.so.3", "libssl\n", 0644);
-                      t.file("usr/share/doc/libssl/copyright", kCopyright, 0644);
-                    });
-    repo_->add_with("bookworm", "libssl", "1.2-1", "Source: openssl\nDepends: libc\n",
-                    [](testing::DebTree& t) { t.file("usr/lib/x86_64-linux-gnu/libssl.so.3", "libssl 1.2\n", 0644); });
-    repo_->add_with("bookworm", "app", "1.0", "Depends: libssl, libc\n", [](testing::DebTree& t) {
+    apt_->repo.add_with("bookworm", "libc", "1:2.0-1", "",
+                        [](testing::DebTree& t) { t.file("lib/x86_64-linux-gnu/libc.so.6", "libc\n", 0755); });
+    apt_->repo.add_with("bookworm", "libssl", "1.1-1+b1", "Source: openssl (1.1-1)\nDepends: libc\n",
+                        [](testing::DebTree& t) {
+                          t.file("usr/lib/x86_64-linux-gnu/libssl.so.3", "libssl\n", 0644);
+                          t.file("usr/share/doc/libssl/copyright", kCopyright, 0644);
+                        });
+    apt_->repo.add_with("bookworm", "libssl", "1.2-1", "Source: openssl\nDepends: libc\n", [](testing::DebTree& t) {
+      t.file("usr/lib/x86_64-linux-gnu/libssl.so.3", "libssl 1.2\n", 0644);
+    });
+    apt_->repo.add_with("bookworm", "app", "1.0", "Depends: libssl, libc\n", [](testing::DebTree& t) {
       t.file("usr/bin/app", "#!/bin/app\n", 0755);
       t.file("usr/share/doc/app/NEWS", "news\n", 0644);
     });
-    repo_->publish("bookworm", {.key = key_});
+    apt_->publish("bookworm");
   }
-  static void TearDownTestSuite() {
-    delete repo_;
-    delete key_;
-    delete shared_;
-  }
+  static void TearDownTestSuite() { delete apt_; }
 
   void SetUp() override {
     testing::make_dirs(dir_ / "project/site");
@@ -69,7 +64,7 @@ class SbomTest : public ::testing::Test {
         dir_ / "project/sheaf.toml",
         "[image]\nname = \"demo\"\nentrypoint = [\"/usr/bin/app\"]\n\n[source.debian]\nsuites = [\"bookworm\"]\n"
         "arch = \"amd64\"\nmirror = \"" +
-            repo_->file_url() + "\"\nkeyring = \"" + key_->keyring().string() +
+            apt_->repo.file_url() + "\"\nkeyring = \"" + apt_->key.keyring().string() +
             "\"\n\n[packages]\ninclude = [\"app\", \"libssl=1.1-1+b1\"]\ndrop_paths = [\"usr/share/doc/app/**\"]\n\n"
             "[[files]]\nsrc = \"site\"\ndest = \"/srv/site\"\n");
   }
@@ -90,15 +85,11 @@ class SbomTest : public ::testing::Test {
 
   std::string store() const { return (dir_ / "store").string(); }
 
-  static testing::TempDir* shared_;
-  static testing::GpgKey* key_;
-  static testing::AptRepo* repo_;
+  static testing::SignedAptRepo* apt_;
   testing::TempDir dir_;
   testing::CommandOptions env_{.env = {{"SOURCE_DATE_EPOCH", "1700000000"}}};
 };
-testing::TempDir* SbomTest::shared_ = nullptr;
-testing::GpgKey* SbomTest::key_ = nullptr;
-testing::AptRepo* SbomTest::repo_ = nullptr;
+testing::SignedAptRepo* SbomTest::apt_ = nullptr;
 
 // The layer annotations of the image, by package name.
 std::map<std::string, std::pair<std::string, std::string>> layer_purls(const fs::path& store,
@@ -156,19 +147,20 @@ TEST_F(SbomTest, SpdxListsEveryPackageWithItsIdentityAndValidates) {
 
   // The official schema, and documentNamespace.
   fs::path file = dir_ / "spdx.json";
-  write_file(file, doc.dump());
-  CommandResult v =
-      run_command({"/usr/bin/env", "python3", std::string(SHEAF_SOURCE_DIR) + "/tools/sbom/validate_spdx.py",
-                   std::string(SHEAF_SOURCE_DIR) + "/tools/sbom/spdx-2.3.schema.json", file.string()});
+  auto validate = [&](const json& document) {
+    write_file(file, document.dump());
+    const std::string tools = std::string(SHEAF_SOURCE_DIR) + "/tools/sbom/";
+    return run_command(
+        {"/usr/bin/env", "python3", tools + "validate_spdx.py", tools + "spdx-2.3.schema.json", file.string()});
+  };
+  CommandResult v = validate(doc);
   if (contains(v.err, "No module named 'jsonschema'")) FAIL() << "install python3-jsonschema (tools/dev test does)";
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 
   // The validator is not a rubber stamp.
   json broken = doc;
   broken["packages"][1]["primaryPackagePurpose"] = "OPERATING-SYSTEM";
-  write_file(file, broken.dump());
-  v = run_command({"/usr/bin/env", "python3", std::string(SHEAF_SOURCE_DIR) + "/tools/sbom/validate_spdx.py",
-                   std::string(SHEAF_SOURCE_DIR) + "/tools/sbom/spdx-2.3.schema.json", file.string()});
+  v = validate(broken);
   EXPECT_EQ(v.exit_code, 1) << v.out;
 }
 

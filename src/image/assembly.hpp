@@ -44,6 +44,10 @@ namespace sheaf::image {
 struct OsRelease {
   std::string codename;    // "bookworm"
   std::string version_id;  // "12", or "" when the codename is not a known release
+
+  // How purls ("debian-12"), OSV ("Debian:12") and SBOMs name the release:
+  // the version, or the codename when there is none.
+  const std::string& release() const { return version_id.empty() ? codename : version_id; }
 };
 
 // The release a suite belongs to: "bookworm-security" -> bookworm, 12.

@@ -427,7 +427,7 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   }
   std::string variant = layer_variant(drop);
   std::string distro;
-  if (request.os) distro = "debian-" + (request.os->version_id.empty() ? request.os->codename : request.os->version_id);
+  if (request.os) distro = "debian-" + request.os->release();
 
   ComposeResult result;
   result.members = members.size();

@@ -85,6 +85,12 @@ json recipe_json(const spec::Spec& spec, const std::optional<OsRelease>& os, con
   return doc;
 }
 
+std::optional<Recipe> recorded_recipe(const store::ImageRecord& record) {
+  auto sources = json::parse(record.sources, nullptr, false);
+  if (!sources.is_object() || !sources.contains("recipe")) return std::nullopt;
+  return parse_recipe(sources["recipe"], record.digest);
+}
+
 Recipe parse_recipe(const json& doc, const std::string& label) {
   Recipe r;
   try {

@@ -18,6 +18,7 @@
 
 #include "image/assembly.hpp"
 #include "spec/spec.hpp"
+#include "store/index.hpp"
 
 namespace sheaf::image {
 
@@ -32,6 +33,10 @@ struct Recipe {
 
 nlohmann::json recipe_json(const spec::Spec& spec, const std::optional<OsRelease>& os, const std::string& arch,
                            const std::vector<std::string>& files);
+
+// The recipe recorded beside a stored image; nullopt for an image built
+// before images recorded one.
+std::optional<Recipe> recorded_recipe(const store::ImageRecord& record);
 
 // Reads a recipe recorded by recipe_json. `label` names the image in
 // messages. Throws an Error naming the field when the document is not one.

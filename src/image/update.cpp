@@ -17,30 +17,43 @@ namespace {
 
 using Members = std::map<std::string, store::PackageRecord>;  // by name
 
-deb::ClosureMember closure_member(store::LocalStore& store, const store::PackageRecord& record) {
-  auto digest = Digest::parse(record.id);
-  auto document = digest ? store.read_blob(*digest) : std::nullopt;
-  if (!document) {
-    fail("the package document of {} {} is missing from the store; run 'sheaf store verify'", record.name,
-         record.version);
-  }
-  auto p = pkg::Package::from_document(*document, record.id);
-  return {p.name, p.version, p.pre_depends, p.depends, p.provides, p.conflicts, p.breaks};
-}
-
 struct Graph {
   std::vector<std::string> names;
   std::vector<deb::ClosureMember> members;
 };
 
-Graph graph_of(store::LocalStore& store, const Members& set) {
-  Graph g;
-  for (const auto& [name, record] : set) {
-    g.names.push_back(name);
-    g.members.push_back(closure_member(store, record));
+// Each package's relations, read from its document once however many sets
+// the plan checks.
+class RelationCache {
+ public:
+  explicit RelationCache(store::LocalStore& store) : store_(store) {}
+
+  Graph graph_of(const Members& set) {
+    Graph g;
+    for (const auto& [name, record] : set) {
+      g.names.push_back(name);
+      g.members.push_back(member(record));
+    }
+    return g;
   }
-  return g;
-}
+
+ private:
+  const deb::ClosureMember& member(const store::PackageRecord& record) {
+    if (auto it = by_id_.find(record.id); it != by_id_.end()) return it->second;
+    auto digest = Digest::parse(record.id);
+    auto document = digest ? store_.read_blob(*digest) : std::nullopt;
+    if (!document) {
+      fail("the package document of {} {} is missing from the store; run 'sheaf store verify'", record.name,
+           record.version);
+    }
+    auto p = pkg::Package::from_document(*document, record.id);
+    deb::ClosureMember m{p.name, p.version, p.pre_depends, p.depends, p.provides, p.conflicts, p.breaks};
+    return by_id_.emplace(record.id, std::move(m)).first->second;
+  }
+
+  store::LocalStore& store_;
+  std::map<std::string, deb::ClosureMember> by_id_;
+};
 
 // The names in `set` reachable from `roots` along dependencies.
 std::set<std::string> needed(const Graph& g, const std::vector<spec::PackagePin>& roots) {
@@ -101,11 +114,7 @@ StoredComposition load_composition(store::LocalStore& store, const store::ImageR
     if (files.count(id)) continue;
     auto p = store.index().package(id);
     if (!p) fail("{} holds the package {}, which is not in the store; run 'sheaf store verify'", label, id);
-    auto origins = store.index().origins(id);
-    bool assembly = std::any_of(origins.begin(), origins.end(), [](const std::string& o) {
-      return nlohmann::json::parse(o).value("type", "") == "assembly";
-    });
-    if (assembly) {
+    if (pkg::has_origin_type(store.index(), id, "assembly")) {
       c.assembly = std::move(*p);
     } else {
       c.debian.push_back(std::move(*p));
@@ -128,6 +137,7 @@ UpdatePlan plan_update(store::LocalStore& store, const StoredComposition& image,
   }
   UpdatePlan plan;
   plan.roots = image.recipe.spec.packages.include;
+  RelationCache relations(store);
   Members after = before;
   std::map<std::string, std::string> why;
 
@@ -189,7 +199,7 @@ UpdatePlan plan_update(store::LocalStore& store, const StoredComposition& image,
   if (store_answers && !pins.empty()) {
     Members kept = tentative;
     for (const auto& name : request.remove) kept.erase(name);
-    store_answers = deb::unmet_dependencies(graph_of(store, kept).members, "").empty();
+    store_answers = deb::unmet_dependencies(relations.graph_of(kept).members, "").empty();
   }
   if (store_answers) {
     after = std::move(tentative);
@@ -221,13 +231,13 @@ UpdatePlan plan_update(store::LocalStore& store, const StoredComposition& image,
   plan.roots.insert(plan.roots.end(), request.add.begin(), request.add.end());
 
   if (!request.remove.empty()) {
-    Graph old_graph = graph_of(store, after);
+    Graph old_graph = relations.graph_of(after);
     auto needed_before = needed(old_graph, plan.roots);
     for (const auto& name : request.remove) {
       after.erase(name);
       std::erase_if(plan.roots, [&](const spec::PackagePin& p) { return p.name == name; });
     }
-    auto needed_after = needed(graph_of(store, after), plan.roots);
+    auto needed_after = needed(relations.graph_of(after), plan.roots);
     for (const auto& name : needed_before) {
       if (after.count(name) && !needed_after.count(name)) {
         after.erase(name);
@@ -237,7 +247,7 @@ UpdatePlan plan_update(store::LocalStore& store, const StoredComposition& image,
   }
 
   // The new set must stand on its own.
-  Graph g = graph_of(store, after);
+  Graph g = relations.graph_of(after);
   auto problems = deb::unmet_dependencies(g.members, "the updated image");
   auto conflicts = deb::member_conflicts(g.members, "the updated image");
   problems.insert(problems.end(), conflicts.begin(), conflicts.end());

@@ -181,4 +181,12 @@ std::optional<std::string> check_document(const store::PackageRecord& record, st
   return std::nullopt;
 }
 
+bool has_origin_type(store::Index& index, std::string_view id, std::string_view type) {
+  for (const auto& origin : index.origins(id)) {
+    auto doc = nlohmann::json::parse(origin, nullptr, false);
+    if (doc.is_object() && doc.value("type", "") == type) return true;
+  }
+  return false;
+}
+
 }  // namespace sheaf::pkg

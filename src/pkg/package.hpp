@@ -74,4 +74,9 @@ store::PackageRecord make_record(const Package& package, const PackageMetadata& 
 // that `store verify` runs for every package.
 std::optional<std::string> check_document(const store::PackageRecord& record, std::string_view document);
 
+// Where a package came from, by the "type" of each provenance document the
+// index keeps for it: "deb" (an imported .deb), "directory" or "file" (added
+// from disk or a spec's [[files]]), "assembly" (an image's derived files).
+bool has_origin_type(store::Index& index, std::string_view id, std::string_view type);
+
 }  // namespace sheaf::pkg

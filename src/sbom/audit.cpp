@@ -1,7 +1,6 @@
 #include "sbom/audit.hpp"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "image/recipe.hpp"
 #include "pkg/package.hpp"
@@ -25,9 +24,7 @@ const Auditor::Package& Auditor::package(const std::string& id) {
     auto metadata = pkg::PackageMetadata::from_json(row->metadata);
     p.source = metadata.source_name.empty() ? p.name : metadata.source_name;
     p.source_version = metadata.source_version.empty() ? p.version : metadata.source_version;
-    for (const auto& origin : index_.origins(id)) {
-      if (nlohmann::json::parse(origin).value("type", "") == "deb") p.debian = true;
-    }
+    p.debian = pkg::has_origin_type(index_, id, "deb");
   }
   return packages_.emplace(id, std::move(p)).first->second;
 }
@@ -66,11 +63,9 @@ std::vector<const Finding*> Auditor::audit_image(const std::string& digest) {
 }
 
 std::string debian_ecosystem(const store::ImageRecord& record) {
-  auto sources = nlohmann::json::parse(record.sources, nullptr, false);
-  if (!sources.is_object() || !sources.contains("recipe")) return "";
-  auto os = image::parse_recipe(sources["recipe"], record.digest).os;
-  if (!os) return "";
-  return "Debian:" + (os->version_id.empty() ? os->codename : os->version_id);
+  auto recipe = image::recorded_recipe(record);
+  if (!recipe || !recipe->os) return "";
+  return "Debian:" + recipe->os->release();
 }
 
 }  // namespace sheaf::sbom

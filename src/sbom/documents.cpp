@@ -33,13 +33,7 @@ std::string package_spdx_id(const Component& c) {
   return "SPDXRef-Package-" + spdx_id_part(c.name) + "-" + hex_of(c.id).substr(0, 12);
 }
 
-std::string os_name(const Inventory&) {
-  return "debian";
-}
-
-std::string os_version(const Inventory& inv) {
-  return inv.os->version_id.empty() ? inv.os->codename : inv.os->version_id;
-}
+constexpr std::string_view kOsName = "debian";  // what trivy and grype call the distribution
 
 // "Name <mail>" -> SPDX's "Organization: Name (mail)".
 std::string spdx_supplier(const std::string& maintainer) {
@@ -94,10 +88,10 @@ std::string render_spdx(const Inventory& inv) {
                            {"relatedSpdxElement", "SPDXRef-Image"}});
   std::string os_id;
   if (inv.os) {
-    os_id = "SPDXRef-OperatingSystem-" + spdx_id_part(os_name(inv) + "-" + os_version(inv));
+    os_id = "SPDXRef-OperatingSystem-" + spdx_id_part(std::string(kOsName) + "-" + inv.os->release());
     packages.push_back({{"SPDXID", os_id},
-                        {"name", os_name(inv)},
-                        {"versionInfo", os_version(inv)},
+                        {"name", kOsName},
+                        {"versionInfo", inv.os->release()},
                         {"downloadLocation", "NOASSERTION"},
                         {"filesAnalyzed", false},
                         {"licenseConcluded", "NOASSERTION"},
@@ -177,9 +171,9 @@ std::string render_cyclonedx(const Inventory& inv) {
   std::string os_ref;
   json image_children = json::array(), os_children = json::array();
   if (inv.os) {
-    os_ref = "os:" + os_name(inv) + "-" + os_version(inv);
+    os_ref = "os:" + std::string(kOsName) + "-" + inv.os->release();
     components.push_back(
-        {{"type", "operating-system"}, {"bom-ref", os_ref}, {"name", os_name(inv)}, {"version", os_version(inv)}});
+        {{"type", "operating-system"}, {"bom-ref", os_ref}, {"name", kOsName}, {"version", inv.os->release()}});
     image_children.push_back(os_ref);
   }
   for (const auto& c : inv.components) {

@@ -17,10 +17,9 @@ namespace sheaf::sbom {
 namespace {
 
 Component::Kind kind_of(store::Index& index, const std::string& id) {
-  for (const auto& origin : index.origins(id)) {
-    auto type = nlohmann::json::parse(origin).value("type", "");
-    if (type == "assembly") return Component::Kind::assembly;
-    if (type == "directory" || type == "file") return Component::Kind::files;
+  if (pkg::has_origin_type(index, id, "assembly")) return Component::Kind::assembly;
+  if (pkg::has_origin_type(index, id, "directory") || pkg::has_origin_type(index, id, "file")) {
+    return Component::Kind::files;
   }
   return Component::Kind::debian;
 }
@@ -38,12 +37,9 @@ Inventory load_inventory(store::LocalStore& store, const store::ImageRecord& rec
   if (auto drop = stored.manifest.annotations.find("dev.sheaf.drop-paths"); drop != stored.manifest.annotations.end()) {
     inv.drop_paths = nlohmann::json::parse(drop->second).get<std::vector<std::string>>();
   }
-  auto sources = nlohmann::json::parse(record.sources, nullptr, false);
-  if (sources.is_object() && sources.contains("recipe")) {
-    inv.os = image::parse_recipe(sources["recipe"], record.digest).os;
-  }
+  if (auto recipe = image::recorded_recipe(record)) inv.os = recipe->os;
   std::string distro;
-  if (inv.os) distro = "debian-" + (inv.os->version_id.empty() ? inv.os->codename : inv.os->version_id);
+  if (inv.os) distro = "debian-" + inv.os->release();
 
   std::vector<deb::ClosureMember> closure;
   for (const auto& layer : stored.manifest.layers) {

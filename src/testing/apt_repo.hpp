@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "testing/deb_fixture.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace sheaf::testing {
 
@@ -70,6 +71,16 @@ class AptRepo {
 
   std::filesystem::path root_;
   unsigned counter_ = 0;
+};
+
+// A repository and the throwaway key that signs it, in a directory of their
+// own: what a test suite sets up once and shares between its tests.
+struct SignedAptRepo {
+  TempDir dir;
+  GpgKey key{dir.path() / "key"};
+  AptRepo repo{dir.path() / "repo"};
+
+  void publish(std::string_view suite) { repo.publish(suite, {.key = &key}); }
 };
 
 // http_server.py serving `root` on 127.0.0.1, for the life of the object.
