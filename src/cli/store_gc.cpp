@@ -15,7 +15,7 @@ struct Options {
 
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
-  store::GcReport report = store::collect_garbage(*store, options.dry_run);
+  store::GcReport report = store::collect_garbage(*store, {.dry_run = options.dry_run});
   fmt::print("{} {} objects and {} blobs ({}), {} staging leftovers and {} package trees\n",
              options.dry_run ? "would remove" : "removed", report.objects_removed, report.blobs_removed,
              human_bytes(report.bytes_freed), report.staging_removed, report.trees_removed);

@@ -70,7 +70,7 @@ TEST_F(FileCacheTest, MissesWhenTheObjectIsGone) {
 
 TEST_F(FileCacheTest, GcForgetsFilesWhoseContentItRemoved) {
   ASSERT_EQ(store_.index().file_cache_rows(7).size(), 1u);
-  GcReport report = collect_garbage(store_, false);  // no package references "hello"
+  GcReport report = collect_garbage(store_, {});  // no package references "hello"
   EXPECT_EQ(report.objects_removed, 1u);
   EXPECT_TRUE(store_.index().file_cache_rows(7).empty());
 }

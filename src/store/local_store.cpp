@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <set>
 #include <string_view>
 
@@ -22,10 +24,11 @@ namespace {
 
 constexpr std::string_view kFormatFile = "format";
 constexpr std::string_view kLockFile = "lock";
+constexpr std::string_view kGateFile = "gate";
 
 // What a store directory may hold; anything else means it is not a store.
 const std::set<std::string, std::less<>> kStoreNames = {
-    "format", "objects", "blobs", "tmp", "lock", "index.db", "index.db-wal", "index.db-shm", "index.db-journal"};
+    "format", "objects", "blobs", "tmp", "lock", "gate", "index.db", "index.db-wal", "index.db-shm", "index.db-journal"};
 
 UniqueFd open_dir(int at, const std::string& name, const std::filesystem::path& shown) {
   UniqueFd fd(::openat(at, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -57,6 +60,38 @@ std::optional<std::string> read_format_file(int root_fd) {
 
 }  // namespace
 
+// This process's shared holds of one store (by the identity of its lock
+// file), whichever LocalStore took them.
+struct StoreLock::Holds {
+  std::mutex mutex;
+  int count = 0;
+};
+
+namespace {
+
+std::shared_ptr<StoreLock::Holds> holds_of(int root_fd, const std::filesystem::path& root) {
+  UniqueFd fd(::openat(root_fd, std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote((root / kLockFile).string())));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) fail_errno(errno, "cannot stat the store lock");
+  static std::mutex registry_mutex;
+  static std::map<std::pair<dev_t, ino_t>, std::weak_ptr<StoreLock::Holds>> registry;
+  std::lock_guard guard(registry_mutex);
+  auto& slot = registry[{st.st_dev, st.st_ino}];
+  auto holds = slot.lock();
+  if (!holds) {
+    holds = std::make_shared<StoreLock::Holds>();
+    slot = holds;
+  }
+  return holds;
+}
+
+// How long a lock may take before sheaf says that it is waiting: writers
+// take the lock exclusively for a moment to clear staging leftovers.
+constexpr auto kQuietWait = std::chrono::milliseconds(300);
+
+}  // namespace
+
 LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
   std::error_code ec;
   std::filesystem::create_directories(root_, ec);
@@ -72,6 +107,7 @@ LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
       }
     }
     // One process initialises; the others wait for it and find the format file.
+    holds_ = holds_of(root_fd_.get(), root_);
     StoreLock creating = lock(StoreLock::Mode::exclusive);
     format = read_format_file(root_fd_.get());
     if (!format) {
@@ -93,6 +129,7 @@ LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
     }
     fail("{} is not a sheaf store: its 'format' file does not name a known format", quote(root_.string()));
   }
+  if (!holds_) holds_ = holds_of(root_fd_.get(), root_);
   objects_fd_ = open_dir(root_fd_.get(), "objects/sha256", root_ / "objects/sha256");
   blobs_fd_ = open_dir(root_fd_.get(), "blobs/sha256", root_ / "blobs/sha256");
   tmp_fd_ = open_dir(root_fd_.get(), "tmp", root_ / "tmp");
@@ -169,46 +206,134 @@ std::optional<std::string> LocalStore::read_blob(const Digest& digest) const {
   return bytes;
 }
 
-UniqueFd LocalStore::open_lock_file() const {
-  UniqueFd fd(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd) fail_errno(errno, fmt::format("cannot open {}", quote((root_ / kLockFile).string())));
-  return fd;
-}
-
-namespace {
-
-// flock(2) that retries on EINTR; false when `non_blocking` and it is held.
-bool take_flock(int fd, StoreLock::Mode mode, bool non_blocking) {
-  int operation = (mode == StoreLock::Mode::shared ? LOCK_SH : LOCK_EX) | (non_blocking ? LOCK_NB : 0);
-  while (::flock(fd, operation) != 0) {
-    if (non_blocking && errno == EWOULDBLOCK) return false;
-    if (errno != EINTR) fail_errno(errno, "cannot lock the store");
+StoreLock::StoreLock(FileLock lock, FileLock gate, std::shared_ptr<Holds> holds)
+    : lock_(std::move(lock)), gate_(std::move(gate)), holds_(std::move(holds)) {
+  if (holds_) {
+    std::lock_guard guard(holds_->mutex);
+    holds_->count += 1;
   }
-  return true;
 }
 
-}  // namespace
+StoreLock& StoreLock::operator=(StoreLock&& other) noexcept {
+  if (this != &other) {
+    release();
+    lock_ = std::move(other.lock_);
+    gate_ = std::move(other.gate_);
+    holds_ = std::move(other.holds_);
+  }
+  return *this;
+}
 
-std::optional<StoreLock> LocalStore::try_lock(StoreLock::Mode mode) const {
-  UniqueFd fd = open_lock_file();
-  if (!take_flock(fd.get(), mode, /*non_blocking=*/true)) return std::nullopt;
-  return StoreLock(std::move(fd));
+StoreLock::~StoreLock() {
+  release();
+}
+
+void StoreLock::release() noexcept {
+  if (holds_) {
+    // The flock goes while the count is guarded: a thread that saw a count
+    // above zero must find the lock still held by this process.
+    std::lock_guard guard(holds_->mutex);
+    holds_->count -= 1;
+    lock_.release();
+  }
+  lock_.release();
+  gate_.release();
+  holds_.reset();
+}
+
+FileLock LocalStore::take_gate(LockMode mode, std::optional<std::chrono::steady_clock::time_point> deadline) const {
+  std::string shown = (root_ / kGateFile).string();
+  auto quiet = std::chrono::steady_clock::now() + kQuietWait;
+  if (auto gate = FileLock::acquire_until(root_fd_.get(), std::string(kGateFile), mode, shown,
+                                          deadline ? std::min(*deadline, quiet) : quiet)) {
+    return std::move(*gate);
+  }
+  if (mode == LockMode::shared) {
+    std::fprintf(stderr, "sheaf: waiting for 'sheaf store gc' to finish with the store %s\n",
+                 quote(root_.string()).c_str());
+  } else {
+    std::fprintf(stderr, "sheaf: waiting for another 'sheaf store gc' to finish with the store %s\n",
+                 quote(root_.string()).c_str());
+  }
+  if (!deadline) return FileLock::acquire(root_fd_.get(), std::string(kGateFile), mode, shown);
+  if (auto gate = FileLock::acquire_until(root_fd_.get(), std::string(kGateFile), mode, shown, *deadline)) {
+    return std::move(*gate);
+  }
+  return {};
 }
 
 StoreLock LocalStore::lock(StoreLock::Mode mode) const {
-  UniqueFd fd = open_lock_file();
-  if (!take_flock(fd.get(), mode, /*non_blocking=*/true)) {
+  std::string shown = (root_ / kLockFile).string();
+  auto wait_for_lock = [&](LockMode flock_mode) {
+    auto quiet = std::chrono::steady_clock::now() + kQuietWait;
+    if (auto held = FileLock::acquire_until(root_fd_.get(), std::string(kLockFile), flock_mode, shown, quiet)) {
+      return std::move(*held);
+    }
     std::fprintf(stderr, "sheaf: waiting for another sheaf process to finish with the store %s\n",
                  quote(root_.string()).c_str());
-    take_flock(fd.get(), mode, /*non_blocking=*/false);
+    return FileLock::acquire(root_fd_.get(), std::string(kLockFile), flock_mode, shown);
+  };
+  if (mode == StoreLock::Mode::exclusive) {
+    FileLock gate = take_gate(LockMode::exclusive, std::nullopt);
+    FileLock held = wait_for_lock(LockMode::exclusive);
+    return StoreLock(std::move(held), std::move(gate), nullptr);
   }
-  return StoreLock(std::move(fd));
+  {
+    // Held already by this process: no gate (see StoreLock).
+    std::unique_lock guard(holds_->mutex);
+    if (holds_->count > 0) {
+      FileLock held = FileLock::acquire(root_fd_.get(), std::string(kLockFile), LockMode::shared, shown);
+      guard.unlock();
+      return StoreLock(std::move(held), FileLock(), holds_);
+    }
+  }
+  FileLock gate = take_gate(LockMode::shared, std::nullopt);
+  FileLock held = wait_for_lock(LockMode::shared);
+  gate.release();
+  return StoreLock(std::move(held), FileLock(), holds_);
+}
+
+StoreLock LocalStore::lock_exclusive(std::chrono::milliseconds wait) const {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  std::string shown = (root_ / kLockFile).string();
+  auto give_up = [&](const std::vector<pid_t>& holders) {
+    fail("gave up after waiting {} s for the store lock of {}: {} still use the store{}", wait.count() / 1000,
+         quote(root_.string()), describe_pids(holders),
+         holders.empty() ? "" : " (sheaf builds, fetches or other commands)");
+  };
+  FileLock gate = take_gate(LockMode::exclusive, deadline);
+  if (!gate.is_held()) {
+    UniqueFd probe(::openat(root_fd_.get(), std::string(kGateFile).c_str(), O_RDONLY | O_CLOEXEC));
+    give_up(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+  }
+  // The gate is ours: nobody new comes in, and those inside finish.
+  auto quiet = std::chrono::steady_clock::now() + kQuietWait;
+  auto held = FileLock::acquire_until(root_fd_.get(), std::string(kLockFile), LockMode::exclusive, shown,
+                                      std::min(deadline, quiet));
+  if (!held) {
+    UniqueFd probe(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDONLY | O_CLOEXEC));
+    auto holders = probe ? flock_holders(probe.get()) : std::vector<pid_t>{};
+    std::fprintf(stderr,
+                 "sheaf: waiting up to %lld s for %s to finish with the store %s; new sheaf commands wait meanwhile\n",
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(deadline - quiet).count()),
+                 describe_pids(holders).c_str(), quote(root_.string()).c_str());
+    held = FileLock::acquire_until(root_fd_.get(), std::string(kLockFile), LockMode::exclusive, shown, deadline);
+    if (!held) give_up(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+  }
+  return StoreLock(std::move(*held), std::move(gate), nullptr);
+}
+
+std::optional<StoreLock> LocalStore::try_lock_exclusive() const {
+  auto held = FileLock::try_acquire(root_fd_.get(), std::string(kLockFile), LockMode::exclusive,
+                                    (root_ / kLockFile).string());
+  if (!held) return std::nullopt;
+  return StoreLock(std::move(*held), FileLock(), nullptr);
 }
 
 std::unique_ptr<WriteBatch> LocalStore::begin_write() {
   // Staging leftovers belong to writers that died: a live writer holds the
   // shared lock, so getting the exclusive lock proves there is none.
-  if (auto exclusive = try_lock(StoreLock::Mode::exclusive)) remove_staging();
+  if (auto exclusive = try_lock_exclusive()) remove_staging();
   return std::make_unique<WriteBatch>(*this, lock(StoreLock::Mode::shared));
 }
 

@@ -18,12 +18,14 @@
 // otherwise. Any number of processes may open the same store at once.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "base/digest.hpp"
+#include "base/file_lock.hpp"
 #include "base/unique_fd.hpp"
 #include "store/index.hpp"
 
@@ -34,19 +36,43 @@ class WriteBatch;
 // The store layout version this build reads and writes.
 inline constexpr int kStoreFormat = 1;
 
-// A held flock(2) on <root>/lock. Writers hold it shared for the whole of a
-// batch; gc holds it exclusive, so it never runs while a writer has staged
-// objects or relies on an object it found already present.
+// The store lock: a held flock(2) on <root>/lock (docs/formats/store.md,
+// "Concurrency"). Writers and readers that need a stable store hold it
+// shared for the whole of their work; gc holds it exclusive, so it never
+// runs while a writer has staged objects or relies on an object it found
+// already present.
+//
+// So that a steady stream of shared holders cannot starve gc, shared holders
+// pass through a second lock on <root>/gate on their way in: they take it
+// shared, take the store lock, and drop the gate at once. gc takes the gate
+// exclusive first and keeps it, so once gc waits, new holders queue behind
+// it while the ones already inside finish. A process that already holds the
+// store lock shared skips the gate when it takes it again (a fetch's import
+// batch, say), or it would wait for a gc that waits for it.
 class StoreLock {
  public:
   enum class Mode { shared, exclusive };
   StoreLock() = default;
-  explicit StoreLock(UniqueFd fd) : fd_(std::move(fd)) {}
-  bool is_held() const noexcept { return static_cast<bool>(fd_); }
+  StoreLock(StoreLock&&) noexcept = default;
+  StoreLock& operator=(StoreLock&&) noexcept;
+  ~StoreLock();
+  bool is_held() const noexcept { return lock_.is_held(); }
+
+  struct Holds;  // this process's shared holds of one store (local_store.cpp)
 
  private:
-  UniqueFd fd_;
+  friend class LocalStore;
+  StoreLock(FileLock lock, FileLock gate, std::shared_ptr<Holds> holds);
+  void release() noexcept;
+
+  FileLock lock_;
+  FileLock gate_;                // held by an exclusive holder only
+  std::shared_ptr<Holds> holds_;  // set for a shared holder only
 };
+
+// How long gc waits for the store lock: what the steady stream of builds
+// that README.md promises gc it will not be starved by may cost it.
+inline constexpr std::chrono::seconds kDefaultGcWait{300};
 
 class LocalStore {
  public:
@@ -74,11 +100,15 @@ class LocalStore {
 
   Index& index() noexcept { return *index_; }
 
-  // Takes the store lock, waiting for it (and saying so on stderr if the wait
-  // is not immediate).
+  // Takes the store lock, waiting for it as long as it takes (and saying so
+  // on stderr if the wait is not short). Safe to call from several threads.
   StoreLock lock(StoreLock::Mode mode) const;
-  // Takes the store lock only if that is possible without waiting.
-  std::optional<StoreLock> try_lock(StoreLock::Mode mode) const;
+  // Takes the store lock exclusively, waiting at most `wait` (gc). Throws an
+  // Error naming the processes that hold it when the time runs out.
+  StoreLock lock_exclusive(std::chrono::milliseconds wait) const;
+  // Takes the store lock exclusively only if no one holds it at all, without
+  // waiting and without the gate.
+  std::optional<StoreLock> try_lock_exclusive() const;
 
   // Starts a batch of writes. Also removes staging leftovers of writers that
   // died, when no other writer is active.
@@ -97,7 +127,7 @@ class LocalStore {
 
  private:
   void initialize();
-  UniqueFd open_lock_file() const;
+  FileLock take_gate(LockMode mode, std::optional<std::chrono::steady_clock::time_point> deadline) const;
 
   std::filesystem::path root_;
   UniqueFd root_fd_;
@@ -105,6 +135,7 @@ class LocalStore {
   UniqueFd blobs_fd_;
   UniqueFd tmp_fd_;
   std::unique_ptr<Index> index_;
+  std::shared_ptr<StoreLock::Holds> holds_;
 };
 
 }  // namespace sheaf::store

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <tuple>
@@ -17,6 +19,7 @@
 
 #include "base/byte_source.hpp"
 #include "base/error.hpp"
+#include "base/file_lock.hpp"
 #include "base/fs.hpp"
 #include "base/parallel.hpp"
 #include "fileset/manifest.hpp"
@@ -198,8 +201,66 @@ VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, 
   return report;
 }
 
-GcReport collect_garbage(LocalStore& store, bool dry_run) {
-  StoreLock lock = store.lock(StoreLock::Mode::exclusive);
+namespace {
+
+// True when `dir/bundle/rootfs` is a mount point (the container's overlay).
+bool root_is_mounted(const std::filesystem::path& dir) {
+  struct stat root {}, bundle {};
+  if (::stat((dir / "bundle/rootfs").c_str(), &root) != 0) return false;
+  if (::stat((dir / "bundle").c_str(), &bundle) != 0) return false;
+  return root.st_dev != bundle.st_dev;
+}
+
+// run/<name>/ is a container's directory (run/container.hpp). Its `lock` is
+// held by the `sheaf run` that owns it, for the container's life; `trees`
+// names the package trees under its overlay, one per line.
+void sweep_runs_and_trees(LocalStore& store, bool dry_run, GcReport& report) {
+  std::set<std::string> in_use;
+  std::filesystem::path runs = store.root() / "run";
+  std::error_code ec;
+  if (std::filesystem::is_directory(runs, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(runs, ec)) {
+      const auto& dir = entry.path();
+      UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir_fd) continue;
+      // The owner is alive while it holds the lock. `sheaf run` sets its
+      // directory up under the shared store lock, so one without a lock
+      // file was left by a run killed during its set-up.
+      bool alive = ::faccessat(dir_fd.get(), "lock", F_OK, 0) == 0 &&
+                   !FileLock::try_acquire(dir_fd.get(), "lock", LockMode::exclusive, (dir / "lock").string());
+      if (!alive && !root_is_mounted(dir)) {
+        report.runs_removed += 1;
+        if (!dry_run) std::filesystem::remove_all(dir, ec);
+        continue;
+      }
+      std::ifstream trees(dir / "trees");
+      for (std::string line; std::getline(trees, line);) {
+        if (!line.empty()) in_use.insert(line);
+      }
+    }
+  }
+  // Package trees (run/package_tree.hpp) are named by their package's hex id,
+  // with "-<filter>" after it when drop_paths shaped them.
+  std::filesystem::path trees = store.root() / "trees";
+  if (std::filesystem::is_directory(trees, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(trees, ec)) {
+      std::string name = entry.path().filename().string();
+      if (store.index().package("sha256:" + name.substr(0, 64))) continue;
+      if (in_use.contains(name)) {
+        report.trees_in_use += 1;
+        continue;
+      }
+      report.trees_removed += 1;
+      if (!dry_run) std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
+}  // namespace
+
+GcReport collect_garbage(LocalStore& store, const GcOptions& options) {
+  StoreLock lock = store.lock_exclusive(options.wait);
+  const bool dry_run = options.dry_run;
   GcReport report;
 
   // The roots are the packages in the index; everything they reach is live.
@@ -259,18 +320,8 @@ GcReport collect_garbage(LocalStore& store, bool dry_run) {
     });
   }
   report.staging_removed = dry_run ? list_dir(store.tmp_fd(), "tmp").size() : store.remove_staging();
-  // Package trees (run/package_tree.hpp) are named by their package's hex id,
-  // with "-<filter>" after it when drop_paths shaped them.
-  std::filesystem::path trees = store.root() / "trees";
-  std::error_code ec;
-  if (std::filesystem::is_directory(trees, ec)) {
-    for (const auto& entry : std::filesystem::directory_iterator(trees)) {
-      std::string name = entry.path().filename().string();
-      if (store.index().package("sha256:" + name.substr(0, 64))) continue;
-      report.trees_removed += 1;
-      if (!dry_run) std::filesystem::remove_all(entry.path());
-    }
-  }
+  sweep_runs_and_trees(store, dry_run, report);
+  if (options.also) options.also();
   return report;
 }
 

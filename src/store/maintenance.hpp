@@ -1,6 +1,7 @@
 // Whole-store checks and clean-up: verify, gc and du.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -42,14 +43,27 @@ struct GcReport {
   std::uint64_t bytes_freed = 0;
   std::uint64_t staging_removed = 0;
   std::uint64_t trees_removed = 0;  // package trees (sheaf run) of packages no longer in the index
+  std::uint64_t trees_in_use = 0;   // such trees kept because a container still uses them
+  std::uint64_t runs_removed = 0;   // run/ directories of `sheaf run`s that died, with nothing mounted
 };
 
-// Removes every object and blob that no package in the index references, and
-// every staging leftover. Holds the exclusive store lock (waiting for writers
-// to finish), so no writer can be between staging and committing meanwhile.
-// Refuses to run, removing nothing, if a live package's manifest is missing or
-// unreadable. With `dry_run`, reports what it would remove.
-GcReport collect_garbage(LocalStore& store, bool dry_run);
+struct GcOptions {
+  bool dry_run = false;  // report what would be removed, remove nothing
+  // How long to wait for the store lock (LocalStore::lock_exclusive).
+  std::chrono::milliseconds wait = kDefaultGcWait;
+  // Runs under the same exclusive lock after the store's own sweep: the
+  // clean-up of caches other modules keep in the store (repo's cache/apt).
+  std::function<void()> also = nullptr;
+};
+
+// Removes every object and blob that no package in the index references,
+// every staging leftover, the package trees of packages no longer in the
+// index that no container uses, and the run/ directories that dead `sheaf
+// run`s left with nothing mounted. Holds the exclusive store lock, so no
+// writer can be between staging and committing meanwhile; waits for it at
+// most `options.wait`, then throws, having removed nothing. Refuses to run,
+// removing nothing, if a live package's manifest is missing or unreadable.
+GcReport collect_garbage(LocalStore& store, const GcOptions& options);
 
 struct DiskUsage {
   std::uint64_t packages = 0;

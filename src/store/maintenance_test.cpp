@@ -107,25 +107,25 @@ TEST_F(Maintenance, GcRemovesOnlyWhatNoPackageReferences) {
   auto dropped = add_package("bb", {"shared", "theirs"});
   store_.index().write([&](Index::Transaction& t) { t.remove_package(dropped.id); });
 
-  GcReport dry = collect_garbage(store_, true);
+  GcReport dry = collect_garbage(store_, {.dry_run = true});
   EXPECT_EQ(dry.objects_removed, 1u);
   EXPECT_TRUE(store_.has_object(Digest::of("theirs")));
 
-  GcReport report = collect_garbage(store_, false);
+  GcReport report = collect_garbage(store_, {});
   EXPECT_EQ(report.objects_removed, 1u);  // "theirs"
   EXPECT_EQ(report.blobs_removed, 2u);    // bb's document and manifest
   EXPECT_FALSE(store_.has_object(Digest::of("theirs")));
   EXPECT_TRUE(store_.has_object(Digest::of("shared")));
   EXPECT_TRUE(store_.has_object(Digest::of("mine")));
   EXPECT_TRUE(verify_store(store_, nullptr, 1).damage.empty());
-  EXPECT_EQ(collect_garbage(store_, false).objects_removed, 0u);
+  EXPECT_EQ(collect_garbage(store_, {}).objects_removed, 0u);
 }
 
 TEST_F(Maintenance, GcRefusesToRunWhenALiveManifestIsMissing) {
   auto record = add_package("aa", {"one"});
   testing::write_file(dir_ / "objects/sha256/00/garbage", "x");
   fs::remove(store_.blob_path(*Digest::parse(record.fileset)));
-  EXPECT_THROW(collect_garbage(store_, false), Error);
+  EXPECT_THROW(collect_garbage(store_, {}), Error);
   EXPECT_TRUE(store_.has_object(Digest::of("one")));  // nothing was removed
   EXPECT_TRUE(fs::exists(dir_ / "objects/sha256/00/garbage"));
 }
@@ -133,7 +133,7 @@ TEST_F(Maintenance, GcRefusesToRunWhenALiveManifestIsMissing) {
 TEST_F(Maintenance, GcRemovesStagingLeftovers) {
   fs::create_directories(dir_ / "tmp/w-1-dead");
   testing::write_file(dir_ / "tmp/w-1-dead/s0", "partial");
-  EXPECT_EQ(collect_garbage(store_, false).staging_removed, 1u);
+  EXPECT_EQ(collect_garbage(store_, {}).staging_removed, 1u);
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
 }
 
