@@ -118,7 +118,8 @@ void fetch_with_progress(store::LocalStore& store, const repo::Lockfile& lock,
                          const std::vector<repo::SuiteSource>& suites, const repo::NetworkSettings& network,
                          unsigned threads) {
   ProgressBar bar;
-  repo::FetchOptions fetch{.import_threads = threads};
+  repo::FetchOptions fetch{.import_threads = threads,
+                           .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
   if (stderr_is_terminal()) {
     fetch.on_progress = [&bar](const repo::FetchProgress& p) {
       double f = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
@@ -133,7 +134,20 @@ void fetch_with_progress(store::LocalStore& store, const repo::Lockfile& lock,
     throw;
   }
   bar.finish();
-  fmt::print(stderr, "fetched {} packages ({})\n", report.downloaded, human_bytes(report.bytes));
+  fmt::print(stderr, "fetched {} packages ({}){}\n", report.downloaded, human_bytes(report.bytes),
+             shared_summary(report));
+}
+
+std::string shared_summary(const repo::FetchReport& report) {
+  std::string out;
+  if (report.shared > 0) {
+    out += fmt::format("; {} more came from other sheaf processes fetching at the same time", report.shared);
+  }
+  if (report.taken_over > 0) {
+    out += fmt::format("; {} of the downloads were finished from where a sheaf process that died left them",
+                       report.taken_over);
+  }
+  return out;
 }
 
 std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "pkg/package.hpp"
+#include "repo/fetcher.hpp"
 #include "repo/locking.hpp"
 #include "repo/repository.hpp"
 #include "store/local_store.hpp"
@@ -62,6 +63,10 @@ std::optional<std::int64_t> source_date_epoch();
 void fetch_with_progress(store::LocalStore& store, const repo::Lockfile& lock,
                          const std::vector<repo::SuiteSource>& suites, const repo::NetworkSettings& network,
                          unsigned threads);
+
+// "; 3 more came from other sheaf processes ...": what a fetch shared, or
+// empty.
+std::string shared_summary(const repo::FetchReport& report);
 
 // The store's package for each locked .deb, found by origin (the .deb's
 // sha256 and size), in lock order.

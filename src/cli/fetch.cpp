@@ -42,7 +42,9 @@ void run(Context& context, const Options& options) {
     network.apt = repo::load_host_apt_config();
     auto suites = repo::plan_suites(*spec.debian, network.apt);
     ProgressBar bar;
-    repo::FetchOptions fetch{.jobs = options.jobs, .import_threads = hardware_threads()};
+    repo::FetchOptions fetch{.jobs = options.jobs,
+                             .import_threads = hardware_threads(),
+                             .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
     if (stderr_is_terminal()) {
       fetch.on_progress = [&bar](const repo::FetchProgress& p) {
         double fraction = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
@@ -61,8 +63,9 @@ void run(Context& context, const Options& options) {
     bar.finish();
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print(stderr, "fetched {} of {} locked packages ({} downloaded) in {:.1f} s; {} already in the store\n",
-             report.downloaded, lock.packages.size(), human_bytes(report.bytes), seconds, report.present);
+  fmt::print(stderr, "fetched {} of {} locked packages ({} downloaded) in {:.1f} s; {} already in the store{}\n",
+             report.downloaded, lock.packages.size(), human_bytes(report.bytes), seconds, report.present,
+             shared_summary(report));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// sheaf store gc: remove what no package references.
+// sheaf store gc [--dry-run] [--wait SECONDS]: remove what no package references.
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
@@ -11,21 +11,25 @@ namespace {
 
 struct Options {
   bool dry_run = false;
+  unsigned wait_seconds = static_cast<unsigned>(store::kDefaultGcWait.count());
 };
 
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
-  store::GcReport report = store::collect_garbage(*store, {.dry_run = options.dry_run});
-  fmt::print("{} {} objects and {} blobs ({}), {} staging leftovers and {} package trees\n",
-             options.dry_run ? "would remove" : "removed", report.objects_removed, report.blobs_removed,
-             human_bytes(report.bytes_freed), report.staging_removed, report.trees_removed);
   repo::CachePruneReport cache;
-  {
-    store::StoreLock held = store->lock(store::StoreLock::Mode::exclusive);  // lock and fetch hold it shared
-    cache = repo::prune_cache(store->root() / "cache" / "apt", options.dry_run);
+  store::GcOptions gc{.dry_run = options.dry_run,
+                      .wait = std::chrono::seconds(options.wait_seconds),
+                      .also = [&] { cache = repo::prune_cache(store->root() / "cache" / "apt", options.dry_run); }};
+  store::GcReport report = store::collect_garbage(*store, gc);
+  const char* verb = options.dry_run ? "would remove" : "removed";
+  fmt::print("{} {} objects and {} blobs ({}), {} staging leftovers and {} package trees\n", verb,
+             report.objects_removed, report.blobs_removed, human_bytes(report.bytes_freed), report.staging_removed,
+             report.trees_removed);
+  if (report.trees_in_use > 0 || report.runs_removed > 0) {
+    fmt::print("{} {} directories of dead sheaf runs; kept {} package trees that running containers use\n", verb,
+               report.runs_removed, report.trees_in_use);
   }
-  fmt::print("{} {} cached repository files ({})\n", options.dry_run ? "would remove" : "removed", cache.files,
-             human_bytes(cache.bytes));
+  fmt::print("{} {} cached repository files ({})\n", verb, cache.files, human_bytes(cache.bytes));
 }
 
 }  // namespace
@@ -34,11 +38,16 @@ void register_store_gc(CLI::App& store, Context& context) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = store.add_subcommand("gc", "Remove objects and blobs that no package references");
   cmd->footer(
-      "gc takes the store lock exclusively: it waits for running writers to commit,\n"
-      "and writers wait for it, so it never removes an object a writer relies on.\n"
-      "It also prunes the repository cache (cache/apt): indexes no cached Release\n"
-      "lists any more, and temporary or partial downloads older than an hour.");
+      "gc takes the store lock exclusively, so it never removes an object a writer\n"
+      "relies on. Once gc waits, new sheaf commands on the store wait behind it\n"
+      "while the running ones finish, so a stream of builds cannot starve it; after\n"
+      "--wait seconds (default 300) it gives up, naming the processes it waited for,\n"
+      "removes nothing, and exits 3. Package trees that a running container uses\n"
+      "are kept. It also prunes the repository cache (cache/apt): indexes no cached\n"
+      "Release lists any more, and downloads no fetch finished within an hour.");
   cmd->add_flag("-n,--dry-run", options->dry_run, "Report what would be removed, remove nothing");
+  cmd->add_option("--wait", options->wait_seconds, "Seconds to wait for running sheaf commands (default 300)")
+      ->type_name("SECONDS");
   cmd->callback([&context, options] { run(context, *options); });
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "base/error.hpp"
@@ -27,7 +28,7 @@ struct Transfer {
   std::uint64_t offset = 0;   // bytes already there when it started
   std::optional<std::uint64_t> max_size;
   bool too_big = false;
-  bool write_failed = false;
+  int write_errno = 0;  // set when writing the body failed
   const std::function<void(std::uint64_t)>* on_bytes = nullptr;
   const std::function<void(std::uint64_t, std::string_view)>* on_data = nullptr;
 };
@@ -44,7 +45,7 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
     ssize_t n = ::write(t.fd, data + done, bytes - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      t.write_failed = true;
+      t.write_errno = errno;
       return 0;
     }
     done += static_cast<std::size_t>(n);
@@ -145,7 +146,13 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
     if (transfer.too_big) {
       fail("{} sent more than the {} bytes its index promised", request.url, *request.max_size);
     }
-    if (transfer.write_failed) fail_errno(errno, "cannot write " + quote(request.destination.string()));
+    if (transfer.write_errno == ENOSPC || transfer.write_errno == EDQUOT) {
+      throw DiskFullError(fmt::format("cannot write {}: {}", quote(request.destination.string()),
+                                      std::strerror(transfer.write_errno)));
+    }
+    if (transfer.write_errno != 0) {
+      fail_errno(transfer.write_errno, "cannot write " + quote(request.destination.string()));
+    }
     if (content_type && std::string_view(content_type).starts_with("text/html")) {
       fail("{} answered with an HTML page (HTTP {}), not a repository file; is the mirror down or behind a login page?",
            request.url, status);

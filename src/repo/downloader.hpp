@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "base/error.hpp"
 #include "repo/apt_config.hpp"
 
 namespace sheaf::repo {
@@ -51,6 +52,13 @@ struct DownloadResult {
   unsigned attempts = 0;
 };
 
+// Thrown by Downloader::fetch when the destination's filesystem is full
+// (ENOSPC or EDQUOT). The bytes written before stay in the file.
+class DiskFullError : public Error {
+ public:
+  using Error::Error;
+};
+
 class Downloader {
  public:
   explicit Downloader(const NetworkSettings& settings);
@@ -62,7 +70,8 @@ class Downloader {
   // missing file:// path) is not an error but Status::not_found. Throws an
   // Error naming the URL for anything else that still fails after the
   // retries: a refused connection, an HTTP error, an HTML page where a
-  // repository file belongs, more bytes than max_size.
+  // repository file belongs, more bytes than max_size; a DiskFullError when
+  // the destination cannot take more bytes.
   DownloadResult fetch(const DownloadRequest& request);
 
  private:

@@ -1,6 +1,8 @@
 #include "repo/fetcher.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -8,6 +10,9 @@
 #include <mutex>
 
 #include "base/error.hpp"
+#include "base/file_lock.hpp"
+#include "base/fs.hpp"
+#include "base/unique_fd.hpp"
 #include "base/parallel.hpp"
 
 namespace sheaf::repo {
@@ -38,6 +43,61 @@ std::vector<const LockedPackage*> missing_packages(store::LocalStore& store, con
   return missing;
 }
 
+namespace {
+
+// How one locked file reached this fetch.
+enum class Obtained {
+  in_store,    // another process imported it meanwhile: nothing to import
+  shared,      // another process downloaded it: linked from debs/
+  downloaded,  // this process downloaded it
+};
+
+// The shared download area, and this fetch's private directory of links.
+struct DownloadArea {
+  std::filesystem::path partial;  // partial/
+  std::filesystem::path ready;    // debs/
+  std::filesystem::path mine;     // tmp/fetch-<random>/
+  UniqueFd partial_fd;
+
+  explicit DownloadArea(const std::filesystem::path& cache) {
+    partial = cache / "partial";
+    ready = cache / "debs";
+    mine = cache / "tmp" / ("fetch-" + random_hex(8));
+    for (const auto& dir : {partial, ready, mine}) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec) fail("cannot create {}: {}", quote(dir.string()), ec.message());
+    }
+    partial_fd = UniqueFd(::open(partial.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!partial_fd) fail_errno(errno, "cannot open " + quote(partial.string()));
+  }
+  ~DownloadArea() {
+    std::error_code ec;
+    std::filesystem::remove_all(mine, ec);
+  }
+  DownloadArea(const DownloadArea&) = delete;
+  DownloadArea& operator=(const DownloadArea&) = delete;
+
+  // Links debs/<name> into this fetch's directory; false when it is not there.
+  bool link_ready(const std::string& name) const {
+    if (::link((ready / name).c_str(), (mine / name).c_str()) == 0 || errno == EEXIST) return true;
+    if (errno == ENOENT) return false;
+    fail_errno(errno, "cannot link " + quote((ready / name).string()));
+  }
+};
+
+// A download that stopped because the disk is full, said plainly, with what
+// was kept: the bytes written are a prefix of the file, never taken for all
+// of it (only a file that matches the lock leaves partial/).
+[[noreturn]] void fail_disk_full(const std::filesystem::path& file, std::uint64_t have, std::uint64_t size) {
+  fail(
+      "the disk holding the store is full (No space left on device) after {} of {} bytes of {}; the partial "
+      "download is kept and resumes when the command runs again with space free",
+      have, size, quote(file.string()));
+}
+
+}  // namespace
+
 FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const std::vector<SuiteSource>& suites,
                          const NetworkSettings& network, const FetchOptions& options) {
   FetchReport report;
@@ -45,19 +105,16 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   report.present = lock.packages.size() - missing.size();
   if (missing.empty()) return report;
 
-  // gc prunes old partial downloads under the exclusive lock; hold it shared.
+  // gc prunes the download area under the exclusive lock; hold it shared.
   store::StoreLock held = store.lock(store::StoreLock::Mode::shared);
-  std::filesystem::path partial_dir = store.root() / "cache" / "apt" / "partial";
-  std::error_code ec;
-  std::filesystem::create_directories(partial_dir, ec);
-  if (ec) fail("cannot create {}: {}", quote(partial_dir.string()), ec.message());
+  DownloadArea area(store.root() / "cache" / "apt");
 
   std::vector<std::string> urls;
-  std::vector<std::filesystem::path> files;
+  std::vector<std::string> names;  // <sha256>.deb
   FetchProgress progress;
   for (const auto* p : missing) {
     urls.push_back(package_url(*p, suites));
-    files.push_back(partial_dir / (p->sha256.hex() + ".deb"));
+    names.push_back(p->sha256.hex() + ".deb");
     progress.bytes_total += p->size;
   }
   progress.files_total = missing.size();
@@ -70,6 +127,13 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     if (file_done) ++progress.files_done;
     if (options.on_progress) options.on_progress(progress);
   };
+  // The index is one SQLite connection: one thread at a time.
+  std::mutex index_mutex;
+  auto in_store = [&](const LockedPackage& p) {
+    std::lock_guard guard(index_mutex);
+    return !store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size)).empty();
+  };
+  std::once_flag noted;
 
   unsigned threads = std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(missing.size())));
   // A downloader keeps its connections open; a worker borrows one per file.
@@ -91,51 +155,101 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     }
   };
 
+  // Downloads file i into partial/, resuming what is there, and checks it.
+  // The caller holds its lock. Returns true when it resumed bytes it found.
+  auto download = [&](std::size_t i) {
+    const LockedPackage& p = *missing[i];
+    std::filesystem::path file = area.partial / names[i];
+    for (int attempt = 0;; ++attempt) {
+      std::uint64_t have = size_of(file);
+      if (have >= p.size && !(have == p.size && digest_file(file.string()).digest == p.sha256)) {
+        std::filesystem::remove(file);  // cannot be a prefix of the right file
+        have = 0;
+      }
+      bool resumed = have > 0;
+      if (have > 0) add_bytes(have, false);
+      if (have < p.size) {
+        Borrowed borrowed(idle_mutex, idle);
+        DownloadResult result;
+        try {
+          result = borrowed.downloader->fetch({.url = urls[i],
+                                               .destination = file,
+                                               .resume = true,
+                                               .max_size = p.size,
+                                               .on_bytes = [&](std::uint64_t n) {
+                                                 transferred += n;
+                                                 add_bytes(n, false);
+                                               }});
+        } catch (const DiskFullError&) {
+          fail_disk_full(file, size_of(file), p.size);
+        }
+        if (result.status == DownloadResult::Status::not_found) {
+          fail(
+              "the mirror has no {} (HTTP 404); it may have dropped this version. A snapshot mirror still serves it: "
+              "set mirror in [source.debian]",
+              urls[i]);
+        }
+      }
+      auto actual = digest_file(file.string());
+      if (actual.size == p.size && actual.digest == p.sha256) return resumed;
+      std::filesystem::remove(file);
+      // Bytes found in partial/ may be a dead process's, from a mirror that
+      // has changed since: start over once before blaming the mirror.
+      if (resumed && attempt == 0) continue;
+      if (actual.size != p.size) {
+        fail("the download has {} bytes, but the lock says {}: the mirror served a different file", actual.size,
+             p.size);
+      }
+      fail("the download's sha256 is {}, but the lock says {}: the file is damaged or was tampered with",
+           actual.digest.str(), p.sha256.str());
+    }
+  };
+
+  // Gets file i into this fetch's directory, or finds its package in the
+  // store, downloading it only if no other process has or is doing so.
+  std::atomic<std::size_t> taken_over{0};
+  auto obtain = [&](std::size_t i) -> Obtained {
+    const LockedPackage& p = *missing[i];
+    if (in_store(p)) return Obtained::in_store;
+    if (area.link_ready(names[i])) return Obtained::shared;
+    std::string lock_name = p.sha256.hex() + ".lock";
+    std::string shown = (area.partial / lock_name).string();
+    auto file_lock = FileLock::try_acquire(area.partial_fd.get(), lock_name, LockMode::exclusive, shown);
+    if (!file_lock) {
+      if (options.note) {
+        UniqueFd probe(::openat(area.partial_fd.get(), lock_name.c_str(), O_RDONLY | O_CLOEXEC));
+        std::string holder = describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+        std::call_once(noted, [&] {
+          options.note(fmt::format("waiting for {}, which is downloading {} {}, and using its download", holder,
+                                   p.name, p.version));
+        });
+      }
+      file_lock = FileLock::acquire(area.partial_fd.get(), lock_name, LockMode::exclusive, shown);
+      // The holder finished, failed or died: look again before going on.
+      if (in_store(p)) return Obtained::in_store;
+      if (area.link_ready(names[i])) return Obtained::shared;
+    }
+    if (download(i)) taken_over += 1;
+    std::filesystem::path file = area.partial / names[i];
+    if (::link(file.c_str(), (area.mine / names[i]).c_str()) != 0 && errno != EEXIST) {
+      fail_errno(errno, "cannot link " + quote(file.string()));
+    }
+    if (::rename(file.c_str(), (area.ready / names[i]).c_str()) != 0) {
+      fail_errno(errno, "cannot move " + quote(file.string()) + " to " + quote(area.ready.string()));
+    }
+    return Obtained::downloaded;
+  };
+
   // Every download runs to its end; the first failure in lock order is
   // reported, so the message does not depend on thread timing.
   std::vector<std::exception_ptr> failures(missing.size());
+  std::vector<Obtained> obtained(missing.size(), Obtained::in_store);
   parallel_for(missing.size(), threads, [&](std::size_t i) {
     const LockedPackage& p = *missing[i];
-    const auto& file = files[i];
-    const std::string shown = fmt::format("{} {} ({})", p.name, p.version, urls[i]);
     try {
-      with_context(fmt::format("while fetching {}", shown), [&] {
-        // A complete file from an earlier run is checked, not fetched again.
-        std::uint64_t have = size_of(file);
-        bool complete = have == p.size && digest_file(file.string()).digest == p.sha256;
-        if (!complete) {
-          if (have >= p.size)
-            std::filesystem::remove(file);  // cannot be a prefix of the right file
-          else if (have > 0)
-            add_bytes(have, false);
-          Borrowed borrowed(idle_mutex, idle);
-          auto result = borrowed.downloader->fetch({.url = urls[i],
-                                                    .destination = file,
-                                                    .resume = true,
-                                                    .max_size = p.size,
-                                                    .on_bytes = [&](std::uint64_t n) {
-                                                      transferred += n;
-                                                      add_bytes(n, false);
-                                                    }});
-          if (result.status == DownloadResult::Status::not_found) {
-            fail(
-                "the mirror has no {} (HTTP 404); it may have dropped this version. A snapshot mirror still serves it: "
-                "set mirror in [source.debian]",
-                urls[i]);
-          }
-          auto actual = digest_file(file.string());
-          if (actual.size != p.size || actual.digest != p.sha256) {
-            std::filesystem::remove(file);
-            if (actual.size != p.size) {
-              fail("the download has {} bytes, but the lock says {}: the mirror served a different file", actual.size,
-                   p.size);
-            }
-            fail("the download's sha256 is {}, but the lock says {}: the file is damaged or was tampered with",
-                 actual.digest.str(), p.sha256.str());
-          }
-        } else {
-          add_bytes(p.size, false);
-        }
+      with_context(fmt::format("while fetching {} {} ({})", p.name, p.version, urls[i]), [&] {
+        obtained[i] = obtain(i);
+        if (obtained[i] != Obtained::downloaded) add_bytes(p.size, false);
         add_bytes(0, true);
       });
     } catch (...) {
@@ -153,16 +267,30 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
       throw;
     }
   }
-  report.downloaded = missing.size();
+  report.downloaded = static_cast<std::size_t>(std::count(obtained.begin(), obtained.end(), Obtained::downloaded));
+  report.shared = missing.size() - report.downloaded;
+  report.taken_over = taken_over.load();
   report.bytes = transferred.load();
 
   pkg::ImportOptions import_options;
   import_options.threads = options.import_threads;
-  // Every file was just checked against the lock: import need not hash it first.
-  for (const auto* p : missing) import_options.known_digests.push_back({p->sha256, p->size});
-  report.imported = with_context("while importing the fetched packages",
-                                 [&] { return pkg::import_debs(store, files, import_options); });
-  for (const auto& file : files) std::filesystem::remove(file, ec);
+  std::vector<std::filesystem::path> files;
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    if (obtained[i] == Obtained::in_store) continue;
+    files.push_back(area.mine / names[i]);
+    // Every file was checked against the lock: import need not hash it first.
+    import_options.known_digests.push_back({missing[i]->sha256, missing[i]->size});
+  }
+  if (!files.empty()) {
+    report.imported = with_context("while importing the fetched packages",
+                                   [&] { return pkg::import_debs(store, files, import_options); });
+  }
+  // Committed: nobody needs these in debs/ any more (a process that has yet
+  // to look finds the packages in the store).
+  std::error_code ec;
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    if (obtained[i] != Obtained::in_store) std::filesystem::remove(area.ready / names[i], ec);
+  }
   return report;
 }
 

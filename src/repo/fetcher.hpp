@@ -2,9 +2,23 @@
 //
 // A locked package whose .deb the store already holds (an origin with that
 // sha256 and size, however it got there) is not downloaded. The others are
-// downloaded in parallel into <store>/cache/apt/partial/, resuming what an
-// earlier run left, checked against the lock's size and sha256, then imported
-// in one write batch: either all of them land in the store, or none does.
+// downloaded in parallel, checked against the lock's size and sha256, then
+// imported in one write batch: either all of them land in the store, or none
+// does.
+//
+// Downloads are shared between processes (docs/formats/store.md,
+// "Concurrency"), in <store>/cache/apt/:
+//   partial/<sha256>.deb   a download in progress, resumed by whoever goes on
+//   partial/<sha256>.lock  flock(2)ed by the one process downloading it
+//   debs/<sha256>.deb      a download that matched the lock, until imported
+//   tmp/fetch-<random>/    one fetch's hard links to the files it imports
+// Each file is downloaded once however many processes want it: the others
+// wait for the lock, then find the file in debs/ (or the package in the
+// store). The lock is held only while bytes arrive, never while waiting for
+// anything else, so waits cannot form a cycle. When the downloading process
+// dies, even by kill -9, its lock goes with it, and a waiter resumes its
+// partial file. A file leaves debs/ only after a batch that imported it has
+// committed.
 #pragma once
 
 #include <cstdint>
@@ -32,11 +46,16 @@ struct FetchOptions {
   unsigned import_threads = 2;
   // Called as bytes arrive, from any thread, one call at a time.
   std::function<void(const FetchProgress&)> on_progress = nullptr;
+  // Called once, from any thread, when this fetch first waits for a file that
+  // another process is downloading ("waiting for pid 42, which is ...").
+  std::function<void(const std::string&)> note = nullptr;
 };
 
 struct FetchReport {
   std::size_t present = 0;     // already in the store
   std::size_t downloaded = 0;  // fetched by this run (resumed ones included)
+  std::size_t shared = 0;      // downloaded or imported by another process meanwhile
+  std::size_t taken_over = 0;  // partial downloads of a process that died, finished by this run
   std::uint64_t bytes = 0;     // bytes transferred by this run
   std::vector<pkg::ImportResult> imported;
 };

@@ -144,9 +144,22 @@ CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_ru
     bool current = name.ends_with(kSolvSuffix) && wanted.count(name.substr(0, name.size() - kSolvSuffix.size()));
     if (!current) remove(entry.path());
   }
-  for (const char* sub : {"tmp", "partial"}) {
+  // Downloads: partial ones and verified ones that no import took (their
+  // fetch died) are kept an hour for a retry to resume or use. The callers
+  // hold the exclusive store lock, so no fetch is running: its download
+  // locks and private directories of links are all stale.
+  for (const char* sub : {"tmp", "partial", "debs"}) {
     for (const auto& entry : std::filesystem::directory_iterator(cache_dir / sub, ec)) {
-      if (old_enough(entry)) remove(entry.path());
+      std::error_code type_ec;
+      if (entry.path().extension() == ".lock") {
+        remove(entry.path());
+      } else if (entry.is_directory(type_ec)) {
+        if (!old_enough(entry)) continue;
+        ++report.files;
+        if (!dry_run) std::filesystem::remove_all(entry.path(), type_ec);
+      } else if (old_enough(entry)) {
+        remove(entry.path());
+      }
     }
   }
   return report;
@@ -184,6 +197,11 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
       auto meta = nlohmann::json::parse(read_file(cached_meta.string()));
       cached_name = meta.at("file").get<std::string>();
       if (meta.contains("last_modified")) cached_time = meta.at("last_modified").get<std::int64_t>();
+      // Two processes that cached the same suite at once may leave one's
+      // meta beside the other's Release: then its time says nothing.
+      if (!meta.contains("sha256") || meta.at("sha256").get<std::string>() != digest_file(cached_release.string()).digest.hex()) {
+        cached_name.clear();
+      }
     } catch (const std::exception&) {
       cached_name.clear();  // an unreadable cache entry is simply not used
     }
@@ -318,7 +336,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
 
   // 4. Only now, with everything verified, does the Release enter the cache.
   if (result.status != DownloadResult::Status::not_modified) {
-    nlohmann::json meta{{"file", loaded.release_file}, {"url", release_url}};
+    nlohmann::json meta{{"file", loaded.release_file}, {"url", release_url}, {"sha256", loaded.release_sha256.hex()}};
     if (last_modified) meta["last_modified"] = *last_modified;
     std::filesystem::path meta_tmp = temp_path("meta");
     cleanup.paths.push_back(meta_tmp);

@@ -101,9 +101,11 @@ struct CachePruneReport {
 };
 
 // Removes what the cache no longer needs: indexes (and their parsed forms)
-// that no cached Release lists, parsed forms of an older format, and
-// temporary and partial downloads older than `min_age_seconds` (younger ones
-// may belong to a running command). With `dry_run`, only counts.
+// that no cached Release lists, parsed forms of an older format, download
+// locks, and temporary, partial and unimported downloads older than
+// `min_age_seconds` (kept for a retry to resume or use). The caller holds
+// the exclusive store lock, so no command is using the cache. With
+// `dry_run`, only counts.
 CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_run, std::int64_t min_age_seconds = 3600);
 
 // The bytes of regular files below the cache directory.
