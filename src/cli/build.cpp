@@ -66,7 +66,8 @@ repo::Lockfile ensure_lock(store::LocalStore& store, const spec::Spec& spec, con
   }
   repo::LockRequest request{.allow_unsigned = options.allow_unsigned,
                             .now = static_cast<std::int64_t>(std::time(nullptr)),
-                            .warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); }};
+                            .warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); },
+                            .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
   auto outcome = repo::lock_spec(spec, store, *network, request);
   print_lock_changes(stderr, outcome.changes);
   fmt::print(stderr, "{} {} ({} packages)\n", exists ? "updated" : "created", path.string(),

@@ -137,7 +137,8 @@ void run(Context& context, const Options& options) {
     spec.packages.include = include;
     repo::LockRequest lock_request{.allow_unsigned = options.allow_unsigned,
                                    .now = static_cast<std::int64_t>(std::time(nullptr)),
-                                   .warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); }};
+                                   .warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); },
+                                   .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
     repo::Lockfile lock = repo::resolve_lock(spec, *store, ensure_network(), lock_request, favor);
     std::erase_if(lock.packages, [&](const repo::LockedPackage& p) { return !wanted(p.name, p.version); });
     if (!repo::missing_packages(*store, lock).empty()) {

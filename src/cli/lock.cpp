@@ -52,7 +52,8 @@ void run(Context& context, const Options& options) {
   repo::LockRequest request{.update_all = options.update && options.names.empty(),
                             .update = options.names,
                             .allow_unsigned = options.allow_unsigned,
-                            .now = static_cast<std::int64_t>(std::time(nullptr))};
+                            .now = static_cast<std::int64_t>(std::time(nullptr)),
+                            .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
   auto outcome = repo::lock_spec(spec, *store, network, request);
 
   auto path = repo::lock_path_for(spec.path);

@@ -46,6 +46,7 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   parallel_for(suites.size(), static_cast<unsigned>(suites.size()), [&](std::size_t i) {
     try {
       RepositoryCache cache_of_thread(store.root() / "cache" / "apt", network);
+      FileLock suite_lock = cache_of_thread.lock_suite(suites[i], request.note);
       loaded[i] = with_context(
           fmt::format("while reading suite {} from {} ({})", quote(suites[i].suite), suites[i].uri, suites[i].origin),
           [&] { return cache_of_thread.load(suites[i], load_options); });

@@ -26,6 +26,8 @@ struct LockRequest {
   bool allow_unsigned = false;
   std::int64_t now = 0;  // seconds since the epoch, for Valid-Until
   std::function<void(const std::string&)> warn = nullptr;
+  // Progress worth a line, such as waiting for another process.
+  std::function<void(const std::string&)> note = nullptr;
 };
 
 struct LockChange {

@@ -1,5 +1,6 @@
 #include "repo/repository.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -116,6 +117,7 @@ CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_ru
   std::set<std::string> wanted;
   for (const auto& entry : std::filesystem::directory_iterator(cache_dir / "release", ec)) {
     if (entry.path().extension() == ".json") continue;
+    if (entry.path().extension() == ".lock") continue;  // removed below
     try {
       auto release = Release::parse(strip_clearsign(read_file(entry.path().string())), entry.path().string());
       for (const auto& hex : release.sha256_hexes()) wanted.insert(hex);
@@ -148,6 +150,9 @@ CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_ru
   // fetch died) are kept an hour for a retry to resume or use. The callers
   // hold the exclusive store lock, so no fetch is running: its download
   // locks and private directories of links are all stale.
+  for (const auto& entry : std::filesystem::directory_iterator(cache_dir / "release", ec)) {
+    if (entry.path().extension() == ".lock") remove(entry.path());  // suite locks (lock_suite)
+  }
   for (const char* sub : {"tmp", "partial", "debs"}) {
     for (const auto& entry : std::filesystem::directory_iterator(cache_dir / sub, ec)) {
       std::error_code type_ec;
@@ -176,6 +181,30 @@ std::uint64_t cache_size(const std::filesystem::path& cache_dir) {
   return total;
 }
 
+namespace {
+
+std::string suite_key(const SuiteSource& source) {
+  return Digest::of(fmt::format("{}/dists/{}", source.uri, source.suite)).hex();
+}
+
+}  // namespace
+
+FileLock RepositoryCache::lock_suite(const SuiteSource& source,
+                                     const std::function<void(const std::string&)>& note) const {
+  std::string name = suite_key(source) + ".lock";
+  std::string shown = (dir_ / "release" / name).string();
+  UniqueFd release_fd(::open((dir_ / "release").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!release_fd) fail_errno(errno, "cannot open " + quote((dir_ / "release").string()));
+  if (auto lock = FileLock::try_acquire(release_fd.get(), name, LockMode::exclusive, shown)) return std::move(*lock);
+  if (note) {
+    UniqueFd probe(::openat(release_fd.get(), name.c_str(), O_RDONLY | O_CLOEXEC));
+    note(fmt::format("waiting for {}, which is reading suite {} from {}, and using what it reads",
+                     describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{}), quote(source.suite),
+                     source.uri));
+  }
+  return FileLock::acquire(release_fd.get(), name, LockMode::exclusive, shown);
+}
+
 std::filesystem::path RepositoryCache::temp_path(std::string_view hint) const {
   return dir_ / "tmp" / fmt::format("{}-{}", random_hex(8), hint);
 }
@@ -184,7 +213,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
   LoadedSuite loaded;
   loaded.source = source;
   const std::string dists = fmt::format("{}/dists/{}", source.uri, source.suite);
-  const std::string key = Digest::of(dists).hex();
+  const std::string key = suite_key(source);
   const std::filesystem::path cached_release = dir_ / "release" / key;
   const std::filesystem::path cached_meta = dir_ / "release" / (key + ".json");
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/digest.hpp"
+#include "base/file_lock.hpp"
 #include "repo/apt_config.hpp"
 #include "repo/downloader.hpp"
 #include "spec/spec.hpp"
@@ -81,6 +82,12 @@ class RepositoryCache {
   // Fetches and verifies one suite (see the file comment). Throws an Error
   // naming the URL and the problem; on error nothing new enters the cache.
   LoadedSuite load(const SuiteSource& source, const LoadOptions& options);
+
+  // Locks `source` in the cache against other processes, for as long as the
+  // caller loads it and parses its indexes: a second process that wants the
+  // same suite waits (`note` says for whom, once) and then finds everything
+  // cached instead of downloading and parsing it again.
+  FileLock lock_suite(const SuiteSource& source, const std::function<void(const std::string&)>& note) const;
 
   const std::filesystem::path& dir() const noexcept { return dir_; }
   // Where the parsed (libsolv) form of an index is cached.

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "base/error.hpp"
+#include "base/file_lock.hpp"
 #include "base/fs.hpp"
 #include "base/text.hpp"
 #include "base/unique_fd.hpp"
@@ -293,6 +294,7 @@ bool cgroups_hybrid() {
 }  // namespace
 
 std::uint64_t export_rootfs(store::LocalStore& store, const Digest& manifest, const fs::path& dir) {
+  store::StoreLock held = store.lock(store::StoreLock::Mode::shared);  // gc keeps what it reads
   image::StoredImage image = image::load_image(store, manifest);
   std::vector<std::string> drop_paths;
   if (auto d = image.manifest.annotations.find("dev.sheaf.drop-paths"); d != image.manifest.annotations.end()) {
@@ -359,7 +361,11 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
     ~RestoreMask() { ::sigprocmask(SIG_SETMASK, &mask, nullptr); }
   } restore{previous};
 
-  // 1. The trees, top layer first.
+  // 1. The trees, top layer first. The shared store lock keeps gc away while
+  // they are made (their staging is under tmp/) and until the container's
+  // directory says which trees it uses; from then on that directory's own
+  // lock, held for the container's life, keeps them (store/maintenance.hpp).
+  store::StoreLock held = store.lock(store::StoreLock::Mode::shared);
   std::vector<std::string> drop_paths;
   if (auto d = image.manifest.annotations.find("dev.sheaf.drop-paths"); d != image.manifest.annotations.end()) {
     drop_paths = json::parse(d->second).get<std::vector<std::string>>();
@@ -383,6 +389,12 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
       fs::remove_all(path, ec);
     }
   } remove_dir{dir, request.keep};
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) fail_errno(errno, "cannot open " + quote(dir.string()));
+  FileLock alive = FileLock::acquire(dir_fd.get(), "lock", LockMode::exclusive, (dir / "lock").string());
+  std::string tree_names;
+  for (const auto& lower : lowers) tree_names += lower.filename().string() + "\n";
+  write_file_atomically(dir / "trees", tree_names);
   OverlayLayout layout{lowers, std::nullopt, std::nullopt};
   if (!request.read_only) {
     fs::create_directories(dir / "upper");
@@ -392,6 +404,7 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
   }
   std::optional<OverlayMount> mount;
   mount.emplace(layout, dir / "bundle/rootfs", dir);
+  held = store::StoreLock();  // the directory's lock keeps the trees from here on
 
   // 3. The command.
   const auto& config = image.config.config;

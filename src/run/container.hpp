@@ -4,7 +4,9 @@
 //   1. each layer's packages get their tree (run/package_tree.hpp);
 //   2. <store>/run/<container>/ gets an overlay of the trees (the image's
 //      last layer on top) at bundle/rootfs, with upper/ and work/ beside it
-//      unless the root is read-only;
+//      unless the root is read-only. Steps 1 and 2 hold the store lock
+//      shared; the directory's `lock`, held for the container's life, and
+//      its `trees`, the trees it uses, then keep gc from removing them;
 //   3. the command is looked up inside that root: missing is exit 127, not
 //      executable 126, as podman says;
 //   4. bundle/config.json (OCI runtime spec) is written and runc or crun runs

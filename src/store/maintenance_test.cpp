@@ -1,11 +1,14 @@
 #include "store/maintenance.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "base/byte_source.hpp"
 #include "base/error.hpp"
+#include "base/file_lock.hpp"
+#include "base/unique_fd.hpp"
 #include "fileset/manifest.hpp"
 #include "store/write_batch.hpp"
 #include "testing/temp_dir.hpp"
@@ -135,6 +138,41 @@ TEST_F(Maintenance, GcRemovesStagingLeftovers) {
   testing::write_file(dir_ / "tmp/w-1-dead/s0", "partial");
   EXPECT_EQ(collect_garbage(store_, {}).staging_removed, 1u);
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+}
+
+// A container's directory as `sheaf run` leaves it (run/container.hpp):
+// a `lock` its owner holds for the container's life and the trees it uses.
+TEST_F(Maintenance, GcKeepsTheTreesOfALiveContainerAndRemovesDeadRuns) {
+  auto gone = add_package("aa", {"one"});
+  store_.index().write([&](Index::Transaction& t) { t.remove_package(gone.id); });
+  std::string tree = Digest::parse(gone.id)->hex();
+  fs::create_directories(dir_ / "trees" / tree / "usr");
+  fs::create_directories(dir_ / "trees" / (std::string(64, 'b')));  // no package, no container
+  fs::create_directories(dir_ / "run/sheaf-live/bundle/rootfs");
+  testing::write_file(dir_ / "run/sheaf-live/trees", tree + "\n");
+  UniqueFd live_fd(::open((dir_ / "run/sheaf-live").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  FileLock alive = FileLock::acquire(live_fd.get(), "lock", LockMode::exclusive, "lock");
+  fs::create_directories(dir_ / "run/sheaf-dead/bundle/rootfs");  // its lock is not held
+  testing::write_file(dir_ / "run/sheaf-dead/lock", "");
+  testing::write_file(dir_ / "run/sheaf-dead/trees", std::string(64, 'b') + "\n");
+  fs::create_directories(dir_ / "run/sheaf-unset/bundle");  // killed before it made its lock
+
+  GcReport report = collect_garbage(store_, {});
+  EXPECT_EQ(report.runs_removed, 2u);
+  EXPECT_EQ(report.trees_in_use, 1u);
+  EXPECT_EQ(report.trees_removed, 1u);
+  EXPECT_TRUE(fs::is_directory(dir_ / "trees" / tree));
+  EXPECT_FALSE(fs::exists(dir_ / "trees" / std::string(64, 'b')));
+  EXPECT_TRUE(fs::is_directory(dir_ / "run/sheaf-live"));
+  EXPECT_FALSE(fs::exists(dir_ / "run/sheaf-dead"));
+  EXPECT_FALSE(fs::exists(dir_ / "run/sheaf-unset"));
+
+  alive.release();  // the container ended and its sheaf run died before cleaning up
+  report = collect_garbage(store_, {});
+  EXPECT_EQ(report.runs_removed, 1u);
+  EXPECT_EQ(report.trees_removed, 1u);
+  EXPECT_FALSE(fs::exists(dir_ / "trees" / tree));
+  EXPECT_TRUE(fs::is_empty(dir_ / "run"));
 }
 
 TEST_F(Maintenance, DiskUsageCountsSharedContentOnce) {

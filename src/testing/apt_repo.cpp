@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "testing/command.hpp"
@@ -127,7 +128,7 @@ void AptRepo::publish(std::string_view suite, const PublishOptions& options) {
   }
 }
 
-HttpServer::HttpServer(const std::filesystem::path& root) {
+HttpServer::HttpServer(const std::filesystem::path& root, const HttpServerOptions& options) {
   log_ = root.parent_path() / fmt::format("http-{}.log", reinterpret_cast<std::uintptr_t>(this));
   write_file(log_, "");
   int out[2];
@@ -140,7 +141,9 @@ HttpServer::HttpServer(const std::filesystem::path& root) {
     int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, 0);
     ::dup2(null_fd, 2);
-    ::execl("/usr/bin/python3", "python3", script.c_str(), root.c_str(), log_.c_str(), nullptr);
+    std::string rate = std::to_string(options.rate);
+    ::execl("/usr/bin/python3", "python3", script.c_str(), root.c_str(), log_.c_str(), "--rate", rate.c_str(),
+            nullptr);
     ::_exit(127);
   }
   ::close(out[1]);
@@ -159,6 +162,7 @@ HttpServer::~HttpServer() {
   }
   std::error_code ec;
   std::filesystem::remove(log_, ec);
+  std::filesystem::remove(log_.string() + ".jsonl", ec);
 }
 
 std::string HttpServer::url() const {
@@ -181,6 +185,19 @@ std::size_t HttpServer::downloads_of(std::string_view suffix) const {
     if ((status == "200" || status == "206" || status == "dropped") && std::string_view(path).ends_with(suffix)) ++n;
   }
   return n;
+}
+
+std::vector<HttpTransfer> HttpServer::transfers() const {
+  std::vector<HttpTransfer> out;
+  std::filesystem::path path = log_.string() + ".jsonl";
+  if (!std::filesystem::exists(path)) return out;
+  for (const auto& line : lines_of(read_file_bytes(path))) {
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line);
+    out.push_back({j.at("method"), j.at("status"), j.at("path"), j.at("range"), j.at("start"), j.at("end"),
+                   j.at("bytes")});
+  }
+  return out;
 }
 
 }  // namespace sheaf::testing

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -83,10 +84,25 @@ struct SignedAptRepo {
   void publish(std::string_view suite) { repo.publish(suite, {.key = &key}); }
 };
 
+struct HttpServerOptions {
+  std::uint64_t rate = 0;  // bytes per second per response at the most; 0 is as fast as it can
+};
+
+// One response of the server, from its JSON log.
+struct HttpTransfer {
+  std::string method;
+  std::string status;  // "200", "206", "304", ..., "dropped", "aborted"
+  std::string path;
+  std::string range;   // the Range header, or ""
+  double start = 0;    // seconds since the epoch
+  double end = 0;
+  std::uint64_t bytes = 0;  // of the body sent
+};
+
 // http_server.py serving `root` on 127.0.0.1, for the life of the object.
 class HttpServer {
  public:
-  explicit HttpServer(const std::filesystem::path& root);
+  explicit HttpServer(const std::filesystem::path& root, const HttpServerOptions& options = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -95,6 +111,8 @@ class HttpServer {
   std::vector<std::string> requests() const;
   // Requests whose path ends in `suffix` and that sent a body (200 or 206).
   std::size_t downloads_of(std::string_view suffix) const;
+  // Every response so far, in the order they ended.
+  std::vector<HttpTransfer> transfers() const;
 
  private:
   pid_t pid_ = -1;

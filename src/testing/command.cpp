@@ -10,17 +10,20 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 extern char** environ;
 
 namespace sheaf::testing {
 
-CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
-  int out_pipe[2];
-  int err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+namespace {
 
+// Forks and executes `argv` with stdout on `out_fd`, stderr on `err_fd` and
+// stdin on /dev/null.
+pid_t spawn(const std::vector<std::string>& argv, const CommandOptions& options, int out_fd, int err_fd) {
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry = *e;
@@ -38,8 +41,8 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork");
   if (pid == 0) {
-    ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
     int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, 0);
     if (options.gid && ::setresgid(*options.gid, *options.gid, *options.gid) != 0) ::_exit(126);
@@ -50,6 +53,21 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
+  int out_pipe[2];
+  int err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  pid_t pid = spawn(argv, options, out_pipe[1], err_pipe[1]);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
 
@@ -94,6 +112,60 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
+}
+
+BackgroundCommand::BackgroundCommand(const std::vector<std::string>& argv, const CommandOptions& options) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "sheaf-bg-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
+  dir_ = pattern;
+  int out_fd = ::open((dir_ + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err_fd = ::open((dir_ + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out_fd < 0 || err_fd < 0) throw std::runtime_error("cannot open the output files of a background command");
+  pid_ = spawn(argv, options, out_fd, err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+}
+
+BackgroundCommand::~BackgroundCommand() {
+  if (!result_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string BackgroundCommand::err_so_far() const {
+  return read_all(dir_ + "/err");
+}
+
+void BackgroundCommand::kill(int signal) {
+  if (!result_) ::kill(pid_, signal);
+}
+
+CommandResult BackgroundCommand::wait() {
+  if (result_) return *result_;
+  int status = 0;
+  rusage usage{};
+  while (::wait4(pid_, &status, 0, &usage) < 0) {
+    if (errno != EINTR) throw std::runtime_error("wait4");
+  }
+  CommandResult result;
+  result.max_rss_kib = usage.ru_maxrss;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  result.out = read_all(dir_ + "/out");
+  result.err = read_all(dir_ + "/err");
+  result_ = result;
+  return result;
+}
+
+std::unique_ptr<BackgroundCommand> start_sheaf(const std::string& store, const std::vector<std::string>& args,
+                                               const CommandOptions& options) {
+  std::vector<std::string> argv = {sheaf_binary(), "--store", store};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<BackgroundCommand>(argv, options);
 }
 
 std::string sheaf_binary() {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,33 @@ struct CommandOptions {
 };
 
 CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options = {});
+
+// A program started in the background, for tests of processes that run at
+// the same time. Its stdout and stderr go to files; wait() collects them.
+// The destructor kills (SIGKILL) and reaps a program still running.
+class BackgroundCommand {
+ public:
+  explicit BackgroundCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});
+  ~BackgroundCommand();
+  BackgroundCommand(const BackgroundCommand&) = delete;
+  BackgroundCommand& operator=(const BackgroundCommand&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+  // What it wrote to stderr so far.
+  std::string err_so_far() const;
+  void kill(int signal);
+  // Waits for the end; the result's out and err are all it wrote.
+  CommandResult wait();
+
+ private:
+  pid_t pid_ = -1;
+  std::string dir_;  // holds "out" and "err"
+  std::optional<CommandResult> result_;
+};
+
+// `sheaf --store STORE ARGS...` in the background.
+std::unique_ptr<BackgroundCommand> start_sheaf(const std::string& store, const std::vector<std::string>& args,
+                                               const CommandOptions& options = {});
 
 // The sheaf binary this build produced, and a runner with --store set.
 std::string sheaf_binary();

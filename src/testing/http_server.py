@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """A small HTTP/1.1 file server for sheaf's tests, on 127.0.0.1.
 
-    http_server.py ROOT LOG
+    http_server.py ROOT LOG [--rate BYTES_PER_SECOND]
 
 Serves ROOT with GET and HEAD, Range requests (bytes=N- and bytes=N-M),
 Last-Modified and If-Modified-Since. Prints the port it listens on, then
-appends one line per request to LOG: "METHOD STATUS PATH RANGE".
+appends one line per request to LOG: "METHOD STATUS PATH RANGE", and one JSON
+object per request to LOG.jsonl: method, status, path, range, start and end
+(seconds since the epoch, as floats), bytes (of the body sent) and agent (the
+User-Agent). A body the client stopped reading has status "aborted".
+
+--rate sends each body at that many bytes per second at the most (in pieces
+of a twentieth of a second), so that transfers of concurrent clients overlap
+in time.
 
 Faults, chosen by the first path component, for tests of what a broken
 mirror does:
@@ -23,12 +30,15 @@ then shows the absolute URI.
 import base64
 import email.utils
 import http.server
+import json
 import os
 import sys
 import threading
+import time
 
 ROOT = os.path.abspath(sys.argv[1])
 LOG = sys.argv[2]
+RATE = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--rate" else 0
 dropped = set()
 lock = threading.Lock()
 
@@ -39,9 +49,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def record(self, status, rng=""):
-        with lock, open(LOG, "a") as log:
-            log.write(f"{self.command} {status} {self.path} {rng}\n")
+    def record(self, status, rng="", sent=0):
+        entry = {"method": self.command, "status": str(status), "path": self.path, "range": rng,
+                 "start": self.started, "end": time.time(), "bytes": sent,
+                 "agent": self.headers.get("User-Agent", "")}
+        with lock:
+            with open(LOG, "a") as log:
+                log.write(f"{self.command} {status} {self.path} {rng}\n")
+            with open(LOG + ".jsonl", "a") as log:
+                log.write(json.dumps(entry) + "\n")
+
+    def send_body(self, body):
+        """Writes body, at RATE when set; returns the bytes sent, or raises
+        ConnectionError with .sent set when the client went away."""
+        if not RATE:
+            self.wfile.write(body)
+            return len(body)
+        piece = max(1, RATE // 20)
+        began = time.monotonic()
+        sent = 0
+        while sent < len(body):
+            try:
+                self.wfile.write(body[sent:sent + piece])
+                self.wfile.flush()
+            except ConnectionError as e:
+                e.sent = sent
+                raise
+            sent = min(len(body), sent + piece)
+            ahead = began + sent / RATE - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+        return sent
 
     def plain(self, status, body, content_type="text/plain"):
         self.send_response(status)
@@ -56,6 +94,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self):
+        self.started = time.time()
         path = self.path.split("?", 1)[0]
         if path.startswith("http://"):
             path = "/" + path[len("http://"):].partition("/")[2]
@@ -120,8 +159,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.record("dropped", rng)
                 self.close_connection = True
                 return
-        self.wfile.write(body)
-        self.record(status, rng)
+        try:
+            sent = self.send_body(body)
+        except ConnectionError as e:
+            self.close_connection = True
+            return self.record("aborted", rng, getattr(e, "sent", 0))
+        self.record(status, rng, sent)
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
