@@ -5,7 +5,8 @@
 // a lock when its holder exits, even by kill -9, so a lock never has to be
 // cleaned up after a crash, and a waiter never waits for a dead process.
 // That is what makes these the tool for "one process at a time does X"
-// between sheaf processes (store/local_store.hpp, repo/deb_downloads.hpp).
+// between sheaf processes (store/local_store.hpp, repo/fetcher.hpp,
+// repo/repository.hpp, run/container.hpp).
 //
 // A FileLock is move-only and not thread-safe; give each thread its own.
 #pragma once

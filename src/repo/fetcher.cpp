@@ -8,6 +8,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <optional>
 
 #include "base/error.hpp"
 #include "base/file_lock.hpp"
@@ -48,7 +49,8 @@ namespace {
 // How one locked file reached this fetch.
 enum class Obtained {
   in_store,    // another process imported it meanwhile: nothing to import
-  shared,      // another process downloaded it: linked from debs/
+  shared,      // another process downloaded it, and left it to this one to import
+  importing,   // another process downloaded it and is importing it: wait for that at the end
   downloaded,  // this process downloaded it
 };
 
@@ -205,13 +207,34 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     }
   };
 
+  // Whoever downloaded a file imports it, holding partial/<sha256>.import
+  // from before the file appears in debs/ until its import commits. A
+  // process that finds the file in debs/ with that lock free imports it
+  // itself (its importer died or failed); with the lock held, it leaves the
+  // file to its importer and, after its own import, waits for that one and
+  // checks (the end of this function). No process waits for an import lock
+  // held by a process that is itself waiting for one, so these waits cannot
+  // form a cycle: an importer imports without waiting, and the one blocking
+  // acquire while holding others (after a download, below) can only meet
+  // an importer that has committed and is letting go.
+  std::vector<std::optional<FileLock>> import_locks(missing.size());
+  auto import_lock_name = [&](std::size_t i) { return missing[i]->sha256.hex() + ".import"; };
+  auto take_ready = [&](std::size_t i) -> Obtained {
+    std::string name = import_lock_name(i);
+    auto import_lock = FileLock::try_acquire(area.partial_fd.get(), name, LockMode::exclusive, (area.partial / name).string());
+    if (!import_lock) return Obtained::importing;
+    if (in_store(*missing[i])) return Obtained::in_store;  // imported between our looks
+    import_locks[i] = std::move(import_lock);
+    return Obtained::shared;
+  };
+
   // Gets file i into this fetch's directory, or finds its package in the
   // store, downloading it only if no other process has or is doing so.
   std::atomic<std::size_t> taken_over{0};
   auto obtain = [&](std::size_t i) -> Obtained {
     const LockedPackage& p = *missing[i];
     if (in_store(p)) return Obtained::in_store;
-    if (area.link_ready(names[i])) return Obtained::shared;
+    if (area.link_ready(names[i])) return take_ready(i);
     std::string lock_name = p.sha256.hex() + ".lock";
     std::string shown = (area.partial / lock_name).string();
     auto file_lock = FileLock::try_acquire(area.partial_fd.get(), lock_name, LockMode::exclusive, shown);
@@ -227,13 +250,18 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
       file_lock = FileLock::acquire(area.partial_fd.get(), lock_name, LockMode::exclusive, shown);
       // The holder finished, failed or died: look again before going on.
       if (in_store(p)) return Obtained::in_store;
-      if (area.link_ready(names[i])) return Obtained::shared;
+      if (area.link_ready(names[i])) return take_ready(i);
     }
     if (download(i)) taken_over += 1;
     std::filesystem::path file = area.partial / names[i];
     if (::link(file.c_str(), (area.mine / names[i]).c_str()) != 0 && errno != EEXIST) {
       fail_errno(errno, "cannot link " + quote(file.string()));
     }
+    // Only a process that found the file in debs/ takes this lock, and the
+    // file is not there yet: nobody holds it but, for a moment, the importer
+    // of an earlier copy that has committed (and then removed that copy).
+    std::string name = import_lock_name(i);
+    import_locks[i] = FileLock::acquire(area.partial_fd.get(), name, LockMode::exclusive, (area.partial / name).string());
     if (::rename(file.c_str(), (area.ready / names[i]).c_str()) != 0) {
       fail_errno(errno, "cannot move " + quote(file.string()) + " to " + quote(area.ready.string()));
     }
@@ -272,24 +300,56 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   report.taken_over = taken_over.load();
   report.bytes = transferred.load();
 
-  pkg::ImportOptions import_options;
-  import_options.threads = options.import_threads;
-  std::vector<std::filesystem::path> files;
+  // Imports the files this fetch holds the import locks of, in one batch;
+  // once it commits, nobody needs them in debs/ any more (a process that has
+  // yet to look finds the packages in the store).
+  auto import_owned = [&] {
+    pkg::ImportOptions import_options;
+    import_options.threads = options.import_threads;
+    std::vector<std::filesystem::path> files;
+    std::vector<std::size_t> owned;
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      if (!import_locks[i]) continue;
+      owned.push_back(i);
+      files.push_back(area.mine / names[i]);
+      // Every file was checked against the lock: import need not hash it first.
+      import_options.known_digests.push_back({missing[i]->sha256, missing[i]->size});
+    }
+    if (files.empty()) return;
+    auto results = with_context("while importing the fetched packages",
+                                [&] { return pkg::import_debs(store, files, import_options); });
+    report.imported.insert(report.imported.end(), results.begin(), results.end());
+    std::error_code ec;
+    for (std::size_t i : owned) {
+      std::filesystem::remove(area.ready / names[i], ec);
+      import_locks[i].reset();
+    }
+  };
+  import_owned();
+
+  // Files other processes were importing: wait for each importer, then take
+  // over what it did not commit (it failed or died).
+  bool noted_import = false;
   for (std::size_t i = 0; i < missing.size(); ++i) {
-    if (obtained[i] == Obtained::in_store) continue;
-    files.push_back(area.mine / names[i]);
-    // Every file was checked against the lock: import need not hash it first.
-    import_options.known_digests.push_back({missing[i]->sha256, missing[i]->size});
-  }
-  if (!files.empty()) {
-    report.imported = with_context("while importing the fetched packages",
-                                   [&] { return pkg::import_debs(store, files, import_options); });
-  }
-  // Committed: nobody needs these in debs/ any more (a process that has yet
-  // to look finds the packages in the store).
-  std::error_code ec;
-  for (std::size_t i = 0; i < missing.size(); ++i) {
-    if (obtained[i] != Obtained::in_store) std::filesystem::remove(area.ready / names[i], ec);
+    if (obtained[i] != Obtained::importing) continue;
+    std::string name = import_lock_name(i);
+    std::string shown = (area.partial / name).string();
+    auto import_lock = FileLock::try_acquire(area.partial_fd.get(), name, LockMode::exclusive, shown);
+    if (!import_lock) {
+      if (options.note && !noted_import) {
+        UniqueFd probe(::openat(area.partial_fd.get(), name.c_str(), O_RDONLY | O_CLOEXEC));
+        options.note(fmt::format("waiting for {}, which is importing {} {}",
+                                 describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{}),
+                                 missing[i]->name, missing[i]->version));
+        noted_import = true;
+      }
+      import_lock = FileLock::acquire(area.partial_fd.get(), name, LockMode::exclusive, shown);
+    }
+    if (in_store(*missing[i])) continue;
+    // Its importer failed or died. Import it now, alone, so that this
+    // process never waits for an import lock while it holds one.
+    import_locks[i] = std::move(import_lock);
+    import_owned();
   }
   return report;
 }

@@ -4,21 +4,25 @@
 // sha256 and size, however it got there) is not downloaded. The others are
 // downloaded in parallel, checked against the lock's size and sha256, then
 // imported in one write batch: either all of them land in the store, or none
-// does.
+// does. (A second batch imports what another process was importing for
+// this one and did not commit.)
 //
 // Downloads are shared between processes (docs/formats/store.md,
 // "Concurrency"), in <store>/cache/apt/:
-//   partial/<sha256>.deb   a download in progress, resumed by whoever goes on
-//   partial/<sha256>.lock  flock(2)ed by the one process downloading it
-//   debs/<sha256>.deb      a download that matched the lock, until imported
-//   tmp/fetch-<random>/    one fetch's hard links to the files it imports
+//   partial/<sha256>.deb     a download in progress, resumed by whoever goes on
+//   partial/<sha256>.lock    flock(2)ed by the one process downloading it
+//   partial/<sha256>.import  flock(2)ed by the one process importing it
+//   debs/<sha256>.deb        a download that matched the lock, until imported
+//   tmp/fetch-<random>/      one fetch's hard links to the files it imports
 // Each file is downloaded once however many processes want it: the others
 // wait for the lock, then find the file in debs/ (or the package in the
-// store). The lock is held only while bytes arrive, never while waiting for
-// anything else, so waits cannot form a cycle. When the downloading process
-// dies, even by kill -9, its lock goes with it, and a waiter resumes its
-// partial file. A file leaves debs/ only after a batch that imported it has
-// committed.
+// store). The download lock is held only while bytes arrive, never while
+// waiting for anything else, so waits cannot form a cycle. When the
+// downloading process dies, even by kill -9, its lock goes with it, and a
+// waiter resumes its partial file. Each file is imported once too: by the
+// process that downloaded it, while the others wait for that import after
+// their own, and import the file themselves only if it did not commit. A
+// file leaves debs/ only after a batch that imported it has committed.
 #pragma once
 
 #include <cstdint>

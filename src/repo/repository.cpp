@@ -150,14 +150,22 @@ CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_ru
   // fetch died) are kept an hour for a retry to resume or use. The callers
   // hold the exclusive store lock, so no fetch is running: its download
   // locks and private directories of links are all stale.
+  // Lock files are empty and recreated on use; they are removed, not counted.
+  auto is_lock = [](const std::filesystem::path& path) {
+    return path.extension() == ".lock" || path.extension() == ".import";
+  };
+  auto remove_lock = [&](const std::filesystem::path& path) {
+    std::error_code lock_ec;
+    if (!dry_run) std::filesystem::remove(path, lock_ec);
+  };
   for (const auto& entry : std::filesystem::directory_iterator(cache_dir / "release", ec)) {
-    if (entry.path().extension() == ".lock") remove(entry.path());  // suite locks (lock_suite)
+    if (is_lock(entry.path())) remove_lock(entry.path());  // suite locks (lock_suite)
   }
   for (const char* sub : {"tmp", "partial", "debs"}) {
     for (const auto& entry : std::filesystem::directory_iterator(cache_dir / sub, ec)) {
       std::error_code type_ec;
-      if (entry.path().extension() == ".lock") {
-        remove(entry.path());
+      if (is_lock(entry.path())) {
+        remove_lock(entry.path());
       } else if (entry.is_directory(type_ec)) {
         if (!old_enough(entry)) continue;
         ++report.files;
