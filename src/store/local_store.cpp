@@ -248,13 +248,11 @@ FileLock LocalStore::take_gate(LockMode mode, std::optional<std::chrono::steady_
                                           deadline ? std::min(*deadline, quiet) : quiet)) {
     return std::move(*gate);
   }
-  if (mode == LockMode::shared) {
-    std::fprintf(stderr, "sheaf: waiting for 'sheaf store gc' to finish with the store %s\n",
-                 quote(root_.string()).c_str());
-  } else {
-    std::fprintf(stderr, "sheaf: waiting for another 'sheaf store gc' to finish with the store %s\n",
-                 quote(root_.string()).c_str());
-  }
+  // Only an exclusive holder keeps the gate: gc, or the process creating the store.
+  UniqueFd probe(::openat(root_fd_.get(), std::string(kGateFile).c_str(), O_RDONLY | O_CLOEXEC));
+  std::string holder = describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+  std::fprintf(stderr, "sheaf: waiting for %s, which has the store %s to itself (store gc, or creating the store)\n",
+               holder.c_str(), quote(root_.string()).c_str());
   if (!deadline) return FileLock::acquire(root_fd_.get(), std::string(kGateFile), mode, shown);
   if (auto gate = FileLock::acquire_until(root_fd_.get(), std::string(kGateFile), mode, shown, *deadline)) {
     return std::move(*gate);
@@ -269,7 +267,9 @@ StoreLock LocalStore::lock(StoreLock::Mode mode) const {
     if (auto held = FileLock::acquire_until(root_fd_.get(), std::string(kLockFile), flock_mode, shown, quiet)) {
       return std::move(*held);
     }
-    std::fprintf(stderr, "sheaf: waiting for another sheaf process to finish with the store %s\n",
+    UniqueFd probe(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDONLY | O_CLOEXEC));
+    std::string holders = describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+    std::fprintf(stderr, "sheaf: waiting for %s to finish with the store %s\n", holders.c_str(),
                  quote(root_.string()).c_str());
     return FileLock::acquire(root_fd_.get(), std::string(kLockFile), flock_mode, shown);
   };
