@@ -3,13 +3,15 @@
 # store, against the same four run one after another (also in one empty
 # store), from the same loopback apt repository.
 #
-#   bench/concurrent.sh [--rounds N] [--sheaf PATH]
+#   bench/concurrent.sh [--rounds N] [--sheaf PATH] [--link-rate MB_PER_S]
 #
 # The images are bookworm's nginx-light, sqlite3, redis-server and curl; they
 # share libc6, libssl3 and more. The repository holds apt's own closure of
 # the four (no Recommends, from the host's apt sources), indexed by
-# apt-ftparchive, signed with a throwaway gpg key, and served by python3's
-# http.server on 127.0.0.1, whose request log counts what was sent.
+# apt-ftparchive, signed with a throwaway gpg key, and served on 127.0.0.1
+# by src/testing/http_server.py (python3), whose log counts what was sent.
+# --link-rate caps all its transfers together at that many MB/s, as the
+# link to a real mirror does; without it the loopback is as fast as it goes.
 #
 #   together:    the four builds started at once; wall time until the last ends
 #   one by one:  the same four, each started when the one before ended
@@ -24,11 +26,13 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=5
 sheaf="$repo/build/release/src/cli/sheaf"
+link_rate=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --sheaf) sheaf=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --link-rate) link_rate=$2; shift 2 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -71,11 +75,13 @@ gpg -q --batch --pinentry-mode loopback --passphrase '' --quick-gen-key "sheaf b
 gpg -q --batch --clearsign -o "$work/repo/dists/bookworm/InRelease" "$work/repo/dists/bookworm/Release"
 gpg -q --batch --export > "$work/key.gpg"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$work/repo" 2> "$work/server.log" >/dev/null &
+total_rate=$(awk -v r="$link_rate" 'BEGIN { printf "%d", r * 1e6 }')
+python3 "$repo/src/testing/http_server.py" "$work/repo" "$work/server.log" --total-rate "$total_rate" > "$work/port" &
 server=$!
 trap 'kill $server 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/dists/bookworm/Release" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+port=$(head -1 "$work/port")
+curl -sf "http://127.0.0.1:$port/dists/bookworm/Release" >/dev/null || { echo "bench: the server did not start" >&2; exit 1; }
 
 spec() {  # the spec of image $2 in project directory $1 (no lock beside it)
   rm -rf "$1"
@@ -96,14 +102,18 @@ TOML
 }
 
 export SOURCE_DATE_EPOCH=1700000000
-# The bytes of the .debs the server sent after line $1 of its log, and how
-# many of them it sent more than once.
+# The bytes of .debs the server sent after entry $1 of its log, and how many
+# .debs it sent more than once.
 sent_since() {
-  tail -n +"$(( $1 + 1 ))" "$work/server.log" | awk '$7 ~ /\.deb$/ && $9 == 200 { print $7 }' | sed 's|^/||' |
-    sort | uniq -c | while read -r n path; do echo "$n $(stat -c %s "$work/repo/$path")"; done |
-    awk '{ bytes += $1 * $2; if ($1 > 1) twice++ } END { printf "%d %d\n", bytes, twice }'
+  python3 - "$work/server.log.jsonl" "$1" <<'PY'
+import collections, json, sys
+entries = [json.loads(line) for line in open(sys.argv[1])][int(sys.argv[2]):]
+debs = [e for e in entries if e["path"].endswith(".deb")]
+times = collections.Counter(e["path"] for e in debs if e["status"] in ("200", "206"))
+print(sum(e["bytes"] for e in debs), sum(1 for n in times.values() if n > 1))
+PY
 }
-log_lines() { wc -l < "$work/server.log"; }
+log_lines() { if [ -f "$work/server.log.jsonl" ]; then wc -l < "$work/server.log.jsonl"; else echo 0; fi; }
 
 run_together() {  # round
   local store="$work/together-$1" pids=() image
@@ -150,7 +160,9 @@ for ((i = 0; i < rounds; i++)); do
 done
 
 packages=$(ls "$work/repo/pool/main" | wc -l)
-echo "four bookworm builds (${images[*]}), $packages .debs in the repository, $rounds rounds"
+link="loopback at full speed"
+[ "$total_rate" -gt 0 ] && link="loopback capped at $link_rate MB/s in all"
+echo "four bookworm builds (${images[*]}), $packages .debs in the repository, $link, $rounds rounds"
 compare builds "together" "one by one" "${together[@]}" "${sequential[@]}"
 printf 'bytes     .debs sent: together %s MB, one by one %s MB (medians); .debs sent twice while together: %d\n' \
   "$(printf '%s\n' "${bytes_together[@]}" | median | awk '{ printf "%.1f", $1 / 1e6 }')" \

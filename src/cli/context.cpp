@@ -118,7 +118,9 @@ void fetch_with_progress(store::LocalStore& store, const repo::Lockfile& lock,
                          const std::vector<repo::SuiteSource>& suites, const repo::NetworkSettings& network,
                          unsigned threads) {
   ProgressBar bar;
-  repo::FetchOptions fetch{.import_threads = threads,
+  // At least four transfers at once; more on a machine with more cores,
+  // since each worker also decompresses the .deb it fetched.
+  repo::FetchOptions fetch{.jobs = std::max(4u, threads),
                            .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
   if (stderr_is_terminal()) {
     fetch.on_progress = [&bar](const repo::FetchProgress& p) {

@@ -43,7 +43,6 @@ void run(Context& context, const Options& options) {
     auto suites = repo::plan_suites(*spec.debian, network.apt);
     ProgressBar bar;
     repo::FetchOptions fetch{.jobs = options.jobs,
-                             .import_threads = hardware_threads(),
                              .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
     if (stderr_is_terminal()) {
       fetch.on_progress = [&bar](const repo::FetchProgress& p) {

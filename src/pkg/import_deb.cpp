@@ -164,6 +164,55 @@ std::string deb_origin(const Digest& digest, std::uint64_t size) {
   return canonical_json({{"type", "deb"}, {"sha256", digest.hex()}, {"size", size}});
 }
 
+struct DebBatch::Read {
+  store::PackageRecord record;
+  std::string origin;
+  ImportResult* result;
+};
+
+DebBatch::DebBatch(store::LocalStore& store, const deb::DebLimits& limits)
+    : store_(store), limits_(limits), batch_(store.begin_write()) {}
+
+DebBatch::~DebBatch() = default;
+
+void DebBatch::read(const std::filesystem::path& file, const StreamDigest& expected, ImportResult& result) {
+  std::string where = file.string();
+  with_context(fmt::format("while importing {}", quote(where)), [&] {
+    UniqueFd fd = open_deb(file);
+    FdSource source(fd.get(), where);
+    deb::DebArchive deb = deb::read_deb(source, where, *batch_, limits_);
+    if (deb.digest != expected.digest || deb.size != expected.size)
+      fail("{} changed while it was being imported", quote(where));
+    result.file = file;
+    result.deb_digest = deb.digest;
+    result.deb_size = deb.size;
+    result.package = package_of(deb, where);
+    result.metadata = metadata_of(deb, where);
+    fileset::Manifest manifest = deb_fileset(deb, where, *batch_);
+    result.package.fileset = batch_->add_blob(manifest.serialize());
+    result.id = batch_->add_blob(result.package.document());
+    result.entries = manifest.entries().size();
+    result.size = manifest.content_size();
+    Read read{make_record(result.package, result.metadata, result.entries, result.size),
+              deb_origin(deb.digest, deb.size), &result};
+    std::lock_guard guard(mutex_);
+    reads_.push_back(std::move(read));
+  });
+}
+
+void DebBatch::commit() {
+  if (reads_.empty()) return;
+  // In the order of the package ids, so that the index's rows do not depend
+  // on which thread read first.
+  std::sort(reads_.begin(), reads_.end(), [](const Read& a, const Read& b) { return a.record.id < b.record.id; });
+  batch_->commit([&](store::Index::Transaction& transaction) {
+    for (auto& read : reads_) {
+      read.result->inserted = transaction.insert_package(read.record);
+      transaction.add_origin(read.record.id, read.origin);
+    }
+  });
+}
+
 std::vector<std::filesystem::path> expand_deb_operands(const std::vector<std::string>& operands) {
   std::vector<std::filesystem::path> files;
   for (const auto& operand : operands) {
@@ -224,35 +273,13 @@ std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vecto
 
   // 2. Read the new ones, largest first so that the last to finish is short.
   std::stable_sort(to_read.begin(), to_read.end(), [&](auto a, auto b) { return debs[a].size > debs[b].size; });
-  auto batch = store.begin_write();
-  std::vector<store::PackageRecord> records(files.size());
+  DebBatch batch(store, options.limits);
   parallel_for(to_read.size(), options.threads, [&](std::size_t k) {
     std::size_t i = to_read[k];
-    std::string where = files[i].string();
-    with_context(fmt::format("while importing {}", quote(where)), [&] {
-      UniqueFd fd = open_deb(files[i]);
-      FdSource source(fd.get(), where);
-      deb::DebArchive deb = deb::read_deb(source, where, *batch, options.limits);
-      if (deb.digest != debs[i].digest || deb.size != debs[i].size)
-        fail("{} changed while it was being imported", quote(where));
-      ImportResult& result = results[i];
-      result.package = package_of(deb, where);
-      result.metadata = metadata_of(deb, where);
-      fileset::Manifest manifest = deb_fileset(deb, where, *batch);
-      result.package.fileset = batch->add_blob(manifest.serialize());
-      result.id = batch->add_blob(result.package.document());
-      result.entries = manifest.entries().size();
-      result.size = manifest.content_size();
-      records[i] = make_record(result.package, result.metadata, result.entries, result.size);
-      report(i);
-    });
+    batch.read(files[i], debs[i], results[i]);
+    report(i);
   });
-  batch->commit([&](store::Index::Transaction& transaction) {
-    for (std::size_t i : to_read) {
-      results[i].inserted = transaction.insert_package(records[i]);
-      transaction.add_origin(records[i].id, deb_origin(debs[i].digest, debs[i].size));
-    }
-  });
+  batch.commit();
   // The same .deb named twice was read once.
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (results[i].known) continue;

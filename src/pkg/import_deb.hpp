@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@
 #include "fileset/manifest.hpp"
 #include "pkg/package.hpp"
 #include "store/local_store.hpp"
+#include "store/write_batch.hpp"
 
 namespace sheaf::pkg {
 
@@ -65,6 +68,35 @@ fileset::Manifest deb_fileset(const deb::DebArchive& deb, std::string_view where
 // Throws a usage Error for an operand that does not exist, or a directory
 // with no .deb in it.
 std::vector<std::filesystem::path> expand_deb_operands(const std::vector<std::string>& operands);
+
+// One write batch that .deb files are read into as they become available,
+// from any number of threads, and that commits them together: what
+// import_debs does with files at hand, and what a fetch does with files as
+// their downloads finish. Destroyed without commit(), it leaves the store as
+// it was.
+class DebBatch {
+ public:
+  DebBatch(store::LocalStore& store, const deb::DebLimits& limits);
+  ~DebBatch();
+  DebBatch(const DebBatch&) = delete;
+  DebBatch& operator=(const DebBatch&) = delete;
+
+  // Reads the .deb at `file`, whose sha256 and size must be `expected`, into
+  // the batch, and fills `result` (which must stay where it is until commit).
+  // Thread-safe. Throws an Error naming the file.
+  void read(const std::filesystem::path& file, const StreamDigest& expected, ImportResult& result);
+  // Commits every package read (setting each result's `inserted`). Nothing
+  // read: nothing to commit.
+  void commit();
+
+ private:
+  struct Read;
+  store::LocalStore& store_;
+  deb::DebLimits limits_;
+  std::unique_ptr<store::WriteBatch> batch_;
+  std::mutex mutex_;
+  std::vector<Read> reads_;
+};
 
 // Imports `files` in one write batch: either every package lands in the store
 // or, on any error, none does. A .deb the store already holds (by origin) is

@@ -272,6 +272,10 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   // reported, so the message does not depend on thread timing.
   std::vector<std::exception_ptr> failures(missing.size());
   std::vector<Obtained> obtained(missing.size(), Obtained::in_store);
+  // Each file this fetch imports is read into one batch as soon as it is
+  // here, while the other downloads go on; the batch commits when all are in.
+  pkg::DebBatch batch(store, pkg::ImportOptions{}.limits);
+  std::vector<pkg::ImportResult> results(missing.size());
   parallel_for(missing.size(), threads, [&](std::size_t i) {
     const LockedPackage& p = *missing[i];
     try {
@@ -280,6 +284,11 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
         if (obtained[i] != Obtained::downloaded) add_bytes(p.size, false);
         add_bytes(0, true);
       });
+      if (import_locks[i]) {
+        // Every file was checked against the lock: its digest is known.
+        with_context("while importing the fetched packages",
+                     [&] { batch.read(area.mine / names[i], {p.sha256, p.size}, results[i]); });
+      }
     } catch (...) {
       failures[i] = std::current_exception();
     }
@@ -300,32 +309,20 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   report.taken_over = taken_over.load();
   report.bytes = transferred.load();
 
-  // Imports the files this fetch holds the import locks of, in one batch;
-  // once it commits, nobody needs them in debs/ any more (a process that has
-  // yet to look finds the packages in the store).
-  auto import_owned = [&] {
-    pkg::ImportOptions import_options;
-    import_options.threads = options.import_threads;
-    std::vector<std::filesystem::path> files;
-    std::vector<std::size_t> owned;
+  // Once the files this fetch holds the import locks of are committed,
+  // nobody needs them in debs/ any more (a process that has yet to look
+  // finds the packages in the store).
+  auto release_owned = [&] {
+    std::error_code ec;
     for (std::size_t i = 0; i < missing.size(); ++i) {
       if (!import_locks[i]) continue;
-      owned.push_back(i);
-      files.push_back(area.mine / names[i]);
-      // Every file was checked against the lock: import need not hash it first.
-      import_options.known_digests.push_back({missing[i]->sha256, missing[i]->size});
-    }
-    if (files.empty()) return;
-    auto results = with_context("while importing the fetched packages",
-                                [&] { return pkg::import_debs(store, files, import_options); });
-    report.imported.insert(report.imported.end(), results.begin(), results.end());
-    std::error_code ec;
-    for (std::size_t i : owned) {
+      report.imported.push_back(results[i]);
       std::filesystem::remove(area.ready / names[i], ec);
       import_locks[i].reset();
     }
   };
-  import_owned();
+  with_context("while importing the fetched packages", [&] { batch.commit(); });
+  release_owned();
 
   // Files other processes were importing: wait for each importer, then take
   // over what it did not commit (it failed or died).
@@ -349,7 +346,12 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     // Its importer failed or died. Import it now, alone, so that this
     // process never waits for an import lock while it holds one.
     import_locks[i] = std::move(import_lock);
-    import_owned();
+    pkg::DebBatch alone(store, pkg::ImportOptions{}.limits);
+    with_context("while importing the fetched packages", [&] {
+      alone.read(area.mine / names[i], {missing[i]->sha256, missing[i]->size}, results[i]);
+      alone.commit();
+    });
+    release_owned();
   }
   return report;
 }

@@ -46,8 +46,9 @@ struct FetchProgress {
 };
 
 struct FetchOptions {
-  unsigned jobs = 4;  // downloads at once
-  unsigned import_threads = 2;
+  // Files fetched at once; each worker also reads the file it got into the
+  // import batch, so this many .debs may be decompressing at once too.
+  unsigned jobs = 4;
   // Called as bytes arrive, from any thread, one call at a time.
   std::function<void(const FetchProgress&)> on_progress = nullptr;
   // Called once, from any thread, when this fetch first waits for a file that

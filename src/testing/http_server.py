@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small HTTP/1.1 file server for sheaf's tests, on 127.0.0.1.
 
-    http_server.py ROOT LOG [--rate BYTES_PER_SECOND]
+    http_server.py ROOT LOG [--rate BYTES_PER_SECOND] [--total-rate BYTES_PER_SECOND]
 
 Serves ROOT with GET and HEAD, Range requests (bytes=N- and bytes=N-M),
 Last-Modified and If-Modified-Since. Prints the port it listens on, then
@@ -12,7 +12,9 @@ User-Agent). A body the client stopped reading has status "aborted".
 
 --rate sends each body at that many bytes per second at the most (in pieces
 of a twentieth of a second), so that transfers of concurrent clients overlap
-in time.
+in time. --total-rate caps all bodies together instead, as a client's link
+to a mirror does: concurrent transfers share it, each piece waiting for its
+turn on one timeline.
 
 Faults, chosen by the first path component, for tests of what a broken
 mirror does:
@@ -38,9 +40,12 @@ import time
 
 ROOT = os.path.abspath(sys.argv[1])
 LOG = sys.argv[2]
-RATE = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--rate" else 0
+options = dict(zip(sys.argv[3::2], sys.argv[4::2]))
+RATE = int(options.get("--rate", 0))
+TOTAL_RATE = int(options.get("--total-rate", 0))
 dropped = set()
 lock = threading.Lock()
+link_free_at = 0.0  # when the shared link is free again (time.monotonic), for --total-rate
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -62,23 +67,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_body(self, body):
         """Writes body, at RATE when set; returns the bytes sent, or raises
         ConnectionError with .sent set when the client went away."""
-        if not RATE:
+        global link_free_at
+        if not RATE and not TOTAL_RATE:
             self.wfile.write(body)
             return len(body)
-        piece = max(1, RATE // 20)
+        piece = max(1, (RATE or TOTAL_RATE) // 20)
         began = time.monotonic()
         sent = 0
         while sent < len(body):
+            size = min(piece, len(body) - sent)
+            if TOTAL_RATE:
+                with lock:
+                    slot = max(time.monotonic(), link_free_at)
+                    link_free_at = slot + size / TOTAL_RATE
+                wait = slot - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
             try:
-                self.wfile.write(body[sent:sent + piece])
+                self.wfile.write(body[sent:sent + size])
                 self.wfile.flush()
             except ConnectionError as e:
                 e.sent = sent
                 raise
-            sent = min(len(body), sent + piece)
-            ahead = began + sent / RATE - time.monotonic()
-            if ahead > 0:
-                time.sleep(ahead)
+            sent += size
+            if RATE:
+                ahead = began + sent / RATE - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
         return sent
 
     def plain(self, status, body, content_type="text/plain"):
