@@ -92,10 +92,10 @@ struct DownloadArea {
 // was kept: the bytes written are a prefix of the file, never taken for all
 // of it (only a file that matches the lock leaves partial/).
 [[noreturn]] void fail_disk_full(const std::filesystem::path& file, std::uint64_t have, std::uint64_t size) {
-  fail(
+  throw DiskFullError(fmt::format(
       "the disk holding the store is full (No space left on device) after {} of {} bytes of {}; the partial "
       "download is kept and resumes when the command runs again with space free",
-      have, size, quote(file.string()));
+      have, size, quote(file.string())));
 }
 
 }  // namespace
@@ -248,10 +248,12 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
         });
       }
       file_lock = FileLock::acquire(area.partial_fd.get(), lock_name, LockMode::exclusive, shown);
-      // The holder finished, failed or died: look again before going on.
-      if (in_store(p)) return Obtained::in_store;
-      if (area.link_ready(names[i])) return take_ready(i);
     }
+    // Look again with the lock held: a holder (one we waited for, or one that
+    // finished between our first look and the lock) renames its file into
+    // debs/ before it lets the lock go.
+    if (in_store(p)) return Obtained::in_store;
+    if (area.link_ready(names[i])) return take_ready(i);
     if (download(i)) taken_over += 1;
     std::filesystem::path file = area.partial / names[i];
     if (::link(file.c_str(), (area.mine / names[i]).c_str()) != 0 && errno != EEXIST) {
@@ -269,7 +271,8 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   };
 
   // Every download runs to its end; the first failure in lock order is
-  // reported, so the message does not depend on thread timing.
+  // reported (a full disk before any other), so the message does not depend
+  // on thread timing.
   std::vector<std::exception_ptr> failures(missing.size());
   std::vector<Obtained> obtained(missing.size(), Obtained::in_store);
   // Each file this fetch imports is read into one batch as soon as it is
@@ -295,10 +298,24 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   });
   std::size_t failed = static_cast<std::size_t>(
       std::count_if(failures.begin(), failures.end(), [](const auto& f) { return f != nullptr; }));
-  for (const auto& failure : failures) {
-    if (!failure) continue;
+  // A full disk explains the failures it causes elsewhere (an import that
+  // could not write), so it is reported first, wherever it was.
+  auto is_disk_full = [](const std::exception_ptr& failure) {
     try {
       std::rethrow_exception(failure);
+    } catch (const DiskFullError&) {
+      return true;
+    } catch (...) {
+      return false;
+    }
+  };
+  auto reported = std::find_if(failures.begin(), failures.end(), [&](const auto& f) { return f && is_disk_full(f); });
+  if (reported == failures.end()) {
+    reported = std::find_if(failures.begin(), failures.end(), [](const auto& f) { return f != nullptr; });
+  }
+  if (reported != failures.end()) {
+    try {
+      std::rethrow_exception(*reported);
     } catch (Error& e) {
       if (failed > 1) e.add_context(fmt::format("and {} more of the {} downloads failed", failed - 1, missing.size()));
       throw;
