@@ -285,6 +285,36 @@ TEST_F(OciToolsTest, SheafRunTakesTheUserWorkdirAndEnvironmentGiven) {
   EXPECT_TRUE(contains(r.err, "--network must be none or host")) << r.err;
 }
 
+// store gc while a container runs: gc does not wait for it (sheaf run lets
+// the store lock go once the container's root is mounted), and it keeps the
+// container's directory, which the run's own lock marks as live.
+TEST_F(OciToolsTest, StoreGcWhileAContainerRunsKeepsItsDirectory) {
+  fs::path run_dir = fs::path(store()) / "run";
+  std::set<std::string> before;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(run_dir, ec)) before.insert(e.path().filename().string());
+  auto run = testing::start_sheaf(store(), {"run", "hello-busybox", "--", "sh", "-c", "sleep 3; ls /usr/bin/busybox"});
+  fs::path live;
+  for (int i = 0; i < 300 && live.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (const auto& e : fs::directory_iterator(run_dir, ec)) {
+      if (!before.contains(e.path().filename().string()) && fs::exists(e.path() / "bundle/config.json")) {
+        live = e.path();
+      }
+    }
+  }
+  ASSERT_FALSE(live.empty()) << "the container did not start:\n" << run->err_so_far();
+  auto started = std::chrono::steady_clock::now();
+  CommandResult gc = run_sheaf(store(), {"store", "gc", "--wait", "10"});
+  EXPECT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3)) << "gc waited for the container";
+  EXPECT_TRUE(fs::exists(live / "trees")) << "gc removed the directory of a running container";
+  CommandResult r = run->wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "/usr/bin/busybox")) << r.out;
+  EXPECT_FALSE(fs::exists(live)) << "the run left its directory";
+}
+
 TEST_F(OciToolsTest, TwoImagesSeeOneInodeForTheirCommonLibc) {
   const std::string libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
   CommandResult python =
@@ -354,6 +384,9 @@ TEST_F(OciToolsTest, InterruptingSheafRunLeavesNoMountAndNoBundle) {
     started = mounted() && run_command({tool("pgrep"), "-f", "^/usr/bin/python3 -c import time"}).exit_code == 0;
   }
   ASSERT_TRUE(started) << "the container did not start";
+  // python3 is the container's pid 1, which ignores SIGINT until python has
+  // installed its handler, a moment after the exec that pgrep sees.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -106,9 +106,13 @@ LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
              quote(name));
       }
     }
-    // One process initialises; the others wait for it and find the format file.
-    holds_ = holds_of(root_fd_.get(), root_);
-    StoreLock creating = lock(StoreLock::Mode::exclusive);
+    // One process initialises; the others wait for it and find the format
+    // file. The gate, held exclusively, is enough: no process takes the
+    // store lock before the format file exists, and any that comes after
+    // passes the gate. Taking the store lock exclusively instead would make
+    // a second creator wait for the first one's whole command, which holds
+    // it shared, and hold the gate, so everyone else, all that time.
+    FileLock creating = take_gate(LockMode::exclusive, std::nullopt);
     format = read_format_file(root_fd_.get());
     if (!format) {
       initialize();
