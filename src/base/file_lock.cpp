@@ -83,6 +83,11 @@ std::vector<pid_t> flock_holders(int fd) {
   return pids;
 }
 
+std::vector<pid_t> flock_holders_of(int dir_fd, const std::string& name) {
+  UniqueFd probe(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
+  return probe ? flock_holders(probe.get()) : std::vector<pid_t>{};
+}
+
 std::string describe_pids(const std::vector<pid_t>& pids) {
   if (pids.empty()) return "another process";
   return fmt::format("{} {}", pids.size() == 1 ? "pid" : "pids", fmt::join(pids, ", "));

@@ -57,6 +57,8 @@ class FileLock {
 // /proc/locks, sorted, for messages such as "held by pid 4242". Waiters are
 // not listed. Empty when /proc/locks cannot be read.
 std::vector<pid_t> flock_holders(int fd);
+// The same for the file `name` below `dir_fd`; empty when it cannot be opened.
+std::vector<pid_t> flock_holders_of(int dir_fd, const std::string& name);
 
 // "pid 4242" or "pids 4242, 4243"; "another process" when `pids` is empty.
 std::string describe_pids(const std::vector<pid_t>& pids);

@@ -240,8 +240,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     auto file_lock = FileLock::try_acquire(area.partial_fd.get(), lock_name, LockMode::exclusive, shown);
     if (!file_lock) {
       if (options.note) {
-        UniqueFd probe(::openat(area.partial_fd.get(), lock_name.c_str(), O_RDONLY | O_CLOEXEC));
-        std::string holder = describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+        std::string holder = describe_pids(flock_holders_of(area.partial_fd.get(), lock_name));
         std::call_once(noted, [&] {
           options.note(fmt::format("waiting for {}, which is downloading {} {}, and using its download", holder,
                                    p.name, p.version));
@@ -351,9 +350,8 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     auto import_lock = FileLock::try_acquire(area.partial_fd.get(), name, LockMode::exclusive, shown);
     if (!import_lock) {
       if (options.note && !noted_import) {
-        UniqueFd probe(::openat(area.partial_fd.get(), name.c_str(), O_RDONLY | O_CLOEXEC));
         options.note(fmt::format("waiting for {}, which is importing {} {}",
-                                 describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{}),
+                                 describe_pids(flock_holders_of(area.partial_fd.get(), name)),
                                  missing[i]->name, missing[i]->version));
         noted_import = true;
       }

@@ -205,9 +205,8 @@ FileLock RepositoryCache::lock_suite(const SuiteSource& source,
   if (!release_fd) fail_errno(errno, "cannot open " + quote((dir_ / "release").string()));
   if (auto lock = FileLock::try_acquire(release_fd.get(), name, LockMode::exclusive, shown)) return std::move(*lock);
   if (note) {
-    UniqueFd probe(::openat(release_fd.get(), name.c_str(), O_RDONLY | O_CLOEXEC));
     note(fmt::format("waiting for {}, which is reading suite {} from {}, and using what it reads",
-                     describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{}), quote(source.suite),
+                     describe_pids(flock_holders_of(release_fd.get(), name)), quote(source.suite),
                      source.uri));
   }
   return FileLock::acquire(release_fd.get(), name, LockMode::exclusive, shown);

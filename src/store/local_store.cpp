@@ -253,8 +253,7 @@ FileLock LocalStore::take_gate(LockMode mode, std::optional<std::chrono::steady_
     return std::move(*gate);
   }
   // Only an exclusive holder keeps the gate: gc, or the process creating the store.
-  UniqueFd probe(::openat(root_fd_.get(), std::string(kGateFile).c_str(), O_RDONLY | O_CLOEXEC));
-  std::string holder = describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+  std::string holder = describe_pids(flock_holders_of(root_fd_.get(), std::string(kGateFile)));
   std::fprintf(stderr, "sheaf: waiting for %s, which has the store %s to itself (store gc, or creating the store)\n",
                holder.c_str(), quote(root_.string()).c_str());
   if (!deadline) return FileLock::acquire(root_fd_.get(), std::string(kGateFile), mode, shown);
@@ -271,8 +270,7 @@ StoreLock LocalStore::lock(StoreLock::Mode mode) const {
     if (auto held = FileLock::acquire_until(root_fd_.get(), std::string(kLockFile), flock_mode, shown, quiet)) {
       return std::move(*held);
     }
-    UniqueFd probe(::openat(root_fd_.get(), std::string(kLockFile).c_str(), O_RDONLY | O_CLOEXEC));
-    std::string holders = describe_pids(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+    std::string holders = describe_pids(flock_holders_of(root_fd_.get(), std::string(kLockFile)));
     std::fprintf(stderr, "sheaf: waiting for %s to finish with the store %s\n", holders.c_str(),
                  quote(root_.string()).c_str());
     return FileLock::acquire(root_fd_.get(), std::string(kLockFile), flock_mode, shown);
@@ -307,8 +305,7 @@ StoreLock LocalStore::lock_exclusive(std::chrono::milliseconds wait) const {
   };
   FileLock gate = take_gate(LockMode::exclusive, deadline);
   if (!gate.is_held()) {
-    UniqueFd probe(::openat(root_fd_.get(), std::string(kGateFile).c_str(), O_RDONLY | O_CLOEXEC));
-    give_up(probe ? flock_holders(probe.get()) : std::vector<pid_t>{});
+    give_up(flock_holders_of(root_fd_.get(), std::string(kGateFile)));
   }
   // The gate is ours: nobody new comes in, and those inside finish.
   auto quiet = std::chrono::steady_clock::now() + kQuietWait;
