@@ -70,8 +70,8 @@ class StoreLock {
   std::shared_ptr<Holds> holds_;  // set for a shared holder only
 };
 
-// How long gc waits for the store lock: what the steady stream of builds
-// that README.md promises gc it will not be starved by may cost it.
+// How long gc waits for the commands already in the store to finish before
+// it gives up (`store gc --wait`). New commands wait behind it meanwhile.
 inline constexpr std::chrono::seconds kDefaultGcWait{300};
 
 class LocalStore {
