@@ -37,6 +37,16 @@ FileLock FileLock::acquire(int dir_fd, const std::string& name, LockMode mode, s
   return FileLock(std::move(fd));
 }
 
+FileLock FileLock::acquire(int dir_fd, const std::string& name, LockMode mode, std::string_view shown,
+                           const std::function<void(const std::vector<pid_t>&)>& on_wait) {
+  UniqueFd fd = open_lock_file(dir_fd, name, shown);
+  if (!take(fd.get(), mode, /*non_blocking=*/true, shown)) {
+    if (on_wait) on_wait(flock_holders(fd.get()));
+    take(fd.get(), mode, /*non_blocking=*/false, shown);
+  }
+  return FileLock(std::move(fd));
+}
+
 std::optional<FileLock> FileLock::try_acquire(int dir_fd, const std::string& name, LockMode mode,
                                               std::string_view shown) {
   UniqueFd fd = open_lock_file(dir_fd, name, shown);

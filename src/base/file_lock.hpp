@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,10 @@ class FileLock {
   // Opens (creating, mode 0644) the file `name` below `dir_fd` and locks it,
   // waiting for as long as it takes. `shown` names the file in errors.
   static FileLock acquire(int dir_fd, const std::string& name, LockMode mode, std::string_view shown);
+  // The same, but when a conflicting lock is held, first calls `on_wait`
+  // with its holders (flock_holders), for a message saying whom it waits for.
+  static FileLock acquire(int dir_fd, const std::string& name, LockMode mode, std::string_view shown,
+                          const std::function<void(const std::vector<pid_t>&)>& on_wait);
   // The same, but gives up at once (nullopt) when a conflicting lock is held.
   static std::optional<FileLock> try_acquire(int dir_fd, const std::string& name, LockMode mode,
                                              std::string_view shown);

@@ -237,17 +237,14 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     if (area.link_ready(names[i])) return take_ready(i);
     std::string lock_name = p.sha256.hex() + ".lock";
     std::string shown = (area.partial / lock_name).string();
-    auto file_lock = FileLock::try_acquire(area.partial_fd.get(), lock_name, LockMode::exclusive, shown);
-    if (!file_lock) {
-      if (options.note) {
-        std::string holder = describe_pids(flock_holders_of(area.partial_fd.get(), lock_name));
-        std::call_once(noted, [&] {
-          options.note(fmt::format("waiting for {}, which is downloading {} {}, and using its download", holder,
-                                   p.name, p.version));
+    FileLock file_lock = FileLock::acquire(
+        area.partial_fd.get(), lock_name, LockMode::exclusive, shown, [&](const std::vector<pid_t>& holders) {
+          if (!options.note) return;
+          std::call_once(noted, [&] {
+            options.note(fmt::format("waiting for {}, which is downloading {} {}, and using its download",
+                                     describe_pids(holders), p.name, p.version));
+          });
         });
-      }
-      file_lock = FileLock::acquire(area.partial_fd.get(), lock_name, LockMode::exclusive, shown);
-    }
     // Look again with the lock held: a holder (one we waited for, or one that
     // finished between our first look and the lock) renames its file into
     // debs/ before it lets the lock go.
@@ -276,7 +273,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   std::vector<Obtained> obtained(missing.size(), Obtained::in_store);
   // Each file this fetch imports is read into one batch as soon as it is
   // here, while the other downloads go on; the batch commits when all are in.
-  pkg::DebBatch batch(store, pkg::ImportOptions{}.limits);
+  pkg::DebBatch batch(store, deb::DebLimits{});
   std::vector<pkg::ImportResult> results(missing.size());
   parallel_for(missing.size(), threads, [&](std::size_t i) {
     const LockedPackage& p = *missing[i];
@@ -347,21 +344,18 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     if (obtained[i] != Obtained::importing) continue;
     std::string name = import_lock_name(i);
     std::string shown = (area.partial / name).string();
-    auto import_lock = FileLock::try_acquire(area.partial_fd.get(), name, LockMode::exclusive, shown);
-    if (!import_lock) {
-      if (options.note && !noted_import) {
-        options.note(fmt::format("waiting for {}, which is importing {} {}",
-                                 describe_pids(flock_holders_of(area.partial_fd.get(), name)),
-                                 missing[i]->name, missing[i]->version));
-        noted_import = true;
-      }
-      import_lock = FileLock::acquire(area.partial_fd.get(), name, LockMode::exclusive, shown);
-    }
+    FileLock import_lock = FileLock::acquire(
+        area.partial_fd.get(), name, LockMode::exclusive, shown, [&](const std::vector<pid_t>& holders) {
+          if (!options.note || noted_import) return;
+          options.note(fmt::format("waiting for {}, which is importing {} {}", describe_pids(holders),
+                                   missing[i]->name, missing[i]->version));
+          noted_import = true;
+        });
     if (in_store(*missing[i])) continue;
     // Its importer failed or died. Import it now, alone, so that this
     // process never waits for an import lock while it holds one.
     import_locks[i] = std::move(import_lock);
-    pkg::DebBatch alone(store, pkg::ImportOptions{}.limits);
+    pkg::DebBatch alone(store, deb::DebLimits{});
     with_context("while importing the fetched packages", [&] {
       alone.read(area.mine / names[i], {missing[i]->sha256, missing[i]->size}, results[i]);
       alone.commit();

@@ -203,13 +203,12 @@ FileLock RepositoryCache::lock_suite(const SuiteSource& source,
   std::string shown = (dir_ / "release" / name).string();
   UniqueFd release_fd(::open((dir_ / "release").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!release_fd) fail_errno(errno, "cannot open " + quote((dir_ / "release").string()));
-  if (auto lock = FileLock::try_acquire(release_fd.get(), name, LockMode::exclusive, shown)) return std::move(*lock);
-  if (note) {
-    note(fmt::format("waiting for {}, which is reading suite {} from {}, and using what it reads",
-                     describe_pids(flock_holders_of(release_fd.get(), name)), quote(source.suite),
-                     source.uri));
-  }
-  return FileLock::acquire(release_fd.get(), name, LockMode::exclusive, shown);
+  return FileLock::acquire(release_fd.get(), name, LockMode::exclusive, shown, [&](const std::vector<pid_t>& holders) {
+    if (note) {
+      note(fmt::format("waiting for {}, which is reading suite {} from {}, and using what it reads",
+                       describe_pids(holders), quote(source.suite), source.uri));
+    }
+  });
 }
 
 std::filesystem::path RepositoryCache::temp_path(std::string_view hint) const {
