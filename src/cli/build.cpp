@@ -134,6 +134,7 @@ void run(Context& context, const Options& options) {
   request.threads = threads;
   request.warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); };
   request.note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); };
+  request.suggest = print_suggestion;
   ProgressBar bar;
   if (stderr_is_terminal()) {
     request.on_layer = [&bar](std::size_t done, std::size_t total) {

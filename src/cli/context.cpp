@@ -45,6 +45,10 @@ std::string human_bytes(std::uint64_t bytes) {
   return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
+void print_suggestion(const image::Suggestion& suggestion) {
+  fmt::print(stderr, "suggestion: include {} ({})\n", suggestion.package, suggestion.reason);
+}
+
 nlohmann::json package_json(const Digest& id, const pkg::Package& package, const pkg::PackageMetadata& metadata) {
   nlohmann::json out = {
       {"id", id.str()},
@@ -74,6 +78,11 @@ nlohmann::json package_json(const Digest& id, const pkg::Package& package, const
   if (metadata.installed_size) out["installed_size"] = *metadata.installed_size;
   if (!metadata.skipped_scripts.empty()) out["skipped_scripts"] = metadata.skipped_scripts;
   if (!metadata.conffiles.empty()) out["conffiles"] = metadata.conffiles;
+  if (metadata.derivation != 0) {
+    out["derivation"] = metadata.derivation;
+    out["effects"] = deb::effects_to_json(metadata.effects);
+    out["needs"] = deb::needs_to_json(metadata.needs);
+  }
   return out;
 }
 

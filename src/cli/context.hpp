@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "image/effects.hpp"
 #include "pkg/package.hpp"
 #include "repo/fetcher.hpp"
 #include "repo/locking.hpp"
@@ -53,6 +54,10 @@ nlohmann::json package_json(const Digest& id, const pkg::Package& package, const
 // Lock changes as `sheaf lock` prints them: "+ NAME VERSION",
 // "- NAME VERSION", "~ NAME OLD -> NEW".
 void print_lock_changes(std::FILE* out, const std::vector<repo::LockChange>& changes);
+
+// "suggestion: include PACKAGE (REASON)" on stderr: the exact form scripts
+// and CI read (image/effects.hpp).
+void print_suggestion(const image::Suggestion& suggestion);
 
 // SOURCE_DATE_EPOCH, when set: what `created` is for build and update.
 // Throws a usage Error when it is not a number of seconds.

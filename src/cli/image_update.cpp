@@ -164,6 +164,7 @@ void run(Context& context, const Options& options) {
   compose.keep_recorded_sources = true;
   compose.threads = threads;
   compose.warn = [](const std::string& w) { fmt::print(stderr, "warning: {}\n", w); };
+  compose.suggest = print_suggestion;
   compose.note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); };
   image::ComposeResult result = image::compose_image(*store, recipe.spec, compose);
 

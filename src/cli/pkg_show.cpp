@@ -6,6 +6,7 @@
 
 #include "base/error.hpp"
 #include "cli/context.hpp"
+#include "pkg/derived.hpp"
 #include "pkg/package.hpp"
 
 namespace sheaf::cli {
@@ -15,7 +16,31 @@ namespace {
 struct Options {
   std::string ref;
   bool json = false;
+  std::string script;  // print this maintainer script instead
 };
+
+// `--script NAME`: the script as the .deb shipped it, from its stored blob.
+void print_script(store::LocalStore& store, const store::PackageRecord& record, const pkg::PackageMetadata& metadata,
+                  const std::string& name) {
+  std::string label = fmt::format("{} {}", record.name, record.version);
+  if (!metadata.scripts) {
+    if (metadata.skipped_scripts.empty()) fail("{} has no maintainer scripts", label);
+    fail("the store did not keep the maintainer scripts of {} (it was imported by an older sheaf); "
+         "import its .deb again to keep them",
+         label);
+  }
+  auto bytes = store.read_blob(*metadata.scripts);
+  if (!bytes) fail("the maintainer scripts of {} are missing from the store (run 'sheaf store verify')", label);
+  std::vector<std::string> names;
+  for (auto& s : pkg::parse_scripts_document(*bytes, label + ": maintainer scripts")) {
+    if (s.name == name) {
+      fmt::print("{}", s.text);
+      return;
+    }
+    names.push_back(s.name);
+  }
+  fail_usage("{} has no {} script; it has: {}", label, quote(name), fmt::join(names, ", "));
+}
 
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
@@ -26,6 +51,10 @@ void run(Context& context, const Options& options) {
   pkg::Package package = pkg::Package::from_document(*document, record.id);
   pkg::PackageMetadata metadata = pkg::PackageMetadata::from_json(record.metadata);
   std::vector<std::string> origins = store->index().origins(record.id);
+  if (!options.script.empty()) {
+    print_script(*store, record, metadata, options.script);
+    return;
+  }
 
   std::vector<std::pair<std::string, std::string>> relations = {
       {"depends", package.depends.str()},   {"pre-depends", package.pre_depends.str()},
@@ -62,6 +91,13 @@ void run(Context& context, const Options& options) {
   if (!metadata.skipped_scripts.empty()) line("skipped:", fmt::format("{}", fmt::join(metadata.skipped_scripts, " ")));
   for (const auto& conffile : metadata.conffiles) line("conffile:", conffile);
   for (const auto& origin : origins) line("origin:", origin);
+  if (pkg::needs_derivation(record, metadata, store->index())) {
+    line("effects:", "not derived by this sheaf yet (it was imported by an older one); the next build derives them");
+  }
+  for (const auto& effect : deb::describe_effects(metadata.effects)) line("effect:", effect);
+  for (const auto& need : metadata.needs) {
+    line("needs:", fmt::format("{} runs {} ({})", need.program, need.needs, need.why));
+  }
 }
 
 }  // namespace
@@ -74,6 +110,8 @@ void register_pkg_show(CLI::App& pkg, Context& context) {
       "NAME:ARCH, sha256:<hex>, or an id prefix of at least 12 hex digits.");
   cmd->add_option("PACKAGE", options->ref, "The package")->required();
   cmd->add_flag("--json", options->json, "Print JSON");
+  cmd->add_option("--script", options->script,
+                  "Print one maintainer script (preinst, postinst, prerm, postrm, config, triggers) as shipped");
   cmd->callback([&context, options] { run(context, *options); });
 }
 

@@ -20,7 +20,7 @@ struct Options {
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
   store::VerifyReport report =
-      store::verify_store(*store, pkg::check_document, options.jobs == 0 ? hardware_threads() : options.jobs);
+      store::verify_store(*store, pkg::check_document, pkg::metadata_blobs, options.jobs == 0 ? hardware_threads() : options.jobs);
   if (options.json) {
     nlohmann::json out = {{"objects", report.objects},
                           {"blobs", report.blobs},

@@ -324,8 +324,8 @@ class DebReader {
     std::string path = entry_path(entry);
     if (archive_entry_filetype(entry) != AE_IFREG || archive_entry_hardlink(entry) != nullptr) return;
     auto is_script = std::find(std::begin(kMaintainerScripts), std::end(kMaintainerScripts), path);
-    if (is_script != std::end(kMaintainerScripts)) scripts_.insert(path);
     std::string* target = nullptr;
+    if (is_script != std::end(kMaintainerScripts)) target = &scripts_[path];
     if (path == "control") target = &result_.control_text;
     if (path == "md5sums") target = &result_.md5sums.emplace();
     if (path == "conffiles") target = &conffiles_text_;
@@ -361,7 +361,10 @@ class DebReader {
                        fmt::format("{} is not a valid architecture", quote(control.value("Architecture"))));
     }
     for (std::string_view script : kMaintainerScripts) {
-      if (scripts_.contains(std::string(script))) result_.maintainer_scripts.emplace_back(script);
+      auto it = scripts_.find(std::string(script));
+      if (it == scripts_.end()) continue;
+      result_.maintainer_scripts.emplace_back(script);
+      result_.scripts.push_back({std::string(script), std::move(it->second)});
     }
     parse_conffiles();
     copyright_path_ = fmt::format("usr/share/doc/{}/copyright", control.value("Package"));
@@ -577,7 +580,7 @@ class DebReader {
   const MemberInput* current_member_ = nullptr;
 
   bool have_control_file_ = false;
-  std::set<std::string> scripts_;
+  std::map<std::string, std::string> scripts_;  // maintainer script -> its text
   std::string conffiles_text_;
   std::unordered_set<std::string> conffile_paths_;
   std::string copyright_path_;

@@ -23,6 +23,7 @@
 #include "base/byte_source.hpp"
 #include "base/digest.hpp"
 #include "deb/control.hpp"
+#include "deb/script_effects.hpp"
 #include "fileset/content_sink.hpp"
 #include "fileset/entry.hpp"
 
@@ -52,6 +53,8 @@ struct DebArchive {
   std::optional<std::string> md5sums;  // control.tar's md5sums, as shipped
   std::vector<Conffile> conffiles;
   std::vector<std::string> maintainer_scripts;  // present ones, in kMaintainerScripts order
+  // Their texts, in the same order (read for their effects, never run).
+  std::vector<MaintainerScript> scripts;
 
   // data.tar's entries in archive order, with paths relative and without
   // "./". Hardlinks name an earlier file (never another hardlink). Parent

@@ -257,4 +257,10 @@ std::uint64_t Manifest::content_size() const noexcept {
   return total;
 }
 
+const Entry* Manifest::find(std::string_view path) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), path,
+                             [](const Entry& e, std::string_view p) { return e.path < p; });
+  return it != entries_.end() && it->path == path ? &*it : nullptr;
+}
+
 }  // namespace sheaf::fileset

@@ -33,6 +33,8 @@ class Manifest {
   static Manifest parse(std::string_view bytes, std::string_view where);
 
   const std::vector<Entry>& entries() const noexcept { return entries_; }
+  // The entry at `path`, or nullptr (a binary search: entries are sorted).
+  const Entry* find(std::string_view path) const;
 
   std::string serialize() const;
   Digest id() const { return Digest::of(serialize()); }

@@ -12,6 +12,7 @@
 
 #include "base/error.hpp"
 #include "deb/merged_usr.hpp"
+#include "image/java_keystore.hpp"
 #include "image/ld_cache.hpp"
 
 namespace sheaf::image {
@@ -20,8 +21,6 @@ using fileset::Entry;
 using fileset::EntryType;
 
 namespace {
-
-constexpr std::uint32_t kNobody = 65534;
 
 struct Builder {
   std::vector<Entry> entries;
@@ -64,33 +63,6 @@ struct Builder {
 std::string relative(std::string_view absolute) {
   while (!absolute.empty() && absolute.front() == '/') absolute.remove_prefix(1);
   return std::string(absolute);
-}
-
-void add_accounts(const spec::Spec& spec, Builder& b) {
-  struct Account {
-    std::uint32_t id;
-    std::string line;
-  };
-  std::vector<Account> passwd{{0, "root:x:0:0:root:/root:/bin/sh"},
-                              {kNobody, "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin"}};
-  std::vector<Account> group{{0, "root:x:0:"}, {kNobody, "nogroup:x:65534:"}};
-  std::set<std::uint32_t> gids{0, kNobody};
-  for (const auto& g : spec.groups) {
-    group.push_back({g.gid, fmt::format("{}:x:{}:", g.name, g.gid)});
-    gids.insert(g.gid);
-  }
-  for (const auto& u : spec.users) {
-    passwd.push_back({u.uid, fmt::format("{}:x:{}:{}::{}:{}", u.name, u.uid, u.gid, u.home, u.shell)});
-    if (gids.insert(u.gid).second) group.push_back({u.gid, fmt::format("{}:x:{}:", u.name, u.gid)});
-  }
-  auto render = [](std::vector<Account> accounts) {
-    std::stable_sort(accounts.begin(), accounts.end(), [](const Account& a, const Account& c) { return a.id < c.id; });
-    std::string out;
-    for (const auto& a : accounts) out += a.line + "\n";
-    return out;
-  };
-  b.file("etc/passwd", render(std::move(passwd)));
-  b.file("etc/group", render(std::move(group)));
 }
 
 void add_os_release(const OsRelease& os, const ImageTree& tree, Builder& b) {
@@ -158,8 +130,10 @@ std::string pem_name(std::string_view crt_path) {
   return base + ".pem";
 }
 
-void add_ca_certificates(const ImageTree& tree, const ContentReader& read, Builder& b,
-                         std::vector<std::string>& notes) {
+// Makes the CA bundle and its links; returns each certificate by its .pem
+// name, for the Java store.
+std::map<std::string, std::string> add_ca_certificates(const ImageTree& tree, const ContentReader& read, Builder& b,
+                                                       std::vector<std::string>& notes) {
   std::vector<std::pair<std::string, const Entry*>> certs;
   for (std::string_view root : {"usr/share/ca-certificates/", "usr/local/share/ca-certificates/"}) {
     std::vector<std::pair<std::string, const Entry*>> found;
@@ -174,7 +148,7 @@ void add_ca_certificates(const ImageTree& tree, const ContentReader& read, Build
   }
   if (tree.find("etc/ssl/certs/ca-certificates.crt")) {
     notes.push_back("CA bundle: a package ships etc/ssl/certs/ca-certificates.crt; left as it is");
-    return;
+    return {};
   }
   std::string bundle;
   std::map<std::string, std::string> pems;  // NAME.pem -> the certificate it links to
@@ -208,6 +182,28 @@ void add_ca_certificates(const ImageTree& tree, const ContentReader& read, Build
     links += 1;
   }
   notes.push_back(fmt::format("CA bundle: {} certificates, {} hash links", certs.size(), links));
+  return pems;
+}
+
+// ca-certificates-java's store (image/java_keystore.hpp).
+void add_java_keystore(const ImageTree& tree, const std::map<std::string, std::string>& pems, Builder& b,
+                       std::vector<std::string>& notes) {
+  if (tree.find("etc/ssl/certs/java/cacerts")) {
+    notes.push_back("Java CA store: a package ships etc/ssl/certs/java/cacerts; left as it is");
+    return;
+  }
+  std::vector<TrustedCertificate> certs;
+  std::set<std::string> aliases;
+  for (const auto& [name, pem] : pems) {
+    auto der = pem_to_der(pem);
+    if (!der) continue;
+    std::string alias = "debian:" + java_lowercase(name);
+    if (!aliases.insert(alias).second) continue;
+    certs.push_back({alias, std::move(*der)});
+  }
+  std::size_t count = certs.size();
+  b.file("etc/ssl/certs/java/cacerts", java_keystore(std::move(certs)));
+  notes.push_back(fmt::format("Java CA store: etc/ssl/certs/java/cacerts, JKS, {} certificates", count));
 }
 
 }  // namespace
@@ -224,19 +220,46 @@ Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& o
                        const ContentReader& read, const AssemblyOptions& options) {
   Builder b;
   Assembly out;
-  add_accounts(spec, b);
-  if (os) add_os_release(*os, tree, b);
-  if (!tree.find("tmp")) b.dir("tmp", 01777);
-  // Mount points a runtime needs even when the root is read-only, with
-  // base-files' modes.
-  for (auto [path, mode] : {std::pair<const char*, std::uint32_t>{"dev", 0755}, {"proc", 0555}, {"sys", 0555}}) {
+  // The layout base-files (Essential) gives every Debian system, where no
+  // member ships it: mount points a runtime needs even when the root is
+  // read-only, the places daemons keep pid files, locks and temporary
+  // files, and root's home. Modes as base-files has them.
+  for (auto [path, mode] : {std::pair<const char*, std::uint32_t>{"dev", 0755}, {"proc", 0555}, {"sys", 0555},
+                            {"tmp", 01777}, {"run", 0755}, {"run/lock", 01777}, {"root", 0700}, {"home", 0755}}) {
     if (!tree.find(path)) b.dir(path, mode);
   }
+  if (tree.find("var")) {
+    if (!tree.find("var/tmp")) b.dir("var/tmp", 01777);
+    for (auto [path, target] : {std::pair<const char*, const char*>{"var/run", "/run"}, {"var/lock", "/run/lock"}}) {
+      if (!tree.find(path)) b.symlink(path, target);
+    }
+  }
   add_merged_usr_links(tree, b, out.notes);
+  EffectsOutcome effects = apply_effects({.spec = &spec,
+                                          .tree = &tree,
+                                          .base = b.entries,
+                                          .members = options.members,
+                                          .needs = options.needs,
+                                          .diversions = options.diversions,
+                                          .read = read});
+  const AccountTable& accounts = effects.accounts;
+  b.file("etc/passwd", accounts.passwd());
+  b.file("etc/group", accounts.group_file());
+  if (effects.shadow) {
+    std::uint32_t shadow_gid = accounts.group("shadow") ? accounts.group("shadow")->id : 42;
+    b.file("etc/shadow", accounts.shadow(), 0640, 0, shadow_gid);
+    b.file("etc/gshadow", accounts.gshadow(), 0640, 0, shadow_gid);
+  }
+  if (os) add_os_release(*os, tree, b);
   // Owners are named "NAME VERSION".
   bool has_ca = std::any_of(tree.owners().begin(), tree.owners().end(),
                             [](const std::string& owner) { return owner.starts_with("ca-certificates "); });
-  if (has_ca) add_ca_certificates(tree, read, b, out.notes);
+  if (has_ca) {
+    auto pems = add_ca_certificates(tree, read, b, out.notes);
+    bool has_java = std::any_of(tree.owners().begin(), tree.owners().end(),
+                                [](const std::string& owner) { return owner.starts_with("ca-certificates-java "); });
+    if (has_java) add_java_keystore(tree, pems, b, out.notes);
+  }
   if (!options.scratch.empty()) {
     if (auto cache = make_ld_so_cache(tree, read, options.arch, options.scratch, out.notes)) {
       b.file("etc/ld.so.cache", std::move(*cache));
@@ -256,11 +279,22 @@ Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& o
         break;
     }
   }
+  // What the maintainer scripts would have done, where the assembly's own
+  // files (and the spec's [[paths]]) leave room.
+  std::set<std::string> have;
+  for (const auto& e : b.entries) have.insert(e.path);
+  for (auto& e : effects.entries) {
+    if (!have.insert(e.path).second) {
+      out.notes.push_back(fmt::format("/{}: the assembly or [[paths]] makes it; a maintainer script's version is left out", e.path));
+      effects.overrides.erase(e.path);
+      continue;
+    }
+    b.entries.push_back(std::move(e));
+  }
+  for (auto& [digest, bytes] : effects.contents) b.contents.emplace(digest, std::move(bytes));
   // Parents that neither the packages nor [[paths]] supply: 0755, root, as a
   // package would ship them; ones the packages have are copied so the
   // entries stay identical.
-  std::set<std::string> have;
-  for (const auto& e : b.entries) have.insert(e.path);
   std::vector<Entry> parents;
   for (const auto& e : b.entries) {
     for (std::string_view parent = fileset::parent_path(e.path); !parent.empty();
@@ -281,6 +315,11 @@ Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& o
   out.manifest = with_context("while assembling the image's derived files",
                               [&] { return fileset::Manifest::from_entries(std::move(b.entries)); });
   out.contents = std::move(b.contents);
+  out.notes.insert(out.notes.end(), effects.notes.begin(), effects.notes.end());
+  out.warnings = std::move(effects.warnings);
+  out.suggestions = std::move(effects.suggestions);
+  out.overrides = std::move(effects.overrides);
+  out.applied = std::move(effects.applied);
   return out;
 }
 

@@ -22,6 +22,7 @@
 #include "image/layers.hpp"
 #include "image/paths.hpp"
 #include "image/recipe.hpp"
+#include "pkg/derived.hpp"
 #include "pkg/package.hpp"
 #include "pkg/purl.hpp"
 #include "store/write_batch.hpp"
@@ -195,6 +196,38 @@ void check_entrypoint(const spec::Spec& spec, const ImageTree& tree, const std::
                    quote(program)));
 }
 
+// The effects recorded with an image's assembly, or nullopt.
+std::optional<deb::ScriptEffects> assembly_effects(store::LocalStore& store, const std::string& image) {
+  for (const auto& id : store.index().image_packages(image)) {
+    auto record = store.index().package(id);
+    if (record && record->name == kAssemblyName) return pkg::PackageMetadata::from_json(record->metadata).effects;
+  }
+  return std::nullopt;
+}
+
+// An account the image the tag names now numbers differently: refused, so
+// that no rebuild or update renumbers an account under files that a volume
+// or a registry already holds (image/accounts.hpp).
+void check_account_ids(store::LocalStore& store, const std::string& tag_name, const std::string& tag,
+                       const deb::ScriptEffects& applied) {
+  if (tag_name.empty()) return;
+  auto previous = store.index().tagged_image(tag_name, tag);
+  if (!previous) return;
+  auto before = assembly_effects(store, *previous);
+  if (!before) return;
+  for (const auto& old : before->accounts) {
+    if (!old.id) continue;
+    for (const auto& now : applied.accounts) {
+      if (now.kind != old.kind || now.name != old.name || !now.id || *now.id == *old.id) continue;
+      const char* kind = now.kind == deb::Account::Kind::user ? "user" : "group";
+      fail("the {} {} would get id {}, but {}:{} ({}) gives it {}: two derived accounts' ids collided differently; keep "
+           "its id with [[{}s]] name = \"{}\", {} = {} in the spec",
+           kind, quote(now.name), *now.id, tag_name, tag, previous->substr(0, 19), *old.id, kind, now.name,
+           now.kind == deb::Account::Kind::user ? "uid" : "gid", *old.id);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> command_candidates(const std::string& program, const std::vector<std::string>& env,
@@ -309,6 +342,9 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   auto note = [&](const std::string& text) {
     if (request.note) request.note(text);
   };
+  auto warn = [&](const std::string& text) {
+    if (request.warn) request.warn(text);
+  };
   auto batch = store.begin_write();
   std::vector<Member> members;
 
@@ -327,6 +363,23 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
     m.metadata = pkg::PackageMetadata::from_json(record->metadata);
     return m;
   };
+  // Packages imported by an older sheaf get their effects derived now, from
+  // the scripts the store kept (pkg/derived.hpp).
+  auto refreshed = pkg::refresh_derivations(store, request.debian_packages);
+  if (!refreshed.refreshed.empty()) {
+    note(fmt::format("derived maintainer-script effects again for {} package(s) an older sheaf imported",
+                     refreshed.refreshed.size()));
+  }
+  if (!refreshed.no_scripts.empty()) {
+    std::vector<std::string> names;
+    for (const auto& id : refreshed.no_scripts) {
+      auto record = store.index().package(id);
+      names.push_back(record ? record->name + " " + record->version : id);
+    }
+    fail("{} package(s) were imported by an older sheaf, which did not keep their maintainer scripts: {}; "
+         "read their .deb files again with 'sheaf fetch' (or 'sheaf pkg import FILE.deb')",
+         names.size(), fmt::join(names, ", "));
+  }
   for (const auto& id : request.debian_packages) members.push_back(stored_member(id, Kind::debian));
   std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
     return std::tie(a.record.name, a.record.id) < std::tie(b.record.name, b.record.id);
@@ -363,8 +416,49 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
     m.manifest = std::move(filtered.manifest);
     m.dropped = filtered.dropped.size();
   });
+  std::vector<MemberEffects> effects;
+  std::vector<const std::vector<deb::ProgramNeed>*> needs;
+  std::vector<const Manifest*> manifests;
+  for (const auto& m : members) {
+    effects.push_back({m.package.name, m.label(), m.kind == Kind::debian ? &m.metadata.effects : nullptr});
+    needs.push_back(m.kind == Kind::debian ? &m.metadata.needs : nullptr);
+    manifests.push_back(&m.manifest);
+  }
+  // Suggestions look at the programs users run: those of the included
+  // packages and their direct dependencies (and the entrypoint's).
+  {
+    std::vector<deb::ClosureMember> closure;
+    for (const auto& m : members) closure.push_back(closure_member(m));
+    auto edges = deb::dependency_edges(closure);
+    std::vector<bool> suggest_for(members.size(), false);
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      bool root = std::any_of(spec.packages.include.begin(), spec.packages.include.end(),
+                              [&](const spec::PackagePin& p) { return p.name == members[i].package.name; });
+      if (!root) continue;
+      suggest_for[i] = true;
+      for (std::size_t d : edges[i]) suggest_for[d] = true;
+    }
+    const auto& argv = spec.image.entrypoint.empty() ? spec.image.cmd : spec.image.entrypoint;
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (suggest_for[i] || !needs[i] || argv.empty()) continue;
+      auto program = std::find_if(needs[i]->begin(), needs[i]->end(), [&](const deb::ProgramNeed& n) {
+        return n.program == argv.front() || n.program.ends_with("/" + argv.front());
+      });
+      suggest_for[i] = program != needs[i]->end();
+    }
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (!suggest_for[i]) needs[i] = nullptr;
+    }
+  }
+  std::vector<PlannedDiversion> diversions;
+  std::vector<std::string> diversion_notes;
+  auto set_aside = plan_diversions(effects, manifests, diversions, diversion_notes);
+  for (const auto& n : diversion_notes) note(n);
   ImageTree tree;
-  for (const auto& m : members) tree.add(m.manifest, m.label());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    auto aside = set_aside.find(i);
+    tree.add(members[i].manifest, members[i].label(), {.set_aside = aside == set_aside.end() ? nullptr : &aside->second});
+  }
   if (auto conflicts = tree.conflicts(); !conflicts.empty()) {
     fail("{} path conflict(s) between the image's packages (drop_paths in [packages] can remove a path):\n  - {}",
          conflicts.size(), fmt::join(conflicts, "\n  - "));
@@ -393,8 +487,16 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
                           fail("the content of {} is missing from the store; run 'sheaf store verify'", quote(e.path));
                         return read_all(fd->get(), e.path);
                       },
-                      {.arch = request.arch, .scratch = scratch});
+                      {.arch = request.arch,
+                       .scratch = scratch,
+                       .members = effects,
+                       .needs = needs,
+                       .diversions = diversions});
     for (const auto& n : assembly.notes) note(n);
+    for (const auto& w : assembly.warnings) warn(w);
+    if (request.suggest) {
+      for (const auto& s : assembly.suggestions) request.suggest(s);
+    }
     for (const auto& [digest, bytes] : assembly.contents) {
       MemorySource source(bytes);
       batch->put(source);
@@ -405,12 +507,16 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
     m.package.name = std::string(kAssemblyName);
     m.package.version = "0+" + m.manifest.id().hex().substr(0, 12);
     m.package.arch = request.arch;
-    m.metadata.description = "files sheaf derives for the image: accounts, os-release, /tmp, merged-/usr links";
+    m.metadata.description =
+        "files sheaf derives for the image: accounts, os-release, /tmp, merged-/usr links, and what the members' "
+        "maintainer scripts would have done";
+    m.metadata.effects = std::move(assembly.applied);
     m.metadata.source_name = m.package.name;
     m.metadata.source_version = m.package.version;
     m.origin = canonical_json({{"type", "assembly"}});
     finish_local_member(m, *batch);
-    tree.add(m.manifest, m.label());
+    check_account_ids(store, request.tag_name, request.tag, m.metadata.effects);
+    tree.add(m.manifest, m.label(), {.replaces = &assembly.overrides});
     if (auto conflicts = tree.conflicts(); !conflicts.empty()) {
       fail("the spec's [[paths]], [[users]] or [[groups]] clash with the image's packages:\n  - {}",
            fmt::join(conflicts, "\n  - "));

@@ -54,6 +54,9 @@ struct ComposeRequest {
   unsigned threads = 1;
   std::function<void(const std::string&)> warn = nullptr;
   std::function<void(const std::string&)> note = nullptr;
+  // A package the image lacks that Debian's Essential set would have given
+  // (image/effects.hpp); the caller prints "suggestion: include P (R)".
+  std::function<void(const Suggestion&)> suggest = nullptr;
   // Called as layers are made: (done, total) of those the store lacked.
   std::function<void(std::size_t, std::size_t)> on_layer = nullptr;
 };

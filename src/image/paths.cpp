@@ -25,7 +25,7 @@ std::string describe_entry(const Entry& e) {
   return "?";
 }
 
-void ImageTree::add(const fileset::Manifest& manifest, const std::string& owner) {
+void ImageTree::add(const fileset::Manifest& manifest, const std::string& owner, const AddOptions& options) {
   std::size_t index = owners_.size();
   owners_.push_back(owner);
   manifests_.push_back(manifest);
@@ -40,8 +40,16 @@ void ImageTree::add(const fileset::Manifest& manifest, const std::string& owner)
     return it != files.end() ? *it->second : e;
   };
   for (const auto& entry : manifests_.back().entries()) {
+    if (options.set_aside && options.set_aside->contains(entry.path)) {
+      set_aside_[entry.path].push_back(Claim{&entry, index});
+      continue;
+    }
     auto [it, inserted] = claims_.try_emplace(entry.path, Claim{&entry, index});
     if (inserted) continue;
+    if (options.replaces && options.replaces->contains(entry.path)) {
+      it->second = Claim{&entry, index};
+      continue;
+    }
     const Entry& a = effective(*it->second.entry);
     const Entry& b = effective(entry);
     bool same = a.type == b.type && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.xattrs == b.xattrs &&

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,8 +25,17 @@ class ImageTree {
  public:
   // Adds a member's FileSet. `owner` names it in messages ("libc6 2.36-9").
   // Records a conflict for every path it claims differently from an earlier
-  // member.
-  void add(const fileset::Manifest& manifest, const std::string& owner);
+  // member, except:
+  //   - paths in `set_aside`, which it does not claim at all: another
+  //     member diverted them (image/effects.hpp); set_aside() keeps them;
+  //   - paths in `replaces`, where its entry replaces the earlier claim on
+  //     purpose: the assembly's changed owner or mode.
+  struct AddOptions {
+    const std::set<std::string>* set_aside = nullptr;
+    const std::map<std::string, std::string>* replaces = nullptr;
+  };
+  void add(const fileset::Manifest& manifest, const std::string& owner, const AddOptions& options);
+  void add(const fileset::Manifest& manifest, const std::string& owner) { add(manifest, owner, AddOptions{}); }
 
   struct Claim {
     const fileset::Entry* entry;
@@ -44,12 +54,15 @@ class ImageTree {
 
   // Every path, in byte order.
   const std::map<std::string, Claim, std::less<>>& claims() const noexcept { return claims_; }
+  // The entries add() set aside, by path: each with its owner's index.
+  const std::map<std::string, std::vector<Claim>, std::less<>>& set_aside() const noexcept { return set_aside_; }
 
  private:
   std::vector<std::string> owners_;
   std::vector<fileset::Manifest> manifests_;  // kept so claims may point into them
   std::map<std::string, Claim, std::less<>> claims_;
   std::map<std::string, std::vector<std::string>, std::less<>> conflicts_;
+  std::map<std::string, std::vector<Claim>, std::less<>> set_aside_;
 };
 
 // "file, 0644, 0:0, sha256:ab12..." / "symlink to ../x" / "directory, 0755, 0:0".

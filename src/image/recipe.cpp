@@ -82,6 +82,13 @@ json recipe_json(const spec::Spec& spec, const std::optional<OsRelease>& os, con
               {"paths", paths},
               {"files", files}};
   doc["os"] = os ? json{{"codename", os->codename}, {"version_id", os->version_id}} : json(nullptr);
+  // Only when chosen, so that recipes recorded before [alternatives] existed
+  // stay what a build of the same spec records.
+  if (!spec.alternatives.empty()) {
+    json choices = json::array();
+    for (const auto& a : spec.alternatives) choices.push_back({a.name, a.path});
+    doc["alternatives"] = choices;
+  }
   return doc;
 }
 
@@ -145,6 +152,9 @@ Recipe parse_recipe(const json& doc, const std::string& label) {
       r.spec.paths.push_back(std::move(entry));
     }
     r.files = doc.at("files").get<std::vector<std::string>>();
+    if (auto a = doc.find("alternatives"); a != doc.end()) {
+      for (const auto& [name, path] : parse_pairs(*a)) r.spec.alternatives.push_back({name, path, {}});
+    }
   } catch (const json::exception& e) {
     fail("the recipe recorded for {} is not one sheaf can read: {}", label, e.what());
   }

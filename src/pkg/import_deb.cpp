@@ -19,6 +19,7 @@
 #include "deb/dpkg_database.hpp"
 #include "deb/merged_usr.hpp"
 #include "fileset/manifest.hpp"
+#include "pkg/derived.hpp"
 #include "store/write_batch.hpp"
 
 namespace sheaf::pkg {
@@ -158,6 +159,13 @@ void fill_from_record(ImportResult& result, store::LocalStore& store, const stor
   result.size = record.size;
 }
 
+// A package imported from this .deb by a sheaf that derived less: its
+// scripts must be read again, and only the .deb has them.
+bool stale(const store::PackageRecord& record) {
+  PackageMetadata metadata = PackageMetadata::from_json(record.metadata);
+  return metadata.derivation != kDerivationVersion;
+}
+
 }  // namespace
 
 std::string deb_origin(const Digest& digest, std::uint64_t size) {
@@ -168,6 +176,7 @@ struct DebBatch::Read {
   store::PackageRecord record;
   std::string origin;
   ImportResult* result;
+  bool refresh = false;  // the store may hold this package with stale metadata
 };
 
 DebBatch::DebBatch(store::LocalStore& store, const deb::DebLimits& limits)
@@ -175,7 +184,8 @@ DebBatch::DebBatch(store::LocalStore& store, const deb::DebLimits& limits)
 
 DebBatch::~DebBatch() = default;
 
-void DebBatch::read(const std::filesystem::path& file, const StreamDigest& expected, ImportResult& result) {
+void DebBatch::read(const std::filesystem::path& file, const StreamDigest& expected, ImportResult& result,
+                    bool refresh) {
   std::string where = file.string();
   with_context(fmt::format("while importing {}", quote(where)), [&] {
     UniqueFd fd = open_deb(file);
@@ -189,12 +199,18 @@ void DebBatch::read(const std::filesystem::path& file, const StreamDigest& expec
     result.package = package_of(deb, where);
     result.metadata = metadata_of(deb, where);
     fileset::Manifest manifest = deb_fileset(deb, where, *batch_);
+    std::optional<Digest> scripts;
+    if (!deb.scripts.empty()) scripts = batch_->add_blob(scripts_document(deb.scripts));
+    set_derived(result.metadata,
+                derive(deb.scripts, manifest, result.package.name, result.package.arch,
+                       [&](const fileset::Entry& e) { return batch_->open_object(e.digest); }),
+                scripts);
     result.package.fileset = batch_->add_blob(manifest.serialize());
     result.id = batch_->add_blob(result.package.document());
     result.entries = manifest.entries().size();
     result.size = manifest.content_size();
     Read read{make_record(result.package, result.metadata, result.entries, result.size),
-              deb_origin(deb.digest, deb.size), &result};
+              deb_origin(deb.digest, deb.size), &result, refresh};
     std::lock_guard guard(mutex_);
     reads_.push_back(std::move(read));
   });
@@ -208,6 +224,9 @@ void DebBatch::commit() {
   batch_->commit([&](store::Index::Transaction& transaction) {
     for (auto& read : reads_) {
       read.result->inserted = transaction.insert_package(read.record);
+      // A package the store had from before sheaf derived effects, read
+      // again for them: the identity is the same, the metadata is new.
+      if (!read.result->inserted && read.refresh) transaction.set_metadata(read.record.id, read.record.metadata);
       transaction.add_origin(read.record.id, read.origin);
     }
   });
@@ -261,7 +280,7 @@ std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vecto
   std::unordered_map<Digest, std::size_t, DigestHash> first;  // .deb digest -> that position
   for (std::size_t i = 0; i < files.size(); ++i) {
     auto known = store.index().packages_with_origin(deb_origin(debs[i].digest, debs[i].size));
-    if (!known.empty()) {
+    if (!known.empty() && !stale(known.front())) {
       fill_from_record(results[i], store, known.front());
       results[i].known = true;
       report(i);
@@ -276,7 +295,7 @@ std::vector<ImportResult> import_debs(store::LocalStore& store, const std::vecto
   DebBatch batch(store, options.limits);
   parallel_for(to_read.size(), options.threads, [&](std::size_t k) {
     std::size_t i = to_read[k];
-    batch.read(files[i], debs[i], results[i]);
+    batch.read(files[i], debs[i], results[i], /*refresh=*/true);
     report(i);
   });
   batch.commit();

@@ -83,8 +83,11 @@ class DebBatch {
 
   // Reads the .deb at `file`, whose sha256 and size must be `expected`, into
   // the batch, and fills `result` (which must stay where it is until commit).
-  // Thread-safe. Throws an Error naming the file.
-  void read(const std::filesystem::path& file, const StreamDigest& expected, ImportResult& result);
+  // With `refresh`, a package the store already holds gets the metadata this
+  // read derived (it was imported by a sheaf that derived less:
+  // pkg/derived.hpp). Thread-safe. Throws an Error naming the file.
+  void read(const std::filesystem::path& file, const StreamDigest& expected, ImportResult& result,
+            bool refresh = false);
   // Commits every package read (setting each result's `inserted`). Nothing
   // read: nothing to commit.
   void commit();

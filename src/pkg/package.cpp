@@ -122,6 +122,10 @@ std::string PackageMetadata::to_json() const {
   if (date) doc["date"] = *date;
   if (!skipped_scripts.empty()) doc["skipped_scripts"] = skipped_scripts;
   if (!conffiles.empty()) doc["conffiles"] = conffiles;
+  if (derivation != 0) doc["derivation"] = derivation;
+  if (!effects.empty()) doc["effects"] = deb::effects_to_json(effects);
+  if (!needs.empty()) doc["needs"] = deb::needs_to_json(needs);
+  if (scripts) doc["scripts"] = scripts->str();
   return canonical_json(doc);
 }
 
@@ -158,6 +162,10 @@ PackageMetadata PackageMetadata::from_json(std::string_view text) {
   };
   m.skipped_scripts = strings("skipped_scripts");
   m.conffiles = strings("conffiles");
+  if (auto d = doc.find("derivation"); d != doc.end() && d->is_number_integer()) m.derivation = d->get<int>();
+  if (auto e = doc.find("effects"); e != doc.end()) m.effects = deb::effects_from_json(*e);
+  if (auto n = doc.find("needs"); n != doc.end()) m.needs = deb::needs_from_json(*n);
+  if (auto s = doc.find("scripts"); s != doc.end() && s->is_string()) m.scripts = Digest::parse(s->get<std::string>());
   return m;
 }
 
@@ -179,6 +187,16 @@ std::optional<std::string> check_document(const store::PackageRecord& record, st
     return e.what();
   }
   return std::nullopt;
+}
+
+std::vector<Digest> metadata_blobs(const store::PackageRecord& record) {
+  auto doc = nlohmann::json::parse(record.metadata, nullptr, false);
+  if (!doc.is_object()) return {};
+  auto scripts = doc.find("scripts");
+  if (scripts == doc.end() || !scripts->is_string()) return {};
+  auto digest = Digest::parse(scripts->get<std::string>());
+  if (!digest) return {};
+  return {*digest};
 }
 
 bool has_origin_type(store::Index& index, std::string_view id, std::string_view type) {

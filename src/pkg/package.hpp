@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "base/digest.hpp"
+#include "deb/program_needs.hpp"
 #include "deb/relation.hpp"
+#include "deb/script_effects.hpp"
 #include "store/index.hpp"
 
 namespace sheaf::pkg {
@@ -61,6 +63,13 @@ struct PackageMetadata {
   std::optional<std::int64_t> date;
   std::vector<std::string> skipped_scripts;  // maintainer scripts present and never run
   std::vector<std::string> conffiles;        // absolute paths, as listed
+  // Derived at import from a .deb (pkg/derived.hpp): the derivation's
+  // version (0: none), what the scripts would have done, what the programs
+  // run undeclared, and the blob that keeps the scripts.
+  int derivation = 0;
+  deb::ScriptEffects effects;
+  std::vector<deb::ProgramNeed> needs;
+  std::optional<Digest> scripts;
 
   std::string to_json() const;  // canonical JSON object
   static PackageMetadata from_json(std::string_view text);
@@ -73,6 +82,10 @@ store::PackageRecord make_record(const Package& package, const PackageMetadata& 
 // Checks that a stored package document agrees with its index row; the hook
 // that `store verify` runs for every package.
 std::optional<std::string> check_document(const store::PackageRecord& record, std::string_view document);
+
+// The blobs a package's metadata names (its maintainer scripts): what
+// `store gc` keeps and `store verify` checks for every package.
+std::vector<Digest> metadata_blobs(const store::PackageRecord& record);
 
 // Where a package came from, by the "type" of each provenance document the
 // index keeps for it: "deb" (an imported .deb), "directory" or "file" (added

@@ -15,6 +15,7 @@
 #include "base/fs.hpp"
 #include "base/unique_fd.hpp"
 #include "base/parallel.hpp"
+#include "pkg/derived.hpp"
 
 namespace sheaf::repo {
 
@@ -39,7 +40,10 @@ std::string package_url(const LockedPackage& package, const std::vector<SuiteSou
 std::vector<const LockedPackage*> missing_packages(store::LocalStore& store, const Lockfile& lock) {
   std::vector<const LockedPackage*> missing;
   for (const auto& p : lock.packages) {
-    if (store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size)).empty()) missing.push_back(&p);
+    auto known = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
+    if (known.empty() || pkg::needs_deb_again(pkg::PackageMetadata::from_json(known.front().metadata))) {
+      missing.push_back(&p);
+    }
   }
   return missing;
 }
@@ -286,7 +290,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
       if (import_locks[i]) {
         // Every file was checked against the lock: its digest is known.
         with_context("while importing the fetched packages",
-                     [&] { batch.read(area.mine / names[i], {p.sha256, p.size}, results[i]); });
+                     [&] { batch.read(area.mine / names[i], {p.sha256, p.size}, results[i], /*refresh=*/true); });
       }
     } catch (...) {
       failures[i] = std::current_exception();
@@ -357,7 +361,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     import_locks[i] = std::move(import_lock);
     pkg::DebBatch alone(store, deb::DebLimits{});
     with_context("while importing the fetched packages", [&] {
-      alone.read(area.mine / names[i], {missing[i]->sha256, missing[i]->size}, results[i]);
+      alone.read(area.mine / names[i], {missing[i]->sha256, missing[i]->size}, results[i], /*refresh=*/true);
       alone.commit();
     });
     release_owned();

@@ -14,6 +14,7 @@
 #include "base/fs.hpp"
 #include "base/unique_fd.hpp"
 #include "deb/closure.hpp"
+#include "deb/essential.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
 #include "spec/toml_reader.hpp"
@@ -110,7 +111,7 @@ std::string Lockfile::render() const {
   std::string out;
   out += "# sheaf.lock: the resolved closure of sheaf.toml, written by `sheaf lock`.\n";
   out += "# Do not edit it by hand. Format: docs/formats/lockfile.md\n";
-  out += fmt::format("version = {}\n", kLockFormat);
+  out += fmt::format("version = {}\n", implicit.empty() ? 1 : 2);
   out += fmt::format("arch = {}\n", toml_string(arch));
   out += fmt::format("suites = {}\n", toml_list(suites));
   out += fmt::format("components = {}\n", toml_list(components));
@@ -119,6 +120,7 @@ std::string Lockfile::render() const {
   out += fmt::format("include = {}\n", toml_list(pins));
   out += fmt::format("exclude = {}\n", toml_list(exclude));
   out += fmt::format("recommends = {}\n", recommends ? "true" : "false");
+  if (!implicit.empty()) out += fmt::format("implicit = {}\n", toml_list(implicit));
   for (const auto& r : releases) {
     out += "\n[[release]]\n";
     out += fmt::format("suite = {}\n", toml_string(r.suite));
@@ -153,9 +155,15 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
     fail("{} has lock format {}, but this sheaf reads format {} only; upgrade sheaf", quote(path.string()), *version,
          kLockFormat);
   }
-  if (*version != kLockFormat) reader.fail_at(version_node.source(), fmt::format("unknown lock format {}", *version));
-  reader.check_keys(
-      root, "", {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"});
+  if (*version < 1) reader.fail_at(version_node.source(), fmt::format("unknown lock format {}", *version));
+  if (*version == 1) {
+    reader.check_keys(
+        root, "", {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"});
+  } else {
+    reader.check_keys(root, "",
+                      {"version", "arch", "suites", "components", "include", "exclude", "recommends", "implicit",
+                       "release", "package"});
+  }
   Lockfile lock;
   lock.arch = reader.string(root, "arch", "the lock");
   lock.suites = reader.strings(root, "suites", "the lock");
@@ -173,6 +181,18 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
   }
   lock.exclude = reader.strings(root, "exclude", "the lock");
   lock.recommends = reader.as_bool(reader.need(root, "recommends", "the lock"), "recommends");
+  if (root.get("implicit")) {
+    lock.implicit = reader.strings(root, "implicit", "the lock");
+    for (const auto& name : lock.implicit) {
+      if (!deb::is_valid_package_name(name)) {
+        reader.fail_at(root.get("implicit")->source(), fmt::format("{} is not a valid package name", quote(name)));
+      }
+    }
+    if (!std::is_sorted(lock.implicit.begin(), lock.implicit.end()) ||
+        std::adjacent_find(lock.implicit.begin(), lock.implicit.end()) != lock.implicit.end()) {
+      reader.fail_at(root.get("implicit")->source(), "implicit must be sorted and hold each name once");
+    }
+  }
 
   for (const auto& node : reader.tables(root, "release")) {
     const auto& table = *node.as_table();
@@ -228,6 +248,17 @@ Lockfile Lockfile::load(const std::filesystem::path& path) {
   return parse(text.str(), path);
 }
 
+std::vector<std::string> implicit_package_names(const spec::Spec& spec) {
+  std::vector<std::string> names;
+  for (const auto& p : deb::implicit_packages(spec.image.env)) {
+    bool excluded = std::binary_search(spec.packages.exclude.begin(), spec.packages.exclude.end(), p.name);
+    bool included = std::any_of(spec.packages.include.begin(), spec.packages.include.end(),
+                                [&](const spec::PackagePin& pin) { return pin.name == p.name; });
+    if (!excluded && !included) names.push_back(p.name);
+  }
+  return names;
+}
+
 std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& spec) {
   std::vector<std::string> problems;
   if (!spec.debian) {
@@ -263,6 +294,10 @@ std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& s
   }
   if (lock.recommends != spec.packages.recommends) {
     problems.push_back(fmt::format("recommends changed: {} -> {}", lock.recommends, spec.packages.recommends));
+  }
+  if (auto implicit = implicit_package_names(spec); lock.implicit != implicit) {
+    problems.push_back(fmt::format("implicit packages changed: [{}] -> [{}] (the environment's locale)",
+                                   fmt::join(lock.implicit, ", "), fmt::join(implicit, ", ")));
   }
 
   // The closure must hold inside the lock itself.

@@ -19,8 +19,9 @@
 
 namespace sheaf::repo {
 
-// The lock format this build reads and writes.
-inline constexpr int kLockFormat = 1;
+// The newest lock format this build reads and writes. A lock is written in
+// the oldest format that holds it: 1, or 2 when it has implicit packages.
+inline constexpr int kLockFormat = 2;
 
 struct LockedSuite {
   std::string suite;
@@ -50,6 +51,9 @@ struct Lockfile {
   std::vector<spec::PackagePin> include;
   std::vector<std::string> exclude;
   bool recommends = false;
+  // The packages sheaf added for the Essential set (deb/essential.hpp),
+  // sorted: each was resolved with `include` when the suites have it.
+  std::vector<std::string> implicit;
   std::vector<LockedSuite> releases;    // in the spec's suite order
   std::vector<LockedPackage> packages;  // sorted by name, then arch
 
@@ -62,6 +66,10 @@ struct Lockfile {
 
   const LockedPackage* find(std::string_view name) const;
 };
+
+// The implicit packages a spec asks for (deb::implicit_packages of its
+// environment, less what it excludes): names, sorted.
+std::vector<std::string> implicit_package_names(const spec::Spec& spec);
 
 // The lock path for a spec: sheaf.lock beside it.
 std::filesystem::path lock_path_for(const std::filesystem::path& spec_path);

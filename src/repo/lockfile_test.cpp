@@ -1,5 +1,6 @@
 #include "repo/lockfile.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "base/fs.hpp"
@@ -97,13 +98,57 @@ TEST(Lockfile, RefusesMalformedLocksWithPositions) {
   EXPECT_EQ(broken("pool/main/l/libbar/libbar_1.0_all.deb", "../../etc/passwd"),
             "sheaf.lock:41:12: filename '../../etc/passwd' must be a path inside the repository");
   EXPECT_EQ(broken("size = 7", "size = -7"), "sheaf.lock:43:8: size must be a non-negative integer");
-  EXPECT_EQ(broken("version = 1\n", "version = 2\n"),
-            "'sheaf.lock' has lock format 2, but this sheaf reads format 1 only; upgrade sheaf");
+  EXPECT_EQ(broken("version = 1\n", "version = 3\n"),
+            "'sheaf.lock' has lock format 3, but this sheaf reads format 2 only; upgrade sheaf");
+  EXPECT_NE(broken("recommends = false\n", "recommends = false\nimplicit = [\"libc-bin\"]\n")
+                .find("unknown table or key 'implicit'"),
+            std::string::npos)
+      << "implicit packages need format 2";
   EXPECT_NE(broken("name = \"libc\"", "name = \"libbar\"").find("'libbar' is locked twice"), std::string::npos);
   EXPECT_EQ(broken("arch = \"amd64\"\n", ""), "sheaf.lock:1:1: the lock has no arch");
   EXPECT_EQ(broken("recommends = false", "recommends = \"no\""),
             "sheaf.lock:9:14: recommends must be true or false, not a string");
   EXPECT_EQ(broken("arch = \"all\"", "arch = 7"), "sheaf.lock:38:8: arch must be a string, not an integer");
+}
+
+// A lock with implicit packages is format 2; one without stays format 1,
+// byte for byte, so that locks written before format 2 do not change.
+TEST(Lockfile, ImplicitPackagesNeedFormatTwo) {
+  Lockfile lock = example();
+  EXPECT_NE(lock.render().find("version = 1\n"), std::string::npos);
+  lock.implicit = {"libc-bin"};
+  std::string text = lock.render();
+  EXPECT_NE(text.find("version = 2\n"), std::string::npos);
+  EXPECT_NE(text.find("recommends = false\nimplicit = [\"libc-bin\"]\n"), std::string::npos);
+  Lockfile parsed = Lockfile::parse(text, "sheaf.lock");
+  EXPECT_EQ(parsed.implicit, std::vector<std::string>{"libc-bin"});
+  EXPECT_EQ(parsed.render(), text);
+  std::string unsorted = text;
+  unsorted.replace(unsorted.find("[\"libc-bin\"]"), 12, "[\"zz\", \"aa\"]");
+  EXPECT_EQ(testing::error_message_of([&] { Lockfile::parse(unsorted, "sheaf.lock"); }),
+            "sheaf.lock:10:12: implicit must be sorted and hold each name once");
+}
+
+TEST(LockProblems, TheEnvironmentsLocaleIsPartOfTheRequest) {
+  auto with_env = [](std::string_view env, std::string_view packages) {
+    return spec::Spec::parse(fmt::format("[image]\nenv = {{ {} }}\n\n[source.debian]\nsuites = [\"stable\", "
+                                         "\"stable-updates\"]\narch = \"amd64\"\n\n[packages]\n{}",
+                                         env, packages),
+                             "/app/sheaf.toml");
+  };
+  auto c_utf8 = with_env("LANG = \"C.UTF-8\"", kPackages);
+  EXPECT_EQ(implicit_package_names(c_utf8), std::vector<std::string>{"libc-bin"});
+  EXPECT_EQ(lock_problems(example(), c_utf8),
+            std::vector<std::string>{"implicit packages changed: [] -> [libc-bin] (the environment's locale)"});
+  EXPECT_TRUE(implicit_package_names(with_env("LANG = \"C\"", kPackages)).empty());
+  EXPECT_TRUE(implicit_package_names(with_env("LC_ALL = \"C.utf8\"",
+                                              "include = [\"app\"]\nexclude = [\"libc-bin\"]\n"))
+                  .empty())
+      << "excluded";
+  EXPECT_TRUE(implicit_package_names(with_env("LANG = \"C.UTF-8\"", "include = [\"libc-bin\"]\n")).empty())
+      << "already included";
+  EXPECT_TRUE(implicit_package_names(with_env("LANG = \"en_US.UTF-8\"", kPackages)).empty())
+      << "locales-all is only suggested";
 }
 
 TEST(Lockfile, LoadNamesAMissingFile) {

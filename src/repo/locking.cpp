@@ -9,6 +9,7 @@
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/parallel.hpp"
+#include "deb/essential.hpp"
 #include "repo/repository.hpp"
 #include "repo/resolver.hpp"
 
@@ -70,7 +71,20 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
     stats->suites = suites.size();
     stats->candidates = resolver.package_count();
   }
-  ResolveRequest resolve{.include = spec.packages.include,
+  // What the Essential set would have given (deb/essential.hpp), when the
+  // suites have it.
+  lock.implicit = implicit_package_names(spec);
+  std::vector<spec::PackagePin> include = spec.packages.include;
+  for (const auto& p : deb::implicit_packages(spec.image.env)) {
+    if (!std::binary_search(lock.implicit.begin(), lock.implicit.end(), p.name)) continue;
+    if (!resolver.has_package(p.name)) {
+      if (request.warn) request.warn(fmt::format("{}, but the suites have no {}; the image goes without", p.reason, p.name));
+      continue;
+    }
+    if (request.note) request.note(fmt::format("implicit: {} ({})", p.name, p.reason));
+    include.push_back({p.name, std::nullopt, {}});
+  }
+  ResolveRequest resolve{.include = include,
                          .exclude = spec.packages.exclude,
                          .recommends = spec.packages.recommends,
                          .favor = favor};

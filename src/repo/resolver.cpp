@@ -174,6 +174,17 @@ Resolver::Resolver(const std::string& arch) : state_(std::make_unique<State>()) 
 
 Resolver::~Resolver() = default;
 
+bool Resolver::has_package(std::string_view name) const {
+  Pool* pool = state_->pool;
+  Id id = pool_strn2id(pool, name.data(), static_cast<unsigned>(name.size()), 0);
+  if (id == 0) return false;
+  for (Id p = 2; p < pool->nsolvables; ++p) {
+    Solvable* s = pool_id2solvable(pool, p);
+    if (s->repo && s->name == id) return true;
+  }
+  return false;
+}
+
 std::size_t Resolver::package_count() const {
   return static_cast<std::size_t>(state_->pool->nsolvables > 2 ? state_->pool->nsolvables - 2 : 0);
 }

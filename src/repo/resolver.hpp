@@ -77,6 +77,10 @@ class Resolver {
   // Solves `request`. Throws ResolveError when it cannot be satisfied.
   std::vector<ResolvedPackage> resolve(const ResolveRequest& request);
 
+  // True when the indexes hold a package of this name (not only a virtual
+  // one that others provide).
+  bool has_package(std::string_view name) const;
+
   // How many packages the indexes hold, for messages.
   std::size_t package_count() const;
 

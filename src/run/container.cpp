@@ -300,11 +300,13 @@ std::uint64_t export_rootfs(store::LocalStore& store, const Digest& manifest, co
   if (auto d = image.manifest.annotations.find("dev.sheaf.drop-paths"); d != image.manifest.annotations.end()) {
     drop_paths = json::parse(d->second).get<std::vector<std::string>>();
   }
-  std::map<std::string, fileset::Entry> entries;  // identical where two packages share a path
+  // Layer order: where two layers hold a path, the later one's entry is
+  // what a runtime shows (the assembly's changed owners, for one).
+  std::map<std::string, fileset::Entry> entries;
   for (const auto& layer : image.manifest.layers) {
     for (const auto& id : layer_packages(layer)) {
       fileset::Manifest fileset = package_fileset(store, id, drop_paths);
-      for (const auto& e : fileset.entries()) entries.emplace(e.path, e);
+      for (const auto& e : fileset.entries()) entries.insert_or_assign(e.path, e);
     }
   }
   std::vector<fileset::Entry> list;

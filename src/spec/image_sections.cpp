@@ -62,14 +62,6 @@ std::uint32_t id_of(const TomlReader& reader, const toml::node& node, std::strin
   return static_cast<std::uint32_t>(reader.as_uint(node, name, 0xfffffffe));  // (uid_t)-1 means "unchanged"
 }
 
-// POSIX-portable user and group names, as useradd accepts them by default.
-bool is_account_name(std::string_view name) {
-  if (name.empty() || name.size() > 32) return false;
-  if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_')) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
-}
-
 std::vector<std::pair<std::string, std::string>> string_table(const TomlReader& reader, const toml::node& node,
                                                               std::string_view name, bool env) {
   const auto& table = reader.as_table(node, name);
@@ -334,6 +326,22 @@ std::vector<PathEntry> read_paths(const TomlReader& reader, const toml::node& no
     paths.push_back(std::move(entry));
   }
   return paths;
+}
+
+std::vector<AlternativeChoice> read_alternatives(const TomlReader& reader, const toml::node& node) {
+  const auto& table = reader.as_table(node, "[alternatives]");
+  std::vector<AlternativeChoice> out;
+  for (auto&& [key, value] : table) {
+    std::string name(key.str());
+    // update-alternatives' names: no '/' and no white space.
+    bool ok = !name.empty() && std::none_of(name.begin(), name.end(), [](char c) {
+      return c == '/' || c == ' ' || c == '\t' || c == '\n' || static_cast<unsigned char>(c) < 0x20;
+    });
+    if (!ok) reader.fail_at(key.source(), fmt::format("{} is not an alternative name such as \"java\"", quote(name)));
+    out.push_back({name, image_path(reader, value, "alternatives." + name), position_of(key.source())});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
 }
 
 }  // namespace sheaf::spec::detail

@@ -1,5 +1,6 @@
 // The image sections of sheaf.toml ([image], [[users]], [[groups]],
-// [[files]], [[paths]], and [packages] drop_paths). For spec.cpp only.
+// [[files]], [[paths]], [alternatives], and [packages] drop_paths). For
+// spec.cpp only.
 #pragma once
 
 #include <filesystem>
@@ -17,5 +18,6 @@ std::vector<Group> read_groups(const TomlReader& reader, const toml::node& node)
 std::vector<LocalFiles> read_files(const TomlReader& reader, const toml::node& node,
                                    const std::filesystem::path& spec_path);
 std::vector<PathEntry> read_paths(const TomlReader& reader, const toml::node& node);
+std::vector<AlternativeChoice> read_alternatives(const TomlReader& reader, const toml::node& node);
 
 }  // namespace sheaf::spec::detail

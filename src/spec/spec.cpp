@@ -18,6 +18,13 @@
 
 namespace sheaf::spec {
 
+bool is_account_name(std::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_')) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
+}
+
 namespace {
 
 Position position_of(const toml::source_region& region) {
@@ -151,7 +158,7 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   toml::table root = parse_toml(text, path);
   Spec spec;
   spec.path = path;
-  reader.check_keys(root, "", {"image", "source", "packages", "users", "groups", "files", "paths"});
+  reader.check_keys(root, "", {"image", "source", "packages", "users", "groups", "files", "paths", "alternatives"});
   if (const auto* node = root.get("image")) spec.image = detail::read_image(reader, reader.as_table(*node, "[image]"));
   if (const auto* node = root.get("source")) {
     const auto& sources = reader.as_table(*node, "[source]");
@@ -167,6 +174,7 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   if (const auto* node = root.get("groups")) spec.groups = detail::read_groups(reader, *node);
   if (const auto* node = root.get("files")) spec.files = detail::read_files(reader, *node, path);
   if (const auto* node = root.get("paths")) spec.paths = detail::read_paths(reader, *node);
+  if (const auto* node = root.get("alternatives")) spec.alternatives = detail::read_alternatives(reader, *node);
   return spec;
 }
 

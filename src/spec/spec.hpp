@@ -119,6 +119,18 @@ struct PathEntry {
   Position position;
 };
 
+// [alternatives] NAME = "/path": the choice `update-alternatives --set NAME
+// PATH` would make, instead of the highest priority.
+struct AlternativeChoice {
+  std::string name;
+  std::string path;  // absolute image path
+  Position position;
+};
+
+// POSIX-portable user and group names, as useradd accepts them by default:
+// a-z or '_', then a-z, 0-9, '_' and '-', at most 32 characters.
+bool is_account_name(std::string_view name);
+
 struct Spec {
   std::filesystem::path path;  // the file it was read from
   ImageConfig image;
@@ -128,6 +140,7 @@ struct Spec {
   std::vector<Group> groups;
   std::vector<LocalFiles> files;
   std::vector<PathEntry> paths;
+  std::vector<AlternativeChoice> alternatives;  // sorted by name
 
   // Reads and parses `path`. Throws an Error when the file cannot be read, and
   // a ParseError ("FILE:LINE:COLUMN: problem") when it is not a valid spec.

@@ -172,6 +172,12 @@ bool Index::Transaction::insert_package(const PackageRecord& r) {
   return db_.changes() > 0;
 }
 
+bool Index::Transaction::set_metadata(std::string_view id, std::string_view metadata) {
+  Statement update(db_, "UPDATE packages SET metadata = ?2 WHERE id = ?1");
+  update.bind(1, id).bind(2, metadata).run();
+  return db_.changes() > 0;
+}
+
 void Index::Transaction::put_file_cache(const FileCacheRow& row) {
   const fileset::FileIdentity& id = row.identity;
   Statement insert(db_, "INSERT OR REPLACE INTO file_cache VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");

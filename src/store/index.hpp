@@ -81,6 +81,10 @@ class Index {
     // Inserts `record` unless a package with its id exists. Returns true when
     // it inserted a row.
     bool insert_package(const PackageRecord& record);
+    // Replaces a package's metadata: what a newer sheaf derives from the same
+    // package (pkg/derived.hpp). The identity never changes. Returns false
+    // when the package is absent.
+    bool set_metadata(std::string_view id, std::string_view metadata);
     // Records one provenance document (canonical JSON) for a package.
     void add_origin(std::string_view package_id, std::string_view origin);
     // Removes a package and its origins. Returns false when it was absent.

@@ -92,7 +92,8 @@ std::string describe(const PackageRecord& record) {
 
 }  // namespace
 
-VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, unsigned threads) {
+VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, const PackageBlobs& package_blobs,
+                          unsigned threads) {
   StoreLock lock = store.lock(StoreLock::Mode::shared);
   VerifyReport report;
   std::mutex mutex;
@@ -150,6 +151,11 @@ VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, 
         add_damage(subject, fmt::format("its package document blob {} is missing", id->str()));
       } else if (check_package) {
         if (auto problem = check_package(record, *document)) add_damage(subject, *problem);
+      }
+      if (package_blobs) {
+        for (const auto& blob : package_blobs(record)) {
+          if (!store.has_blob(blob)) add_damage(subject, fmt::format("its metadata names blob {}, which is missing", blob.str()));
+        }
       }
       auto manifest_bytes = store.read_blob(*fileset_id);
       if (!manifest_bytes) {
@@ -276,6 +282,9 @@ GcReport collect_garbage(LocalStore& store, const GcOptions& options) {
                    if (!id || !fileset_id) fail("its index row holds a malformed digest");
                    live_blobs.insert(*id);
                    live_blobs.insert(*fileset_id);
+                   if (options.package_blobs) {
+                     for (const auto& blob : options.package_blobs(record)) live_blobs.insert(blob);
+                   }
                    auto bytes = store.read_blob(*fileset_id);
                    if (!bytes) fail("its FileSet manifest {} is missing", fileset_id->str());
                    Manifest manifest = Manifest::parse(*bytes, fileset_id->str());

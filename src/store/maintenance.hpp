@@ -31,11 +31,18 @@ struct VerifyReport {
 // the module that owns the document format. Returns a problem, or nullopt.
 using PackageCheck = std::function<std::optional<std::string>(const PackageRecord&, std::string_view document)>;
 
+// The blobs a package's index row names beyond its document and FileSet
+// (its metadata's maintainer scripts), supplied by the module that owns the
+// metadata format. gc keeps them; verify checks that they exist.
+using PackageBlobs = std::function<std::vector<Digest>(const PackageRecord&)>;
+
 // Re-hashes every object and blob, and checks every package in the index: its
-// document and FileSet manifest exist and parse, and every file the manifest
-// names is present with the right size. Holds the shared store lock, so gc
-// cannot remove anything while it runs. Uses `threads` threads for hashing.
-VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, unsigned threads);
+// document and FileSet manifest exist and parse, the blobs `package_blobs`
+// names exist, and every file the manifest names is present with the right
+// size. Holds the shared store lock, so gc cannot remove anything while it
+// runs. Uses `threads` threads for hashing.
+VerifyReport verify_store(LocalStore& store, const PackageCheck& check_package, const PackageBlobs& package_blobs,
+                          unsigned threads);
 
 struct GcReport {
   std::uint64_t objects_removed = 0;
@@ -54,6 +61,8 @@ struct GcOptions {
   // Runs under the same exclusive lock after the store's own sweep: the
   // clean-up of caches other modules keep in the store (repo's cache/apt).
   std::function<void()> also = nullptr;
+  // Blobs each package's row names beyond its document and FileSet: kept.
+  PackageBlobs package_blobs = nullptr;
 };
 
 // Removes every object and blob that no package in the index references,

@@ -55,7 +55,7 @@ class Maintenance : public ::testing::Test {
 
 TEST_F(Maintenance, VerifyFindsNoDamageInAHealthyStore) {
   add_package("aa", {"one", "two"});
-  VerifyReport report = verify_store(store_, nullptr, 2);
+  VerifyReport report = verify_store(store_, nullptr, nullptr, 2);
   EXPECT_TRUE(report.damage.empty());
   EXPECT_EQ(report.objects, 2u);
   EXPECT_EQ(report.blobs, 2u);
@@ -66,7 +66,7 @@ TEST_F(Maintenance, VerifyNamesAnObjectWithAFlippedByte) {
   add_package("aa", {"one", "two"});
   Digest two = Digest::of("two");
   overwrite(store_.object_path(two), "twp");
-  VerifyReport report = verify_store(store_, nullptr, 2);
+  VerifyReport report = verify_store(store_, nullptr, nullptr, 2);
   ASSERT_EQ(report.damage.size(), 1u);
   EXPECT_EQ(report.damage[0].subject, "objects/sha256/" + LocalStore::object_name(two));
   EXPECT_NE(report.damage[0].problem.find("does not match its name"), std::string::npos);
@@ -75,7 +75,7 @@ TEST_F(Maintenance, VerifyNamesAnObjectWithAFlippedByte) {
 TEST_F(Maintenance, VerifyReportsAMissingObjectForItsPackage) {
   add_package("aa", {"one"});
   fs::remove(store_.object_path(Digest::of("one")));
-  VerifyReport report = verify_store(store_, nullptr, 1);
+  VerifyReport report = verify_store(store_, nullptr, nullptr, 1);
   ASSERT_EQ(report.damage.size(), 1u);
   EXPECT_NE(report.damage[0].subject.find("package aa 1.0"), std::string::npos);
   EXPECT_NE(report.damage[0].problem.find("'f0'"), std::string::npos);
@@ -92,7 +92,7 @@ TEST_F(Maintenance, VerifyRunsThePackageCheck) {
         EXPECT_EQ(document, "package " + record.name);
         return "the check says no";
       },
-      1);
+      nullptr, 1);
   EXPECT_EQ(calls, 1);
   ASSERT_EQ(report.damage.size(), 1u);
   EXPECT_EQ(report.damage[0].problem, "the check says no");
@@ -100,7 +100,7 @@ TEST_F(Maintenance, VerifyRunsThePackageCheck) {
 
 TEST_F(Maintenance, VerifyFlagsFilesThatDoNotBelong) {
   testing::write_file(dir_ / "objects/sha256/ab/not-a-digest", "x");
-  VerifyReport report = verify_store(store_, nullptr, 1);
+  VerifyReport report = verify_store(store_, nullptr, nullptr, 1);
   ASSERT_EQ(report.damage.size(), 1u);
   EXPECT_EQ(report.damage[0].subject, "objects/sha256/ab/not-a-digest");
 }
@@ -120,7 +120,7 @@ TEST_F(Maintenance, GcRemovesOnlyWhatNoPackageReferences) {
   EXPECT_FALSE(store_.has_object(Digest::of("theirs")));
   EXPECT_TRUE(store_.has_object(Digest::of("shared")));
   EXPECT_TRUE(store_.has_object(Digest::of("mine")));
-  EXPECT_TRUE(verify_store(store_, nullptr, 1).damage.empty());
+  EXPECT_TRUE(verify_store(store_, nullptr, nullptr, 1).damage.empty());
   EXPECT_EQ(collect_garbage(store_, {}).objects_removed, 0u);
 }
 
