@@ -85,12 +85,21 @@ void run_show(Context& context, const ShowOptions& options) {
                  {"ports", c.exposed_ports},
                  {"labels", c.labels},
                  {"stop_signal", c.stop_signal}};
+  // What the maintainer scripts did: the assembly's recorded effects.
+  deb::ScriptEffects effects;
+  if (!image.manifest.layers.empty()) {
+    for (const auto& p : image::layer_packages(image.manifest.layers.back())) {
+      auto row = store->index().package(p.id);
+      if (row && row->name == "sheaf-assembly") effects = pkg::PackageMetadata::from_json(row->metadata).effects;
+    }
+  }
   json out = {{"digest", record.digest},
               {"tags", tags_of(store->index(), record.digest)},
               {"created", image.config.created},
               {"architecture", image.config.platform.architecture},
               {"config", config},
-              {"layers", layers}};
+              {"layers", layers},
+              {"effects", deb::effects_to_json(effects)}};
   if (options.json) {
     fmt::print("{}\n", out.dump(2));
     return;
@@ -111,6 +120,11 @@ void run_show(Context& context, const ShowOptions& options) {
       fmt::print("  {:<32} {:<28} {:>10}  {}\n", p.value("name", ""), p.value("version", ""), human_bytes(layer.size),
                  layer.digest.str().substr(0, 19));
     }
+  }
+  auto lines = deb::describe_effects(effects);
+  if (!lines.empty()) {
+    fmt::print("effects of maintainer scripts (in sheaf-assembly):\n");
+    for (const auto& line : lines) fmt::print("  {}\n", line);
   }
 }
 

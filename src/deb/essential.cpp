@@ -29,13 +29,21 @@ std::vector<ImplicitPackage> implicit_packages(const std::vector<std::pair<std::
 }
 
 std::optional<std::string> essential_provider(std::string_view need) {
-  static const std::map<std::string, std::string, std::less<>> kProviders = {
-      {"/usr/bin/sh", "dash"},       {"/usr/bin/dash", "dash"},     {"/usr/bin/bash", "bash"},
-      {"/usr/bin/perl", "perl-base"}, {"/usr/bin/env", "coreutils"}, {"command:sh", "dash"},
-      {"command:bash", "bash"},      {"command:perl", "perl-base"}};
-  auto it = kProviders.find(need);
-  if (it == kProviders.end()) return std::nullopt;
-  return it->second;
+  // Generated from bookworm's Essential packages by tools/essential-commands.
+  static const std::map<std::string_view, std::string_view> kCommands = {
+#include "deb/essential_commands.inc"
+  };
+  std::string_view name;
+  if (need.starts_with("command:")) {
+    name = need.substr(8);
+  } else if (need.starts_with("/usr/bin/") || need.starts_with("/usr/sbin/")) {
+    name = need.substr(need.rfind('/') + 1);
+  } else {
+    return std::nullopt;
+  }
+  auto it = kCommands.find(name);
+  if (it == kCommands.end()) return std::nullopt;
+  return std::string(it->second);
 }
 
 }  // namespace sheaf::deb

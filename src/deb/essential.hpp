@@ -39,8 +39,10 @@ bool is_locale_variable(std::string_view key);
 std::optional<std::string> locale_package(std::string_view locale);
 
 // The Essential package that provides what a program needs
-// (deb/program_needs.hpp): "/usr/bin/sh" -> dash, "command:perl" ->
-// perl-base. `need` is canonical (merged-/usr, absolute) or "command:NAME".
+// (deb/program_needs.hpp): "/usr/bin/sh" -> dash, "command:sed" -> sed.
+// `need` is canonical (merged-/usr, absolute) or "command:NAME". The table
+// is bookworm's (src/deb/essential_commands.inc, made by
+// tools/essential-commands); later releases move few commands.
 std::optional<std::string> essential_provider(std::string_view need);
 
 }  // namespace sheaf::deb

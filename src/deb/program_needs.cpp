@@ -5,15 +5,20 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
+#include "base/error.hpp"
 #include "deb/merged_usr.hpp"
+#include "deb/shell_script.hpp"
 
 namespace sheaf::deb {
 
 namespace {
 
 constexpr std::size_t kMaxTable = std::size_t{16} << 20;  // a symbol or string table we read
+constexpr std::uint64_t kMaxScript = std::uint64_t{1} << 20;  // a shell script whose commands we read
 
 bool read_at(int fd, std::uint64_t offset, std::size_t size, std::string& out) {
   out.resize(size);
@@ -133,21 +138,124 @@ std::optional<std::vector<std::string>> elf_program_imports(int fd, const std::v
   return found;
 }
 
+namespace {
+
+// Commands a shell script runs by name: the first word of each simple
+// command (and of those inside $(...) and `...`) when it is written out,
+// less builtins, keywords and the script's own functions. Words built from
+// variables are not followed.
+class CommandCollector {
+ public:
+  void walk(const ShellNode& node, int depth = 0) {
+    if (depth > kMaxShellNesting) return;
+    if (node.kind == ShellNode::Kind::function) functions_.insert(node.name);
+    for (const auto& w : node.words) substitutions(w, depth);
+    for (const auto& w : node.assignments) substitutions(w, depth);
+    for (const auto& r : node.redirects) substitutions(r.target, depth);
+    if (node.kind == ShellNode::Kind::simple && !node.words.empty()) command(node.words.front());
+    for (const auto& child : node.children) walk(*child, depth + 1);
+  }
+
+  std::set<std::string> names() const {
+    std::set<std::string> out;
+    for (const auto& n : seen_) {
+      if (!functions_.contains(n)) out.insert(n);
+    }
+    return out;
+  }
+
+ private:
+  void command(const ShellWord& word) {
+    std::vector<ShellWordPart> parts;
+    try {
+      parts = split_word(word.text, "script");
+    } catch (const ParseError&) {
+      return;
+    }
+    std::string name;
+    for (const auto& p : parts) {
+      if (p.kind != ShellWordPart::Kind::literal) return;
+      name += p.text;
+    }
+    static const std::set<std::string, std::less<>> kBuiltins = {
+        ".", ":", "[", "alias", "bg", "break", "cd", "command", "continue", "echo", "eval", "exec", "exit",
+        "export", "false", "fg", "getopts", "hash", "jobs", "kill", "local", "printf", "pwd", "read", "readonly",
+        "return", "set", "shift", "test", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset",
+        "wait", "source", "let", "declare", "typeset", "shopt", "builtin", "enable", "mapfile", "readarray",
+        "pushd", "popd", "dirs", "disown", "suspend", "caller", "compgen", "complete", "help", "history", "logout"};
+    if (name.empty() || name.find('=') != std::string::npos || kBuiltins.contains(name)) return;
+    if (name.find('/') != std::string::npos && !name.starts_with('/')) return;
+    seen_.insert(name);
+  }
+
+  void substitutions(const ShellWord& word, int depth) {
+    std::vector<ShellWordPart> parts;
+    try {
+      parts = split_word(word.text, "script");
+    } catch (const ParseError&) {
+      return;
+    }
+    for (const auto& p : parts) {
+      if (p.kind != ShellWordPart::Kind::command) continue;
+      try {
+        auto tree = parse_shell(p.text, "script");
+        walk(*tree, depth + 1);
+      } catch (const ParseError&) {
+      }
+    }
+  }
+
+  std::set<std::string> seen_;
+  std::set<std::string> functions_;
+};
+
+bool is_shell(std::string_view interpreter) {
+  return interpreter == "/usr/bin/sh" || interpreter == "/usr/bin/dash" || interpreter == "/usr/bin/bash";
+}
+
+}  // namespace
+
+std::vector<std::string> shell_script_commands(std::string_view text) {
+  std::unique_ptr<ShellNode> tree;
+  try {
+    tree = parse_shell(text, "script");
+  } catch (const ParseError&) {
+    return {};
+  }
+  CommandCollector collector;
+  collector.walk(*tree);
+  auto names = collector.names();
+  return {names.begin(), names.end()};
+}
+
 std::vector<ProgramNeed> program_needs(const std::vector<fileset::Entry>& entries, const ContentOpener& open) {
   static const std::vector<std::string> kShellCalls = {"popen", "system"};
   std::vector<ProgramNeed> out;
   for (const auto& e : entries) {
     if (e.type != fileset::EntryType::file || (e.mode & 0111) == 0 || e.size < 4) continue;
-    // Init scripts and other hooks under /etc, and examples, are not what
-    // an image runs.
-    if (e.path.starts_with("etc/") || e.path.starts_with("usr/share/doc/")) continue;
+    // Programs are what a bin or sbin directory holds (/usr/bin, and
+    // /usr/lib/postgresql/15/bin too); hooks for dpkg, init scripts and
+    // helpers elsewhere are not what an image runs.
+    if (!e.path.starts_with("usr/") || (e.path.find("/bin/") == std::string::npos && e.path.find("/sbin/") == std::string::npos)) {
+      continue;
+    }
     auto fd = open(e);
     if (!fd) continue;
     std::string head;
     if (!read_at(fd->get(), 0, static_cast<std::size_t>(std::min<std::uint64_t>(e.size, 256)), head)) continue;
     std::string program = "/" + e.path;
     if (head.starts_with("#!")) {
-      for (auto& need : interpreter_needs(head)) out.push_back({program, std::move(need), "interpreter"});
+      auto needs = interpreter_needs(head);
+      // A shell script's commands, when it is small enough to be a script.
+      if (!needs.empty() && is_shell(canonical(needs.front())) && e.size <= kMaxScript) {
+        std::string text;
+        if (read_at(fd->get(), 0, static_cast<std::size_t>(e.size), text)) {
+          for (auto& name : shell_script_commands(text)) {
+            out.push_back({program, name.starts_with('/') ? name : "command:" + name, "run by the script"});
+          }
+        }
+      }
+      for (auto& need : needs) out.push_back({program, std::move(need), "interpreter"});
     } else if (head.starts_with("\x7f" "ELF")) {
       auto imports = elf_program_imports(fd->get(), kShellCalls);
       if (!imports) continue;

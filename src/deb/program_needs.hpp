@@ -1,14 +1,17 @@
 // What a package's programs run without declaring it: the interpreter of a
-// script ("#!/bin/sh") and the shell behind system(3) and popen(3). Debian
+// script ("#!/bin/sh"), the commands a shell script runs (sed, mkdir), and
+// the shell behind system(3) and popen(3). Debian
 // lets packages rely on the Essential set (dash, bash, perl-base, coreutils)
 // without a dependency, so an image made of declared dependencies alone may
 // lack them. The build turns these needs into `suggestion:` lines
 // (image/effects.hpp; docs/decisions.md, "What Essential provides").
 //
 // Derived at import from the package's own files, never by running one.
-// Only executable regular files are looked at: a script's first line, and an
-// ELF program's (it has a PT_INTERP) undefined dynamic symbols, for any ELF
-// class and byte order, so foreign architectures work the same.
+// Only programs are looked at, executable regular files in a bin or sbin
+// directory under /usr (/usr/bin, /usr/lib/postgresql/15/bin): a script's
+// first line, and an ELF program's (it has a PT_INTERP) undefined dynamic
+// symbols, for any ELF class and byte order, so foreign architectures work
+// the same.
 #pragma once
 
 #include <functional>
@@ -28,7 +31,7 @@ struct ProgramNeed {
   // What it runs: an absolute path ("/bin/sh", "/usr/bin/perl"), or
   // "command:NAME" for `#!/usr/bin/env NAME`, looked up on the PATH.
   std::string needs;
-  std::string why;  // "interpreter", "system(3)", "popen(3)"
+  std::string why;  // "interpreter", "system(3)", "popen(3)", "run by the script"
   bool operator==(const ProgramNeed&) const = default;
 };
 
@@ -39,6 +42,12 @@ using ContentOpener = std::function<std::optional<UniqueFd>(const fileset::Entry
 // FileSet has them), in path order. Unreadable or malformed files are
 // skipped: this is advice, not validation.
 std::vector<ProgramNeed> program_needs(const std::vector<fileset::Entry>& entries, const ContentOpener& open);
+
+// The commands a shell script runs by name or absolute path: the first
+// words of its simple commands (inside $(...) too) that are written out,
+// less the shell's builtins and the script's own functions. Empty when it
+// does not parse.
+std::vector<std::string> shell_script_commands(std::string_view text);
 
 // Reads the first line of a script ("#!/bin/sh -e\n...") and returns the
 // needs it implies, or nothing when it is not one.

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -168,12 +169,18 @@ struct MaintainerScript {
 // merged-/usr layout ("/usr/bin/mawk"), with their types.
 using PackageFiles = std::map<std::string, fileset::EntryType, std::less<>>;
 
+// The content of one of the package's files, by absolute path, for the
+// shell libraries scripts source (`. /usr/share/dpkg/sh/dpkg-error.sh`);
+// nullopt when it cannot be read or is too large to be one.
+using FileReader = std::function<std::optional<std::string>(const std::string& path)>;
+
 // Reads the scripts. `package` and `arch` are the package's name and
 // architecture (for $DPKG_MAINTSCRIPT_PACKAGE and dpkg --print-architecture).
 // A script that does not parse is one Uninterpreted entry; this never throws
 // for any script text.
 ScriptEffects derive_script_effects(const std::vector<MaintainerScript>& scripts, const PackageFiles& files,
-                                    std::string_view package, std::string_view arch);
+                                    std::string_view package, std::string_view arch,
+                                    const FileReader& read_file = nullptr);
 
 // Debian's fixed system accounts (base-passwd's passwd.master and
 // group.master in bookworm): name -> id. Every Debian system has them.

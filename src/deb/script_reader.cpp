@@ -126,8 +126,9 @@ std::string split_interpreter(std::string_view line) {
 
 class ScriptReader {
  public:
-  ScriptReader(const PackageFiles& files, std::string_view package, std::string_view arch, ScriptEffects& out)
-      : files_(files), package_(package), arch_(arch), out_(out) {}
+  ScriptReader(const PackageFiles& files, const FileReader& read_file, std::string_view package, std::string_view arch,
+               ScriptEffects& out)
+      : files_(files), read_file_(read_file), package_(package), arch_(arch), out_(out) {}
 
   void read(const MaintainerScript& script, const Args& positional) {
     script_ = script.name;
@@ -392,11 +393,16 @@ class ScriptReader {
     }
     auto type = path_type(path);
     if (type == fileset::EntryType::dir) throw Uninterpretable{fmt::format("output written to the directory {}", quote(path))};
-    if (type && append) throw Uninterpretable{fmt::format("output appended to {}, whose content the reader does not know", quote(path))};
+    std::string content = text;
+    if (type && append) {
+      auto before = content_of(path);
+      if (!before) throw Uninterpretable{fmt::format("output appended to {}, whose content the reader does not know", quote(path))};
+      content = *before + text;
+    }
     if (!is_dir(dirname_of(path))) return;  // the shell fails to open it
     if (path.starts_with("/dev/") || path.starts_with("/proc/") || path.starts_with("/sys/")) return;
     make(CreatedPath::Kind::file, path, "", "");
-    out_.created.back().content = text;
+    out_.created.back().content = std::move(content);
   }
 
   void run_simple(const ShellNode& node) {
@@ -696,6 +702,7 @@ class ScriptReader {
   std::optional<fileset::EntryType> path_type(std::string_view path) const {
     std::string p = canonical_path(path);
     if (auto it = made_.find(p); it != made_.end()) return it->second;
+    if (removed_.contains(p)) return std::nullopt;
     if (auto it = files_.find(p); it != files_.end()) return it->second;
     if (is_system_directory(p)) return fileset::EntryType::dir;
     if (p == "/dev/null" || p == "/dev/zero" || p == "/dev/urandom") return fileset::EntryType::file;
@@ -792,11 +799,7 @@ class ScriptReader {
       --depth_;
       return status_;
     }
-    if (name == "." || name == "source") {
-      if (a.size() > 1 && a[1] == "/usr/share/debconf/confmodule") return 0;
-      if (a.size() > 1 && a[1] == "/usr/share/dpkg/maintscript-helper") return 0;
-      throw Uninterpretable{fmt::format("'. {}' reads another script", a.size() > 1 ? a[1] : "")};
-    }
+    if (name == "." || name == "source") return source(a);
     if (name == "exec") {
       if (a.size() == 1) return 0;
       call(Args(a.begin() + 1, a.end()));
@@ -873,6 +876,8 @@ class ScriptReader {
         {"install", &ScriptReader::install},
         {"ucf", &ScriptReader::ucf},
         {"rm", &ScriptReader::rm},
+        {"mv", &ScriptReader::mv},
+        {"dpkg-realpath", &ScriptReader::readlink},
         {"rmdir", &ScriptReader::rm},
         {"getent", &ScriptReader::getent},
         {"id", &ScriptReader::id},
@@ -914,7 +919,13 @@ class ScriptReader {
         "pkill",              "start-stop-daemon", "update-menus",  "update-icon-caches", "systemd-sysusers",
         "deb-systemd-helper-quiet", "update-shells", "add-shell",   "remove-shell",       "a2query",
         "update-java-alternatives", "update-catalog", "dh_installdeb", "sgmlwhich",       "update-motd",
-        "telinit"};
+        "telinit",
+        // The assembly writes etc/shadow itself when a member ships PAM
+        // configuration (image/effects.hpp).
+        "shadowconfig",
+        // Compiles what /etc/locale.gen selects: nothing, on a fresh system
+        // whose debconf answered nothing (C.UTF-8 comes with libc-bin).
+        "locale-gen"};
     return kQuiet;
   }
   static const std::map<std::string, std::string_view, std::less<>>& runtime_state_commands() {
@@ -1285,15 +1296,29 @@ class ScriptReader {
         file = o;
       }
     }
-    if (action == "--list" || action == "--listpackage" || action == "--remove") return 0;
+    std::string path = file.empty() ? std::string() : absolute(file);
+    auto known = diverted_.find(path);
+    if (action == "--list") return 0;
+    if (action == "--listpackage") {
+      if (known != diverted_.end()) emit((known->second.package.empty() ? "LOCAL" : known->second.package) + "\n");
+      return 0;
+    }
     if (action == "--truename") {
-      emit(file + "\n");
+      emit((known != diverted_.end() ? known->second.divert_to : path) + "\n");
+      return 0;
+    }
+    if (action == "--remove") {
+      if (known != diverted_.end()) {
+        std::erase_if(out_.diversions, [&](const Diversion& x) { return x.path == path; });
+        diverted_.erase(known);
+      }
       return 0;
     }
     if (file.empty()) throw Uninterpretable{"dpkg-divert --add without a file"};
-    d.path = absolute(file);
+    d.path = path;
     d.divert_to = d.divert_to.empty() ? d.path + ".distrib" : absolute(d.divert_to);
     d.script = script_;
+    diverted_[path] = d;
     out_.diversions.push_back(std::move(d));
     return 0;
   }
@@ -1361,6 +1386,7 @@ class ScriptReader {
   }
 
   void make(CreatedPath::Kind kind, const std::string& path, std::string source, std::string mode) {
+    removed_.erase(path);
     auto type = kind == CreatedPath::Kind::dir       ? fileset::EntryType::dir
                 : kind == CreatedPath::Kind::symlink ? fileset::EntryType::symlink
                                                      : fileset::EntryType::file;
@@ -1405,7 +1431,19 @@ class ScriptReader {
 
   int touch(const Args& a) {
     for (std::size_t i = 1; i < a.size(); ++i) {
-      if (a[i].starts_with("-")) throw Uninterpretable{fmt::format("touch option {}", a[i])};
+      // Times are not part of a FileSet: options about them change nothing.
+      if (a[i] == "-r" || a[i] == "-d" || a[i] == "-t") {
+        ++i;
+        continue;
+      }
+      if (a[i].starts_with("-")) {
+        if (a[i] == "-c" || a[i] == "--no-create") return 0;
+        if (a[i] == "-h" || a[i] == "--no-dereference" || a[i] == "-m" || a[i] == "-a" ||
+            a[i].starts_with("--reference=") || a[i].starts_with("--date=")) {
+          continue;
+        }
+        throw Uninterpretable{fmt::format("touch option {}", a[i])};
+      }
       std::string path = absolute(a[i]);
       if (!path_type(path)) {
         if (!is_dir(dirname_of(path))) return 1;
@@ -1542,6 +1580,10 @@ class ScriptReader {
 
   // Removing on a fresh system removes only what the scripts made, which
   // the reader then forgets; removing the package's own files is not modelled.
+  // A package file the script removes stays removed in the model; if the
+  // script makes the path again (dash's postinst replaces /bin/sh with a
+  // new link), what it made stands. One still removed at the end is
+  // reported: an image layer cannot remove what the package's layer holds.
   int rm(const Args& a) {
     for (std::size_t i = 1; i < a.size(); ++i) {
       if (a[i].starts_with("-")) continue;
@@ -1549,10 +1591,44 @@ class ScriptReader {
       if (made_.contains(path)) {
         made_.erase(path);
         std::erase_if(out_.created, [&](const CreatedPath& c) { return c.path == path; });
-      } else if (files_.contains(path)) {
-        throw Uninterpretable{fmt::format("{} {}: removes a file of the package", a[0], a[i])};
+      } else if (files_.contains(path) && !removed_.contains(path)) {
+        if (files_.at(path) == fileset::EntryType::dir && a[0] == "rm" &&
+            std::none_of(a.begin() + 1, a.end(), [](const std::string& o) { return o.starts_with("-") && o.find_first_of("rR") != std::string::npos; })) {
+          return 1;
+        }
+        removed_.emplace(path, line_);
       }
     }
+    return 0;
+  }
+
+  // mv FROM TO: what the script made moves; the package's own files do not.
+  int mv(const Args& a) {
+    Args operands;
+    for (std::size_t i = 1; i < a.size(); ++i) {
+      if (a[i].starts_with("-")) {
+        if (a[i].find_first_not_of("-fvTn") != std::string::npos) throw Uninterpretable{fmt::format("mv option {}", a[i])};
+        continue;
+      }
+      operands.push_back(a[i]);
+    }
+    if (operands.size() != 2) throw Uninterpretable{"mv other than mv FROM TO"};
+    std::string from = absolute(operands[0]);
+    std::string to = absolute(operands[1]);
+    if (is_dir(to)) to = canonical_path(to + "/" + basename_of(from));
+    auto made = made_.find(from);
+    if (made == made_.end()) {
+      if (path_type(from)) throw Uninterpretable{fmt::format("mv {} {}: moves a file of the package", operands[0], operands[1])};
+      return 1;
+    }
+    auto kind = made->second;
+    made_.erase(made);
+    std::erase_if(out_.created, [&](const CreatedPath& c) { return c.path == to; });
+    for (auto& c : out_.created) {
+      if (c.path == from) c.path = to;
+    }
+    made_[to] = kind;
+    removed_.erase(to);
     return 0;
   }
 
@@ -1831,13 +1907,45 @@ class ScriptReader {
         std::string enabled = fmt::format("/etc/apache2/{}-enabled/{}{}", kind, name, suffix);
         if (path_type(available) != fileset::EntryType::file) continue;
         found = true;
-        if (!path_type(enabled) && is_dir(dirname_of(enabled))) {
-          make(CreatedPath::Kind::symlink, enabled, fmt::format("../{}-available/{}{}", kind, name, suffix), "");
+        if (path_type(enabled) || !is_dir(dirname_of(enabled))) continue;
+        // a2enmod enables what a module's .load file says it depends on
+        // ("# Depends: authz_core") first.
+        if (kind == "mods" && suffix == ".load") {
+          if (depth_ >= kMaxCallDepth) throw Abort{"a2enmod dependencies nested too deeply"};
+          for (const auto& dependency : module_dependencies(available)) {
+            ++depth_;
+            a2enable({a[0], "-q", dependency});
+            --depth_;
+          }
         }
+        make(CreatedPath::Kind::symlink, enabled, fmt::format("../{}-available/{}{}", kind, name, suffix), "");
       }
       if (!found) throw Uninterpretable{fmt::format("{} {}: the package ships no such file", a[0], name)};
     }
     return result;
+  }
+
+  // The modules a mods-available/NAME.load file's "# Depends:" line names.
+  std::vector<std::string> module_dependencies(const std::string& load_file) const {
+    std::vector<std::string> out;
+    auto text = content_of(load_file);
+    if (!text) return out;
+    std::size_t pos = 0;
+    while (pos < text->size()) {
+      auto end = std::min(text->find('\n', pos), text->size());
+      std::string_view line = std::string_view(*text).substr(pos, end - pos);
+      pos = end + 1;
+      if (!line.starts_with("# Depends:")) continue;
+      line.remove_prefix(10);
+      for (std::size_t p = 0; p < line.size();) {
+        auto start = line.find_first_not_of(" \t,", p);
+        if (start == std::string_view::npos) break;
+        auto stop = std::min(line.find_first_of(" \t,", start), line.size());
+        out.emplace_back(line.substr(start, stop - start));
+        p = stop;
+      }
+    }
+    return out;
   }
 
   // mktemp [-d] [TEMPLATE]: a fresh name under /tmp (what is left there
@@ -1854,10 +1962,60 @@ class ScriptReader {
     return 0;
   }
 
-  // Commands that read standard input (deb/shell_filters.hpp).
+  // What a file holds, when the reader can know: one the scripts wrote, or
+  // one the package ships (read through read_file_).
+  std::optional<std::string> content_of(const std::string& raw) const {
+    if (!raw.starts_with('/')) return std::nullopt;
+    std::string path = canonical_path(raw);
+    if (made_.contains(path)) {
+      auto it = std::find_if(out_.created.rbegin(), out_.created.rend(),
+                             [&](const CreatedPath& c) { return c.path == path; });
+      if (it == out_.created.rend()) return std::nullopt;
+      if (it->kind == CreatedPath::Kind::file) return it->content;
+      if (it->kind == CreatedPath::Kind::copy && it->source != path) return content_of(it->source);
+      return std::nullopt;
+    }
+    if (removed_.contains(path) || !read_file_) return std::nullopt;
+    auto it = files_.find(path);
+    if (it == files_.end() || it->second != fileset::EntryType::file) return std::nullopt;
+    return read_file_(path);
+  }
+
+  // Commands that read standard input or files (deb/shell_filters.hpp);
+  // `sed -i` edits a file whose content the reader knows.
   int filter(const Args& a) {
     try {
-      FilterResult r = run_filter(a, input_);
+      if (a[0] == "sed") {
+        Args plain{a[0]};
+        std::vector<std::string> files;
+        bool in_place = false;
+        bool have_script = false;
+        for (std::size_t i = 1; i < a.size(); ++i) {
+          if (a[i] == "-i" || a[i].starts_with("-i") || a[i] == "--in-place" || a[i].starts_with("--in-place=")) {
+            in_place = true;
+          } else if (a[i] == "-e" && i + 1 < a.size()) {
+            plain.push_back(a[i]);
+            plain.push_back(a[++i]);
+            have_script = true;
+          } else if (a[i].starts_with("-")) {
+            plain.push_back(a[i]);
+          } else if (!have_script) {
+            plain.push_back(a[i]);
+            have_script = true;
+          } else {
+            files.push_back(a[i]);
+          }
+        }
+        if (in_place) {
+          for (const auto& file : files) {
+            auto content = content_of(file);
+            if (!content) throw Uninterpretable{fmt::format("sed -i edits {}, whose content the reader does not know", file)};
+            write_file(absolute(file), run_filter(plain, *content).output, false);
+          }
+          return 0;
+        }
+      }
+      FilterResult r = run_filter(a, input_, [this](const std::string& path) { return content_of(path); });
       emit(r.output);
       return r.status;
     } catch (const FilterError& e) {
@@ -1917,6 +2075,78 @@ class ScriptReader {
     throw Uninterpretable{describe_command(a)};
   }
 
+ public:
+  // Package files the scripts removed and did not make again.
+  void report_removed() {
+    for (const auto& [path, line] : removed_) {
+      out_.uninterpreted.push_back({script_, line, fmt::format("removes {}, a path of the package, which the image keeps", path)});
+    }
+    removed_.clear();
+  }
+
+ private:
+
+  // `. FILE`: a shell library. One the package ships is read and run where
+  // it stands; one of another package is known only by the stand-ins below.
+  int source(const Args& a) {
+    if (a.size() < 2) throw Uninterpretable{"'.' without a file"};
+    std::string path = a[1].starts_with('/') ? canonical_path(a[1]) : a[1];
+    std::string text;
+    if (auto stand_in = sourced_stand_ins().find(path); stand_in != sourced_stand_ins().end()) {
+      text = std::string(stand_in->second);
+    } else if (auto it = files_.find(path); it != files_.end() && it->second == fileset::EntryType::file && read_file_) {
+      auto content = read_file_(path);
+      if (!content) throw Uninterpretable{fmt::format("'. {}': the file cannot be read", a[1])};
+      text = std::move(*content);
+    } else {
+      throw Uninterpretable{fmt::format("'. {}' reads a script of another package", a[1])};
+    }
+    if (depth_ >= kMaxCallDepth) throw Abort{"scripts sourced too deeply"};
+    auto& tree = parsed_["source:" + path];
+    if (!tree) {
+      try {
+        tree = parse_shell(text, fmt::format("{} {}: {}", package_, script_, path));
+      } catch (const ParseError& e) {
+        throw Uninterpretable{e.what()};
+      }
+    }
+    ++depth_;
+    run(*tree);
+    --depth_;
+    if (flow_ == Flow::return_) flow_ = Flow::normal;
+    return status_;
+  }
+
+  // Shell libraries of other packages that maintainer scripts source, as
+  // the reader takes them: reviewed stand-ins in shell, which keep what an
+  // image needs and leave out what only a running system has.
+  static const std::map<std::string, std::string_view, std::less<>>& sourced_stand_ins() {
+    static const std::map<std::string, std::string_view, std::less<>> kStandIns = {
+        // debconf: no questions are asked (db_* answer as debconf() says).
+        {"/usr/share/debconf/confmodule", ""},
+        {"/usr/share/dpkg/maintscript-helper", ""},
+        // postgresql-common 248: configure_version makes the main cluster
+        // (per-host state, left to run time); its man page alternatives
+        // come from `dpkg -L`, which a static read cannot know, and are
+        // left out with the rest (catalog checks, service starts).
+        {"/usr/share/postgresql-common/maintscripts-functions", R"(
+configure_version() { pg_createcluster -u postgres --no-status "$1" main; }
+stop_version() { :; }
+remove_version() { :; }
+configure_client_version() { :; }
+remove_client_version() { :; }
+configure_contrib_version() { :; }
+remove_contrib_version() { :; }
+configure_doc_version() { :; }
+remove_doc_version() { :; }
+set_system_locale() { :; }
+preinst_check_catversion() { :; }
+postinst_check_catversion() { :; }
+)"},
+    };
+    return kStandIns;
+  }
+
   // uname: the kernel a build runs under is not the one the image will, so
   // the answer is a fixed, current Linux: scripts only check that it is new
   // enough. The machine follows the package's architecture.
@@ -1962,6 +2192,7 @@ class ScriptReader {
   }
 
   const PackageFiles& files_;
+  const FileReader& read_file_;
   std::string package_;
   std::string arch_;
   ScriptEffects& out_;
@@ -1971,6 +2202,8 @@ class ScriptReader {
   std::map<std::string, const ShellNode*> functions_;
   std::map<std::string, std::unique_ptr<ShellNode>> parsed_;  // substitutions and eval, by text
   std::map<std::string, fileset::EntryType> made_;             // paths the scripts created
+  std::map<std::string, int, std::less<>> removed_;            // package files the scripts removed: the line
+  std::map<std::string, Diversion, std::less<>> diverted_;     // by path, as dpkg-divert would list them
   std::set<std::string, std::less<>> users_;
   std::set<std::string, std::less<>> groups_;
   std::string* output_ = nullptr;
@@ -2025,17 +2258,18 @@ void drop_invalid_text(ScriptEffects& e) {
 }  // namespace
 
 ScriptEffects derive_script_effects(const std::vector<MaintainerScript>& scripts, const PackageFiles& files,
-                                    std::string_view package, std::string_view arch) {
+                                    std::string_view package, std::string_view arch, const FileReader& read_file) {
   ScriptEffects effects;
   if (is_derived_by_sheaf(package)) return effects;
   // A fresh install: preinst install, then postinst configure (no old
   // version), on one system, so postinst sees what preinst made.
-  ScriptReader reader(files, package, arch, effects);
+  ScriptReader reader(files, read_file, package, arch, effects);
   for (std::string_view name : {"preinst", "postinst"}) {
     for (const auto& script : scripts) {
       if (script.name == name) reader.read(script, name == "preinst" ? Args{"install"} : Args{"configure", ""});
     }
   }
+  reader.report_removed();
   // Temporary files are not part of what a script leaves.
   std::erase_if(effects.created, [](const CreatedPath& c) { return c.path.starts_with("/tmp/"); });
   std::erase_if(effects.attributes, [](const PathAttributes& a) { return a.path.starts_with("/tmp/"); });

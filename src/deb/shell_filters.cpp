@@ -32,9 +32,75 @@ std::string command_line(const Args& a) {
   return text;
 }
 
+// A POSIX basic expression with GNU's extensions (\+ \? \| \s \w), or an
+// extended one, as an ECMAScript expression (std::regex's grammar that knows
+// \s and \w). Bracket expressions pass through.
+std::string to_ecmascript(std::string_view re, bool extended) {
+  std::string out;
+  for (std::size_t i = 0; i < re.size(); ++i) {
+    char c = re[i];
+    if (c == '[') {  // a bracket expression, [] and [^] first, classes inside
+      std::size_t j = i + 1;
+      if (j < re.size() && re[j] == '^') ++j;
+      if (j < re.size() && re[j] == ']') ++j;
+      while (j < re.size() && re[j] != ']') {
+        if (re[j] == '[' && j + 1 < re.size() && (re[j + 1] == ':' || re[j + 1] == '.' || re[j + 1] == '=')) {
+          auto close = re.find(std::string(1, re[j + 1]) + "]", j + 2);
+          j = close == std::string_view::npos ? re.size() : close + 2;
+          continue;
+        }
+        ++j;
+      }
+      std::string bracket(re.substr(i, std::min(j + 1, re.size()) - i));
+      // ECMAScript reads a backslash inside brackets as an escape; POSIX does not.
+      std::string escaped;
+      for (char b : bracket) {
+        if (b == '\\') escaped += '\\';
+        escaped += b;
+      }
+      out += escaped;
+      i = j;
+      continue;
+    }
+    if (c == '\\' && i + 1 < re.size()) {
+      char n = re[++i];
+      if (!extended && std::string_view("(){}+?|").find(n) != std::string_view::npos) {
+        out += n;  // a group, interval or GNU operator in a basic expression
+      } else if (std::string_view("sSwWbB").find(n) != std::string_view::npos || (n >= '1' && n <= '9')) {
+        out += '\\';
+        out += n;
+      } else if (n == 'n') {
+        out += "\\n";
+      } else if (n == 't') {
+        out += "\\t";
+      } else {
+        out += '\\';
+        out += n;  // an escaped literal
+      }
+      continue;
+    }
+    if (!extended && std::string_view("(){}+?|").find(c) != std::string_view::npos) {
+      out += '\\';  // literal in a basic expression
+      out += c;
+      continue;
+    }
+    if (!extended && c == '*' && (out.empty() || out.back() == '(' || out.ends_with("^"))) {
+      out += "\\*";  // a leading '*' is literal in a basic expression
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::regex make_regex(std::string_view re, bool extended, bool icase = false) {
+  auto flags = std::regex::ECMAScript | (icase ? std::regex::icase : std::regex::flag_type{});
+  return std::regex(to_ecmascript(re, extended), flags);
+}
+
 class Filters {
  public:
-  explicit Filters(const std::string& text) : input(text) {}
+  Filters(const std::string& text, const FileContents& files) : input(text), files_(files) {}
   std::string output;
 
   static std::vector<std::string> lines_of(const std::string& text) {
@@ -91,7 +157,12 @@ class Filters {
   int filter(const Args& a) {
     const std::string& name = a[0];
     if (name == "cat") {
-      if (a.size() == 1 || (a.size() == 2 && a[1] == "-")) emit(input);
+      Args operands(a.begin() + 1, a.end());
+      if (std::any_of(operands.begin(), operands.end(), [](const std::string& o) { return o.size() > 1 && o[0] == '-'; })) {
+        throw FilterError{};
+      }
+      take_operands(operands);
+      emit(input);
       return 0;
     }
     if (name == "grep" || name == "egrep" || name == "fgrep") return grep(a);
@@ -101,14 +172,16 @@ class Filters {
     if (name == "sed") return sed(a);
     if (name == "wc") {
       auto o = options(a, "lcw", "");
-      if (!o || !o->operands.empty()) throw FilterError{};
+      if (!o) throw FilterError{};
+      take_operands(o->operands);
       auto lines = lines_of(input);
       emit(std::to_string(o->values.contains('c') ? input.size() : lines.size()) + "\n");
       return 0;
     }
     if (name == "sort" || name == "uniq") {
       auto o = options(a, "ur", "");
-      if (!o || !o->operands.empty()) throw FilterError{};
+      if (!o) throw FilterError{};
+      take_operands(o->operands);
       auto lines = lines_of(input);
       if (name == "sort") std::sort(lines.begin(), lines.end());
       if (o->values.contains('r')) std::reverse(lines.begin(), lines.end());
@@ -121,7 +194,24 @@ class Filters {
     return 0;
   }
 
-  int grep(const Args& a) {
+  int grep(const Args& raw) {
+    // The long spellings scripts use, as their letters.
+    static const std::map<std::string, std::string, std::less<>> kLong = {
+        {"--quiet", "-q"}, {"--silent", "-q"}, {"--invert-match", "-v"}, {"--line-regexp", "-x"},
+        {"--extended-regexp", "-E"}, {"--fixed-strings", "-F"}, {"--ignore-case", "-i"}, {"--count", "-c"},
+        {"--no-messages", "-s"}};
+    Args a;
+    for (const auto& arg : raw) {
+      auto it = kLong.find(arg);
+      if (it != kLong.end()) {
+        a.push_back(it->second);
+      } else if (arg.starts_with("--regexp=")) {
+        a.push_back("-e");
+        a.push_back(arg.substr(9));
+      } else {
+        a.push_back(arg);
+      }
+    }
     auto o = options(a, "qsvxEFiwch", "e");
     if (!o) throw FilterError{};
     Args operands = o->operands;
@@ -134,14 +224,13 @@ class Filters {
     } else {
       throw FilterError{};
     }
-    if (!operands.empty()) return 1;  // files: their content is not known, so nothing matches
+    if (!take_operands(operands)) return 1;  // a file whose content is not known: nothing matches
     bool fixed = a[0] == "fgrep" || o->values.contains('F');
     bool extended = a[0] == "egrep" || o->values.contains('E');
-    auto flags = (extended ? std::regex::extended : std::regex::basic) |
-                 (o->values.contains('i') ? std::regex::icase : std::regex::flag_type{});
+
     std::vector<std::string> matched;
     try {
-      std::regex re(fixed ? std::string() : pattern, flags);
+      std::regex re = make_regex(fixed ? std::string() : pattern, extended, o->values.contains('i'));
       for (const auto& line : lines_of(input)) {
         bool hit = fixed ? (o->values.contains('x') ? line == pattern : line.find(pattern) != std::string::npos)
                          : (o->values.contains('x') ? std::regex_match(line, re) : std::regex_search(line, re));
@@ -217,9 +306,8 @@ class Filters {
 
   int cut(const Args& a) {
     auto o = options(a, "s", "dfc");
-    if (!o || !o->operands.empty() || (o->values.contains('f') == o->values.contains('c'))) {
-      throw FilterError{};
-    }
+    if (!o || (o->values.contains('f') == o->values.contains('c'))) throw FilterError{};
+    take_operands(o->operands);
     bool by_field = o->values.contains('f');
     std::string list = by_field ? o->values['f'] : o->values['c'];
     char delimiter = '\t';
@@ -287,7 +375,8 @@ class Filters {
       }
     }
     auto o = options(normal, "q", "nc");
-    if (!o || !o->operands.empty() || o->values.contains('c')) throw FilterError{};
+    if (!o || o->values.contains('c')) throw FilterError{};
+    take_operands(o->operands);
     std::size_t n = 10;
     if (o->values.contains('n')) {
       auto v = to_integer(o->values['n']);
@@ -304,9 +393,168 @@ class Filters {
     return 0;
   }
 
-  // sed SCRIPT on standard input, for the scripts' s/RE/REPLACEMENT/FLAGS
-  // commands (basic or -E extended expressions; flags g and a number, and
-  // p with -n); sed -i edits a file in place, which is not modelled.
+  // sed [-n] [-E] SCRIPT | -e SCRIPT... [FILE...]: a script of commands
+  // `[ADDRESS[,ADDRESS]][!]COMMAND`, separated by ';' or newlines, where an
+  // address is a line number, '$' or /RE/ (GNU's 0,/RE/ too), and a command
+  // is s/RE/REPLACEMENT/FLAGS (flags g, N, p), d, p or q. Basic expressions
+  // unless -E. `sed -i` is the caller's: it edits a file (run_filter sees
+  // the script and the file's content only).
+  struct SedAddress {
+    enum class Kind { none, line, last, regex } kind = Kind::none;
+    std::size_t line = 0;
+    std::regex re;
+  };
+  struct SedCommand {
+    SedAddress from, to;
+    bool range = false;
+    bool negate = false;
+    char op = 's';
+    std::regex re;
+    std::string replacement;
+    bool global = false;
+    bool print = false;
+    int occurrence = 1;
+    // Range state: inside the range; 0,/RE/ starts inside.
+    bool active = false;
+    bool done = false;
+  };
+
+  static std::string sed_part(const std::string& script, std::size_t& i, char delim, bool replacement) {
+    std::string part;
+    for (; i < script.size() && script[i] != delim; ++i) {
+      if (script[i] == '\\' && i + 1 < script.size()) {
+        char next = script[i + 1];
+        if (next == delim) {
+          part += delim;
+        } else if (replacement && next == 'n') {
+          part += '\n';
+        } else {
+          part += script[i];
+          part += next;
+        }
+        ++i;
+        continue;
+      }
+      part += script[i];
+    }
+    if (i >= script.size()) throw FilterError{fmt::format("the sed script {}", quote(script))};
+    ++i;  // past the delimiter
+    return part;
+  }
+
+  std::vector<SedCommand> sed_parse(const std::string& script, bool extended) {
+    std::vector<SedCommand> commands;
+    auto bad = [&] { return FilterError{fmt::format("the sed script {}", quote(script))}; };
+    auto address = [&](std::size_t& i) {
+      SedAddress a;
+      if (i < script.size() && std::isdigit(static_cast<unsigned char>(script[i]))) {
+        std::size_t start = i;
+        while (i < script.size() && std::isdigit(static_cast<unsigned char>(script[i]))) ++i;
+        a.kind = SedAddress::Kind::line;
+        a.line = static_cast<std::size_t>(std::stoul(script.substr(start, i - start)));
+      } else if (i < script.size() && script[i] == '$') {
+        a.kind = SedAddress::Kind::last;
+        ++i;
+      } else if (i < script.size() && (script[i] == '/' || script[i] == '\\')) {
+        char delim = '/';
+        if (script[i] == '\\') {
+          if (i + 1 >= script.size()) throw bad();
+          delim = script[++i];
+        }
+        ++i;
+        a.kind = SedAddress::Kind::regex;
+        a.re = make_regex(sed_part(script, i, delim, false), extended);
+      }
+      return a;
+    };
+    for (std::size_t i = 0; i < script.size();) {
+      while (i < script.size() && (script[i] == ';' || script[i] == '\n' || script[i] == ' ')) ++i;
+      if (i >= script.size()) break;
+      SedCommand c;
+      c.from = address(i);
+      if (i < script.size() && script[i] == ',') {
+        ++i;
+        c.range = true;
+        c.to = address(i);
+        if (c.to.kind == SedAddress::Kind::none) throw bad();
+        c.active = c.from.kind == SedAddress::Kind::line && c.from.line == 0;
+      }
+      while (i < script.size() && script[i] == ' ') ++i;
+      if (i < script.size() && script[i] == '!') {
+        c.negate = true;
+        ++i;
+      }
+      while (i < script.size() && script[i] == ' ') ++i;
+      if (i >= script.size()) throw bad();
+      c.op = script[i++];
+      if (c.op == 's') {
+        if (i >= script.size()) throw bad();
+        char delim = script[i++];
+        c.re = make_regex(sed_part(script, i, delim, false), extended);
+        c.replacement = sed_part(script, i, delim, true);
+        for (; i < script.size() && script[i] != ';' && script[i] != '\n'; ++i) {
+          char f = script[i];
+          if (f == 'g') c.global = true;
+          else if (f == 'p') c.print = true;
+          else if (f >= '1' && f <= '9') c.occurrence = f - '0';
+          else if (f != ' ') throw FilterError{fmt::format("the sed flag {} in {}", f, quote(script))};
+        }
+      } else if (c.op != 'd' && c.op != 'p' && c.op != 'q') {
+        throw FilterError{fmt::format("the sed command {} in {}", c.op, quote(script))};
+      }
+      commands.push_back(std::move(c));
+    }
+    return commands;
+  }
+
+  static bool sed_matches(const SedAddress& a, const std::string& line, std::size_t number, bool last) {
+    switch (a.kind) {
+      case SedAddress::Kind::none: return true;
+      case SedAddress::Kind::line: return number == a.line;
+      case SedAddress::Kind::last: return last;
+      case SedAddress::Kind::regex: return std::regex_search(line, a.re);
+    }
+    return false;
+  }
+
+  static bool sed_selects(SedCommand& c, const std::string& line, std::size_t number, bool last) {
+    bool hit = false;
+    if (!c.range) {
+      hit = sed_matches(c.from, line, number, last);
+    } else if (c.active) {
+      hit = true;
+      if (sed_matches(c.to, line, number, last) || (c.to.kind == SedAddress::Kind::line && number >= c.to.line)) {
+        c.active = false;
+        c.done = true;
+      }
+    } else if (!c.done && sed_matches(c.from, line, number, last)) {
+      hit = true;
+      c.active = !(c.to.kind == SedAddress::Kind::line && c.to.line <= number);
+    }
+    return hit != c.negate;
+  }
+
+  static std::string sed_substitute(const SedCommand& c, const std::string& line, bool& changed) {
+    std::smatch m;
+    if (!std::regex_search(line, m, c.re)) return line;
+    changed = true;
+    if (c.global) return std::regex_replace(line, c.re, c.replacement, std::regex_constants::format_sed);
+    std::string rest = line;
+    std::string done;
+    int seen = 0;
+    while (std::regex_search(rest, m, c.re)) {
+      if (++seen == c.occurrence) {
+        done += m.prefix().str() + m.format(c.replacement, std::regex_constants::format_sed);
+        return done + m.suffix().str();
+      }
+      auto step = static_cast<std::size_t>(m.position(0) + std::max<std::ptrdiff_t>(m.length(0), 1));
+      done += rest.substr(0, step);
+      rest = rest.substr(std::min(step, rest.size()));
+    }
+    changed = false;
+    return line;
+  }
+
   int sed(const Args& a) {
     Args scripts;
     Args operands;
@@ -314,14 +562,13 @@ class Filters {
     bool extended = false;
     for (std::size_t i = 1; i < a.size(); ++i) {
       const std::string& arg = a[i];
-      if (arg == "-i" || arg.starts_with("-i") || arg == "--in-place" || arg.starts_with("--in-place=")) {
-        throw FilterError{fmt::format("sed -i edits {} in place", a.back())};
-      }
       if (arg == "-e" && i + 1 < a.size()) {
         scripts.push_back(a[++i]);
-      } else if (arg == "-n") {
+      } else if (arg.starts_with("-e") && arg.size() > 2) {
+        scripts.push_back(arg.substr(2));
+      } else if (arg == "-n" || arg == "--quiet" || arg == "--silent") {
         quiet = true;
-      } else if (arg == "-E" || arg == "-r") {
+      } else if (arg == "-E" || arg == "-r" || arg == "--regexp-extended") {
         extended = true;
       } else if (arg.starts_with("-") && arg != "-") {
         throw FilterError{fmt::format("sed option {}", arg)};
@@ -332,87 +579,38 @@ class Filters {
       }
     }
     if (scripts.empty()) throw FilterError{};
-    // A file's content is not known, and nothing in gives nothing out
-    // (whatever the script says).
-    if (!operands.empty() || input.empty()) return 0;
-    struct Substitution {
-      std::regex re;
-      std::string replacement;
-      bool global = false;
-      bool print = false;
-      int occurrence = 1;
-    };
-    std::vector<Substitution> commands;
+    std::string joined;
+    for (const auto& script : scripts) joined += script + "\n";
+    // A file whose content is not known, and nothing in, give nothing out.
+    if (!take_operands(operands) || input.empty()) return 0;
     try {
-      for (const auto& script : scripts) {
-        for (std::size_t pos = 0; pos < script.size();) {
-          while (pos < script.size() && (script[pos] == ';' || script[pos] == '\n' || script[pos] == ' ')) ++pos;
-          if (pos >= script.size()) break;
-          if (script[pos] != 's' || pos + 1 >= script.size()) throw FilterError{fmt::format("the sed script {}", quote(script))};
-          char delim = script[pos + 1];
-          std::string parts[2];
-          std::size_t i = pos + 2;
-          for (int k = 0; k < 2; ++k) {
-            for (; i < script.size() && script[i] != delim; ++i) {
-              if (script[i] == '\\' && i + 1 < script.size()) {
-                if (script[i + 1] == delim) {
-                  parts[k] += delim;
-                  ++i;
-                  continue;
-                }
-                if (k == 1 && script[i + 1] == 'n') {
-                  parts[k] += '\n';
-                  ++i;
-                  continue;
-                }
-                parts[k] += script[i++];
-              }
-              parts[k] += script[i];
-            }
-            if (i >= script.size()) throw FilterError{fmt::format("the sed script {}", quote(script))};
-            ++i;
-          }
-          Substitution sub{std::regex(parts[0], extended ? std::regex::extended : std::regex::basic), parts[1]};
-          for (; i < script.size() && script[i] != ';' && script[i] != '\n'; ++i) {
-            char f = script[i];
-            if (f == 'g') sub.global = true;
-            else if (f == 'p') sub.print = true;
-            else if (f >= '1' && f <= '9') sub.occurrence = f - '0';
-            else if (f != ' ') throw FilterError{fmt::format("the sed flag {} in {}", f, quote(script))};
-          }
-          commands.push_back(std::move(sub));
-          pos = i;
-        }
-      }
+      auto commands = sed_parse(joined, extended);
+      auto lines = lines_of(input);
       std::string out;
-      for (auto line : lines_of(input)) {
-        bool printed = false;
-        for (const auto& c : commands) {
-          std::smatch m;
-          if (!std::regex_search(line, m, c.re)) continue;
-          if (c.global) {
-            line = std::regex_replace(line, c.re, c.replacement, std::regex_constants::format_sed);
-          } else {
-            // The N-th match only.
-            std::string rest = line;
-            std::string done;
-            int seen = 0;
-            while (std::regex_search(rest, m, c.re)) {
-              if (++seen == c.occurrence) {
-                done += m.prefix().str() + m.format(c.replacement, std::regex_constants::format_sed);
-                rest = m.suffix().str();
-                break;
-              }
-              std::size_t step = static_cast<std::size_t>(m.position(0) + std::max<std::ptrdiff_t>(m.length(0), 1));
-              done += rest.substr(0, step);
-              rest = rest.substr(std::min(step, rest.size()));
-            }
-            line = done + rest;
+      for (std::size_t n = 0; n < lines.size(); ++n) {
+        std::string line = lines[n];
+        bool last = n + 1 == lines.size();
+        bool deleted = false;
+        bool quit = false;
+        for (auto& c : commands) {
+          if (!sed_selects(c, line, n + 1, last)) continue;
+          if (c.op == 'd') {
+            deleted = true;
+            break;
           }
-          if (c.print) printed = true;
+          if (c.op == 'p') out += line + "\n";
+          if (c.op == 'q') {
+            quit = true;
+            break;
+          }
+          if (c.op == 's') {
+            bool changed = false;
+            line = sed_substitute(c, line, changed);
+            if (changed && c.print) out += line + "\n";
+          }
         }
-        if (!quiet) out += line + "\n";
-        if (printed) out += line + "\n";
+        if (!deleted && !quiet) out += line + "\n";
+        if (quit) break;
       }
       emit(out);
     } catch (const std::regex_error&) {
@@ -423,7 +621,25 @@ class Filters {
 
  private:
   void emit(std::string_view text) { output += text; }
-  const std::string& input;
+  // The files named as operands become the input, in order. False when one
+  // of them cannot be known (its content reads as empty).
+  bool take_operands(const Args& operands) {
+    if (operands.empty() || (operands.size() == 1 && operands[0] == "-")) return true;
+    input.clear();
+    bool known = true;
+    for (const auto& path : operands) {
+      auto content = files_ ? files_(path) : std::nullopt;
+      if (!content) {
+        known = false;
+        continue;
+      }
+      input += *content;
+    }
+    return known;
+  }
+
+  std::string input;
+  const FileContents& files_;
 };
 
 }  // namespace
@@ -436,8 +652,8 @@ bool is_filter(std::string_view name) {
   return kFilters.contains(name);
 }
 
-FilterResult run_filter(const std::vector<std::string>& argv, const std::string& input) {
-  Filters f(input);
+FilterResult run_filter(const std::vector<std::string>& argv, const std::string& input, const FileContents& files) {
+  Filters f(input, files);
   int status = f.filter(argv);
   return {std::move(f.output), status};
 }

@@ -5,12 +5,16 @@
 //
 // cat, grep (-q -v -x -E -F -i -c -e), tr (-d, ranges and [:classes:]),
 // cut (-d -f -c -s), head and tail (-n, -N), wc (-l -c), sort (-u -r),
-// uniq, and sed's s/RE/REPLACEMENT/FLAGS commands (basic or -E extended
-// expressions; flags g, N and p with -n). A file named as an operand reads
-// as empty: the reader knows a package's paths, not their contents. Other
-// filters (awk, find, ls, ...) print nothing and succeed.
+// uniq, and sed with addresses (N, $, /RE/, GNU's 0,/RE/, ranges, !) and
+// the s (flags g, N, p), d, p and q commands, in basic or -E extended
+// expressions. A file named as an operand is read
+// through FileContents; one it cannot know reads as empty (and grep finds
+// nothing in it). Other filters (awk, find, ls, ...) print nothing and
+// succeed.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +35,13 @@ struct FilterError {
 // True for the commands run_filter knows.
 bool is_filter(std::string_view name);
 
-// Runs `argv` (argv[0] names the filter) over `input`. Throws FilterError.
-FilterResult run_filter(const std::vector<std::string>& argv, const std::string& input);
+// The content of a file a filter names as an operand, when it can be known
+// (a file the package ships, or one its script wrote); nullopt otherwise.
+using FileContents = std::function<std::optional<std::string>(const std::string& path)>;
+
+// Runs `argv` (argv[0] names the filter) over `input`, or over the files it
+// names. Throws FilterError.
+FilterResult run_filter(const std::vector<std::string>& argv, const std::string& input,
+                        const FileContents& files = nullptr);
 
 }  // namespace sheaf::deb

@@ -425,7 +425,8 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
     manifests.push_back(&m.manifest);
   }
   // Suggestions look at the programs users run: those of the included
-  // packages and their direct dependencies (and the entrypoint's).
+  // packages and their direct dependencies (and the entrypoint's), not
+  // those of Essential packages.
   {
     std::vector<deb::ClosureMember> closure;
     for (const auto& m : members) closure.push_back(closure_member(m));
@@ -446,8 +447,10 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
       });
       suggest_for[i] = program != needs[i]->end();
     }
+    // Essential packages' own tools assume the rest of the Essential set
+    // (dpkg's helpers want perl): what they need is not the image's need.
     for (std::size_t i = 0; i < members.size(); ++i) {
-      if (!suggest_for[i]) needs[i] = nullptr;
+      if (!suggest_for[i] || members[i].metadata.essential) needs[i] = nullptr;
     }
   }
   std::vector<PlannedDiversion> diversions;

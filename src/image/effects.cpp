@@ -666,10 +666,11 @@ class Applier {
         if (!provider || members.contains(*provider)) continue;
         if (!exists(n.program)) continue;  // dropped by drop_paths
         std::string what = n.needs.starts_with("command:") ? n.needs.substr(8) : n.needs;
-        add(*provider,
-            n.why == "interpreter"
-                ? fmt::format("{} of {} runs under {}", n.program, in_.members[i].label, what)
-                : fmt::format("{} of {} calls {}, which runs {}", n.program, in_.members[i].label, n.why, what));
+        const std::string& label = in_.members[i].label;
+        add(*provider, n.why == "interpreter"         ? fmt::format("{} of {} runs under {}", n.program, label, what)
+                       : n.why == "run by the script" ? fmt::format("{} of {} runs {}", n.program, label, what)
+                                                      : fmt::format("{} of {} calls {}, which runs {}", n.program,
+                                                                    label, n.why, what));
       }
     }
     // The locale the environment names.

@@ -96,7 +96,8 @@ struct EffectsInput {
   std::vector<MemberEffects> members;
   // One per member (nullptr: none). Suggestions come from the programs of
   // the spec's included packages and of what they depend on directly, and
-  // from the entrypoint: not from every helper deep in the closure.
+  // from the entrypoint: not from every helper deep in the closure, nor
+  // from Essential packages, whose tools assume the whole Essential set.
   std::vector<const std::vector<deb::ProgramNeed>*> needs;
   std::vector<PlannedDiversion> diversions;
   std::function<std::string(const fileset::Entry&)> read;  // a file entry's bytes

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "pkg/package.hpp"
 
 namespace sheaf::pkg {
@@ -19,8 +20,17 @@ Derived derive(const std::vector<deb::MaintainerScript>& scripts, const fileset:
                std::string_view name, std::string_view arch, const deb::ContentOpener& open) {
   deb::PackageFiles files;
   for (const auto& e : manifest.entries()) files.emplace("/" + e.path, e.type);
+  // The shell libraries a script sources from its own package: small text
+  // files, read from the store.
+  auto read_file = [&](const std::string& path) -> std::optional<std::string> {
+    const fileset::Entry* e = manifest.find(std::string_view(path).substr(1));
+    if (!e || e->type != fileset::EntryType::file || e->size > (std::uint64_t{1} << 20)) return std::nullopt;
+    auto fd = open(*e);
+    if (!fd) return std::nullopt;
+    return read_all(fd->get(), path);
+  };
   Derived d;
-  d.effects = deb::derive_script_effects(scripts, files, name, arch);
+  d.effects = deb::derive_script_effects(scripts, files, name, arch, read_file);
   d.needs = deb::program_needs(manifest.entries(), open);
   return d;
 }

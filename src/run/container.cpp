@@ -36,6 +36,9 @@ using nlohmann::json;
 
 namespace {
 
+constexpr std::string_view kHostname = "sheaf";
+
+
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 std::optional<std::string> find_program(const std::string& name) {
@@ -170,8 +173,35 @@ int check_program(int root_fd, const std::string& program, const std::vector<std
   return kExitCannotExecute;
 }
 
+// The name files a runtime gives every container, as podman does: they are
+// the host's business, not the image's, so no image ships them. /etc/hosts
+// names the container's host name and localhost; with the host's network,
+// /etc/resolv.conf is the host's.
+json name_file_mounts(const fs::path& dir, const RunRequest& request) {
+  write_file_atomically(dir / "hostname", std::string(kHostname) + "\n");
+  write_file_atomically(dir / "hosts", fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                                   "127.0.1.1\t{}\n",
+                                                   kHostname));
+  json mounts = json::array();
+  for (const char* name : {"hostname", "hosts"}) {
+    mounts.push_back({{"destination", std::string("/etc/") + name},
+                      {"type", "bind"},
+                      {"source", (dir / name).string()},
+                      {"options", {"rbind", "ro"}}});
+  }
+  std::error_code ec;
+  if (request.network == Network::host && fs::exists("/etc/resolv.conf", ec)) {
+    mounts.push_back({{"destination", "/etc/resolv.conf"},
+                      {"type", "bind"},
+                      {"source", fs::canonical("/etc/resolv.conf", ec).string()},
+                      {"options", {"rbind", "ro"}}});
+  }
+  return mounts;
+}
+
 json runtime_config(const oci::ImageConfig& image, const RunRequest& request, const std::vector<std::string>& args,
-                    const std::vector<std::string>& env, const Identity& id, const std::string& cwd, bool terminal) {
+                    const std::vector<std::string>& env, const Identity& id, const std::string& cwd, bool terminal,
+                    const json& name_files) {
   json mounts = json::array({
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
       {{"destination", "/dev"},
@@ -195,6 +225,7 @@ json runtime_config(const oci::ImageConfig& image, const RunRequest& request, co
        {"source", "sysfs"},
        {"options", {"nosuid", "noexec", "nodev", "ro"}}},
   });
+  for (const auto& m : name_files) mounts.push_back(m);
   for (const auto& volume : request.volumes) {
     auto parts = std::vector<std::string>();
     std::string rest = volume;
@@ -244,7 +275,7 @@ json runtime_config(const oci::ImageConfig& image, const RunRequest& request, co
         {"rlimits", rlimits},
         {"noNewPrivileges", true}}},
       {"root", {{"path", "rootfs"}, {"readonly", request.read_only}}},
-      {"hostname", "sheaf"},
+      {"hostname", std::string(kHostname)},
       {"mounts", mounts},
       {"linux",
        {{"namespaces", namespaces},
@@ -451,7 +482,7 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
 
   // 4. The bundle, and the runtime in the foreground.
   bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
-  json bundle = runtime_config(image.config, request, args, env, id, cwd, terminal);
+  json bundle = runtime_config(image.config, request, args, env, id, cwd, terminal, name_file_mounts(dir, request));
   write_file_atomically(dir / "bundle/config.json", bundle.dump(2));
   // A signal that asked sheaf to stop during the set-up stops it here, before
   // the container exists (the clean-up runs as the stack unwinds).

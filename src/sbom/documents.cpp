@@ -122,6 +122,10 @@ std::string render_spdx(const Inventory& inv) {
     if (!c.homepage.empty()) p["homepage"] = c.homepage;
     if (!c.description.empty()) p["summary"] = c.description.substr(0, c.description.find('\n'));
     if (c.dropped > 0) p["comment"] = fmt::format("drop_paths removed {} entries from this package", c.dropped);
+    if (!c.effects.empty()) {
+      p["comment"] = "What the packages' maintainer scripts would have done, derived by sheaf without running them:\n" +
+                     fmt::format("{}", fmt::join(c.effects, "\n"));
+    }
     packages.push_back(std::move(p));
     std::string parent = debian && !os_id.empty() ? os_id : "SPDXRef-Image";
     relationships.push_back(
@@ -197,6 +201,7 @@ std::string render_cyclonedx(const Inventory& inv) {
       props.push_back({{"name", "syft:metadata:sourceVersion"}, {"value", c.source_version}});
     }
     if (c.dropped > 0) props.push_back({{"name", "sheaf:dropped"}, {"value", std::to_string(c.dropped)}});
+    for (const auto& effect : c.effects) props.push_back({{"name", "sheaf:effect"}, {"value", effect}});
     comp["properties"] = props;
     components.push_back(std::move(comp));
     (debian && !os_ref.empty() ? os_children : image_children).push_back(c.purl);

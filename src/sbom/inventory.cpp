@@ -74,6 +74,7 @@ Inventory load_inventory(store::LocalStore& store, const store::ImageRecord& rec
       c.source_version = metadata.source_version.empty() ? c.version : metadata.source_version;
       c.homepage = metadata.homepage;
       c.description = metadata.description;
+      if (c.kind == Component::Kind::assembly) c.effects = deb::describe_effects(metadata.effects);
       inv.components.push_back(std::move(c));
       closure.push_back({package.name, package.version, package.pre_depends, package.depends, package.provides,
                          package.conflicts, package.breaks});

@@ -30,6 +30,9 @@ struct Component {
   std::string homepage;
   std::string description;
   std::uint64_t dropped = 0;         // entries drop_paths removed from it
+  // The assembly: what the members' maintainer scripts did in the image,
+  // one line each (deb::describe_effects of its recorded effects).
+  std::vector<std::string> effects;
   std::vector<std::size_t> depends;  // indices of the components it depends on
 };
 
