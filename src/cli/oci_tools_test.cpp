@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "testing/command.hpp"
+#include "testing/oci_tools.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf {
@@ -30,31 +31,11 @@ using testing::CommandResult;
 using testing::contains;
 using testing::last_line;
 using testing::read_file_bytes;
+using testing::podman;
+using testing::podman_run;
 using testing::run_command;
 using testing::run_sheaf;
-
-// The absolute path of a tool on $PATH ("" when absent): run_command execs
-// paths, not names.
-std::string tool(const std::string& name) {
-  CommandResult r = run_command({"/bin/sh", "-c", "command -v " + name});
-  return r.exit_code == 0 ? r.out.substr(0, r.out.find('\n')) : "";
-}
-
-// podman with the flags these machines need (machine-notes: runc, cgroupfs,
-// and rlimits the caller can grant).
-std::vector<std::string> podman(std::vector<std::string> args) {
-  std::vector<std::string> argv{tool("podman"), "--runtime",        "runc", "--cgroup-manager",
-                                "cgroupfs",     "--events-backend", "file"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return argv;
-}
-std::vector<std::string> podman_run(const std::string& image, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"run",      "--rm",           "--pull=never", "--ulimit", "nofile=1024:20000",
-                                "--ulimit", "nproc=4096:4096"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  args.push_back(image);
-  return podman(args);
-}
+using testing::tool;
 
 // Starts `sheaf --store STORE ARGS...` in the background, its output thrown
 // away; the caller signals and reaps it.
@@ -83,7 +64,7 @@ class OciToolsTest : public ::testing::Test {
       return;
     }
     for (const char* tool : {"skopeo", "umoci", "runc", "podman"}) {
-      if (sheaf::tool(tool).empty()) {
+      if (testing::tool(tool).empty()) {
         skip_ = std::string(tool) + " is not installed (tools/dev test installs it)";
         return;
       }

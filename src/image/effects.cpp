@@ -92,8 +92,8 @@ class View {
   bool shipped(std::string_view path) const { return tree_.find(path) != nullptr; }
 
   // Where `path` (relative) really is: symlinks in its directories followed,
-  // and the last one too when `follow_last`. nullopt when a directory on the
-  // way is missing, not a directory, or a loop.
+  // and the last one too when `follow_last`. nullopt when something on the
+  // way is not a directory, or a loop.
   std::optional<std::string> real(std::string_view path, bool follow_last) const {
     std::vector<std::string> pending;
     auto push = [&](std::string_view p) {
@@ -124,7 +124,15 @@ class View {
         e = find(next);
       }
       if (!e) {
-        if (!last) return std::nullopt;
+        // Below a directory no one ships, nothing can be a symlink: the rest
+        // of the path is taken as written (the assembly makes the parents).
+        while (!pending.empty()) {
+          std::string rest = std::move(pending.back());
+          pending.pop_back();
+          if (rest == "." ) continue;
+          if (rest == "..") return std::nullopt;
+          next += "/" + rest;
+        }
         return next;
       }
       if (e->type == EntryType::symlink && (!last || follow_last)) {
@@ -259,7 +267,7 @@ class Applier {
     auto path = image_relative(c.path);
     if (!path) return skip("not a path inside the image");
     auto real = view_.real(*path, false);
-    if (!real) return skip("a directory on its way is missing");
+    if (!real) return skip("something on its way is not a directory");
     const Entry* existing = view_.find(*real);
     Entry e;
     e.path = *real;
