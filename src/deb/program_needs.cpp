@@ -66,8 +66,8 @@ std::vector<std::string> interpreter_needs(std::string_view head) {
     pos = end;
   }
   if (words.empty() || !words[0].starts_with('/')) return {};
-  std::vector<std::string> needs{canonical(words[0])};
-  if (needs[0] == "/usr/bin/env") {
+  std::vector<std::string> needs{std::string(words[0])};  // as written: "/bin/sh"
+  if (canonical(words[0]) == "/usr/bin/env") {
     // "#!/usr/bin/env -S perl -w" and "#!/usr/bin/env VAR=x cmd" too.
     for (std::size_t i = 1; i < words.size(); ++i) {
       if (words[i].starts_with('-') || words[i].find('=') != std::string_view::npos) continue;

@@ -1015,6 +1015,23 @@ class ScriptReader {
     throw Uninterpretable{fmt::format("update-alternatives {}", action)};
   }
 
+  // An account Debian's fixed set has: the tool finds it and changes
+  // nothing, but the image now needs it (image/accounts.hpp), so it is
+  // recorded once, by name.
+  bool fixed_exists(Account account, bool user) {
+    bool fixed = user ? find_fixed_user(account.name) != nullptr : find_fixed_group(account.name) != nullptr;
+    if (!fixed) return false;
+    auto& seen = user ? users_ : groups_;
+    if (seen.insert(account.name).second) {
+      account.kind = user ? Account::Kind::user : Account::Kind::group;
+      account.id.reset();
+      account.create_home = false;
+      account.script = script_;
+      out_.accounts.push_back(std::move(account));
+    }
+    return true;
+  }
+
   void add_user(Account account) {
     users_.insert(account.name);
     if (account.own_group) groups_.insert(account.name);
@@ -1092,7 +1109,7 @@ class ScriptReader {
     if (names.size() != 1) throw Uninterpretable{"adduser with " + std::to_string(names.size()) + " names"};
     account.name = names[0];
     if (group_only && !account.system) {
-      if (group_exists(account.name)) return 0;
+      if (fixed_exists(account, false) || group_exists(account.name)) return 0;
       account.create_home = false;
       add_group(std::move(account));
       return 0;
@@ -1101,7 +1118,7 @@ class ScriptReader {
     // /nonexistent is never made; anyone else's is /home/USER.
     if (account.home.empty()) account.home = account.system ? "/nonexistent" : "/home/" + account.name;
     if (account.home == "/nonexistent") account.create_home = false;
-    if (user_exists(account.name)) return 0;
+    if (fixed_exists(account, true) || user_exists(account.name)) return 0;
     account.own_group = group_only;
     add_user(std::move(account));
     return 0;
@@ -1132,7 +1149,7 @@ class ScriptReader {
     }
     if (names.size() != 1) throw Uninterpretable{"addgroup with " + std::to_string(names.size()) + " names"};
     account.name = names[0];
-    if (group_exists(account.name)) return 0;
+    if (fixed_exists(account, false) || group_exists(account.name)) return 0;
     add_group(std::move(account));
     return 0;
   }
@@ -1191,7 +1208,7 @@ class ScriptReader {
     account.name = names[0];
     if (account.home.empty()) account.home = "/home/" + account.name;  // /etc/default/useradd: HOME=/home
     if (account.shell.empty()) account.shell = "/bin/sh";              // and SHELL=/bin/sh
-    if (user_exists(account.name)) return 9;
+    if (fixed_exists(account, true) || user_exists(account.name)) return 9;
     for (const auto& g : extra_groups) out_.memberships.push_back({account.name, g, script_});
     add_user(std::move(account));
     return 0;
@@ -1222,7 +1239,7 @@ class ScriptReader {
     }
     if (names.size() != 1) throw Uninterpretable{"groupadd with " + std::to_string(names.size()) + " names"};
     account.name = names[0];
-    if (group_exists(account.name)) return force ? 0 : 9;
+    if (fixed_exists(account, false) || group_exists(account.name)) return force ? 0 : 9;
     add_group(std::move(account));
     return 0;
   }

@@ -220,10 +220,19 @@ void check_account_ids(store::LocalStore& store, const std::string& tag_name, co
     for (const auto& now : applied.accounts) {
       if (now.kind != old.kind || now.name != old.name || !now.id || *now.id == *old.id) continue;
       const char* kind = now.kind == deb::Account::Kind::user ? "user" : "group";
-      fail("the {} {} would get id {}, but {}:{} ({}) gives it {}: two derived accounts' ids collided differently; keep "
-           "its id with [[{}s]] name = \"{}\", {} = {} in the spec",
-           kind, quote(now.name), *now.id, tag_name, tag, previous->substr(0, 19), *old.id, kind, now.name,
-           now.kind == deb::Account::Kind::user ? "uid" : "gid", *old.id);
+      const char* key = now.kind == deb::Account::Kind::user ? "uid" : "gid";
+      // The account that now holds the old id: give it the id the moved one
+      // would get, and the moved one keeps its own.
+      auto holder = std::find_if(applied.accounts.begin(), applied.accounts.end(), [&](const deb::Account& a) {
+        return a.kind == now.kind && a.id == old.id && a.name != now.name;
+      });
+      std::string advice = holder == applied.accounts.end()
+                               ? fmt::format("keep its id with [[{}s]] name = \"{}\", {} = {}", kind, now.name, key, *old.id)
+                               : fmt::format("{} takes it now (their derived ids collide); keep {}'s by giving {} one of "
+                                             "its own: [[{}s]] name = \"{}\", {} = {}",
+                                             quote(holder->name), now.name, holder->name, kind, holder->name, key, *now.id);
+      fail("the {} {} would get id {}, but {}:{} ({}) gives it {}: {}", kind, quote(now.name), *now.id, tag_name, tag,
+           previous->substr(0, 19), *old.id, advice);
     }
   }
 }

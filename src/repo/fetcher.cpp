@@ -37,13 +37,21 @@ std::string package_url(const LockedPackage& package, const std::vector<SuiteSou
        quote(package.suite));
 }
 
+namespace {
+
+// The store holds the package of this .deb, and needs nothing more from the
+// .deb: not a package an older sheaf imported without keeping its scripts.
+bool store_holds(store::LocalStore& store, const LockedPackage& p) {
+  auto known = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
+  return !known.empty() && !pkg::needs_deb_again(pkg::PackageMetadata::from_json(known.front().metadata));
+}
+
+}  // namespace
+
 std::vector<const LockedPackage*> missing_packages(store::LocalStore& store, const Lockfile& lock) {
   std::vector<const LockedPackage*> missing;
   for (const auto& p : lock.packages) {
-    auto known = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
-    if (known.empty() || pkg::needs_deb_again(pkg::PackageMetadata::from_json(known.front().metadata))) {
-      missing.push_back(&p);
-    }
+    if (!store_holds(store, p)) missing.push_back(&p);
   }
   return missing;
 }
@@ -137,7 +145,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   std::mutex index_mutex;
   auto in_store = [&](const LockedPackage& p) {
     std::lock_guard guard(index_mutex);
-    return !store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size)).empty();
+    return store_holds(store, p);
   };
   std::once_flag noted;
 
