@@ -3,6 +3,7 @@
 # script-free Dockerfile-era pipeline over the same .deb files.
 #
 #   bench/build.sh [--rounds N] [--sheaf PATH] [--no-size]
+#   bench/build.sh --against OLD_SHEAF [--rounds N] [--sheaf PATH]
 #
 #   cold:    an empty store, the locked .debs already on disk:
 #            `sheaf pkg import DEBS` then `sheaf build --locked -o LAYOUT`
@@ -20,20 +21,30 @@
 #            --include=python3` (which runs maintainer scripts) from the
 #            host's apt sources; once, not per round. --no-size skips it.
 #
-# The .debs are bench/fetch-closure.sh's (apt's own python3 closure); the lock
-# is made once from the host's mirror and must name exactly those files.
+# The .debs are bench/fetch-closure.sh's (apt's own python3 closure) and the
+# implicit packages the lock adds (libc-bin, for the example's C.UTF-8); the
+# lock is made once from the host's mirror and must name exactly those files.
+# The peer includes the implicit packages too.
+#
+# --against OLD_SHEAF times this sheaf against another build of sheaf (the
+# commit before a change) instead of the peer: cold and warm, the two
+# binaries alternating (which goes first alternates by round), on the
+# example's spec without its `env` (so that an older sheaf, which adds no
+# implicit packages, builds the same 41 packages from a lock both read).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=5
 sheaf="$repo/build/release/src/cli/sheaf"
 size=1
+against=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --sheaf) sheaf=$2; shift 2 ;;
     --no-size) size=0; shift ;;
-    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --against) against=$2; shift 2 ;;
+    -h|--help) sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -45,10 +56,62 @@ done
 source "$repo/bench/lib.sh"
 make_work_dir
 
-debs=$("$repo/bench/fetch-closure.sh")
-mkdir -p "$work/spec" "$work/repo"
+closure=$("$repo/bench/fetch-closure.sh")
+mkdir -p "$work/spec" "$work/repo" "$work/debs"
+for f in "$closure"/*.deb; do ln "$f" "$work/debs/" 2>/dev/null || cp "$f" "$work/debs/"; done
+debs="$work/debs"
+
+if [ -n "$against" ]; then
+  [ -x "$against" ] || { echo "bench: no sheaf at $against" >&2; exit 2; }
+  export SOURCE_DATE_EPOCH=1700000000
+  sed '/^env = /d' "$repo/examples/python3/sheaf.toml" > "$work/spec/sheaf.toml"
+  "$against" --store "$work/lock-store" lock -f "$work/spec/sheaf.toml" >/dev/null 2>&1
+  cold() {  # BINARY STORE LAYOUT
+    "$1" --store "$2" pkg import "$debs"/*.deb >/dev/null 2>&1
+    "$1" --store "$2" build -f "$work/spec/sheaf.toml" --locked -o "$3" >/dev/null 2>&1
+  }
+  warm() { "$1" --store "$2" build -f "$work/spec/sheaf.toml" --locked -o "$3" >/dev/null 2>&1; }
+  # One unmeasured run of each: both must build from the .debs alone.
+  k=0
+  for b in "$sheaf" "$against"; do
+    k=$((k + 1))
+    if ! cold "$b" "$work/check-store-$k" "$work/check-layout-$k"; then
+      echo "bench: $b cannot build the spec from the .debs" >&2; exit 1
+    fi
+  done
+  cold_new=() cold_old=() warm_new=() warm_old=()
+  for ((i = 0; i < rounds; i++)); do
+    order=(new old); [ $((i % 2)) = 1 ] && order=(old new)
+    for who in "${order[@]}"; do
+      bin=$sheaf; [ "$who" = old ] && bin=$against
+      sync
+      t0=$(now_ms); cold "$bin" "$work/$who-store-$i" "$work/$who-layout-$i"; t1=$(now_ms)
+      eval "cold_$who+=(\$((t1 - t0)))"
+    done
+    for who in "${order[@]}"; do
+      bin=$sheaf; [ "$who" = old ] && bin=$against
+      t0=$(now_ms); warm "$bin" "$work/$who-store-$i" "$work/$who-warm-$i"; t1=$(now_ms)
+      eval "warm_$who+=(\$((t1 - t0)))"
+    done
+  done
+  echo "python3 image without its env ($(ls "$debs"/*.deb | wc -l) .debs), $rounds rounds: $sheaf against $against"
+  compare cold "this sheaf" "the other sheaf" "${cold_new[@]}" "${cold_old[@]}"
+  compare warm "this sheaf" "the other sheaf" "${warm_new[@]}" "${warm_old[@]}"
+  exit 0
+fi
+
 cp "$repo/examples/python3/sheaf.toml" "$work/spec/sheaf.toml"
 "$sheaf" --store "$work/lock-store" lock -f "$work/spec/sheaf.toml" >/dev/null 2>&1
+# The implicit packages (libc-bin) are not in apt's closure of python3: the
+# same files, from the same mirror, through apt.
+implicit=$(sed -n 's/^implicit = \[\(.*\)\]$/\1/p' "$work/spec/sheaf.lock" | tr -d '"' | tr ',' ' ')
+for name in $implicit; do
+  version=$(awk -v n="$name" '/^name = /{p = ($3 == "\"" n "\"")} p && /^version = /{gsub(/"/, "", $3); print $3; exit}' "$work/spec/sheaf.lock")
+  (cd "$debs" && apt-get download -qq "$name=$version" >/dev/null 2>&1) ||
+    { echo "bench: cannot download $name $version" >&2; exit 1; }
+done
+peer_include=python3
+for name in $implicit; do peer_include="$peer_include,$name"; done
 
 # The peer's repository: a flat apt repository of the same files, on loopback.
 for f in "$debs"/*.deb; do ln "$f" "$work/repo/" 2>/dev/null || cp "$f" "$work/repo/"; done
@@ -76,7 +139,7 @@ sheaf_cold() {  # round $1
 peer() {  # round $1
   local out="$work/peer-$1"
   mkdir -p "$out"
-  mmdebstrap --quiet --variant=extract --include=python3 bookworm "$out/rootfs.tar" \
+  mmdebstrap --quiet --variant=extract --include="$peer_include" bookworm "$out/rootfs.tar" \
     "deb [trusted=yes] http://127.0.0.1:$port/ ./" 2>/dev/null
   umoci init --layout "$out/layout"
   umoci new --image "$out/layout:latest"
@@ -109,7 +172,7 @@ rm -rf "$work/store-m" "$work/peer-m"
 rss_import=$(peak_rss "$sheaf" --store "$work/store-m" pkg import "$debs"/*.deb)
 rss_build=$(peak_rss "$sheaf" --store "$work/store-m" build -f "$work/spec/sheaf.toml" --locked -o "$work/layout-m")
 mkdir -p "$work/peer-m"
-rss_mmdebstrap=$(peak_rss mmdebstrap --quiet --variant=extract --include=python3 bookworm "$work/peer-m/rootfs.tar" \
+rss_mmdebstrap=$(peak_rss mmdebstrap --quiet --variant=extract --include="$peer_include" bookworm "$work/peer-m/rootfs.tar" \
   "deb [trusted=yes] http://127.0.0.1:$port/ ./")
 umoci init --layout "$work/peer-m/layout"
 umoci new --image "$work/peer-m/layout:latest"

@@ -184,6 +184,13 @@ TEST_F(Corpus, Python3) {
                "\"enc\": \"UTF-8\"");
 }
 
+// numpy loads libblas.so.3 and liblapack.so.3, which exist only as the
+// library alternatives libblas3's and liblapack3's postinsts register.
+TEST_F(Corpus, Numpy) {
+  auto built = build("numpy", {"python3-numpy"});
+  expect_works(built, {"python3", "-c", "import numpy; print(numpy.linalg.det(2 * numpy.eye(3)))"}, "8.0");
+}
+
 TEST_F(Corpus, Perl) {
   auto built = build("perl", {"perl"});
   expect_works(built, {"perl", "-MPOSIX", "-e", "print strftime('%Y-%m-%d', gmtime(86400 * 365)), qq(\\n)"},

@@ -834,7 +834,7 @@ class ScriptReader {
     if (quiet_commands().contains(name)) return 0;
     if (is_filter(name)) return filter(a);
     if (auto what = runtime_state_commands().find(name); what != runtime_state_commands().end()) {
-      out_.runtime_state.push_back({std::string(what->second), name, script_});
+      record_runtime_state({std::string(what->second), name, script_});
       return 0;
     }
     if (name.starts_with("db_")) return debconf(a);
@@ -919,7 +919,7 @@ class ScriptReader {
         "pkill",              "start-stop-daemon", "update-menus",  "update-icon-caches", "systemd-sysusers",
         "deb-systemd-helper-quiet", "update-shells", "add-shell",   "remove-shell",       "a2query",
         "update-java-alternatives", "update-catalog", "dh_installdeb", "sgmlwhich",       "update-motd",
-        "telinit",
+        "telinit", "runit-helper",
         // The assembly writes etc/shadow itself when a member ships PAM
         // configuration (image/effects.hpp).
         "shadowconfig",
@@ -1030,6 +1030,14 @@ class ScriptReader {
       out_.accounts.push_back(std::move(account));
     }
     return true;
+  }
+
+  // Once per kind of state, command and script (openssh-server makes one
+  // key per algorithm).
+  void record_runtime_state(RuntimeState state) {
+    if (std::find(out_.runtime_state.begin(), out_.runtime_state.end(), state) == out_.runtime_state.end()) {
+      out_.runtime_state.push_back(std::move(state));
+    }
   }
 
   void add_user(Account account) {
@@ -1502,8 +1510,19 @@ class ScriptReader {
     if (auto made = made_.find(source); made != made_.end()) {
       auto it = std::find_if(out_.created.rbegin(), out_.created.rend(),
                              [&](const CreatedPath& c) { return c.path == source; });
+      if (it != out_.created.rend() && it->kind == CreatedPath::Kind::file) {
+        // A file the script wrote (openssh-server's sshd_config, made from
+        // a template in a temporary file): the copy holds what it wrote.
+        std::string target = absolute(to);
+        if (is_dir(target)) target = canonical_path(target + "/" + basename_of(source));
+        if (!is_dir(dirname_of(target))) return 1;
+        std::string content = it->content;
+        make(CreatedPath::Kind::file, target, "", std::move(mode));
+        out_.created.back().content = std::move(content);
+        return 0;
+      }
       if (it == out_.created.rend() || it->kind != CreatedPath::Kind::copy) {
-        throw Uninterpretable{fmt::format("{} {} {}: the source is a file the script made", tool, from, to)};
+        throw Uninterpretable{fmt::format("{} {} {}: the source is a path the script made, not a file", tool, from, to)};
       }
       source = it->source;
     } else if (auto type = path_type(source); type && type != fileset::EntryType::file) {
@@ -2084,7 +2103,7 @@ class ScriptReader {
       if (a[i].starts_with("-")) continue;
       auto what = runtime_state_commands().find(basename_of(a[i]));
       if (what != runtime_state_commands().end()) {
-        out_.runtime_state.push_back({std::string(what->second), basename_of(a[i]), script_});
+        record_runtime_state({std::string(what->second), basename_of(a[i]), script_});
         return 0;
       }
       break;

@@ -196,13 +196,22 @@ void check_entrypoint(const spec::Spec& spec, const ImageTree& tree, const std::
                    quote(program)));
 }
 
-// The effects recorded with an image's assembly, or nullopt.
+// The effects recorded with an image's assembly (its last layer), or
+// nullopt.
 std::optional<deb::ScriptEffects> assembly_effects(store::LocalStore& store, const std::string& image) {
-  for (const auto& id : store.index().image_packages(image)) {
-    auto record = store.index().package(id);
-    if (record && record->name == kAssemblyName) return pkg::PackageMetadata::from_json(record->metadata).effects;
+  auto digest = Digest::parse(image);
+  auto bytes = digest ? store.read_blob(*digest) : std::nullopt;
+  if (!bytes) return std::nullopt;
+  auto manifest = nlohmann::json::parse(*bytes, nullptr, false);
+  if (!manifest.is_object() || !manifest.contains("layers") || !manifest["layers"].is_array() ||
+      manifest["layers"].empty()) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  const auto& annotations = manifest["layers"].back().value("annotations", nlohmann::json::object());
+  if (annotations.value("dev.sheaf.package.name", "") != kAssemblyName) return std::nullopt;
+  auto record = store.index().package(annotations.value("dev.sheaf.package.id", ""));
+  if (!record) return std::nullopt;
+  return pkg::PackageMetadata::from_json(record->metadata).effects;
 }
 
 // An account the image the tag names now numbers differently: refused, so
@@ -372,24 +381,35 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
     m.metadata = pkg::PackageMetadata::from_json(record->metadata);
     return m;
   };
+  for (const auto& id : request.debian_packages) members.push_back(stored_member(id, Kind::debian));
   // Packages imported by an older sheaf get their effects derived now, from
   // the scripts the store kept (pkg/derived.hpp).
-  auto refreshed = pkg::refresh_derivations(store, request.debian_packages);
-  if (!refreshed.refreshed.empty()) {
-    note(fmt::format("derived maintainer-script effects again for {} package(s) an older sheaf imported",
-                     refreshed.refreshed.size()));
+  std::vector<std::string> stale;
+  for (const auto& m : members) {
+    if (m.metadata.derivation != pkg::kDerivationVersion) stale.push_back(m.record.id);
   }
-  if (!refreshed.no_scripts.empty()) {
-    std::vector<std::string> names;
-    for (const auto& id : refreshed.no_scripts) {
-      auto record = store.index().package(id);
-      names.push_back(record ? record->name + " " + record->version : id);
+  if (!stale.empty()) {
+    auto refreshed = pkg::refresh_derivations(store, stale);
+    if (!refreshed.refreshed.empty()) {
+      note(fmt::format("derived maintainer-script effects again for {} package(s) an older sheaf imported",
+                       refreshed.refreshed.size()));
     }
-    fail("{} package(s) were imported by an older sheaf, which did not keep their maintainer scripts: {}; "
-         "read their .deb files again with 'sheaf fetch' (or 'sheaf pkg import FILE.deb')",
-         names.size(), fmt::join(names, ", "));
+    if (!refreshed.no_scripts.empty()) {
+      std::vector<std::string> names;
+      for (const auto& id : refreshed.no_scripts) {
+        auto record = store.index().package(id);
+        names.push_back(record ? record->name + " " + record->version : id);
+      }
+      fail("{} package(s) were imported by an older sheaf, which did not keep their maintainer scripts: {}; "
+           "read their .deb files again with 'sheaf fetch' (or 'sheaf pkg import FILE.deb')",
+           names.size(), fmt::join(names, ", "));
+    }
+    for (auto& m : members) {
+      if (std::find(refreshed.refreshed.begin(), refreshed.refreshed.end(), m.record.id) != refreshed.refreshed.end()) {
+        m = stored_member(m.record.id, Kind::debian);
+      }
+    }
   }
-  for (const auto& id : request.debian_packages) members.push_back(stored_member(id, Kind::debian));
   std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
     return std::tie(a.record.name, a.record.id) < std::tie(b.record.name, b.record.id);
   });

@@ -78,6 +78,17 @@ bool needs_deb_again(const PackageMetadata& metadata) {
   return metadata.derivation != kDerivationVersion && !metadata.scripts && !metadata.skipped_scripts.empty();
 }
 
+bool needs_deb_again(std::string_view metadata_json) {
+  // The metadata is canonical JSON (docs/formats/package.md): the key is
+  // spelled exactly so, and a string value cannot hold it unescaped.
+  std::string key = fmt::format("\"derivation\":{}", kDerivationVersion);
+  for (auto at = metadata_json.find(key); at != std::string_view::npos; at = metadata_json.find(key, at + 1)) {
+    char next = at + key.size() < metadata_json.size() ? metadata_json[at + key.size()] : '\0';
+    if (next == ',' || next == '}') return false;
+  }
+  return needs_deb_again(PackageMetadata::from_json(metadata_json));
+}
+
 RefreshResult refresh_derivations(store::LocalStore& store, const std::vector<std::string>& ids) {
   RefreshResult result;
   struct Update {

@@ -24,7 +24,7 @@ struct PackageMetadata;
 // The version of the derivation: it changes whenever the same .deb would
 // give different effects or needs. Packages whose metadata records another
 // one are derived again before an image uses them (refresh_derivations).
-inline constexpr int kDerivationVersion = 3;
+inline constexpr int kDerivationVersion = 4;
 
 struct Derived {
   deb::ScriptEffects effects;
@@ -54,6 +54,10 @@ bool needs_derivation(const store::PackageRecord& record, const PackageMetadata&
 // keep its maintainer scripts, and had some: only its .deb can tell what
 // they do, so a fetch reads it again (repo::missing_packages).
 bool needs_deb_again(const PackageMetadata& metadata);
+// The same, from the index row's metadata text: without parsing it when it
+// records this derivation (the common case, on every build's look at the
+// store).
+bool needs_deb_again(std::string_view metadata_json);
 
 struct RefreshResult {
   std::vector<std::string> refreshed;  // ids derived again from their stored scripts

@@ -43,7 +43,7 @@ namespace {
 // .deb: not a package an older sheaf imported without keeping its scripts.
 bool store_holds(store::LocalStore& store, const LockedPackage& p) {
   auto known = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
-  return !known.empty() && !pkg::needs_deb_again(pkg::PackageMetadata::from_json(known.front().metadata));
+  return !known.empty() && !pkg::needs_deb_again(known.front().metadata);
 }
 
 }  // namespace
