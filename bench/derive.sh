@@ -54,7 +54,7 @@ include = [${include%, }]
 EOF
 "$against" --store "$work/lock-store" lock -f "$work/spec/sheaf.toml" >/dev/null
 # The locked .debs, through apt.
-awk '/^name = /{n = $3} /^version = /{v = $3; gsub(/"/, "", n); gsub(/"/, "", v); print n "=" v}' \
+awk '/^\[\[package\]\]/{p = 1} p && /^name = /{n = $3} p && /^version = /{v = $3; gsub(/"/, "", n); gsub(/"/, "", v); print n "=" v}' \
   "$work/spec/sheaf.lock" > "$work/wanted"
 (cd "$work/debs" && xargs apt-get download -qq < "$work/wanted" >/dev/null 2>&1)
 count=$(ls "$work/debs"/*.deb | wc -l)
