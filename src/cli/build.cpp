@@ -202,7 +202,12 @@ void register_build(CLI::App& app, Context& context) {
       "The image is recorded in the store, tagged with --tag or [image] name (tag\n"
       "'latest'); -o, --oci-archive and --docker-archive write it out as well.\n"
       "The manifest digest is the last line of stdout. SOURCE_DATE_EPOCH sets the\n"
-      "image's 'created'; otherwise it is the newest package's build date.");
+      "image's 'created'; otherwise it is the newest package's build date.\n"
+      "What the packages' maintainer scripts would have done is made in the assembly\n"
+      "(never by running them); a step that could not be read, and per-host state\n"
+      "such as host keys, is a warning. What Debian's Essential set would have given\n"
+      "is printed on stderr, one line per package, exactly as\n"
+      "  suggestion: include PACKAGE (REASON)");
   cmd->add_option("-f,--file", options->spec, "The spec (default: sheaf.toml)")->type_name("SPEC");
   cmd->add_option("-o,--output", options->layout, "Write (or add to) an OCI layout directory")->type_name("DIR");
   cmd->add_option("--oci-archive", options->oci_archive, "Write an oci-archive tar")->type_name("FILE");

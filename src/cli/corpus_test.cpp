@@ -188,7 +188,8 @@ TEST_F(Corpus, Python3) {
 // library alternatives libblas3's and liblapack3's postinsts register.
 TEST_F(Corpus, Numpy) {
   auto built = build("numpy", {"python3-numpy"});
-  expect_works(built, {"python3", "-c", "import numpy; print(numpy.linalg.det(2 * numpy.eye(3)))"}, "8.0");
+  expect_works(built, {"python3", "-c", "import numpy; print('det', round(numpy.linalg.det(2 * numpy.eye(3))))"},
+               "det 8");
 }
 
 TEST_F(Corpus, Perl) {

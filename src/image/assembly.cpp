@@ -267,6 +267,9 @@ Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& o
   }
   for (const auto& p : spec.paths) {
     std::string path = deb::merged_usr_path(relative(p.path));
+    // The spec's entry replaces what the assembly would make there (the
+    // nginx example declares /run, which base-files' layout has too).
+    std::erase_if(b.entries, [&](const Entry& e) { return e.path == path; });
     switch (p.type) {
       case spec::PathEntry::Type::dir:
         b.dir(path, p.mode, p.uid, p.gid);

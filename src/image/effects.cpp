@@ -9,6 +9,7 @@
 #include "base/error.hpp"
 #include "deb/essential.hpp"
 #include "deb/merged_usr.hpp"
+#include "image/glob.hpp"
 
 namespace sheaf::image {
 
@@ -193,7 +194,17 @@ class Applier {
     alternatives();
     report_unapplied();
     suggest();
-    for (auto& [path, e] : added_) out_.entries.push_back(std::move(e));
+    // drop_paths holds for what the scripts make as for what packages ship.
+    std::size_t dropped = 0;
+    for (auto& [path, e] : added_) {
+      if (dropped_by(in_.spec->packages.drop_paths, path)) {
+        ++dropped;
+        out_.overrides.erase(path);
+        continue;
+      }
+      out_.entries.push_back(std::move(e));
+    }
+    if (dropped > 0) note(fmt::format("drop_paths removed {} entries the maintainer scripts would make", dropped));
     return std::move(out_);
   }
 

@@ -176,21 +176,26 @@ int check_program(int root_fd, const std::string& program, const std::vector<std
 // The name files a runtime gives every container, as podman does: they are
 // the host's business, not the image's, so no image ships them. /etc/hosts
 // names the container's host name and localhost; with the host's network,
-// /etc/resolv.conf is the host's.
-json name_file_mounts(const fs::path& dir, const RunRequest& request) {
+// /etc/resolv.conf is the host's. A read-only root cannot take a mount
+// point the image lacks, so there only the files the image has are bound.
+json name_file_mounts(const fs::path& dir, const RunRequest& request, int root_fd) {
+  auto wanted = [&](const char* destination) {
+    return !request.read_only || static_cast<bool>(open_in_root(root_fd, destination));
+  };
   write_file_atomically(dir / "hostname", std::string(kHostname) + "\n");
   write_file_atomically(dir / "hosts", fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                                                    "127.0.1.1\t{}\n",
                                                    kHostname));
   json mounts = json::array();
   for (const char* name : {"hostname", "hosts"}) {
+    if (!wanted(name == std::string_view("hosts") ? "/etc/hosts" : "/etc/hostname")) continue;
     mounts.push_back({{"destination", std::string("/etc/") + name},
                       {"type", "bind"},
                       {"source", (dir / name).string()},
                       {"options", {"rbind", "ro"}}});
   }
   std::error_code ec;
-  if (request.network == Network::host && fs::exists("/etc/resolv.conf", ec)) {
+  if (request.network == Network::host && fs::exists("/etc/resolv.conf", ec) && wanted("/etc/resolv.conf")) {
     mounts.push_back({{"destination", "/etc/resolv.conf"},
                       {"type", "bind"},
                       {"source", fs::canonical("/etc/resolv.conf", ec).string()},
@@ -482,7 +487,7 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
 
   // 4. The bundle, and the runtime in the foreground.
   bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
-  json bundle = runtime_config(image.config, request, args, env, id, cwd, terminal, name_file_mounts(dir, request));
+  json bundle = runtime_config(image.config, request, args, env, id, cwd, terminal, name_file_mounts(dir, request, root_fd.get()));
   write_file_atomically(dir / "bundle/config.json", bundle.dump(2));
   // A signal that asked sheaf to stop during the set-up stops it here, before
   // the container exists (the clean-up runs as the stack unwinds).
