@@ -296,6 +296,24 @@ TEST_F(EffectsTest, AccountsOwnersAndModesAreTheScriptsAndThePolicys) {
   CommandResult image = sheaf({"image", "show", "daemon"});
   EXPECT_TRUE(contains(image.out, "  chown /var/log/daemon: owner daemon:adm (daemon postinst)")) << image.out;
   EXPECT_TRUE(contains(image.out, "  left to run time: SSH host keys (ssh-keygen, daemon postinst)")) << image.out;
+  // And the SBOMs carry them with the assembly.
+  json cyclonedx = json::parse(sheaf({"sbom", "daemon", "--format", "cyclonedx"}).out);
+  bool found = false;
+  for (const auto& c : cyclonedx["components"]) {
+    if (c.value("name", "") != "sheaf-assembly") continue;
+    for (const auto& p : c["properties"]) {
+      found |= p["name"] == "sheaf:effect" && p["value"] == "chown /var/log/daemon: owner daemon:adm (daemon postinst)";
+    }
+  }
+  EXPECT_TRUE(found) << cyclonedx.dump(1);
+  json spdx = json::parse(sheaf({"sbom", "daemon", "--format", "spdx"}).out);
+  bool commented = false;
+  for (const auto& p : spdx["packages"]) {
+    if (p.value("name", "") == "sheaf-assembly") {
+      commented = contains(p.value("comment", ""), "dpkg-statoverride /etc/daemon.conf: owner daemon:daemon, mode 0640");
+    }
+  }
+  EXPECT_TRUE(commented) << spdx.dump(1);
 }
 
 TEST_F(EffectsTest, ADivertedFileMovesAsideAndTheDivertersTakesItsPlace) {

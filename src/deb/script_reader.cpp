@@ -576,6 +576,7 @@ class ScriptReader {
     auto value = variable(name);
     if (op.empty()) return value.value_or("");
     bool colon = op[0] == ':';
+    if (op.size() < (colon ? 2u : 1u)) throw Uninterpretable{fmt::format("the expansion ${{{}}}", text)};
     std::string kind = op.substr(colon ? 1 : 0, 1);
     std::string rest = op.substr(colon ? 2 : 1);
     bool set = value.has_value() && (!colon || !value->empty());
@@ -897,6 +898,11 @@ class ScriptReader {
         {"mktemp", &ScriptReader::mktemp},
         {"sh", &ScriptReader::shell},
         {"uname", &ScriptReader::uname},
+        {"xargs", &ScriptReader::xargs},
+        {"su", &ScriptReader::su},
+        {"runuser", &ScriptReader::su},
+        {"pgrep", &ScriptReader::not_installed},
+        {"pidof", &ScriptReader::not_installed},
         {"read", &ScriptReader::read_line},
         {"bash", &ScriptReader::shell},
         {"dash", &ScriptReader::shell},
@@ -925,7 +931,14 @@ class ScriptReader {
         "shadowconfig",
         // Compiles what /etc/locale.gen selects: nothing, on a fresh system
         // whose debconf answered nothing (C.UTF-8 comes with libc-bin).
-        "locale-gen"};
+        "locale-gen",
+        // Writes /etc/default/locale: an image's locale is its environment's.
+        "update-locale",
+        // Caches programs rebuild, or do without.
+        "gio-querymodules", "gdk-pixbuf-query-loaders",
+        // postgresql-common's helpers: a check of the host, apt's autoremove
+        // list, and links to installed ispell dictionaries (none, fresh).
+        "pg_checksystem", "pg_updateaptconfig", "pg_updatedicts"};
     return kQuiet;
   }
   static const std::map<std::string, std::string_view, std::less<>>& runtime_state_commands() {
@@ -2181,6 +2194,56 @@ postinst_check_catversion() { :; }
 )"},
     };
     return kStandIns;
+  }
+
+  // xargs [-0] [-r] [-n N] COMMAND ARGS...: COMMAND with the items of
+  // standard input (all at once); nothing to do for no items with -r.
+  int xargs(const Args& a) {
+    bool nul = false;
+    bool skip_empty = false;
+    std::size_t i = 1;
+    for (; i < a.size() && a[i].starts_with("-"); ++i) {
+      if (a[i] == "-0" || a[i] == "--null") nul = true;
+      else if (a[i] == "-r" || a[i] == "--no-run-if-empty") skip_empty = true;
+      else if (a[i] == "-n" && i + 1 < a.size()) ++i;
+      else throw Uninterpretable{fmt::format("xargs option {}", a[i])};
+    }
+    Args items;
+    std::string current;
+    for (char c : input_) {
+      bool end = nul ? c == '\0' : (c == ' ' || c == '\n' || c == '\t');
+      if (!end) {
+        current += c;
+        continue;
+      }
+      if (!current.empty()) items.push_back(std::move(current));
+      current.clear();
+    }
+    if (!current.empty()) items.push_back(std::move(current));
+    if (items.empty() && skip_empty) return 0;
+    Args command(a.begin() + static_cast<std::ptrdiff_t>(std::min(i, a.size())), a.end());
+    if (command.empty()) command.emplace_back("echo");
+    command.insert(command.end(), items.begin(), items.end());
+    std::string saved = std::move(input_);
+    input_.clear();
+    call(command);
+    input_ = std::move(saved);
+    return status_;
+  }
+
+  // su [-s SHELL] [-] USER -c COMMAND, runuser -u USER -- COMMAND...: the
+  // command, as if the user ran it (the model has no permissions).
+  int su(const Args& a) {
+    if (a[0] == "runuser") {
+      auto dashes = std::find(a.begin(), a.end(), "--");
+      if (dashes == a.end() || dashes + 1 == a.end()) throw Uninterpretable{describe_command(a)};
+      call(Args(dashes + 1, a.end()));
+      return status_;
+    }
+    for (std::size_t i = 1; i + 1 < a.size(); ++i) {
+      if (a[i] == "-c" || a[i] == "--command") return command({"eval", a[i + 1]});
+    }
+    throw Uninterpretable{describe_command(a)};
   }
 
   // uname: the kernel a build runs under is not the one the image will, so

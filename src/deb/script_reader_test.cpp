@@ -186,6 +186,33 @@ printf 'x=1\ny=2\n' | while read line; do touch "/var/lib/$name/$line"; done
   EXPECT_TRUE(files.contains("/var/lib/world/y=2"));
 }
 
+// mariadb-server's `find ... -print0 | xargs -0 -r chown mysql`, the
+// postgresql-common check run through su, and squid's `sed -ne`.
+TEST(ScriptReader, FollowsXargsSuAndCombinedSedFlags) {
+  auto e = read_postinst(R"(#!/bin/sh
+set -e
+mkdir -p /var/lib/db
+printf '/var/lib/db\0' | xargs -0 -r chown mysql
+find /var/lib/db -print0 | xargs -0 -r chown nobody
+if su -s /bin/sh postgres -c "test -d /var/lib/db"; then touch /var/lib/db/checked; fi
+res=$(echo 'port 3128' | sed -ne 's/^port \(.*\)/\1/p; t end; d; :end q' || true)
+[ -n "$res" ] || res=8080
+echo "$res" > /var/lib/db/port
+pgrep -x mysqld || touch /var/lib/db/not-running
+)");
+  ASSERT_EQ(e.attributes.size(), 1u) << describe_effects(e).back();
+  EXPECT_EQ(e.attributes[0].owner, "mysql");
+  std::map<std::string, std::string> files;
+  for (const auto& c : e.created) files[c.path] = c.content;
+  EXPECT_TRUE(files.contains("/var/lib/db/checked"));
+  EXPECT_TRUE(files.contains("/var/lib/db/not-running"));
+  // sed's labels and branches (t, :end) are not modelled: the script falls
+  // back to its default, and the step is reported.
+  EXPECT_EQ(files["/var/lib/db/port"], "8080\n");
+  ASSERT_EQ(e.uninterpreted.size(), 1u);
+  EXPECT_NE(e.uninterpreted[0].what.find("the sed command t"), std::string::npos) << e.uninterpreted[0].what;
+}
+
 TEST(ScriptReader, ReportsAScriptThatDoesNotParseAndGoesOn) {
   auto e = derive_script_effects({{"preinst", "#!/bin/sh\nif true; then\n"},
                                   {"postinst", "#!/bin/sh\nupdate-alternatives --install /usr/bin/a a /usr/bin/b 1\n"}},

@@ -451,7 +451,9 @@ class Filters {
         std::size_t start = i;
         while (i < script.size() && std::isdigit(static_cast<unsigned char>(script[i]))) ++i;
         a.kind = SedAddress::Kind::line;
-        a.line = static_cast<std::size_t>(std::stoul(script.substr(start, i - start)));
+        auto number = to_integer(std::string_view(script).substr(start, i - start));
+        if (!number) throw bad();
+        a.line = static_cast<std::size_t>(*number);
       } else if (i < script.size() && script[i] == '$') {
         a.kind = SedAddress::Kind::last;
         ++i;
@@ -562,6 +564,19 @@ class Filters {
     bool extended = false;
     for (std::size_t i = 1; i < a.size(); ++i) {
       const std::string& arg = a[i];
+      // Short flags together, "-ne SCRIPT" too.
+      if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-' && arg.find_first_not_of("nErse", 1) == std::string::npos &&
+          arg.find('e') == arg.size() - 1 && i + 1 < a.size()) {
+        quiet |= arg.find('n') != std::string::npos;
+        extended |= arg.find_first_of("Er") != std::string::npos;
+        scripts.push_back(a[++i]);
+        continue;
+      }
+      if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-' && arg.find_first_not_of("nErs", 1) == std::string::npos) {
+        quiet |= arg.find('n') != std::string::npos;
+        extended |= arg.find_first_of("Er") != std::string::npos;
+        continue;
+      }
       if (arg == "-e" && i + 1 < a.size()) {
         scripts.push_back(a[++i]);
       } else if (arg.starts_with("-e") && arg.size() > 2) {
@@ -646,7 +661,7 @@ class Filters {
 
 bool is_filter(std::string_view name) {
   static const std::set<std::string, std::less<>> kFilters = {
-      "grep", "egrep", "fgrep", "awk", "mawk", "gawk", "cut", "tr", "sort", "uniq", "head", "tail", "wc", "cat",
+      "grep", "egrep", "fgrep", "awk", "mawk", "gawk", "cut", "tr", "sort", "uniq", "head", "tail", "wc", "cat", "df",
       "ls", "stat", "cmp", "diff", "md5sum", "sha256sum", "find", "tty", "date", "tee", "seq", "getopt", "nproc",
       "hostname", "sed"};
   return kFilters.contains(name);

@@ -601,7 +601,8 @@ class Applier {
     text += "\n";
     for (const auto* c : choices) {
       text += fmt::format("{}\n{}\n", c->alt->master.path, c->alt->priority);
-      for (const auto& [slave, slave_link] : slave_links) {
+      for (const auto& entry : slave_links) {
+        const std::string& slave = entry.first;
         auto it = std::find_if(c->alt->slaves.begin(), c->alt->slaves.end(),
                                [&](const deb::AlternativeLink& l) { return l.name == slave; });
         text += (it == c->alt->slaves.end() ? std::string() : it->path) + "\n";
