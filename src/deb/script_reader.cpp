@@ -903,6 +903,11 @@ class ScriptReader {
         {"runuser", &ScriptReader::su},
         {"pgrep", &ScriptReader::not_installed},
         {"pidof", &ScriptReader::not_installed},
+        // AppArmor belongs to the host that runs a container, not to the
+        // image: it reads as not enabled, so scripts skip loading profiles.
+        {"aa-enabled", &ScriptReader::not_installed},
+        {"aa-status", &ScriptReader::not_installed},
+        {"apparmor_parser", &ScriptReader::succeed},
         {"read", &ScriptReader::read_line},
         {"bash", &ScriptReader::shell},
         {"dash", &ScriptReader::shell},

@@ -24,7 +24,7 @@ struct PackageMetadata;
 // The version of the derivation: it changes whenever the same .deb would
 // give different effects or needs. Packages whose metadata records another
 // one are derived again before an image uses them (refresh_derivations).
-inline constexpr int kDerivationVersion = 5;
+inline constexpr int kDerivationVersion = 6;
 
 struct Derived {
   deb::ScriptEffects effects;
