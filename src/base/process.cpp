@@ -14,35 +14,61 @@ extern char** environ;
 
 namespace sheaf {
 
-std::optional<ProcessResult> run_capture(const std::vector<std::string>& argv, const RunOptions& options) {
-  if (argv.empty()) throw Error("run_capture: empty argument list");
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) fail_errno(errno, "cannot create a pipe");
-  UniqueFd read_end(fds[0]);
-  UniqueFd write_end(fds[1]);
-
+std::optional<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
+  if (argv.empty()) throw Error("spawn: empty argument list");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
+  if (options.stdin_null) posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (options.stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, options.stdout_fd, 1);
+  } else if (options.discard_stdout) {
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  }
   if (options.discard_stderr) posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  if (options.unblock) {
+    sigset_t mask;
+    ::sigprocmask(SIG_BLOCK, nullptr, &mask);
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (::sigismember(options.unblock, sig) == 1) ::sigdelset(&mask, sig);
+    }
+    posix_spawnattr_setsigmask(&attributes, &mask);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+  }
 
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return std::nullopt;
-  write_end.reset();
+  return pid;
+}
 
-  ProcessResult result;
-  result.out = read_all(read_end.get(), "the output of " + argv[0]);
+int wait_for(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) fail_errno(errno, "waitpid");
   }
+  return status;
+}
+
+std::optional<ProcessResult> run_capture(const std::vector<std::string>& argv, const RunOptions& options) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) fail_errno(errno, "cannot create a pipe");
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  auto pid = spawn(argv, {.stdin_null = true, .stdout_fd = write_end.get(), .discard_stderr = options.discard_stderr});
+  if (!pid) return std::nullopt;
+  write_end.reset();
+
+  ProcessResult result;
+  result.out = read_all(read_end.get(), "the output of " + argv[0]);
+  int status = wait_for(*pid);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }

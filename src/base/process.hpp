@@ -1,5 +1,11 @@
-// Running a helper program and reading what it prints.
+// Starting programs: the one place sheaf forks and execs (posix_spawn).
+// run_capture runs a helper and reads what it prints; spawn and wait_for
+// start a program and wait for it, for callers that manage it themselves
+// (sheaf run hands containers to runc or crun this way).
 #pragma once
+
+#include <signal.h>
+#include <sys/types.h>
 
 #include <optional>
 #include <string>
@@ -22,5 +28,24 @@ struct RunOptions {
 // inherited (or discarded), and collects stdout. Returns nullopt when the
 // program cannot be started (for example, it is not installed).
 std::optional<ProcessResult> run_capture(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+struct SpawnOptions {
+  bool stdin_null = false;      // stdin from /dev/null instead of ours
+  int stdout_fd = -1;           // stdout to this descriptor instead of ours
+  bool discard_stdout = false;  // stdout to /dev/null
+  bool discard_stderr = false;  // stderr to /dev/null
+  // Signals to unblock in the program: a caller that blocks signals in order
+  // to forward them (sigwaitinfo) must not pass that mask on.
+  const sigset_t* unblock = nullptr;
+};
+
+// Starts argv[0] (a path, or a name looked up in PATH) with sheaf's
+// environment. Returns its pid, or nullopt when it cannot be started (not
+// installed, not executable).
+std::optional<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+
+// Waits for the child `pid` to end (through EINTR) and returns its wait
+// status, as waitpid gives it.
+int wait_for(pid_t pid);
 
 }  // namespace sheaf

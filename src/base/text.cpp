@@ -1,5 +1,7 @@
 #include "base/text.hpp"
 
+#include <fmt/format.h>
+
 namespace sheaf {
 
 std::vector<std::string> split_whitespace(std::string_view text) {
@@ -27,6 +29,18 @@ std::vector<std::string_view> split_lines(std::string_view text) {
     start = end + 1;
   }
   return out;
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
 }  // namespace sheaf

@@ -1,6 +1,7 @@
 // Small text helpers shared by the parsers of line-based formats.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,5 +15,8 @@ std::vector<std::string> split_whitespace(std::string_view text);
 // and does not start another; "a\n\nb" is three lines, the middle one empty.
 // The views point into `text`.
 std::vector<std::string_view> split_lines(std::string_view text);
+
+// "4.2 KiB", "61.0 MiB": sizes for people (1024-based).
+std::string human_bytes(std::uint64_t bytes);
 
 }  // namespace sheaf

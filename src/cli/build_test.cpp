@@ -2,6 +2,8 @@
 // signed apt repository of packages built with dpkg-deb.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -297,6 +299,22 @@ TEST_F(BuildTest, PkgRmRefusesAPackageAnImageHolds) {
   CommandResult r = run_sheaf(store_, {"pkg", "rm", "libbar"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_TRUE(contains(r.err, "is part of 1 image(s)")) << r.err;
+}
+
+// Every error before the container starts is sheaf run's 125, as podman
+// says it, whatever raised it: a passwd line whose uid is not a number was
+// an exception that escaped run's own catch and exited 3.
+TEST_F(BuildTest, RunExits125WhenTheImagesPasswdHasABadUid) {
+  if (::geteuid() != 0) GTEST_SKIP() << "sheaf run needs root";
+  write_spec(dir_ / "project", "\"app\"",
+             "\n[[paths]]\npath = \"/etc/passwd\"\ntype = \"file\"\n"
+             "content = \"root:x:0:0:root:/root:/bin/sh\\nbroken:x:abc:0::/:/bin/sh\\n\"\n");
+  CommandResult built = build();
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  CommandResult r = run_sheaf(store_, {"run", "--user", "broken", "demo"});
+  EXPECT_EQ(r.exit_code, 125) << r.err;
+  EXPECT_TRUE(contains(r.err, "sheaf: error: the image's /etc/passwd line 2 has 'abc' where a number belongs"))
+      << r.err;
 }
 
 TEST_F(BuildTest, BuildHasHelp) {

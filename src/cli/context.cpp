@@ -33,22 +33,6 @@ bool stderr_is_terminal() {
   return ::isatty(STDERR_FILENO) == 1;
 }
 
-std::string human_bytes(std::uint64_t bytes) {
-  static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(units)) {
-    value /= 1024;
-    ++unit;
-  }
-  return fmt::format("{:.1f} {}", value, units[unit]);
-}
-
-void print_suggestion(const image::Suggestion& suggestion) {
-  fmt::print(stderr, "suggestion: include {} ({})\n", suggestion.package, suggestion.reason);
-}
-
 nlohmann::json package_json(const Digest& id, const pkg::Package& package, const pkg::PackageMetadata& metadata) {
   nlohmann::json out = {
       {"id", id.str()},
@@ -86,18 +70,6 @@ nlohmann::json package_json(const Digest& id, const pkg::Package& package, const
   return out;
 }
 
-void print_lock_changes(std::FILE* out, const std::vector<repo::LockChange>& changes) {
-  for (const auto& change : changes) {
-    if (change.old_version.empty()) {
-      fmt::print(out, "+ {} {}\n", change.name, change.new_version);
-    } else if (change.new_version.empty()) {
-      fmt::print(out, "- {} {}\n", change.name, change.old_version);
-    } else {
-      fmt::print(out, "~ {} {} -> {}\n", change.name, change.old_version, change.new_version);
-    }
-  }
-}
-
 void ProgressBar::update(double fraction, const std::string& text, bool force) {
   auto now = std::chrono::steady_clock::now();
   if (!force && now - last_ < std::chrono::milliseconds(100)) return;
@@ -113,66 +85,42 @@ void ProgressBar::finish() {
   drawn_ = false;
 }
 
-std::optional<std::int64_t> source_date_epoch() {
-  const char* text = std::getenv("SOURCE_DATE_EPOCH");
-  if (!text || !*text) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  long long value = std::strtoll(text, &end, 10);
-  if (errno != 0 || *end != '\0' || value < 0) fail_usage("SOURCE_DATE_EPOCH={} is not a number of seconds", text);
-  return static_cast<std::int64_t>(value);
+void TerminalReporter::warning(const std::string& text) {
+  bar_.finish();
+  fmt::print(stderr, "warning: {}\n", text);
 }
 
-void fetch_with_progress(store::LocalStore& store, const repo::Lockfile& lock,
-                         const std::vector<repo::SuiteSource>& suites, const repo::NetworkSettings& network,
-                         unsigned threads) {
-  ProgressBar bar;
-  // At least four transfers at once; more on a machine with more cores,
-  // since each worker also decompresses the .deb it fetched.
-  repo::FetchOptions fetch{.jobs = std::max(4u, threads),
-                           .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
-  if (stderr_is_terminal()) {
-    fetch.on_progress = [&bar](const repo::FetchProgress& p) {
-      double f = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
-      bar.update(f, fmt::format("fetching {}/{} packages, {}", p.files_done, p.files_total, human_bytes(p.bytes_done)));
-    };
-  }
-  repo::FetchReport report;
-  try {
-    report = repo::fetch_locked(store, lock, suites, network, fetch);
-  } catch (...) {
-    bar.finish();
-    throw;
-  }
-  bar.finish();
-  fmt::print(stderr, "fetched {} packages ({}){}\n", report.downloaded, human_bytes(report.bytes),
-             shared_summary(report));
+void TerminalReporter::note(const std::string& text) {
+  bar_.finish();
+  fmt::print(stderr, "{}\n", text);
 }
 
-std::string shared_summary(const repo::FetchReport& report) {
-  std::string out;
-  if (report.shared > 0) {
-    out += fmt::format("; {} more came from other sheaf processes fetching at the same time", report.shared);
-  }
-  if (report.taken_over > 0) {
-    out += fmt::format("; {} of the downloads were finished from where a sheaf process that died left them",
-                       report.taken_over);
-  }
-  return out;
+void TerminalReporter::suggestion(const image::Suggestion& suggestion) {
+  bar_.finish();
+  fmt::print(stderr, "suggestion: include {} ({})\n", suggestion.package, suggestion.reason);
 }
 
-std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock) {
-  std::vector<std::string> ids;
-  for (const auto& p : lock.packages) {
-    auto records = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
-    const store::PackageRecord* match = nullptr;
-    for (const auto& r : records) {
-      if (r.name == p.name) match = &r;
-    }
-    if (!match) fail("{} {} is locked but not in the store after fetching", p.name, p.version);
-    ids.push_back(match->id);
+void TerminalReporter::progress(const pipeline::Progress& p) {
+  if (!stderr_is_terminal()) return;
+  bool done = p.done == p.total;
+  if (p.stage == pipeline::Progress::Stage::layers) {
+    bar_.update(p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : 1.0,
+                fmt::format("making layers {}/{}", p.done, p.total), done);
+    return;
   }
-  return ids;
+  double fraction = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
+  bar_.update(fraction,
+              fmt::format("fetching {}/{} packages, {} / {}", p.done, p.total, human_bytes(p.bytes_done),
+                          human_bytes(p.bytes_total)),
+              done);
+}
+
+void TerminalReporter::progress_end() {
+  bar_.finish();
+}
+
+pipeline::Session Context::session() {
+  return pipeline::Session(open_store(), reporter);
 }
 
 }  // namespace sheaf::cli

@@ -3,13 +3,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <mutex>
 
-#include "base/error.hpp"
-#include "base/host.hpp"
 #include "cli/context.hpp"
-#include "repo/apt_config.hpp"
-#include "repo/fetcher.hpp"
+#include "pipeline/fetch.hpp"
 
 namespace sheaf::cli {
 
@@ -21,50 +17,15 @@ struct Options {
 };
 
 void run(Context& context, const Options& options) {
-  if (options.jobs == 0) fail_usage("--jobs must be at least 1");
   auto spec = spec::Spec::load(options.spec);
-  auto path = repo::lock_path_for(spec.path);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) fail("{} does not exist; run 'sheaf lock' first", quote(path.string()));
-  auto lock = repo::Lockfile::load(path);
-  auto problems = repo::lock_problems(lock, spec);
-  if (!problems.empty()) {
-    fail("{} no longer satisfies {}; run 'sheaf lock':\n  - {}", quote(path.string()), quote(spec.path.string()),
-         fmt::join(problems, "\n  - "));
-  }
-  auto store = context.open_store();
   auto start = std::chrono::steady_clock::now();
-  repo::FetchReport report;
-  if (repo::missing_packages(*store, lock).empty()) {
-    report.present = lock.packages.size();  // nothing to do: no apt configuration, no network
-  } else {
-    repo::NetworkSettings network;
-    network.apt = repo::load_host_apt_config();
-    auto suites = repo::plan_suites(*spec.debian, network.apt);
-    ProgressBar bar;
-    repo::FetchOptions fetch{.jobs = options.jobs,
-                             .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
-    if (stderr_is_terminal()) {
-      fetch.on_progress = [&bar](const repo::FetchProgress& p) {
-        double fraction = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
-        bar.update(fraction,
-                   fmt::format("{}/{} files, {} / {}", p.files_done, p.files_total, human_bytes(p.bytes_done),
-                               human_bytes(p.bytes_total)),
-                   p.files_done == p.files_total);
-      };
-    }
-    try {
-      report = repo::fetch_locked(*store, lock, suites, network, fetch);
-    } catch (...) {
-      bar.finish();
-      throw;
-    }
-    bar.finish();
-  }
+  pipeline::Session session = context.session();
+  pipeline::FetchOutcome outcome = pipeline::fetch(session, spec, {.jobs = options.jobs});
+  const repo::FetchReport& report = outcome.report;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print(stderr, "fetched {} of {} locked packages ({} downloaded) in {:.1f} s; {} already in the store{}\n",
-             report.downloaded, lock.packages.size(), human_bytes(report.bytes), seconds, report.present,
-             shared_summary(report));
+             report.downloaded, outcome.locked, human_bytes(report.bytes), seconds, report.present,
+             pipeline::shared_summary(report));
 }
 
 }  // namespace

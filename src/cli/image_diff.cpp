@@ -8,8 +8,8 @@
 
 #include "cli/context.hpp"
 #include "image/compose.hpp"
-#include "image/export.hpp"
 #include "image/image_ref.hpp"
+#include "image/stored_image.hpp"
 
 namespace sheaf::cli {
 

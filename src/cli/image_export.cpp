@@ -1,10 +1,8 @@
 // sheaf image export IMAGE --rootfs DIR: the flattened root of an image.
 #include <fmt/format.h>
 
-#include "base/error.hpp"
 #include "cli/context.hpp"
-#include "image/image_ref.hpp"
-#include "run/container.hpp"
+#include "pipeline/run.hpp"
 
 namespace sheaf::cli {
 
@@ -16,10 +14,9 @@ struct Options {
 };
 
 void run(Context& context, const Options& options) {
-  auto store = context.open_store();
-  store::ImageRecord record = image::resolve_image(store->index(), options.image);
-  std::uint64_t files = run::export_rootfs(*store, *Digest::parse(record.digest), options.rootfs);
-  fmt::print(stderr, "wrote {} files of {} to {}\n", files, record.digest, options.rootfs);
+  pipeline::Session session = context.session();
+  pipeline::Exported exported = pipeline::export_rootfs(session, options.image, options.rootfs);
+  fmt::print(stderr, "wrote {} files of {} to {}\n", exported.files, exported.digest, options.rootfs);
 }
 
 }  // namespace

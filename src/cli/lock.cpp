@@ -2,12 +2,9 @@
 // spec's closure into sheaf.lock.
 #include <fmt/format.h>
 
-#include <ctime>
-
 #include "base/error.hpp"
 #include "cli/context.hpp"
-#include "repo/apt_config.hpp"
-#include "repo/locking.hpp"
+#include "pipeline/lock.hpp"
 
 namespace sheaf::cli {
 
@@ -22,20 +19,18 @@ struct Options {
 };
 
 void check(Context& context, const spec::Spec& spec) {
-  auto path = repo::lock_path_for(spec.path);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    fmt::print("{} does not exist; run 'sheaf lock'\n", path.string());
+  pipeline::LockCheck check = pipeline::check_lock(spec);
+  if (!check.exists) {
+    fmt::print("{} does not exist; run 'sheaf lock'\n", check.path.string());
     context.exit_code = kExitFound;
     return;
   }
-  auto problems = repo::lock_problems(repo::Lockfile::load(path), spec);
-  if (problems.empty()) {
-    fmt::print("{} satisfies {}\n", path.string(), spec.path.string());
+  if (check.problems.empty()) {
+    fmt::print("{} satisfies {}\n", check.path.string(), spec.path.string());
     return;
   }
-  fmt::print("{} no longer satisfies {}:\n", path.string(), spec.path.string());
-  for (const auto& problem : problems) fmt::print("  - {}\n", problem);
+  fmt::print("{} no longer satisfies {}:\n", check.path.string(), spec.path.string());
+  for (const auto& problem : check.problems) fmt::print("  - {}\n", problem);
   context.exit_code = kExitFound;
 }
 
@@ -46,15 +41,11 @@ void run(Context& context, const Options& options) {
   auto spec = spec::Spec::load(options.spec);
   if (options.check) return check(context, spec);
 
-  auto store = context.open_store();
-  repo::NetworkSettings network;
-  network.apt = repo::load_host_apt_config();
-  repo::LockRequest request{.update_all = options.update && options.names.empty(),
-                            .update = options.names,
-                            .allow_unsigned = options.allow_unsigned,
-                            .now = static_cast<std::int64_t>(std::time(nullptr)),
-                            .note = [](const std::string& n) { fmt::print(stderr, "{}\n", n); }};
-  auto outcome = repo::lock_spec(spec, *store, network, request);
+  pipeline::Session session = context.session();
+  auto outcome = pipeline::lock(session, spec,
+                                {.update_all = options.update && options.names.empty(),
+                                 .update = options.names,
+                                 .allow_unsigned = options.allow_unsigned});
 
   auto path = repo::lock_path_for(spec.path);
   if (!outcome.resolved) {
@@ -62,7 +53,7 @@ void run(Context& context, const Options& options) {
                outcome.lock.packages.size());
     return;
   }
-  print_lock_changes(stdout, outcome.changes);
+  for (const auto& change : outcome.changes) fmt::print("{}\n", pipeline::describe(change));
   fmt::print(stderr, "{} {}: {} packages from {} suites ({} candidates, {} repository files downloaded)\n",
              outcome.written ? "wrote" : "unchanged", path.string(), outcome.lock.packages.size(), outcome.suites,
              outcome.candidates, outcome.downloads);

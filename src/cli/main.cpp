@@ -78,10 +78,10 @@ int main(int argc, char** argv) {
   } catch (const sheaf::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "sheaf: error: {}\n", e.describe());
-    return e.kind() == sheaf::ErrorKind::usage ? kExitUsage : kExitFailure;
+    return context.error_exit_code.value_or(e.kind() == sheaf::ErrorKind::usage ? kExitUsage : kExitFailure);
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "sheaf: error: {}\n", e.what());
-    return kExitFailure;
+    return context.error_exit_code.value_or(kExitFailure);
   }
 }

@@ -3,8 +3,7 @@
 
 #include "base/error.hpp"
 #include "cli/context.hpp"
-#include "image/image_ref.hpp"
-#include "run/container.hpp"
+#include "pipeline/run.hpp"
 
 namespace sheaf::cli {
 
@@ -25,35 +24,26 @@ struct Options {
 };
 
 void run(Context& context, const Options& options) {
-  try {
-    auto store = context.open_store();
-    store::ImageRecord record = image::resolve_image(store->index(), options.image);
-    run::RunRequest request;
-    request.manifest = *Digest::parse(record.digest);
-    request.env = options.env;
-    request.volumes = options.volumes;
-    if (!options.user.empty()) request.user = options.user;
-    if (!options.workdir.empty()) {
-      if (options.workdir.front() != '/') fail_usage("--workdir must be absolute, not {}", quote(options.workdir));
-      request.workdir = options.workdir;
-    }
-    if (options.network == "host") {
-      request.network = run::Network::host;
-    } else if (options.network != "none") {
-      fail_usage("--network must be none or host, not {}", quote(options.network));
-    }
-    request.read_only = options.read_only;
-    if (!options.entrypoint.empty()) request.entrypoint = options.entrypoint;
-    if (!options.command.empty()) request.cmd = options.command;
-    request.runtime = options.runtime;
-    request.keep = options.keep;
-    context.exit_code = run::run_container(*store, request);
-  } catch (const Error& e) {
-    // podman's convention: 125 when the container could not be run at all.
-    std::fflush(stdout);
-    fmt::print(stderr, "sheaf: error: {}\n", e.describe());
-    context.exit_code = run::kExitRunFailed;
+  run::RunRequest request;
+  request.env = options.env;
+  request.volumes = options.volumes;
+  if (!options.user.empty()) request.user = options.user;
+  if (!options.workdir.empty()) {
+    if (options.workdir.front() != '/') fail_usage("--workdir must be absolute, not {}", quote(options.workdir));
+    request.workdir = options.workdir;
   }
+  if (options.network == "host") {
+    request.network = run::Network::host;
+  } else if (options.network != "none") {
+    fail_usage("--network must be none or host, not {}", quote(options.network));
+  }
+  request.read_only = options.read_only;
+  if (!options.entrypoint.empty()) request.entrypoint = options.entrypoint;
+  if (!options.command.empty()) request.cmd = options.command;
+  request.runtime = options.runtime;
+  request.keep = options.keep;
+  pipeline::Session session = context.session();
+  context.exit_code = pipeline::run(session, options.image, std::move(request));
 }
 
 }  // namespace
@@ -86,7 +76,11 @@ void register_run(CLI::App& app, Context& context) {
   cmd->add_option("--runtime", options->runtime, "runc or crun (default: one that works on this host)")
       ->type_name("NAME");
   cmd->add_flag("--keep", options->keep, "Keep the bundle directory afterwards (for debugging)");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] {
+    // podman's convention: 125 when the container could not be run at all.
+    context.error_exit_code = run::kExitRunFailed;
+    run(context, *options);
+  });
 }
 
 }  // namespace sheaf::cli

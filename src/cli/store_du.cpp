@@ -18,7 +18,7 @@ struct Options {
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
   store::DiskUsage usage = store::disk_usage(*store);
-  std::uint64_t cache = repo::cache_size(store->root() / "cache" / "apt");
+  std::uint64_t cache = repo::cache_size(repo::apt_cache_dir(store->root()));
   if (options.json) {
     nlohmann::json out = {
         {"packages", usage.packages},           {"objects", usage.objects},           {"blobs", usage.blobs},

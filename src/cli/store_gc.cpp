@@ -20,7 +20,7 @@ void run(Context& context, const Options& options) {
   repo::CachePruneReport cache;
   store::GcOptions gc{.dry_run = options.dry_run,
                       .wait = std::chrono::seconds(options.wait_seconds),
-                      .also = [&] { cache = repo::prune_cache(store->root() / "cache" / "apt", options.dry_run); },
+                      .also = [&] { cache = repo::prune_cache(repo::apt_cache_dir(store->root()), options.dry_run); },
                       .package_blobs = pkg::metadata_blobs};
   store::GcReport report = store::collect_garbage(*store, gc);
   const char* verb = options.dry_run ? "would remove" : "removed";

@@ -22,6 +22,7 @@
 #include "image/layers.hpp"
 #include "image/paths.hpp"
 #include "image/recipe.hpp"
+#include "image/stored_image.hpp"
 #include "pkg/derived.hpp"
 #include "pkg/package.hpp"
 #include "pkg/purl.hpp"
@@ -200,18 +201,18 @@ void check_entrypoint(const spec::Spec& spec, const ImageTree& tree, const std::
 // nullopt.
 std::optional<deb::ScriptEffects> assembly_effects(store::LocalStore& store, const std::string& image) {
   auto digest = Digest::parse(image);
-  auto bytes = digest ? store.read_blob(*digest) : std::nullopt;
-  if (!bytes) return std::nullopt;
-  auto manifest = nlohmann::json::parse(*bytes, nullptr, false);
-  if (!manifest.is_object() || !manifest.contains("layers") || !manifest["layers"].is_array() ||
-      manifest["layers"].empty()) {
-    return std::nullopt;
+  if (!digest) return std::nullopt;
+  try {
+    StoredImage stored = load_image(store, *digest);
+    if (stored.manifest.layers.empty()) return std::nullopt;
+    auto packages = layer_packages(stored.manifest.layers.back());
+    if (packages.size() != 1 || packages.front().name != kAssemblyName) return std::nullopt;
+    auto record = store.index().package(packages.front().id);
+    if (!record) return std::nullopt;
+    return pkg::PackageMetadata::from_json(record->metadata).effects;
+  } catch (const Error&) {
+    return std::nullopt;  // an image this store cannot read names no accounts to keep
   }
-  const auto& annotations = manifest["layers"].back().value("annotations", nlohmann::json::object());
-  if (annotations.value("dev.sheaf.package.name", "") != kAssemblyName) return std::nullopt;
-  auto record = store.index().package(annotations.value("dev.sheaf.package.id", ""));
-  if (!record) return std::nullopt;
-  return pkg::PackageMetadata::from_json(record->metadata).effects;
 }
 
 // An account the image the tag names now numbers differently: refused, so
@@ -235,11 +236,13 @@ void check_account_ids(store::LocalStore& store, const std::string& tag_name, co
       auto holder = std::find_if(applied.accounts.begin(), applied.accounts.end(), [&](const deb::Account& a) {
         return a.kind == now.kind && a.id == old.id && a.name != now.name;
       });
-      std::string advice = holder == applied.accounts.end()
-                               ? fmt::format("keep its id with [[{}s]] name = \"{}\", {} = {}", kind, now.name, key, *old.id)
-                               : fmt::format("{} takes it now (their derived ids collide); keep {}'s by giving {} one of "
-                                             "its own: [[{}s]] name = \"{}\", {} = {}",
-                                             quote(holder->name), now.name, holder->name, kind, holder->name, key, *now.id);
+      std::string advice =
+          holder == applied.accounts.end()
+              ? fmt::format("keep its id with [[{}s]] name = \"{}\", {} = {}", kind, now.name, key, *old.id)
+              : fmt::format(
+                    "{} takes it now (their derived ids collide); keep {}'s by giving {} one of "
+                    "its own: [[{}s]] name = \"{}\", {} = {}",
+                    quote(holder->name), now.name, holder->name, kind, holder->name, key, *now.id);
       fail("the {} {} would get id {}, but {}:{} ({}) gives it {}: {}", kind, quote(now.name), *now.id, tag_name, tag,
            previous->substr(0, 19), *old.id, advice);
     }
@@ -263,24 +266,6 @@ std::vector<std::string> command_candidates(const std::string& program, const st
     rest.remove_prefix(colon + 1);
   }
   return candidates;
-}
-
-std::vector<LayerPackage> layer_packages(const oci::Descriptor& layer) {
-  const auto& a = layer.annotations;
-  auto get = [&](const char* key) {
-    auto it = a.find(key);
-    return it == a.end() ? std::string() : it->second;
-  };
-  if (a.count("dev.sheaf.package.name")) {
-    return {{get("dev.sheaf.package.name"), get("dev.sheaf.package.version"), get("dev.sheaf.package.id")}};
-  }
-  std::vector<LayerPackage> out;
-  if (auto list = a.find("dev.sheaf.packages"); list != a.end()) {
-    auto doc = nlohmann::json::parse(list->second, nullptr, false);
-    if (!doc.is_array()) return out;
-    for (const auto& p : doc) out.push_back({p.value("name", ""), p.value("version", ""), p.value("id", "")});
-  }
-  return out;
 }
 
 std::vector<std::size_t> layer_order(const std::vector<OrderItem>& members) {
@@ -356,235 +341,296 @@ std::vector<std::vector<std::size_t>> group_layers(const std::vector<std::size_t
   return layers;
 }
 
-ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, const ComposeRequest& request) {
-  auto note = [&](const std::string& text) {
-    if (request.note) request.note(text);
-  };
-  auto warn = [&](const std::string& text) {
-    if (request.warn) request.warn(text);
-  };
-  auto batch = store.begin_write();
-  std::vector<Member> members;
+namespace {
 
-  // 1. Members.
-  auto stored_member = [&](const std::string& id, Kind kind) {
-    auto record = store.index().package(id);
-    if (!record) fail("package {} is not in the store", id);
-    Member m;
-    m.kind = kind;
-    m.stored = true;
-    m.record = *record;
-    auto digest = Digest::parse(id);
-    auto document = digest ? store.read_blob(*digest) : std::nullopt;
-    if (!document) fail("the package document of {} is missing from the store; run 'sheaf store verify'", m.label());
-    m.package = pkg::Package::from_document(*document, id);
-    m.metadata = pkg::PackageMetadata::from_json(record->metadata);
-    return m;
-  };
-  for (const auto& id : request.debian_packages) members.push_back(stored_member(id, Kind::debian));
-  // Packages imported by an older sheaf get their effects derived now, from
-  // the scripts the store kept (pkg/derived.hpp).
+// One composition, step by step: compose_image below calls the steps in the
+// order the file comment numbers them. Each step reads what the ones before
+// it left in the members and the tree.
+class Composer {
+ public:
+  Composer(store::LocalStore& store, const spec::Spec& spec, const ComposeRequest& request)
+      : store_(store), spec_(spec), request_(request), batch_(store.begin_write()) {}
+
+  void gather_members();         // 1
+  void check_closure() const;    // 2
+  void filter_contents();        // 3
+  void select_needs();           // 3: whose needs become suggestions
+  void check_paths();            // 3
+  void add_assembly();           // 4
+  void make_layers();            // 5
+  void write_documents();        // 6
+  ComposeResult record_image();  // 7
+
+ private:
+  Member stored_member(const std::string& id, Kind kind) const;
+  void refresh_stale_derivations();
+  Manifest layer_manifest(std::size_t group) const;
+  void note(const std::string& text) const {
+    if (request_.note) request_.note(text);
+  }
+  void warn(const std::string& text) const {
+    if (request_.warn) request_.warn(text);
+  }
+
+  store::LocalStore& store_;
+  const spec::Spec& spec_;
+  const ComposeRequest& request_;
+  std::unique_ptr<store::WriteBatch> batch_;
+  std::vector<Member> members_;
+  std::vector<std::string> files_ids_;  // [[files]] packages, in spec order
+  // Per member (before the assembly joins): its effects and, where its
+  // programs' needs become suggestions, those needs.
+  std::vector<MemberEffects> effects_;
+  std::vector<const std::vector<deb::ProgramNeed>*> needs_;
+  std::vector<PlannedDiversion> diversions_;
+  ImageTree tree_;
+  // Layers: members by layer, and what the layers are.
+  std::vector<std::vector<std::size_t>> groups_;
+  ComposeResult result_;
+  std::vector<Digest> diff_ids_;
+  std::vector<store::LayerRecord> new_layer_records_;
+  // Documents.
+  std::vector<std::string> blobs_;
+  Digest config_digest_;
+  std::string manifest_bytes_;
+  Digest manifest_digest_;
+};
+
+Member Composer::stored_member(const std::string& id, Kind kind) const {
+  auto record = store_.index().package(id);
+  if (!record) fail("package {} is not in the store", id);
+  Member m;
+  m.kind = kind;
+  m.stored = true;
+  m.record = *record;
+  auto digest = Digest::parse(id);
+  auto document = digest ? store_.read_blob(*digest) : std::nullopt;
+  if (!document) fail("the package document of {} is missing from the store; run 'sheaf store verify'", m.label());
+  m.package = pkg::Package::from_document(*document, id);
+  m.metadata = pkg::PackageMetadata::from_json(record->metadata);
+  return m;
+}
+
+// Packages imported by an older sheaf get their effects derived now, from
+// the scripts the store kept (pkg/derived.hpp).
+void Composer::refresh_stale_derivations() {
   std::vector<std::string> stale;
-  for (const auto& m : members) {
+  for (const auto& m : members_) {
     if (m.metadata.derivation != pkg::kDerivationVersion) stale.push_back(m.record.id);
   }
-  if (!stale.empty()) {
-    auto refreshed = pkg::refresh_derivations(store, stale);
-    if (!refreshed.refreshed.empty()) {
-      note(fmt::format("derived maintainer-script effects again for {} package(s) an older sheaf imported",
-                       refreshed.refreshed.size()));
+  if (stale.empty()) return;
+  auto refreshed = pkg::refresh_derivations(store_, stale);
+  if (!refreshed.refreshed.empty()) {
+    note(fmt::format("derived maintainer-script effects again for {} package(s) an older sheaf imported",
+                     refreshed.refreshed.size()));
+  }
+  if (!refreshed.no_scripts.empty()) {
+    std::vector<std::string> names;
+    for (const auto& id : refreshed.no_scripts) {
+      auto record = store_.index().package(id);
+      names.push_back(record ? record->name + " " + record->version : id);
     }
-    if (!refreshed.no_scripts.empty()) {
-      std::vector<std::string> names;
-      for (const auto& id : refreshed.no_scripts) {
-        auto record = store.index().package(id);
-        names.push_back(record ? record->name + " " + record->version : id);
-      }
-      fail("{} package(s) were imported by an older sheaf, which did not keep their maintainer scripts: {}; "
-           "read their .deb files again with 'sheaf fetch' (or 'sheaf pkg import FILE.deb')",
-           names.size(), fmt::join(names, ", "));
-    }
-    for (auto& m : members) {
-      if (std::find(refreshed.refreshed.begin(), refreshed.refreshed.end(), m.record.id) != refreshed.refreshed.end()) {
-        m = stored_member(m.record.id, Kind::debian);
-      }
+    fail(
+        "{} package(s) were imported by an older sheaf, which did not keep their maintainer scripts: {}; "
+        "read their .deb files again with 'sheaf fetch' (or 'sheaf pkg import FILE.deb')",
+        names.size(), fmt::join(names, ", "));
+  }
+  for (auto& m : members_) {
+    if (std::find(refreshed.refreshed.begin(), refreshed.refreshed.end(), m.record.id) != refreshed.refreshed.end()) {
+      m = stored_member(m.record.id, Kind::debian);
     }
   }
-  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+}
+
+// 1. Members: the Debian packages by name, then the [[files]] packages in
+// spec order.
+void Composer::gather_members() {
+  for (const auto& id : request_.debian_packages) members_.push_back(stored_member(id, Kind::debian));
+  refresh_stale_derivations();
+  std::sort(members_.begin(), members_.end(), [](const Member& a, const Member& b) {
     return std::tie(a.record.name, a.record.id) < std::tie(b.record.name, b.record.id);
   });
-  std::vector<std::string> files_ids;
-  for (const auto& files : spec.files) {
-    members.push_back(read_local_files(spec, files, request.arch, *batch, request.threads));
-    files_ids.push_back(members.back().record.id);
+  for (const auto& files : spec_.files) {
+    members_.push_back(read_local_files(spec_, files, request_.arch, *batch_, request_.threads));
+    files_ids_.push_back(members_.back().record.id);
   }
-  for (const auto& id : request.files_packages) {
-    members.push_back(stored_member(id, Kind::files));
-    files_ids.push_back(id);
+  for (const auto& id : request_.files_packages) {
+    members_.push_back(stored_member(id, Kind::files));
+    files_ids_.push_back(id);
   }
+}
 
-  // 2. The closure and Debian's own conflicts.
-  {
-    std::vector<deb::ClosureMember> closure;
-    for (const auto& m : members) closure.push_back(closure_member(m));
-    auto unmet = deb::unmet_dependencies(closure, "the image");
-    auto conflicts = deb::member_conflicts(closure, "the image");
-    unmet.insert(unmet.end(), conflicts.begin(), conflicts.end());
-    if (!unmet.empty()) {
-      fail("the image's packages do not form a closed, conflict-free set:\n  - {}", fmt::join(unmet, "\n  - "));
-    }
+// 2. The closure and Debian's own conflicts.
+void Composer::check_closure() const {
+  std::vector<deb::ClosureMember> closure;
+  for (const auto& m : members_) closure.push_back(closure_member(m));
+  auto unmet = deb::unmet_dependencies(closure, "the image");
+  auto conflicts = deb::member_conflicts(closure, "the image");
+  unmet.insert(unmet.end(), conflicts.begin(), conflicts.end());
+  if (!unmet.empty()) {
+    fail("the image's packages do not form a closed, conflict-free set:\n  - {}", fmt::join(unmet, "\n  - "));
   }
+}
 
-  // 3. Contents after drop_paths, and the path conflict check.
-  const auto& drop = spec.packages.drop_paths;
-  parallel_for(members.size(), request.threads, [&](std::size_t i) {
-    Member& m = members[i];
-    if (m.stored) m.manifest = load_manifest(store, m.record.fileset);
+// 3. Contents after drop_paths.
+void Composer::filter_contents() {
+  const auto& drop = spec_.packages.drop_paths;
+  parallel_for(members_.size(), request_.threads, [&](std::size_t i) {
+    Member& m = members_[i];
+    if (m.stored) m.manifest = load_manifest(store_, m.record.fileset);
     if (drop.empty()) return;  // no copy through apply_drop_paths on the common path
     FilteredFileSet filtered = apply_drop_paths(m.manifest, drop);
     m.manifest = std::move(filtered.manifest);
     m.dropped = filtered.dropped.size();
   });
-  std::vector<MemberEffects> effects;
-  std::vector<const std::vector<deb::ProgramNeed>*> needs;
+  for (const auto& m : members_) {
+    effects_.push_back({m.package.name, m.label(), m.kind == Kind::debian ? &m.metadata.effects : nullptr});
+    needs_.push_back(m.kind == Kind::debian ? &m.metadata.needs : nullptr);
+  }
+}
+
+// Suggestions look at the programs users run: those of the included
+// packages and their direct dependencies (and the entrypoint's), not those
+// of Essential packages.
+void Composer::select_needs() {
+  std::vector<deb::ClosureMember> closure;
+  for (const auto& m : members_) closure.push_back(closure_member(m));
+  auto edges = deb::dependency_edges(closure);
+  std::vector<bool> suggest_for(members_.size(), false);
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    bool root = std::any_of(spec_.packages.include.begin(), spec_.packages.include.end(),
+                            [&](const spec::PackagePin& p) { return p.name == members_[i].package.name; });
+    if (!root) continue;
+    suggest_for[i] = true;
+    for (std::size_t d : edges[i]) suggest_for[d] = true;
+  }
+  const auto& argv = spec_.image.entrypoint.empty() ? spec_.image.cmd : spec_.image.entrypoint;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (suggest_for[i] || !needs_[i] || argv.empty()) continue;
+    auto program = std::find_if(needs_[i]->begin(), needs_[i]->end(), [&](const deb::ProgramNeed& n) {
+      return n.program == argv.front() || n.program.ends_with("/" + argv.front());
+    });
+    suggest_for[i] = program != needs_[i]->end();
+  }
+  // Essential packages' own tools assume the rest of the Essential set
+  // (dpkg's helpers want perl): what they need is not the image's need.
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (!suggest_for[i] || members_[i].metadata.essential) needs_[i] = nullptr;
+  }
+}
+
+// 3. The path conflict check, with diverted files set aside first.
+void Composer::check_paths() {
   std::vector<const Manifest*> manifests;
-  for (const auto& m : members) {
-    effects.push_back({m.package.name, m.label(), m.kind == Kind::debian ? &m.metadata.effects : nullptr});
-    needs.push_back(m.kind == Kind::debian ? &m.metadata.needs : nullptr);
-    manifests.push_back(&m.manifest);
-  }
-  // Suggestions look at the programs users run: those of the included
-  // packages and their direct dependencies (and the entrypoint's), not
-  // those of Essential packages.
-  {
-    std::vector<deb::ClosureMember> closure;
-    for (const auto& m : members) closure.push_back(closure_member(m));
-    auto edges = deb::dependency_edges(closure);
-    std::vector<bool> suggest_for(members.size(), false);
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      bool root = std::any_of(spec.packages.include.begin(), spec.packages.include.end(),
-                              [&](const spec::PackagePin& p) { return p.name == members[i].package.name; });
-      if (!root) continue;
-      suggest_for[i] = true;
-      for (std::size_t d : edges[i]) suggest_for[d] = true;
-    }
-    const auto& argv = spec.image.entrypoint.empty() ? spec.image.cmd : spec.image.entrypoint;
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      if (suggest_for[i] || !needs[i] || argv.empty()) continue;
-      auto program = std::find_if(needs[i]->begin(), needs[i]->end(), [&](const deb::ProgramNeed& n) {
-        return n.program == argv.front() || n.program.ends_with("/" + argv.front());
-      });
-      suggest_for[i] = program != needs[i]->end();
-    }
-    // Essential packages' own tools assume the rest of the Essential set
-    // (dpkg's helpers want perl): what they need is not the image's need.
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      if (!suggest_for[i] || members[i].metadata.essential) needs[i] = nullptr;
-    }
-  }
-  std::vector<PlannedDiversion> diversions;
+  for (const auto& m : members_) manifests.push_back(&m.manifest);
   std::vector<std::string> diversion_notes;
-  auto set_aside = plan_diversions(effects, manifests, diversions, diversion_notes);
+  auto set_aside = plan_diversions(effects_, manifests, diversions_, diversion_notes);
   for (const auto& n : diversion_notes) note(n);
-  ImageTree tree;
-  for (std::size_t i = 0; i < members.size(); ++i) {
+  for (std::size_t i = 0; i < members_.size(); ++i) {
     auto aside = set_aside.find(i);
-    tree.add(members[i].manifest, members[i].label(), {.set_aside = aside == set_aside.end() ? nullptr : &aside->second});
+    tree_.add(members_[i].manifest, members_[i].label(),
+              {.set_aside = aside == set_aside.end() ? nullptr : &aside->second});
   }
-  if (auto conflicts = tree.conflicts(); !conflicts.empty()) {
+  if (auto conflicts = tree_.conflicts(); !conflicts.empty()) {
     fail("{} path conflict(s) between the image's packages (drop_paths in [packages] can remove a path):\n  - {}",
          conflicts.size(), fmt::join(conflicts, "\n  - "));
   }
   std::uint64_t dropped = 0;
-  for (const auto& m : members) dropped += m.dropped;
-  if (!drop.empty()) note(fmt::format("drop_paths removed {} entries", dropped));
+  for (const auto& m : members_) dropped += m.dropped;
+  if (!spec_.packages.drop_paths.empty()) note(fmt::format("drop_paths removed {} entries", dropped));
+}
 
-  // 4. The assembly.
-  {
-    // ld.so.cache is made in a scratch tree beside the batch's staging.
-    std::filesystem::path scratch = store.root() / "tmp" / ("ld-" + random_hex(8));
-    std::filesystem::create_directories(scratch);
-    struct RemoveScratch {
-      std::filesystem::path path;
-      ~RemoveScratch() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-      }
-    } remove_scratch{scratch};
-    Assembly assembly =
-        make_assembly(spec, request.os, tree,
-                      [&](const Entry& e) {
-                        auto fd = batch->open_object(e.digest);
-                        if (!fd)
-                          fail("the content of {} is missing from the store; run 'sheaf store verify'", quote(e.path));
-                        return read_all(fd->get(), e.path);
-                      },
-                      {.arch = request.arch,
-                       .scratch = scratch,
-                       .members = effects,
-                       .needs = needs,
-                       .diversions = diversions});
-    for (const auto& n : assembly.notes) note(n);
-    for (const auto& w : assembly.warnings) warn(w);
-    if (request.suggest) {
-      for (const auto& s : assembly.suggestions) request.suggest(s);
+// 4. The assembly.
+void Composer::add_assembly() {
+  // ld.so.cache is made in a scratch tree beside the batch's staging.
+  std::filesystem::path scratch = store_.root() / "tmp" / ("ld-" + random_hex(8));
+  std::filesystem::create_directories(scratch);
+  struct RemoveScratch {
+    std::filesystem::path path;
+    ~RemoveScratch() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
     }
-    for (const auto& [digest, bytes] : assembly.contents) {
-      MemorySource source(bytes);
-      batch->put(source);
-    }
-    Member m;
-    m.kind = Kind::assembly;
-    m.manifest = std::move(assembly.manifest);
-    m.package.name = std::string(kAssemblyName);
-    m.package.version = "0+" + m.manifest.id().hex().substr(0, 12);
-    m.package.arch = request.arch;
-    m.metadata.description =
-        "files sheaf derives for the image: accounts, os-release, /tmp, merged-/usr links, and what the members' "
-        "maintainer scripts would have done";
-    m.metadata.effects = std::move(assembly.applied);
-    m.metadata.source_name = m.package.name;
-    m.metadata.source_version = m.package.version;
-    m.origin = canonical_json({{"type", "assembly"}});
-    finish_local_member(m, *batch);
-    check_account_ids(store, request.tag_name, request.tag, m.metadata.effects);
-    tree.add(m.manifest, m.label(), {.replaces = &assembly.overrides});
-    if (auto conflicts = tree.conflicts(); !conflicts.empty()) {
-      fail("the spec's [[paths]], [[users]] or [[groups]] clash with the image's packages:\n  - {}",
-           fmt::join(conflicts, "\n  - "));
-    }
-    members.push_back(std::move(m));
+  } remove_scratch{scratch};
+  Assembly assembly = make_assembly(
+      spec_, request_.os, tree_,
+      [&](const Entry& e) {
+        auto fd = batch_->open_object(e.digest);
+        if (!fd) fail("the content of {} is missing from the store; run 'sheaf store verify'", quote(e.path));
+        return read_all(fd->get(), e.path);
+      },
+      {.arch = request_.arch, .scratch = scratch, .members = effects_, .needs = needs_, .diversions = diversions_});
+  for (const auto& n : assembly.notes) note(n);
+  for (const auto& w : assembly.warnings) warn(w);
+  if (request_.suggest) {
+    for (const auto& s : assembly.suggestions) request_.suggest(s);
   }
+  for (const auto& [digest, bytes] : assembly.contents) {
+    MemorySource source(bytes);
+    batch_->put(source);
+  }
+  Member m;
+  m.kind = Kind::assembly;
+  m.manifest = std::move(assembly.manifest);
+  m.package.name = std::string(kAssemblyName);
+  m.package.version = "0+" + m.manifest.id().hex().substr(0, 12);
+  m.package.arch = request_.arch;
+  m.metadata.description =
+      "files sheaf derives for the image: accounts, os-release, /tmp, merged-/usr links, and what the members' "
+      "maintainer scripts would have done";
+  m.metadata.effects = std::move(assembly.applied);
+  m.metadata.source_name = m.package.name;
+  m.metadata.source_version = m.package.version;
+  m.origin = canonical_json({{"type", "assembly"}});
+  finish_local_member(m, *batch_);
+  check_account_ids(store_, request_.tag_name, request_.tag, m.metadata.effects);
+  tree_.add(m.manifest, m.label(), {.replaces = &assembly.overrides});
+  if (auto conflicts = tree_.conflicts(); !conflicts.empty()) {
+    fail("the spec's [[paths]], [[users]] or [[groups]] clash with the image's packages:\n  - {}",
+         fmt::join(conflicts, "\n  - "));
+  }
+  members_.push_back(std::move(m));
+}
 
-  // 5. Layers, in canonical order, made where the store lacks them.
-  auto order = layer_order(order_items(members));
-  auto groups = group_layers(order);
-  if (groups.size() < order.size()) {
+// A layer's FileSet: its member's, or for a shared layer the union of its
+// members' (identical shared entries once).
+Manifest Composer::layer_manifest(std::size_t group) const {
+  const auto& in_group = groups_[group];
+  if (in_group.size() == 1) return members_[in_group.front()].manifest;
+  std::map<std::string, Entry> merged;
+  for (std::size_t i : in_group) {
+    for (const auto& e : members_[i].manifest.entries()) merged.emplace(e.path, e);
+  }
+  std::vector<Entry> entries;
+  for (auto& [path, e] : merged) entries.push_back(std::move(e));
+  return Manifest::from_entries(std::move(entries));
+}
+
+// 5. Layers, in canonical order, made where the store lacks them.
+void Composer::make_layers() {
+  auto order = layer_order(order_items(members_));
+  groups_ = group_layers(order);
+  if (groups_.size() < order.size()) {
     note(fmt::format("{} packages exceed the cap of {} layers: the last {} in layer order share one layer",
-                     members.size(), kMaxLayers, groups[kMaxLayers - 2].size()));
+                     members_.size(), kMaxLayers, groups_[kMaxLayers - 2].size()));
   }
-  std::string variant = layer_variant(drop);
-  std::string distro;
-  if (request.os) distro = "debian-" + request.os->release();
-
-  ComposeResult result;
-  result.members = members.size();
-  result.layers.resize(groups.size());
-  std::vector<Digest> diff_ids(groups.size());
-  std::vector<store::LayerRecord> new_layer_records;
+  std::string variant = layer_variant(spec_.packages.drop_paths);
+  result_.members = members_.size();
+  result_.layers.resize(groups_.size());
+  diff_ids_.resize(groups_.size());
   std::vector<std::size_t> to_make;
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    if (groups[g].size() != 1) {
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    if (groups_[g].size() != 1) {
       to_make.push_back(g);
       continue;
     }
-    const Member& m = members[groups[g].front()];
-    auto cached = store.index().layer(m.record.id, variant);
+    const Member& m = members_[groups_[g].front()];
+    auto cached = store_.index().layer(m.record.id, variant);
     auto digest = cached ? Digest::parse(cached->digest) : std::nullopt;
     auto diff_id = cached ? Digest::parse(cached->diff_id) : std::nullopt;
-    if (digest && diff_id && store.has_blob(*digest)) {
-      result.layers[g].descriptor = {std::string(oci::kMediaTypeLayerGzip), *digest, cached->size, {}, std::nullopt};
-      diff_ids[g] = *diff_id;
+    if (digest && diff_id && store_.has_blob(*digest)) {
+      result_.layers[g].descriptor = {std::string(oci::kMediaTypeLayerGzip), *digest, cached->size, {}, std::nullopt};
+      diff_ids_[g] = *diff_id;
     } else {
       to_make.push_back(g);
     }
@@ -592,51 +638,40 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   // Largest first, so the last layer to finish is a small one.
   auto layer_bytes = [&](std::size_t g) {
     std::uint64_t bytes = 0;
-    for (std::size_t i : groups[g]) bytes += members[i].manifest.content_size();
+    for (std::size_t i : groups_[g]) bytes += members_[i].manifest.content_size();
     return bytes;
   };
   std::stable_sort(to_make.begin(), to_make.end(),
                    [&](std::size_t a, std::size_t b) { return layer_bytes(a) > layer_bytes(b); });
   std::atomic<std::size_t> made{0};
   std::mutex mutex;
-  parallel_for(to_make.size(), request.threads, [&](std::size_t k) {
+  parallel_for(to_make.size(), request_.threads, [&](std::size_t k) {
     std::size_t g = to_make[k];
-    Manifest manifest;
-    if (groups[g].size() == 1) {
-      manifest = members[groups[g].front()].manifest;
-    } else {
-      // A shared layer: the union of its members' FileSets (identical shared entries once).
-      std::map<std::string, Entry> merged;
-      for (std::size_t i : groups[g]) {
-        for (const auto& e : members[i].manifest.entries()) merged.emplace(e.path, e);
-      }
-      std::vector<Entry> entries;
-      for (auto& [path, e] : merged) entries.push_back(std::move(e));
-      manifest = Manifest::from_entries(std::move(entries));
-    }
-    oci::LayerDigests d = write_layer_blob(*batch, manifest, 1);
+    oci::LayerDigests d = write_layer_blob(*batch_, layer_manifest(g), 1);
     std::lock_guard guard(mutex);
-    result.layers[g].descriptor = {std::string(oci::kMediaTypeLayerGzip), d.digest, d.size, {}, std::nullopt};
-    diff_ids[g] = d.diff_id;
-    result.layers[g].made = true;
-    const Member& first = members[groups[g].front()];
-    if (groups[g].size() == 1) {
-      new_layer_records.push_back({first.record.id, variant, d.digest.str(), d.size, d.diff_id.str(), first.dropped});
+    result_.layers[g].descriptor = {std::string(oci::kMediaTypeLayerGzip), d.digest, d.size, {}, std::nullopt};
+    diff_ids_[g] = d.diff_id;
+    result_.layers[g].made = true;
+    const Member& first = members_[groups_[g].front()];
+    if (groups_[g].size() == 1) {
+      new_layer_records_.push_back({first.record.id, variant, d.digest.str(), d.size, d.diff_id.str(), first.dropped});
     }
-    if (request.on_layer) request.on_layer(++made, to_make.size());
+    if (request_.on_layer) request_.on_layer(++made, to_make.size());
   });
+}
 
-  // 6. Annotations, config and manifest.
+// 6. Annotations, config and manifest.
+void Composer::write_documents() {
   oci::ImageConfig config;
-  config.platform.architecture = request.arch;
+  config.platform.architecture = request_.arch;
   std::int64_t created = 1;
-  if (request.source_date_epoch) {
-    created = *request.source_date_epoch;
+  if (request_.source_date_epoch) {
+    created = *request_.source_date_epoch;
   } else {
-    for (const auto& m : members) created = std::max(created, m.metadata.date.value_or(0));
+    for (const auto& m : members_) created = std::max(created, m.metadata.date.value_or(0));
   }
   config.created = oci::rfc3339_utc(created);
-  const auto& image = spec.image;
+  const auto& image = spec_.image;
   config.config.entrypoint = image.entrypoint;
   config.config.cmd = image.cmd;
   config.config.env = sorted_env(image);
@@ -645,94 +680,103 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   config.config.exposed_ports = image.ports;
   for (const auto& [k, v] : image.labels) config.config.labels[k] = v;
   config.config.stop_signal = image.stop_signal;
-  check_entrypoint(spec, tree, config.config.env, request.warn);
+  check_entrypoint(spec_, tree_, config.config.env, request_.warn);
 
-  std::vector<std::string> blobs;
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    auto& layer = result.layers[g];
-    auto& annotations = layer.descriptor.annotations;
-    config.diff_ids.push_back(diff_ids[g]);
-    std::vector<std::string> names;
-    for (std::size_t i : groups[g]) {
-      const Member& m = members[i];
+  std::string distro;
+  if (request_.os) distro = "debian-" + request_.os->release();
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    auto& layer = result_.layers[g];
+    config.diff_ids.push_back(diff_ids_[g]);
+    std::vector<LayerPackage> packages;
+    for (std::size_t i : groups_[g]) {
+      const Member& m = members_[i];
       layer.packages.push_back(m.label());
-      names.push_back(m.label());
+      packages.push_back({m.package.name, m.package.version, m.record.id});
     }
-    if (groups[g].size() == 1) {
-      const Member& m = members[groups[g].front()];
-      annotations["dev.sheaf.package.name"] = m.package.name;
-      annotations["dev.sheaf.package.version"] = m.package.version;
-      annotations["dev.sheaf.package.id"] = m.record.id;
-      annotations["dev.sheaf.package.purl"] =
+    if (groups_[g].size() == 1) {
+      const Member& m = members_[groups_[g].front()];
+      layer.descriptor.annotations = package_layer_annotations(
+          packages.front(),
           m.kind == Kind::debian ? pkg::deb_purl(m.package.name, m.package.version, m.package.arch, distro)
-                                 : pkg::generic_purl(m.package.name, m.package.version);
-      if (m.dropped > 0) annotations["dev.sheaf.package.dropped"] = std::to_string(m.dropped);
+                                 : pkg::generic_purl(m.package.name, m.package.version),
+          m.dropped);
       config.history.push_back(fmt::format("sheaf: {} {}", m.package.name, m.package.version));
     } else {
-      nlohmann::json list = nlohmann::json::array();
-      for (std::size_t i : groups[g]) {
-        const Member& m = members[i];
-        list.push_back({{"name", m.package.name}, {"version", m.package.version}, {"id", m.record.id}});
-      }
-      annotations["dev.sheaf.packages"] = canonical_json(list);
-      config.history.push_back(fmt::format("sheaf: {} packages: {}", groups[g].size(), fmt::join(names, ", ")));
+      layer.descriptor.annotations = shared_layer_annotations(packages);
+      config.history.push_back(
+          fmt::format("sheaf: {} packages: {}", groups_[g].size(), fmt::join(layer.packages, ", ")));
     }
-    blobs.push_back(layer.descriptor.digest.str());
+    blobs_.push_back(layer.descriptor.digest.str());
   }
   std::string config_bytes = oci::render(config);
-  Digest config_digest = batch->add_blob(config_bytes);
+  config_digest_ = batch_->add_blob(config_bytes);
   oci::ImageManifest manifest;
-  manifest.config = {std::string(oci::kMediaTypeConfig), config_digest, config_bytes.size(), {}, std::nullopt};
-  for (const auto& layer : result.layers) manifest.layers.push_back(layer.descriptor);
-  if (!drop.empty()) manifest.annotations["dev.sheaf.drop-paths"] = canonical_json(drop);
-  std::string manifest_bytes = oci::render(manifest);
-  Digest manifest_digest = batch->add_blob(manifest_bytes);
-  blobs.push_back(config_digest.str());
-  blobs.push_back(manifest_digest.str());
-  std::sort(blobs.begin(), blobs.end());
-  blobs.erase(std::unique(blobs.begin(), blobs.end()), blobs.end());
+  manifest.config = {std::string(oci::kMediaTypeConfig), config_digest_, config_bytes.size(), {}, std::nullopt};
+  for (const auto& layer : result_.layers) manifest.layers.push_back(layer.descriptor);
+  set_drop_paths(manifest, spec_.packages.drop_paths);
+  manifest_bytes_ = oci::render(manifest);
+  manifest_digest_ = batch_->add_blob(manifest_bytes_);
+  blobs_.push_back(config_digest_.str());
+  blobs_.push_back(manifest_digest_.str());
+  std::sort(blobs_.begin(), blobs_.end());
+  blobs_.erase(std::unique(blobs_.begin(), blobs_.end()), blobs_.end());
+  result_.manifest = manifest_digest_;
+  result_.manifest_size = manifest_bytes_.size();
+  result_.manifest_document = std::move(manifest);
+  result_.config = std::move(config);
+}
 
-  // 7. One commit: packages this build made, layer records, the image, its tag.
+// 7. One commit: packages this build made, layer records, the image, its tag.
+ComposeResult Composer::record_image() {
   std::vector<std::string> package_ids;
-  for (const auto& m : members) package_ids.push_back(m.record.id);
+  for (const auto& m : members_) package_ids.push_back(m.record.id);
   std::sort(package_ids.begin(), package_ids.end());
-  nlohmann::json sources = request.sources.empty() ? nlohmann::json::object() : nlohmann::json::parse(request.sources);
-  sources["recipe"] = recipe_json(spec, request.os, request.arch, files_ids);
-  store::ImageRecord record{manifest_digest.str(), config_digest.str(), manifest_bytes.size(), config.created,
-                            canonical_json(sources)};
-  if (request.keep_recorded_sources) {
-    if (auto existing = store.index().image(record.digest)) record.sources = existing->sources;
+  store::ImageRecord record{
+      manifest_digest_.str(), config_digest_.str(), manifest_bytes_.size(), result_.config.created,
+      render_sources(request_.sources, recipe_json(spec_, request_.os, request_.arch, files_ids_))};
+  if (request_.keep_recorded_sources) {
+    if (auto existing = store_.index().image(record.digest)) record.sources = existing->sources;
   }
   // A rebuild that changes nothing writes nothing: the rows it would write
   // exist, and were committed only after their blobs were durable.
   auto unchanged = [&] {
-    auto existing = store.index().image(record.digest);
-    if (!existing || existing->sources != record.sources || !new_layer_records.empty()) return false;
-    if (!request.tag_name.empty() && store.index().tagged_image(request.tag_name, request.tag) != record.digest) {
+    auto existing = store_.index().image(record.digest);
+    if (!existing || existing->sources != record.sources || !new_layer_records_.empty()) return false;
+    if (!request_.tag_name.empty() && store_.index().tagged_image(request_.tag_name, request_.tag) != record.digest) {
       return false;
     }
-    return std::all_of(members.begin(), members.end(), [&](const Member& m) {
-      return m.stored || store.index().origins(m.record.id) == std::vector<std::string>{m.origin};
+    return std::all_of(members_.begin(), members_.end(), [&](const Member& m) {
+      return m.stored || store_.index().origins(m.record.id) == std::vector<std::string>{m.origin};
     });
   };
   if (!unchanged()) {
-    batch->commit([&](store::Index::Transaction& t) {
-      for (const auto& m : members) {
+    batch_->commit([&](store::Index::Transaction& t) {
+      for (const auto& m : members_) {
         if (m.stored) continue;
         t.insert_package(m.record);
         t.add_origin(m.record.id, m.origin);
       }
-      for (const auto& r : new_layer_records) t.put_layer(r);
-      t.put_image(record, package_ids, blobs);
-      if (!request.tag_name.empty()) t.set_tag(request.tag_name, request.tag, record.digest);
+      for (const auto& r : new_layer_records_) t.put_layer(r);
+      t.put_image(record, package_ids, blobs_);
+      if (!request_.tag_name.empty()) t.set_tag(request_.tag_name, request_.tag, record.digest);
     });
   }
+  return std::move(result_);
+}
 
-  result.manifest = manifest_digest;
-  result.manifest_size = manifest_bytes.size();
-  result.manifest_document = std::move(manifest);
-  result.config = std::move(config);
-  return result;
+}  // namespace
+
+ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, const ComposeRequest& request) {
+  Composer composer(store, spec, request);
+  composer.gather_members();
+  composer.check_closure();
+  composer.filter_contents();
+  composer.select_needs();
+  composer.check_paths();
+  composer.add_assembly();
+  composer.make_layers();
+  composer.write_documents();
+  return composer.record_image();
 }
 
 }  // namespace sheaf::image

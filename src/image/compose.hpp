@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "image/assembly.hpp"
+#include "image/sources.hpp"
 #include "oci/documents.hpp"
 #include "spec/spec.hpp"
 #include "store/local_store.hpp"
@@ -45,9 +46,9 @@ struct ComposeRequest {
   std::optional<std::int64_t> source_date_epoch;
   std::string tag_name;  // "" for none
   std::string tag = "latest";
-  // Canonical JSON object recorded beside the image in the index; compose
-  // adds the image's recipe to it (image/recipe.hpp).
-  std::string sources;
+  // Where the image came from, recorded beside it in the index with the
+  // image's recipe (image/sources.hpp, image/recipe.hpp).
+  ImageSources sources;
   // When the store already holds the composed image, keep the sources it
   // recorded (an update that lands on a built image keeps the build's).
   bool keep_recorded_sources = false;
@@ -77,16 +78,6 @@ struct ComposeResult {
 };
 
 ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, const ComposeRequest& request);
-
-// A package as a layer's annotations name it (dev.sheaf.package.* for a
-// layer of its own, the dev.sheaf.packages list for a shared one).
-struct LayerPackage {
-  std::string name;
-  std::string version;
-  std::string id;
-};
-// The packages of one layer; none for a layer sheaf did not annotate.
-std::vector<LayerPackage> layer_packages(const oci::Descriptor& layer);
 
 // The PATH an image's config gets when its spec sets none.
 inline constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -49,7 +49,6 @@ class ComposeTest : public ::testing::Test {
     request.arch = "amd64";
     request.os = OsRelease{"bookworm", "12"};
     request.tag_name = tag_name;
-    request.sources = "{}";
     request.threads = 2;
     if (warnings) request.warn = [warnings](const std::string& w) { warnings->push_back(w); };
     return compose_image(store_, spec(spec_text), request);

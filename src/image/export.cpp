@@ -12,6 +12,7 @@
 #include "base/fs.hpp"
 #include "base/unique_fd.hpp"
 #include "fileset/layer_tar.hpp"
+#include "image/stored_image.hpp"
 #include "oci/layout.hpp"
 
 namespace sheaf::image {
@@ -103,12 +104,6 @@ class ArchiveBuilder {
   std::map<Digest, std::string> documents_;
 };
 
-std::string require_blob(const store::LocalStore& store, const Digest& digest, std::string_view what) {
-  auto bytes = store.read_blob(digest);
-  if (!bytes) fail("the {} blob {} is missing from the store; run 'sheaf store verify'", what, digest.str());
-  return *bytes;
-}
-
 oci::Descriptor index_entry(const StoredImage& image, const Digest& manifest, const std::string& ref_name) {
   oci::Descriptor d{std::string(oci::kMediaTypeManifest),
                     manifest,
@@ -120,15 +115,6 @@ oci::Descriptor index_entry(const StoredImage& image, const Digest& manifest, co
 }
 
 }  // namespace
-
-StoredImage load_image(const store::LocalStore& store, const Digest& manifest) {
-  StoredImage image;
-  image.manifest_bytes = require_blob(store, manifest, "manifest");
-  image.manifest = oci::parse_manifest(image.manifest_bytes, manifest.str());
-  image.config_bytes = require_blob(store, image.manifest.config.digest, "config");
-  image.config = oci::parse_config(image.config_bytes, image.manifest.config.digest.str());
-  return image;
-}
 
 ExportStats write_oci_layout(const store::LocalStore& store, const Digest& manifest, const fs::path& dir,
                              const std::string& ref_name) {

@@ -33,13 +33,4 @@ void write_oci_archive(const store::LocalStore& store, const Digest& manifest, c
 void write_docker_archive(const store::LocalStore& store, const Digest& manifest, const std::filesystem::path& file,
                           const std::string& repo_tag);
 
-// The parsed manifest of a stored image, with its config.
-struct StoredImage {
-  oci::ImageManifest manifest;
-  std::string manifest_bytes;
-  oci::ImageConfig config;
-  std::string config_bytes;
-};
-StoredImage load_image(const store::LocalStore& store, const Digest& manifest);
-
 }  // namespace sheaf::image

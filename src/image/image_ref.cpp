@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
+#include "image/annotations.hpp"
 #include "oci/layout.hpp"
 
 namespace sheaf::image {
@@ -75,14 +76,12 @@ store::ImageRecord from_layout(store::Index& index, const std::filesystem::path&
     // Say whether sheaf made it at all: its layers would name their packages.
     std::string bytes = read_file(layout.blob_path(picked.front().digest).string());
     auto manifest = oci::parse_manifest(bytes, layout.blob_path(picked.front().digest).string());
-    bool annotated = std::any_of(manifest.layers.begin(), manifest.layers.end(), [](const oci::Descriptor& l) {
-      return l.annotations.count("dev.sheaf.package.id") || l.annotations.count("dev.sheaf.packages");
-    });
+    bool annotated = std::any_of(manifest.layers.begin(), manifest.layers.end(), names_packages);
     if (!annotated) {
       fail(
-          "the image {} in {} was not built by sheaf: its layers carry no dev.sheaf.package annotations, so "
+          "the image {} in {} was not built by sheaf: its layers carry no {} annotations, so "
           "sheaf cannot tell which packages it holds",
-          picked.front().digest.str(), quote(dir.string()));
+          picked.front().digest.str(), quote(dir.string()), kAnnotationPackagePrefix);
     }
     fail("the image {} in {} was not built by sheaf in this store, so the store knows nothing about it",
          picked.front().digest.str(), quote(dir.string()));

@@ -101,12 +101,4 @@ oci::LayerDigests write_layer_blob(store::WriteBatch& batch, const fileset::Mani
   return digests;
 }
 
-fileset::Manifest load_manifest(const store::LocalStore& store, const std::string& fileset_digest) {
-  auto digest = Digest::parse(fileset_digest);
-  if (!digest) fail("malformed FileSet digest {} in the index", quote(fileset_digest));
-  auto bytes = store.read_blob(*digest);
-  if (!bytes) fail("the FileSet manifest {} is missing from the store; run 'sheaf store verify'", fileset_digest);
-  return fileset::Manifest::parse(*bytes, fileset_digest);
-}
-
 }  // namespace sheaf::image

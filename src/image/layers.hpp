@@ -35,7 +35,4 @@ FilteredFileSet apply_drop_paths(const fileset::Manifest& manifest, const std::v
 // from the store's objects (or the ones `batch` has staged).
 oci::LayerDigests write_layer_blob(store::WriteBatch& batch, const fileset::Manifest& manifest, unsigned threads);
 
-// Reads a FileSet manifest blob from the store.
-fileset::Manifest load_manifest(const store::LocalStore& store, const std::string& fileset_digest);
-
 }  // namespace sheaf::image

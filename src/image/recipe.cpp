@@ -1,5 +1,7 @@
 #include "image/recipe.hpp"
 
+#include "image/sources.hpp"
+
 #include <fmt/format.h>
 
 #include "base/error.hpp"
@@ -93,9 +95,9 @@ json recipe_json(const spec::Spec& spec, const std::optional<OsRelease>& os, con
 }
 
 std::optional<Recipe> recorded_recipe(const store::ImageRecord& record) {
-  auto sources = json::parse(record.sources, nullptr, false);
-  if (!sources.is_object() || !sources.contains("recipe")) return std::nullopt;
-  return parse_recipe(sources["recipe"], record.digest);
+  RecordedSources recorded = read_sources(record, record.digest);
+  if (!recorded.recipe) return std::nullopt;
+  return parse_recipe(*recorded.recipe, record.digest);
 }
 
 Recipe parse_recipe(const json& doc, const std::string& label) {

@@ -97,18 +97,210 @@ std::optional<store::PackageRecord> stored_version(store::Index& index, const st
   return matches.front();
 }
 
+// One update, step by step: plan_update below calls the steps in order.
+// `after` is the new Debian set as it forms, by name.
+class Updater {
+ public:
+  Updater(store::LocalStore& store, const StoredComposition& image, const UpdateRequest& request)
+      : store_(store), image_(image), request_(request), label_(image.recipe.spec.path.string()), relations_(store) {
+    for (const auto& r : image.debian) {
+      if (!before_.emplace(r.name, r).second) {
+        fail("{} holds two packages named {}; sheaf image update cannot tell them apart", label_, r.name);
+      }
+    }
+    after_ = before_;
+    plan_.roots = image.recipe.spec.packages.include;
+  }
+
+  void check_names() const;
+  void replace_from_lock();
+  void apply_pins(const PackageSource& source);
+  void remove_unneeded();
+  void check_closed() const;
+  UpdatePlan finish();
+
+ private:
+  bool store_answers(std::vector<spec::PackagePin>& pins, Members& tentative) const;
+  void resolve_pins(const std::vector<spec::PackagePin>& pins, const PackageSource& source);
+
+  store::LocalStore& store_;
+  const StoredComposition& image_;
+  const UpdateRequest& request_;
+  const std::string label_;
+  mutable RelationCache relations_;  // a cache
+  Members before_;
+  Members after_;
+  std::map<std::string, std::string> why_;
+  UpdatePlan plan_;
+};
+
+// Every name first, so a typo fails before anything is resolved.
+void Updater::check_names() const {
+  auto member = [&](const std::string& name, std::string_view flag) {
+    if (before_.find(name) == before_.end()) {
+      fail_usage("{} {}: {} holds no Debian package named {}{}", flag, name, label_, quote(name),
+                 flag == "--set" ? "; add it with --add" : "");
+    }
+  };
+  for (const auto& [name, value] : request_.set) member(name, "--set");
+  for (const auto& name : request_.remove) member(name, "--remove");
+  for (const auto& pin : request_.add) {
+    if (auto it = before_.find(pin.name); it != before_.end()) {
+      fail_usage("--add {}: {} already holds {} {}; change its version with --set", pin.str(), label_, pin.name,
+                 it->second.version);
+    }
+  }
+}
+
+// --from-lock: the lock's packages replace the whole Debian set.
+void Updater::replace_from_lock() {
+  if (!request_.replace) return;
+  after_.clear();
+  for (const auto& id : *request_.replace) {
+    auto r = store_.index().package(id);
+    if (!r) fail("package {} is not in the store", id);
+    after_[r->name] = *r;
+  }
+  plan_.roots = request_.replace_roots;
+}
+
+// Looks for each --set and versioned --add in the store; fills `pins` with
+// every one of them as NAME[=VERSION] and `tentative` with the set they
+// give. True when the store answers them all and that set then lacks
+// nothing they need.
+bool Updater::store_answers(std::vector<spec::PackagePin>& pins, Members& tentative) const {
+  const std::string& arch = image_.recipe.arch;
+  bool answered = true;
+  for (const auto& [name, value] : request_.set) {
+    std::optional<store::PackageRecord> target;
+    if (looks_like_id(value) && !deb::Version::try_parse(value)) {
+      target = pkg::resolve_package(store_.index(), value.starts_with("sha256:") ? value : "sha256:" + value).record;
+    } else if (!(target = stored_version(store_.index(), name, value, arch)) && looks_like_id(value)) {
+      target = pkg::resolve_package(store_.index(), "sha256:" + value).record;
+    }
+    if (target && target->name != name) {
+      fail_usage("--set {}={}: that package is {} {}, not {}", name, value, target->name, target->version, name);
+    }
+    if (target) tentative[name] = *target;
+    answered = answered && target;
+    pins.push_back({name, target ? target->version : value, {}});
+  }
+  for (const auto& pin : request_.add) {
+    auto found = pin.version ? stored_version(store_.index(), pin.name, *pin.version, arch) : std::nullopt;
+    if (found) tentative[pin.name] = *found;
+    answered = answered && found;
+    pins.push_back(pin);
+  }
+  if (answered && !pins.empty()) {
+    Members kept = tentative;
+    for (const auto& name : request_.remove) kept.erase(name);
+    answered = deb::unmet_dependencies(relations_.graph_of(kept).members, "").empty();
+  }
+  return answered;
+}
+
+// Resolves the pins from the image's recorded sources, which brings in the
+// dependencies the image lacks.
+void Updater::resolve_pins(const std::vector<spec::PackagePin>& pins, const PackageSource& source) {
+  std::set<std::string> pinned;
+  for (const auto& p : pins) pinned.insert(p.name);
+  std::vector<spec::PackagePin> include = plan_.roots;
+  std::erase_if(include, [&](const spec::PackagePin& p) { return pinned.count(p.name) > 0; });
+  include.insert(include.end(), pins.begin(), pins.end());
+  std::map<std::string, std::string> favor;
+  for (const auto& [name, r] : after_) {
+    if (!pinned.count(name)) favor[name] = r.version;
+  }
+  std::set<std::string> removing(request_.remove.begin(), request_.remove.end());
+  auto wanted = [&](const std::string& name, const std::string&) {
+    return pinned.count(name) > 0 || (!after_.count(name) && !removing.count(name));
+  };
+  for (auto& r : source(include, favor, wanted)) {
+    if (!pinned.count(r.name)) why_[r.name] = "dependency";
+    after_[r.name] = std::move(r);
+  }
+  for (const auto& p : pins) {
+    auto it = after_.find(p.name);
+    bool answered = it != after_.end() &&
+                    (!p.version || deb::version_satisfies(it->second.version, deb::RelationOp::equal, *p.version));
+    if (!answered) fail("{}: the image's sources do not have it", p.str());
+  }
+}
+
+// --set and --add: from the store when it answers them all (nothing is
+// resolved then), else from the image's recorded sources.
+void Updater::apply_pins(const PackageSource& source) {
+  std::vector<spec::PackagePin> pins;
+  Members tentative = after_;
+  if (store_answers(pins, tentative)) {
+    after_ = std::move(tentative);
+  } else {
+    resolve_pins(pins, source);
+  }
+  plan_.roots.insert(plan_.roots.end(), request_.add.begin(), request_.add.end());
+}
+
+// --remove: the package, and every member only it needed (reachable from
+// the roots before, no longer after).
+void Updater::remove_unneeded() {
+  if (request_.remove.empty()) return;
+  auto needed_before = needed(relations_.graph_of(after_), plan_.roots);
+  for (const auto& name : request_.remove) {
+    after_.erase(name);
+    std::erase_if(plan_.roots, [&](const spec::PackagePin& p) { return p.name == name; });
+  }
+  auto needed_after = needed(relations_.graph_of(after_), plan_.roots);
+  for (const auto& name : needed_before) {
+    if (after_.count(name) && !needed_after.count(name)) {
+      after_.erase(name);
+      why_[name] = "no longer needed";
+    }
+  }
+}
+
+// The new set must stand on its own.
+void Updater::check_closed() const {
+  Graph g = relations_.graph_of(after_);
+  auto problems = deb::unmet_dependencies(g.members, "the updated image");
+  auto conflicts = deb::member_conflicts(g.members, "the updated image");
+  problems.insert(problems.end(), conflicts.begin(), conflicts.end());
+  if (!problems.empty()) {
+    fail("the update would leave {} without a closed, conflict-free set of packages, so nothing was written:\n  - {}",
+         label_, fmt::join(problems, "\n  - "));
+  }
+}
+
+// The new set by id, and its changes by name.
+UpdatePlan Updater::finish() {
+  for (const auto& [name, r] : after_) plan_.debian.push_back(r.id);
+  for (const auto& [name, r] : after_) {
+    auto old = before_.find(name);
+    if (old == before_.end()) {
+      plan_.changes.push_back({name, "", r.version, why_[name]});
+    } else if (old->second.id != r.id) {
+      plan_.changes.push_back({name, old->second.version, r.version, why_[name]});
+    }
+  }
+  for (const auto& [name, r] : before_) {
+    if (!after_.count(name)) plan_.changes.push_back({name, r.version, "", why_[name]});
+  }
+  std::sort(plan_.changes.begin(), plan_.changes.end(),
+            [](const PackageChange& a, const PackageChange& b) { return a.name < b.name; });
+  return std::move(plan_);
+}
+
 }  // namespace
 
 StoredComposition load_composition(store::LocalStore& store, const store::ImageRecord& record,
                                    const std::string& label) {
   StoredComposition c;
   c.record = record;
-  c.sources = nlohmann::json::parse(record.sources);
-  if (!c.sources.is_object() || !c.sources.contains("recipe")) {
+  RecordedSources recorded = read_sources(record, label);
+  if (!recorded.recipe) {
     fail("{} was built by an older sheaf, which did not record its recipe; build it again with 'sheaf build'", label);
   }
-  c.recipe = parse_recipe(c.sources["recipe"], label);
-  c.sources.erase("recipe");
+  c.recipe = parse_recipe(*recorded.recipe, label);
+  c.sources = std::move(recorded.sources);
   std::set<std::string> files(c.recipe.files.begin(), c.recipe.files.end());
   for (const auto& id : store.index().image_packages(record.digest)) {
     if (files.count(id)) continue;
@@ -127,150 +319,13 @@ StoredComposition load_composition(store::LocalStore& store, const store::ImageR
 
 UpdatePlan plan_update(store::LocalStore& store, const StoredComposition& image, const UpdateRequest& request,
                        const PackageSource& source) {
-  const std::string label = image.recipe.spec.path.string();
-  const std::string& arch = image.recipe.arch;
-  Members before;
-  for (const auto& r : image.debian) {
-    if (!before.emplace(r.name, r).second) {
-      fail("{} holds two packages named {}; sheaf image update cannot tell them apart", label, r.name);
-    }
-  }
-  UpdatePlan plan;
-  plan.roots = image.recipe.spec.packages.include;
-  RelationCache relations(store);
-  Members after = before;
-  std::map<std::string, std::string> why;
-
-  if (request.replace) {
-    after.clear();
-    for (const auto& id : *request.replace) {
-      auto r = store.index().package(id);
-      if (!r) fail("package {} is not in the store", id);
-      after[r->name] = *r;
-    }
-    plan.roots = request.replace_roots;
-  }
-
-  // Check every name first, so a typo fails before anything is resolved.
-  auto member = [&](const std::string& name, std::string_view flag) -> const store::PackageRecord& {
-    auto it = before.find(name);
-    if (it == before.end()) {
-      fail_usage("{} {}: {} holds no Debian package named {}{}", flag, name, label, quote(name),
-                 flag == "--set" ? "; add it with --add" : "");
-    }
-    return it->second;
-  };
-  for (const auto& [name, value] : request.set) member(name, "--set");
-  for (const auto& name : request.remove) member(name, "--remove");
-  for (const auto& pin : request.add) {
-    if (auto it = before.find(pin.name); it != before.end()) {
-      fail_usage("--add {}: {} already holds {} {}; change its version with --set", pin.str(), label, pin.name,
-                 it->second.version);
-    }
-  }
-
-  // Each --set and versioned --add is looked for in the store first. When
-  // the store answers them all and the image then lacks nothing they need,
-  // nothing is resolved. Otherwise they are all resolved from the image's
-  // recorded sources, which brings in the dependencies the image lacks.
-  std::vector<spec::PackagePin> pins;  // every --set and --add, as NAME[=VERSION]
-  Members tentative = after;
-  bool store_answers = true;
-  for (const auto& [name, value] : request.set) {
-    std::optional<store::PackageRecord> target;
-    if (looks_like_id(value) && !deb::Version::try_parse(value)) {
-      target = pkg::resolve_package(store.index(), value.starts_with("sha256:") ? value : "sha256:" + value).record;
-    } else if (!(target = stored_version(store.index(), name, value, arch)) && looks_like_id(value)) {
-      target = pkg::resolve_package(store.index(), "sha256:" + value).record;
-    }
-    if (target && target->name != name) {
-      fail_usage("--set {}={}: that package is {} {}, not {}", name, value, target->name, target->version, name);
-    }
-    if (target) tentative[name] = *target;
-    store_answers = store_answers && target;
-    pins.push_back({name, target ? target->version : value, {}});
-  }
-  for (const auto& pin : request.add) {
-    auto found = pin.version ? stored_version(store.index(), pin.name, *pin.version, arch) : std::nullopt;
-    if (found) tentative[pin.name] = *found;
-    store_answers = store_answers && found;
-    pins.push_back(pin);
-  }
-  if (store_answers && !pins.empty()) {
-    Members kept = tentative;
-    for (const auto& name : request.remove) kept.erase(name);
-    store_answers = deb::unmet_dependencies(relations.graph_of(kept).members, "").empty();
-  }
-  if (store_answers) {
-    after = std::move(tentative);
-  } else {
-    std::set<std::string> pinned;
-    for (const auto& p : pins) pinned.insert(p.name);
-    std::vector<spec::PackagePin> include = plan.roots;
-    std::erase_if(include, [&](const spec::PackagePin& p) { return pinned.count(p.name) > 0; });
-    include.insert(include.end(), pins.begin(), pins.end());
-    std::map<std::string, std::string> favor;
-    for (const auto& [name, r] : after) {
-      if (!pinned.count(name)) favor[name] = r.version;
-    }
-    std::set<std::string> removing(request.remove.begin(), request.remove.end());
-    auto wanted = [&](const std::string& name, const std::string&) {
-      return pinned.count(name) > 0 || (!after.count(name) && !removing.count(name));
-    };
-    for (auto& r : source(include, favor, wanted)) {
-      if (!pinned.count(r.name)) why[r.name] = "dependency";
-      after[r.name] = std::move(r);
-    }
-    for (const auto& p : pins) {
-      auto it = after.find(p.name);
-      bool answered = it != after.end() &&
-                      (!p.version || deb::version_satisfies(it->second.version, deb::RelationOp::equal, *p.version));
-      if (!answered) fail("{}: the image's sources do not have it", p.str());
-    }
-  }
-  plan.roots.insert(plan.roots.end(), request.add.begin(), request.add.end());
-
-  if (!request.remove.empty()) {
-    Graph old_graph = relations.graph_of(after);
-    auto needed_before = needed(old_graph, plan.roots);
-    for (const auto& name : request.remove) {
-      after.erase(name);
-      std::erase_if(plan.roots, [&](const spec::PackagePin& p) { return p.name == name; });
-    }
-    auto needed_after = needed(relations.graph_of(after), plan.roots);
-    for (const auto& name : needed_before) {
-      if (after.count(name) && !needed_after.count(name)) {
-        after.erase(name);
-        why[name] = "no longer needed";
-      }
-    }
-  }
-
-  // The new set must stand on its own.
-  Graph g = relations.graph_of(after);
-  auto problems = deb::unmet_dependencies(g.members, "the updated image");
-  auto conflicts = deb::member_conflicts(g.members, "the updated image");
-  problems.insert(problems.end(), conflicts.begin(), conflicts.end());
-  if (!problems.empty()) {
-    fail("the update would leave {} without a closed, conflict-free set of packages, so nothing was written:\n  - {}",
-         label, fmt::join(problems, "\n  - "));
-  }
-
-  for (const auto& [name, r] : after) plan.debian.push_back(r.id);
-  for (const auto& [name, r] : after) {
-    auto old = before.find(name);
-    if (old == before.end()) {
-      plan.changes.push_back({name, "", r.version, why[name]});
-    } else if (old->second.id != r.id) {
-      plan.changes.push_back({name, old->second.version, r.version, why[name]});
-    }
-  }
-  for (const auto& [name, r] : before) {
-    if (!after.count(name)) plan.changes.push_back({name, r.version, "", why[name]});
-  }
-  std::sort(plan.changes.begin(), plan.changes.end(),
-            [](const PackageChange& a, const PackageChange& b) { return a.name < b.name; });
-  return plan;
+  Updater updater(store, image, request);
+  updater.check_names();
+  updater.replace_from_lock();
+  updater.apply_pins(source);
+  updater.remove_unneeded();
+  updater.check_closed();
+  return updater.finish();
 }
 
 }  // namespace sheaf::image

@@ -34,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/recipe.hpp"
+#include "image/sources.hpp"
 #include "spec/spec.hpp"
 #include "store/local_store.hpp"
 
@@ -43,7 +44,7 @@ namespace sheaf::image {
 struct StoredComposition {
   store::ImageRecord record;
   Recipe recipe;
-  nlohmann::json sources;                    // the sources document, less the recipe
+  ImageSources sources;
   std::vector<store::PackageRecord> debian;  // the Debian members, by name
   std::optional<store::PackageRecord> assembly;
 };

@@ -13,8 +13,8 @@
 #include "base/error.hpp"
 #include "base/file_lock.hpp"
 #include "base/fs.hpp"
-#include "base/unique_fd.hpp"
 #include "base/parallel.hpp"
+#include "base/unique_fd.hpp"
 #include "pkg/derived.hpp"
 
 namespace sheaf::repo {
@@ -104,7 +104,7 @@ struct DownloadArea {
 // was kept: the bytes written are a prefix of the file, never taken for all
 // of it (only a file that matches the lock leaves partial/).
 [[noreturn]] void fail_disk_full(const std::filesystem::path& file, std::uint64_t have, std::uint64_t size) {
-  throw DiskFullError(fmt::format(
+  throw http::DiskFullError(fmt::format(
       "the disk holding the store is full (No space left on device) after {} of {} bytes of {}; the partial "
       "download is kept and resumes when the command runs again with space free",
       have, size, quote(file.string())));
@@ -121,7 +121,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
 
   // gc prunes the download area under the exclusive lock; hold it shared.
   store::StoreLock held = store.lock(store::StoreLock::Mode::shared);
-  DownloadArea area(store.root() / "cache" / "apt");
+  DownloadArea area(apt_cache_dir(store.root()));
 
   std::vector<std::string> urls;
   std::vector<std::string> names;  // <sha256>.deb
@@ -152,13 +152,13 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   unsigned threads = std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(missing.size())));
   // A downloader keeps its connections open; a worker borrows one per file.
   std::mutex idle_mutex;
-  std::vector<std::unique_ptr<Downloader>> idle;
-  for (unsigned i = 0; i < threads; ++i) idle.push_back(std::make_unique<Downloader>(network));
+  std::vector<std::unique_ptr<http::Downloader>> idle;
+  for (unsigned i = 0; i < threads; ++i) idle.push_back(std::make_unique<http::Downloader>(network.http));
   struct Borrowed {
     std::mutex& mutex;
-    std::vector<std::unique_ptr<Downloader>>& pool;
-    std::unique_ptr<Downloader> downloader;
-    Borrowed(std::mutex& m, std::vector<std::unique_ptr<Downloader>>& p) : mutex(m), pool(p) {
+    std::vector<std::unique_ptr<http::Downloader>>& pool;
+    std::unique_ptr<http::Downloader> downloader;
+    Borrowed(std::mutex& m, std::vector<std::unique_ptr<http::Downloader>>& p) : mutex(m), pool(p) {
       std::lock_guard guard(mutex);
       downloader = std::move(pool.back());
       pool.pop_back();
@@ -184,7 +184,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
       if (have > 0) add_bytes(have, false);
       if (have < p.size) {
         Borrowed borrowed(idle_mutex, idle);
-        DownloadResult result;
+        http::DownloadResult result;
         try {
           result = borrowed.downloader->fetch({.url = urls[i],
                                                .destination = file,
@@ -194,10 +194,10 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
                                                  transferred += n;
                                                  add_bytes(n, false);
                                                }});
-        } catch (const DiskFullError&) {
+        } catch (const http::DiskFullError&) {
           fail_disk_full(file, size_of(file), p.size);
         }
-        if (result.status == DownloadResult::Status::not_found) {
+        if (result.status == http::DownloadResult::Status::not_found) {
           fail(
               "the mirror has no {} (HTTP 404); it may have dropped this version. A snapshot mirror still serves it: "
               "set mirror in [source.debian]",
@@ -233,7 +233,8 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   auto import_lock_name = [&](std::size_t i) { return missing[i]->sha256.hex() + ".import"; };
   auto take_ready = [&](std::size_t i) -> Obtained {
     std::string name = import_lock_name(i);
-    auto import_lock = FileLock::try_acquire(area.partial_fd.get(), name, LockMode::exclusive, (area.partial / name).string());
+    auto import_lock =
+        FileLock::try_acquire(area.partial_fd.get(), name, LockMode::exclusive, (area.partial / name).string());
     if (!import_lock) return Obtained::importing;
     if (in_store(*missing[i])) return Obtained::in_store;  // imported between our looks
     import_locks[i] = std::move(import_lock);
@@ -271,7 +272,8 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     // file is not there yet: nobody holds it but, for a moment, the importer
     // of an earlier copy that has committed (and then removed that copy).
     std::string name = import_lock_name(i);
-    import_locks[i] = FileLock::acquire(area.partial_fd.get(), name, LockMode::exclusive, (area.partial / name).string());
+    import_locks[i] =
+        FileLock::acquire(area.partial_fd.get(), name, LockMode::exclusive, (area.partial / name).string());
     if (::rename(file.c_str(), (area.ready / names[i]).c_str()) != 0) {
       fail_errno(errno, "cannot move " + quote(file.string()) + " to " + quote(area.ready.string()));
     }
@@ -297,8 +299,9 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
       });
       if (import_locks[i]) {
         // Every file was checked against the lock: its digest is known.
-        with_context("while importing the fetched packages",
-                     [&] { batch.read(area.mine / names[i], {p.sha256, p.size}, results[i], /*refresh=*/true); });
+        with_context("while importing the fetched packages", [&] {
+          batch.read(area.mine / names[i], {p.sha256, p.size}, results[i], /*refresh=*/true);
+        });
       }
     } catch (...) {
       failures[i] = std::current_exception();
@@ -311,7 +314,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   auto is_disk_full = [](const std::exception_ptr& failure) {
     try {
       std::rethrow_exception(failure);
-    } catch (const DiskFullError&) {
+    } catch (const http::DiskFullError&) {
       return true;
     } catch (...) {
       return false;
@@ -359,8 +362,8 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
     FileLock import_lock = FileLock::acquire(
         area.partial_fd.get(), name, LockMode::exclusive, shown, [&](const std::vector<pid_t>& holders) {
           if (!options.note || noted_import) return;
-          options.note(fmt::format("waiting for {}, which is importing {} {}", describe_pids(holders),
-                                   missing[i]->name, missing[i]->version));
+          options.note(fmt::format("waiting for {}, which is importing {} {}", describe_pids(holders), missing[i]->name,
+                                   missing[i]->version));
           noted_import = true;
         });
     if (in_store(*missing[i])) continue;

@@ -31,8 +31,8 @@
 #include <vector>
 
 #include "pkg/import_deb.hpp"
-#include "repo/downloader.hpp"
 #include "repo/lockfile.hpp"
+#include "repo/network.hpp"
 #include "repo/repository.hpp"
 #include "store/local_store.hpp"
 

@@ -25,7 +25,7 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   // The cache is part of the store: gc (which prunes it under the exclusive
   // lock) must not remove an index between its download and its use.
   store::StoreLock held = store.lock(store::StoreLock::Mode::shared);
-  RepositoryCache cache(store.root() / "cache" / "apt", network);
+  RepositoryCache cache(apt_cache_dir(store.root()), network);
   LoadOptions load_options{.allow_unsigned = request.allow_unsigned, .now = request.now, .warn = request.warn};
 
   Resolver resolver(source.arch);
@@ -46,7 +46,7 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   std::vector<std::exception_ptr> failures(suites.size());
   parallel_for(suites.size(), static_cast<unsigned>(suites.size()), [&](std::size_t i) {
     try {
-      RepositoryCache cache_of_thread(store.root() / "cache" / "apt", network);
+      RepositoryCache cache_of_thread(apt_cache_dir(store.root()), network);
       FileLock suite_lock = cache_of_thread.lock_suite(suites[i], request.note);
       loaded[i] = with_context(
           fmt::format("while reading suite {} from {} ({})", quote(suites[i].suite), suites[i].uri, suites[i].origin),
@@ -78,16 +78,15 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   for (const auto& p : deb::implicit_packages(spec.image.env)) {
     if (!std::binary_search(lock.implicit.begin(), lock.implicit.end(), p.name)) continue;
     if (!resolver.has_package(p.name)) {
-      if (request.warn) request.warn(fmt::format("{}, but the suites have no {}; the image goes without", p.reason, p.name));
+      if (request.warn)
+        request.warn(fmt::format("{}, but the suites have no {}; the image goes without", p.reason, p.name));
       continue;
     }
     if (request.note) request.note(fmt::format("implicit: {} ({})", p.name, p.reason));
     include.push_back({p.name, std::nullopt, {}});
   }
-  ResolveRequest resolve{.include = include,
-                         .exclude = spec.packages.exclude,
-                         .recommends = spec.packages.recommends,
-                         .favor = favor};
+  ResolveRequest resolve{
+      .include = include, .exclude = spec.packages.exclude, .recommends = spec.packages.recommends, .favor = favor};
   for (auto& r : resolver.resolve(resolve)) {
     LockedPackage p;
     p.name = std::move(r.name);

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "repo/downloader.hpp"
 #include "repo/lockfile.hpp"
+#include "repo/network.hpp"
 #include "spec/spec.hpp"
 #include "store/local_store.hpp"
 

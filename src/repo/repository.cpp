@@ -91,8 +91,12 @@ std::vector<SuiteSource> plan_suites(const spec::DebianSource& source, const Apt
   return out;
 }
 
+std::filesystem::path apt_cache_dir(const std::filesystem::path& store_root) {
+  return store_root / "cache" / "apt";
+}
+
 RepositoryCache::RepositoryCache(std::filesystem::path cache_dir, const NetworkSettings& network)
-    : dir_(std::move(cache_dir)), network_(network), downloader_(network) {
+    : dir_(std::move(cache_dir)), network_(network), downloader_(network.http) {
   std::error_code ec;
   for (const char* sub : {"release", "index", "solv", "tmp"}) {
     std::filesystem::create_directories(dir_ / sub, ec);
@@ -234,7 +238,8 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
       if (meta.contains("last_modified")) cached_time = meta.at("last_modified").get<std::int64_t>();
       // Two processes that cached the same suite at once may leave one's
       // meta beside the other's Release: then its time says nothing.
-      if (!meta.contains("sha256") || meta.at("sha256").get<std::string>() != digest_file(cached_release.string()).digest.hex()) {
+      if (!meta.contains("sha256") ||
+          meta.at("sha256").get<std::string>() != digest_file(cached_release.string()).digest.hex()) {
         cached_name.clear();
       }
     } catch (const std::exception&) {
@@ -259,18 +264,18 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
                                    .destination = fetched,
                                    .if_modified_since = conditional ? cached_time : std::nullopt,
                                    .max_size = 64u << 20});
-  if (result.status == DownloadResult::Status::not_modified) {
+  if (result.status == http::DownloadResult::Status::not_modified) {
     std::filesystem::copy_file(cached_release, fetched, std::filesystem::copy_options::overwrite_existing);
     loaded.release_file = "InRelease";
     last_modified = cached_time;
-  } else if (result.status == DownloadResult::Status::done) {
+  } else if (result.status == http::DownloadResult::Status::done) {
     loaded.release_file = "InRelease";
     last_modified = result.last_modified;
     ++loaded.downloads;
   } else {
     // No InRelease: Release, with Release.gpg beside it.
     result = downloader_.fetch({.url = dists + "/Release", .destination = fetched, .max_size = 64u << 20});
-    if (result.status != DownloadResult::Status::done) {
+    if (result.status != http::DownloadResult::Status::done) {
       fail("{} has neither InRelease nor Release: suite {} is not on this mirror ({})", dists, quote(source.suite),
            source.origin);
     }
@@ -280,7 +285,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
     detached = temp_path("Release.gpg");
     cleanup.paths.push_back(detached);
     auto sig = downloader_.fetch({.url = dists + "/Release.gpg", .destination = detached, .max_size = 1u << 20});
-    if (sig.status != DownloadResult::Status::done) detached.clear();
+    if (sig.status != http::DownloadResult::Status::done) detached.clear();
   }
   const std::string release_url = dists + "/" + loaded.release_file;
   loaded.release_sha256 = digest_file(fetched.string()).digest;
@@ -349,7 +354,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
                                     .on_data = [&](std::uint64_t offset, std::string_view chunk) {
                                       if (decoder) decoder->feed(offset, chunk);
                                     }});
-      if (got.status != DownloadResult::Status::done)
+      if (got.status != http::DownloadResult::Status::done)
         fail("{} is listed in {} but missing on the mirror", url, release_url);
       ++loaded.downloads;
       auto actual = digest_file(download.string());
@@ -370,7 +375,7 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
   }
 
   // 4. Only now, with everything verified, does the Release enter the cache.
-  if (result.status != DownloadResult::Status::not_modified) {
+  if (result.status != http::DownloadResult::Status::not_modified) {
     nlohmann::json meta{{"file", loaded.release_file}, {"url", release_url}, {"sha256", loaded.release_sha256.hex()}};
     if (last_modified) meta["last_modified"] = *last_modified;
     std::filesystem::path meta_tmp = temp_path("meta");

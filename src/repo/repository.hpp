@@ -21,10 +21,14 @@
 #include "base/digest.hpp"
 #include "base/file_lock.hpp"
 #include "repo/apt_config.hpp"
-#include "repo/downloader.hpp"
+#include "repo/network.hpp"
 #include "spec/spec.hpp"
 
 namespace sheaf::repo {
+
+// <store>/cache/apt: where indexes, their parsed forms and downloads in
+// progress are kept. The one spelling of that path.
+std::filesystem::path apt_cache_dir(const std::filesystem::path& store_root);
 
 // One suite to read, and from where.
 struct SuiteSource {
@@ -99,7 +103,7 @@ class RepositoryCache {
  private:
   std::filesystem::path dir_;
   const NetworkSettings& network_;
-  Downloader downloader_;
+  http::Downloader downloader_;
 };
 
 struct CachePruneReport {

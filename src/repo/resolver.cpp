@@ -416,37 +416,173 @@ class Explainer {
   const ResolveRequest& request_;
 };
 
+// Takes the excluded names out of consideration for as long as it lives.
+class ExcludedNames {
+ public:
+  ExcludedNames(Pool* pool, const std::vector<std::string>& exclude) : pool_(pool) {
+    map_init(&considered_, pool->nsolvables);
+    map_setall(&considered_);
+    std::set<Id> names;
+    for (const auto& name : exclude) {
+      if (Id id = pool_str2id(pool, name.c_str(), 0)) names.insert(id);
+    }
+    for (Id p = 2; p < pool->nsolvables; ++p) {
+      if (names.count(pool_id2solvable(pool, p)->name)) map_clear(&considered_, p);
+    }
+    pool->considered = &considered_;
+  }
+  ~ExcludedNames() {
+    pool_->considered = nullptr;
+    map_free(&considered_);
+  }
+  ExcludedNames(const ExcludedNames&) = delete;
+  ExcludedNames& operator=(const ExcludedNames&) = delete;
+
+ private:
+  Pool* pool_;
+  Map considered_{};
+};
+
+struct Jobs {
+  Queue queue;
+  Jobs() { queue_init(&queue); }
+  ~Jobs() { queue_free(&queue); }
+  Jobs(const Jobs&) = delete;
+  Jobs& operator=(const Jobs&) = delete;
+};
+
+// The job for one [packages] include: the package by name, a pinned
+// version of it, or a virtual package that exactly one package provides.
+// Returns a problem instead when there is no such package.
+std::optional<std::string> add_install_job(Pool* pool, const spec::PackagePin& pin, Explainer& explain,
+                                           const std::function<const std::vector<std::string>&()>& all_names,
+                                           Queue& jobs) {
+  Id name = pool_str2id(pool, pin.name.c_str(), 0);
+  std::vector<Id> real;
+  for (Id p = 2; name && p < pool->nsolvables; ++p) {
+    Solvable* s = pool_id2solvable(pool, p);
+    if (s->name == name && pool_installable(pool, s)) real.push_back(p);
+  }
+  if (real.empty()) {
+    std::set<std::string> providers;
+    if (name) {
+      Id p, pp;
+      FOR_PROVIDES(p, pp, name) {
+        Solvable* s = pool_id2solvable(pool, p);
+        if (pool_installable(pool, s)) providers.insert(pool_id2str(pool, s->name));
+      }
+    }
+    if (pin.version || providers.empty()) {
+      std::string problem = fmt::format("no package {} is available", quote(pin.name));
+      if (auto near = closest_match(pin.name, all_names())) problem += fmt::format("; did you mean {}?", quote(*near));
+      return problem;
+    }
+    if (providers.size() > 1) {
+      return fmt::format("{} is a virtual package provided by {}; include one of them", quote(pin.name),
+                         fmt::join(providers, ", "));
+    }
+    queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, name);
+    return std::nullopt;
+  }
+  if (!pin.version) {
+    queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, name);
+    return std::nullopt;
+  }
+  Queue matches;
+  queue_init(&matches);
+  for (Id p : real) {
+    if (pool_evrcmp_str(pool, pool_id2str(pool, pool_id2solvable(pool, p)->evr), pin.version->c_str(),
+                        EVRCMP_COMPARE) == 0) {
+      queue_push(&matches, p);
+    }
+  }
+  std::optional<std::string> problem;
+  if (matches.count == 0) {
+    auto versions = explain.versions_of(name);
+    problem = fmt::format("{} is pinned to {}, but only {} {} available", quote(pin.name), *pin.version,
+                          fmt::join(versions, ", "), versions.size() == 1 ? "is" : "are");
+  } else {
+    queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &matches));
+  }
+  queue_free(&matches);
+  return problem;
+}
+
+// Favour the versions an earlier lock chose, where they still fit.
+void add_favor_jobs(Pool* pool, const std::map<std::string, std::string>& favor, Queue& jobs) {
+  for (const auto& [name, version] : favor) {
+    Id id = pool_str2id(pool, name.c_str(), 0);
+    for (Id p = 2; id && p < pool->nsolvables; ++p) {
+      Solvable* s = pool_id2solvable(pool, p);
+      if (s->name == id && version == pool_id2str(pool, s->evr)) queue_push2(&jobs, SOLVER_FAVOR | SOLVER_SOLVABLE, p);
+    }
+  }
+}
+
+// Why the solver found no answer: every problem's rules, described once,
+// the concrete causes ("but only ... is available") first, then the chain
+// that led there.
+[[noreturn]] void fail_unsolvable(Solver* solver, Explainer& explain) {
+  std::vector<std::string> reasons;
+  std::set<std::string> seen;
+  unsigned count = solver_problem_count(solver);
+  for (Id problem = 1; problem <= static_cast<Id>(count); ++problem) {
+    Queue rules;
+    queue_init(&rules);
+    solver_findallproblemrules(solver, problem, &rules);
+    for (int i = 0; i < rules.count; ++i) {
+      std::string reason = explain.describe(solver, rules.elements[i]);
+      if (!reason.empty() && seen.insert(reason).second) reasons.push_back(reason);
+    }
+    queue_free(&rules);
+  }
+  std::stable_partition(reasons.begin(), reasons.end(), [](const std::string& r) {
+    return r.find(" but ") != std::string::npos || r.find("conflicts") != std::string::npos ||
+           r.find("excluded") != std::string::npos || r.find("two versions") != std::string::npos;
+  });
+  if (reasons.empty()) reasons.push_back("the solver found no combination that satisfies every dependency");
+  throw ResolveError(fmt::format("cannot resolve the spec's packages:\n  - {}", fmt::join(reasons, "\n  - ")));
+}
+
+// One package the answer installs, as the lock records it.
+ResolvedPackage resolved_package(Pool* pool, Solvable* s, const Keys& keys,
+                                 const std::map<Id, std::size_t>& suite_of_repo) {
+  ResolvedPackage r;
+  r.name = pool_id2str(pool, s->name);
+  r.version = pool_id2str(pool, s->evr);
+  r.arch = pool_id2str(pool, s->arch);
+  const char* source = solvable_lookup_sourcepkg(s);
+  r.source = source ? source : r.name;
+  r.source_version = lookup(s, keys.source_version);
+  Id checksum_type = 0;
+  const char* checksum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &checksum_type);
+  auto digest = checksum && checksum_type == REPOKEY_TYPE_SHA256 ? Digest::parse_hex(checksum) : std::nullopt;
+  const char* location = solvable_lookup_location(s, nullptr);
+  r.filename = location ? location : "";
+  if (!digest || r.filename.empty()) {
+    fail("the index entry for {} {} has no SHA256 or Filename; sheaf cannot fetch it safely", r.name, r.version);
+  }
+  r.sha256 = *digest;
+  r.size = solvable_lookup_num(s, keys.size, 0);
+  r.suite = suite_of_repo.at(s->repo->repoid);
+  r.pre_depends = lookup(s, keys.pre_depends);
+  r.depends = lookup(s, keys.depends);
+  r.provides = lookup(s, keys.provides);
+  return r;
+}
+
 }  // namespace
 
 std::vector<ResolvedPackage> Resolver::resolve(const ResolveRequest& request) {
   Pool* pool = state_->pool;
   pool_addfileprovides(pool);
   pool_createwhatprovides(pool);
-
-  // Excluded names leave consideration entirely.
-  Map considered;
-  map_init(&considered, pool->nsolvables);
-  map_setall(&considered);
-  std::set<Id> excluded_names;
-  for (const auto& name : request.exclude) {
-    if (Id id = pool_str2id(pool, name.c_str(), 0)) excluded_names.insert(id);
-  }
-  for (Id p = 2; p < pool->nsolvables; ++p) {
-    if (excluded_names.count(pool_id2solvable(pool, p)->name)) map_clear(&considered, p);
-  }
-  pool->considered = &considered;
-  struct Restore {
-    Pool* pool;
-    Map* map;
-    ~Restore() {
-      pool->considered = nullptr;
-      map_free(map);
-    }
-  } restore{pool, &considered};
-
+  ExcludedNames excluded(pool, request.exclude);  // they leave consideration entirely
   Explainer explain(pool, request);
+
+  // The jobs: what [packages] includes, then the versions to favour.
   std::vector<std::string> all_names;
-  auto names_for_suggestions = [&] {
+  auto names_for_suggestions = [&]() -> const std::vector<std::string>& {
     if (all_names.empty()) {
       std::set<std::string> unique;
       for (Id p = 2; p < pool->nsolvables; ++p) unique.insert(pool_id2str(pool, pool_id2solvable(pool, p)->name));
@@ -454,105 +590,28 @@ std::vector<ResolvedPackage> Resolver::resolve(const ResolveRequest& request) {
     }
     return all_names;
   };
-
-  Queue jobs;
-  queue_init(&jobs);
-  struct QueueFree {
-    Queue* q;
-    ~QueueFree() { queue_free(q); }
-  } jobs_free{&jobs};
+  Jobs jobs;
   std::vector<std::string> problems;
   for (const auto& pin : request.include) {
-    Id name = pool_str2id(pool, pin.name.c_str(), 0);
-    std::vector<Id> real;
-    for (Id p = 2; name && p < pool->nsolvables; ++p) {
-      Solvable* s = pool_id2solvable(pool, p);
-      if (s->name == name && pool_installable(pool, s)) real.push_back(p);
+    if (auto problem = add_install_job(pool, pin, explain, names_for_suggestions, jobs.queue)) {
+      problems.push_back(*problem);
     }
-    if (real.empty()) {
-      // Perhaps a virtual package: install it only when one package provides it.
-      std::set<std::string> providers;
-      if (name) {
-        Id p, pp;
-        FOR_PROVIDES(p, pp, name) {
-          Solvable* s = pool_id2solvable(pool, p);
-          if (pool_installable(pool, s)) providers.insert(pool_id2str(pool, s->name));
-        }
-      }
-      if (pin.version || providers.empty()) {
-        std::string problem = fmt::format("no package {} is available", quote(pin.name));
-        if (auto near = closest_match(pin.name, names_for_suggestions()))
-          problem += fmt::format("; did you mean {}?", quote(*near));
-        problems.push_back(problem);
-      } else if (providers.size() > 1) {
-        problems.push_back(fmt::format("{} is a virtual package provided by {}; include one of them", quote(pin.name),
-                                       fmt::join(providers, ", ")));
-      } else {
-        queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, name);
-      }
-      continue;
-    }
-    if (!pin.version) {
-      queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, name);
-      continue;
-    }
-    Queue matches;
-    queue_init(&matches);
-    for (Id p : real) {
-      if (pool_evrcmp_str(pool, pool_id2str(pool, pool_id2solvable(pool, p)->evr), pin.version->c_str(),
-                          EVRCMP_COMPARE) == 0) {
-        queue_push(&matches, p);
-      }
-    }
-    if (matches.count == 0) {
-      problems.push_back(fmt::format("{} is pinned to {}, but only {} {} available", quote(pin.name), *pin.version,
-                                     fmt::join(explain.versions_of(name), ", "),
-                                     explain.versions_of(name).size() == 1 ? "is" : "are"));
-    } else {
-      queue_push2(&jobs, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &matches));
-    }
-    queue_free(&matches);
   }
   if (!problems.empty()) {
     throw ResolveError(fmt::format("cannot resolve the spec's packages:\n  - {}", fmt::join(problems, "\n  - ")));
   }
-  for (const auto& [name, version] : request.favor) {
-    Id id = pool_str2id(pool, name.c_str(), 0);
-    for (Id p = 2; id && p < pool->nsolvables; ++p) {
-      Solvable* s = pool_id2solvable(pool, p);
-      if (s->name == id && version == pool_id2str(pool, s->evr)) queue_push2(&jobs, SOLVER_FAVOR | SOLVER_SOLVABLE, p);
-    }
-  }
+  add_favor_jobs(pool, request.favor, jobs.queue);
 
+  // The answer.
   Solver* solver = solver_create(pool);
   struct SolverFree {
     Solver* s;
     ~SolverFree() { solver_free(s); }
   } solver_free_guard{solver};
   solver_set_flag(solver, SOLVER_FLAG_IGNORE_RECOMMENDED, request.recommends ? 0 : 1);
-  if (solver_solve(solver, &jobs) != 0) {
-    std::vector<std::string> reasons;
-    std::set<std::string> seen;
-    unsigned count = solver_problem_count(solver);
-    for (Id problem = 1; problem <= static_cast<Id>(count); ++problem) {
-      Queue rules;
-      queue_init(&rules);
-      solver_findallproblemrules(solver, problem, &rules);
-      for (int i = 0; i < rules.count; ++i) {
-        std::string reason = explain.describe(solver, rules.elements[i]);
-        if (!reason.empty() && seen.insert(reason).second) reasons.push_back(reason);
-      }
-      queue_free(&rules);
-    }
-    // The concrete causes ("but only ... is available") first, then the chain that led there.
-    std::stable_partition(reasons.begin(), reasons.end(), [](const std::string& r) {
-      return r.find(" but ") != std::string::npos || r.find("conflicts") != std::string::npos ||
-             r.find("excluded") != std::string::npos || r.find("two versions") != std::string::npos;
-    });
-    if (reasons.empty()) reasons.push_back("the solver found no combination that satisfies every dependency");
-    throw ResolveError(fmt::format("cannot resolve the spec's packages:\n  - {}", fmt::join(reasons, "\n  - ")));
-  }
+  if (solver_solve(solver, &jobs.queue) != 0) fail_unsolvable(solver, explain);
 
+  // What it installs, by name.
   Transaction* transaction = solver_create_transaction(solver);
   struct TransactionFree {
     Transaction* t;
@@ -563,29 +622,7 @@ std::vector<ResolvedPackage> Resolver::resolve(const ResolveRequest& request) {
   for (int i = 0; i < transaction->steps.count; ++i) {
     Id p = transaction->steps.elements[i];
     if (transaction_type(transaction, p, SOLVER_TRANSACTION_SHOW_ACTIVE) != SOLVER_TRANSACTION_INSTALL) continue;
-    Solvable* s = pool_id2solvable(pool, p);
-    ResolvedPackage r;
-    r.name = pool_id2str(pool, s->name);
-    r.version = pool_id2str(pool, s->evr);
-    r.arch = pool_id2str(pool, s->arch);
-    const char* source = solvable_lookup_sourcepkg(s);
-    r.source = source ? source : r.name;
-    r.source_version = lookup(s, keys.source_version);
-    Id checksum_type = 0;
-    const char* checksum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &checksum_type);
-    auto digest = checksum && checksum_type == REPOKEY_TYPE_SHA256 ? Digest::parse_hex(checksum) : std::nullopt;
-    const char* location = solvable_lookup_location(s, nullptr);
-    r.filename = location ? location : "";
-    if (!digest || r.filename.empty()) {
-      fail("the index entry for {} {} has no SHA256 or Filename; sheaf cannot fetch it safely", r.name, r.version);
-    }
-    r.sha256 = *digest;
-    r.size = solvable_lookup_num(s, keys.size, 0);
-    r.suite = state_->suite_of_repo.at(s->repo->repoid);
-    r.pre_depends = lookup(s, keys.pre_depends);
-    r.depends = lookup(s, keys.depends);
-    r.provides = lookup(s, keys.provides);
-    out.push_back(std::move(r));
+    out.push_back(resolved_package(pool, pool_id2solvable(pool, p), keys, state_->suite_of_repo));
   }
   std::sort(out.begin(), out.end(), [](const ResolvedPackage& a, const ResolvedPackage& b) {
     return std::tie(a.name, a.arch) < std::tie(b.name, b.arch);

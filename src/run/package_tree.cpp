@@ -17,6 +17,7 @@
 #include "fileset/directory_reader.hpp"
 #include "fileset/manifest.hpp"
 #include "image/layers.hpp"
+#include "image/stored_image.hpp"
 #include "store/write_batch.hpp"
 
 namespace sheaf::run {
@@ -121,14 +122,6 @@ fs::path package_tree_path(const store::LocalStore& store, const std::string& pa
   return store.root() / "trees" / name;
 }
 
-fileset::Manifest package_fileset(store::LocalStore& store, const std::string& package_id,
-                                  const std::vector<std::string>& drop_paths) {
-  auto record = store.index().package(package_id);
-  if (!record) fail("package {} is not in the store", package_id);
-  fileset::Manifest manifest = image::load_manifest(store, record->fileset);
-  return image::apply_drop_paths(manifest, drop_paths).manifest;
-}
-
 fs::path ensure_package_tree(store::LocalStore& store, const std::string& package_id,
                              const std::vector<std::string>& drop_paths, TreeStats* stats) {
   fs::path final_path = package_tree_path(store, package_id, drop_paths);
@@ -137,7 +130,7 @@ fs::path ensure_package_tree(store::LocalStore& store, const std::string& packag
   auto record = store.index().package(package_id);
   if (!record) fail("package {} is not in the store", package_id);
   return with_context(fmt::format("while unpacking {} {} for running", record->name, record->version), [&] {
-    fileset::Manifest manifest = package_fileset(store, package_id, drop_paths);
+    fileset::Manifest manifest = image::package_fileset(store, package_id, drop_paths);
 
     fs::create_directories(store.root() / "trees");
     fs::path staging = store.root() / "tmp" / ("tree-" + random_hex(8));

@@ -45,8 +45,4 @@ void materialize(const store::LocalStore& store, const fileset::Manifest& manife
 std::filesystem::path package_tree_path(const store::LocalStore& store, const std::string& package_id,
                                         const std::vector<std::string>& drop_paths);
 
-// The package's FileSet as an image with `drop_paths` holds it.
-fileset::Manifest package_fileset(store::LocalStore& store, const std::string& package_id,
-                                  const std::vector<std::string>& drop_paths);
-
 }  // namespace sheaf::run

@@ -6,9 +6,9 @@
 
 #include "base/error.hpp"
 #include "deb/closure.hpp"
-#include "image/compose.hpp"
-#include "image/export.hpp"
+#include "image/annotations.hpp"
 #include "image/recipe.hpp"
+#include "image/stored_image.hpp"
 #include "pkg/package.hpp"
 #include "pkg/purl.hpp"
 
@@ -34,9 +34,7 @@ Inventory load_inventory(store::LocalStore& store, const store::ImageRecord& rec
   image::StoredImage stored = image::load_image(store, *Digest::parse(record.digest));
   inv.created = stored.config.created;
   inv.arch = stored.config.platform.architecture;
-  if (auto drop = stored.manifest.annotations.find("dev.sheaf.drop-paths"); drop != stored.manifest.annotations.end()) {
-    inv.drop_paths = nlohmann::json::parse(drop->second).get<std::vector<std::string>>();
-  }
+  inv.drop_paths = image::drop_paths(stored.manifest);
   if (auto recipe = image::recorded_recipe(record)) inv.os = recipe->os;
   std::string distro;
   if (inv.os) distro = "debian-" + inv.os->release();
@@ -58,16 +56,14 @@ Inventory load_inventory(store::LocalStore& store, const store::ImageRecord& rec
       c.arch = package.arch;
       c.id = p.id;
       c.layer = layer.digest.str();
-      auto annotated = layer.annotations.find("dev.sheaf.package.purl");
-      if (in_layer.size() == 1 && annotated != layer.annotations.end()) {
-        c.purl = annotated->second;
+      auto annotated = image::layer_purl(layer);
+      if (in_layer.size() == 1 && annotated) {
+        c.purl = *annotated;
       } else {
         c.purl = c.kind == Component::Kind::debian ? pkg::deb_purl(c.name, c.version, c.arch, distro)
                                                    : pkg::generic_purl(c.name, c.version);
       }
-      if (auto dropped = layer.annotations.find("dev.sheaf.package.dropped"); dropped != layer.annotations.end()) {
-        c.dropped = std::stoull(dropped->second);
-      }
+      c.dropped = image::layer_dropped(layer);
       c.license = metadata.license;
       c.supplier = metadata.maintainer;
       c.source_name = metadata.source_name.empty() ? c.name : metadata.source_name;

@@ -1,4 +1,4 @@
-#include "repo/downloader.hpp"
+#include "http/downloader.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,9 +10,9 @@
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
-#include "repo/curl_api.hpp"
+#include "http/curl_api.hpp"
 
-namespace sheaf::repo {
+namespace sheaf::http {
 
 namespace {
 
@@ -71,7 +71,7 @@ struct Downloader::Handle {
   }
 };
 
-Downloader::Downloader(const NetworkSettings& settings) : settings_(settings), handle_(std::make_unique<Handle>()) {
+Downloader::Downloader(const Settings& settings) : settings_(settings), handle_(std::make_unique<Handle>()) {
   handle_->curl = curl_api().easy_init();
   if (!handle_->curl) throw Error("cannot create a libcurl handle");
 }
@@ -118,12 +118,15 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
     api.easy_setopt(curl, CURLOPT_FILETIME, 1L);
     api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     api.easy_setopt(curl, CURLOPT_USERAGENT, "sheaf");
-    // apt's proxy setting wins; without one, libcurl reads http_proxy and
-    // https_proxy from the environment, as apt does.
-    if (auto proxy = settings_.apt.proxy_for(request.url)) api.easy_setopt(curl, CURLOPT_PROXY, proxy->c_str());
-    if (const AuthEntry* auth = find_credentials(settings_.apt.auth, request.url)) {
-      api.easy_setopt(curl, CURLOPT_USERNAME, auth->login.c_str());
-      api.easy_setopt(curl, CURLOPT_PASSWORD, auth->password.c_str());
+    // Without a proxy of the caller's, libcurl reads http_proxy and
+    // https_proxy from the environment.
+    std::optional<std::string> proxy = settings_.proxy_for ? settings_.proxy_for(request.url) : std::nullopt;
+    if (proxy) api.easy_setopt(curl, CURLOPT_PROXY, proxy->c_str());
+    std::optional<Credentials> credentials =
+        settings_.credentials_for ? settings_.credentials_for(request.url) : std::nullopt;
+    if (credentials) {
+      api.easy_setopt(curl, CURLOPT_USERNAME, credentials->user.c_str());
+      api.easy_setopt(curl, CURLOPT_PASSWORD, credentials->password.c_str());
     }
     if (offset > 0) api.easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(offset));
     if (request.if_modified_since) {
@@ -147,8 +150,8 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
       fail("{} sent more than the {} bytes its index promised", request.url, *request.max_size);
     }
     if (transfer.write_errno == ENOSPC || transfer.write_errno == EDQUOT) {
-      throw DiskFullError(fmt::format("cannot write {}: {}", quote(request.destination.string()),
-                                      std::strerror(transfer.write_errno)));
+      throw DiskFullError(
+          fmt::format("cannot write {}: {}", quote(request.destination.string()), std::strerror(transfer.write_errno)));
     }
     if (transfer.write_errno != 0) {
       fail_errno(transfer.write_errno, "cannot write " + quote(request.destination.string()));
@@ -208,4 +211,4 @@ DownloadResult Downloader::fetch(const DownloadRequest& request) {
   fail("{}", failure.message);
 }
 
-}  // namespace sheaf::repo
+}  // namespace sheaf::http

@@ -1,11 +1,11 @@
-#include "repo/curl_api.hpp"
+#include "http/curl_api.hpp"
 
 #include <dlfcn.h>
 #include <fmt/format.h>
 
 #include "base/error.hpp"
 
-namespace sheaf::repo {
+namespace sheaf::http {
 
 namespace {
 
@@ -41,4 +41,4 @@ const CurlApi& curl_api() {
   return api;
 }
 
-}  // namespace sheaf::repo
+}  // namespace sheaf::http

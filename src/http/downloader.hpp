@@ -1,8 +1,9 @@
 // Downloads over HTTP(S) and file:// with libcurl: retries with backoff,
-// resuming a partial file with a Range request, conditional requests, the
-// host's apt proxy and auth.conf credentials.
+// resuming a partial file with a Range request, conditional requests, and a
+// proxy and credentials chosen per URL by the caller (repo/ answers them from
+// apt's configuration; a registry client can answer them from its own).
 //
-// A Downloader owns one curl handle, so connections to a mirror are reused
+// A Downloader owns one curl handle, so connections to a server are reused
 // across its requests. It is not thread-safe: give each thread its own.
 #pragma once
 
@@ -14,18 +15,27 @@
 #include <string>
 
 #include "base/error.hpp"
-#include "repo/apt_config.hpp"
 
-namespace sheaf::repo {
+namespace sheaf::http {
 
-struct NetworkSettings {
-  AptConfig apt;         // proxy and credentials (sources are not used here)
+struct Credentials {
+  std::string user;
+  std::string password;
+};
+
+struct Settings {
   unsigned retries = 3;  // extra attempts after a transient failure
   long connect_timeout_seconds = 20;
   // A transfer slower than 1 KiB/s for this long is abandoned (and retried).
   long stall_timeout_seconds = 30;
   // The first retry waits this long; each later one waits twice as long.
   unsigned backoff_ms = 200;
+  // The proxy for a URL: a URL, "" for a direct connection, or nullopt to
+  // leave it to libcurl, which reads http_proxy and https_proxy from the
+  // environment. Unset: nullopt for every URL.
+  std::function<std::optional<std::string>(std::string_view url)> proxy_for = nullptr;
+  // The credentials for a URL, or nullopt for none. Unset: none.
+  std::function<std::optional<Credentials>(std::string_view url)> credentials_for = nullptr;
 };
 
 struct DownloadRequest {
@@ -61,7 +71,7 @@ class DiskFullError : public Error {
 
 class Downloader {
  public:
-  explicit Downloader(const NetworkSettings& settings);
+  explicit Downloader(const Settings& settings);
   ~Downloader();
   Downloader(const Downloader&) = delete;
   Downloader& operator=(const Downloader&) = delete;
@@ -76,8 +86,8 @@ class Downloader {
 
  private:
   struct Handle;
-  const NetworkSettings& settings_;
+  const Settings& settings_;
   std::unique_ptr<Handle> handle_;
 };
 
-}  // namespace sheaf::repo
+}  // namespace sheaf::http

@@ -8,7 +8,7 @@
 
 #include <curl/curl.h>
 
-namespace sheaf::repo {
+namespace sheaf::http {
 
 struct CurlApi {
   decltype(&curl_global_init) global_init;
@@ -25,4 +25,4 @@ struct CurlApi {
 // Error naming the library when it cannot be loaded.
 const CurlApi& curl_api();
 
-}  // namespace sheaf::repo
+}  // namespace sheaf::http

@@ -1,0 +1,53 @@
+// Where an image came from: the document recorded beside it in the index
+// (never in the image), read by `sheaf image update` and, later, by push and
+// the trust policy. The one reader and the one writer of its format:
+//
+//   {"spec": "/abs/sheaf.toml",                      the spec it was built from
+//    "lock": {"path": "/abs/sheaf.lock", "sha256": HEX},
+//    "debian": {"suites", "components", "arch",      the [source.debian] asked
+//               "mirror"?, "keyring"?},               for ("mirror" only when
+//                                                     the spec names one)
+//    "updated_from": "sha256:...",                   an update's starting image
+//    "recipe": {...}}                                image/recipe.hpp
+//
+// rendered as canonical JSON, so that the same sources give the same bytes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "spec/spec.hpp"
+#include "store/index.hpp"
+
+namespace sheaf::image {
+
+struct RecordedLock {
+  std::string path;    // absolute
+  std::string sha256;  // hex, of the lock's bytes
+};
+
+struct ImageSources {
+  std::optional<std::string> spec;  // absolute
+  std::optional<RecordedLock> lock;
+  std::optional<spec::DebianSource> debian;
+  std::optional<std::string> updated_from;
+};
+
+// The document, with the recipe (recipe_json) under "recipe".
+std::string render_sources(const ImageSources& sources, const nlohmann::json& recipe);
+
+struct RecordedSources {
+  ImageSources sources;
+  std::optional<nlohmann::json> recipe;  // none for an image built before images recorded one
+};
+
+// Reads the document recorded beside `record`; `label` names the image in
+// messages. Throws an Error naming the field when it is not one sheaf wrote.
+RecordedSources read_sources(const store::ImageRecord& record, const std::string& label);
+
+// The [source.debian] the image was built from; throws an Error saying so
+// when it has none.
+spec::DebianSource recorded_debian_source(const ImageSources& sources, const std::string& label);
+
+}  // namespace sheaf::image

@@ -1,0 +1,112 @@
+#include "pipeline/build.hpp"
+
+#include <fmt/format.h>
+
+#include "base/error.hpp"
+#include "base/host.hpp"
+#include "base/text.hpp"
+#include "image/export.hpp"
+#include "image/image_ref.hpp"
+#include "pipeline/fetch.hpp"
+#include "pipeline/lock.hpp"
+#include "sbom/attach.hpp"
+#include "sbom/documents.hpp"
+#include "sbom/inventory.hpp"
+
+namespace sheaf::pipeline {
+
+namespace {
+
+Tag tag_for(const spec::Spec& spec, const std::string& option) {
+  Tag tag;
+  if (!option.empty()) {
+    std::tie(tag.name, tag.tag) = image::parse_tag(option);
+  } else if (!spec.image.name.empty()) {
+    tag.name = image::parse_tag(spec.image.name).first;
+  }
+  return tag;
+}
+
+// Where the image came from: the spec, the lock's digest and the
+// [source.debian] request. Its "mirror" is the spec's; without one, packages
+// come from the host's apt sources, resolved again whenever they are
+// fetched. Nothing here depends on whether this build fetched, so rebuilds
+// record the same sources.
+image::ImageSources sources_of(const spec::Spec& spec, const repo::Lockfile* lock) {
+  auto absolute = std::filesystem::absolute(spec.path).lexically_normal();
+  image::ImageSources sources;
+  sources.spec = absolute.string();
+  if (lock) {
+    sources.lock = image::RecordedLock{repo::lock_path_for(absolute).string(), Digest::of(lock->render()).hex()};
+    sources.debian = spec.debian;
+  }
+  return sources;
+}
+
+}  // namespace
+
+BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& options) {
+  if (options.outputs.sbom && options.outputs.layout.empty()) {
+    fail_usage("--sbom attaches the SBOMs to the OCI layout; give -o DIR too");
+  }
+  BuildResult result;
+  result.tag = tag_for(spec, options.tag);
+  Reporter& reporter = session.reporter();
+  image::ComposeRequest request;
+  request.threads = options.jobs == 0 ? hardware_threads() : options.jobs;
+  request.arch = spec.debian ? spec.debian->arch : host_debian_arch();
+  std::optional<repo::Lockfile> lock;
+  if (spec.debian) {
+    lock = ensure_lock(session, spec, options.locked, options.allow_unsigned);
+    fetch_missing(session, *lock, *spec.debian, request.threads);
+    request.debian_packages = locked_package_ids(session.store(), *lock);
+    if (!lock->suites.empty()) request.os = image::os_release_for_suite(lock->suites.front());
+  }
+  request.sources = sources_of(spec, lock ? &*lock : nullptr);
+  request.source_date_epoch = options.source_date_epoch;
+  request.tag_name = result.tag.name;
+  request.tag = result.tag.tag;
+  request.warn = [&reporter](const std::string& w) { reporter.warning(w); };
+  request.note = [&reporter](const std::string& n) { reporter.note(n); };
+  request.suggest = [&reporter](const image::Suggestion& s) { reporter.suggestion(s); };
+  request.on_layer = [&reporter](std::size_t done, std::size_t total) {
+    reporter.progress({Progress::Stage::layers, done, total, 0, 0});
+  };
+  {
+    ProgressScope scope(reporter);
+    result.composed = image::compose_image(session.store(), spec, request);
+  }
+  write_outputs(session, result.composed.manifest, result.tag, options.outputs);
+  return result;
+}
+
+void write_outputs(Session& session, const Digest& manifest, const Tag& tag, const Outputs& outputs) {
+  store::LocalStore& store = session.store();
+  Reporter& reporter = session.reporter();
+  std::string ref_name = tag.name.empty() ? "" : tag.tag;
+  if (!outputs.layout.empty()) {
+    auto stats = image::write_oci_layout(store, manifest, outputs.layout, ref_name);
+    reporter.note(fmt::format("wrote the OCI layout {}{} ({} copied)", outputs.layout.string(),
+                              ref_name.empty() ? "" : ":" + ref_name, human_bytes(stats.bytes_copied)));
+    if (outputs.sbom) {
+      auto record = store.index().image(manifest.str());
+      if (!record) fail("the image {} is not in the store", manifest.str());
+      sbom::Inventory inventory = sbom::load_inventory(store, *record);
+      oci::Descriptor image{std::string(oci::kMediaTypeManifest), manifest, record->size, {}, std::nullopt, ""};
+      sbom::attach_sboms(outputs.layout, image, record->created,
+                         {{std::string(sbom::kMediaTypeSpdx), sbom::render_spdx(inventory)},
+                          {std::string(sbom::kMediaTypeCycloneDx), sbom::render_cyclonedx(inventory)}});
+      reporter.note(fmt::format("attached the SPDX and CycloneDX SBOMs to {}", outputs.layout.string()));
+    }
+  }
+  if (!outputs.oci_archive.empty()) {
+    image::write_oci_archive(store, manifest, outputs.oci_archive, ref_name);
+    reporter.note(fmt::format("wrote the oci-archive {}", outputs.oci_archive.string()));
+  }
+  if (!outputs.docker_archive.empty()) {
+    image::write_docker_archive(store, manifest, outputs.docker_archive, tag.str());
+    reporter.note(fmt::format("wrote the docker-archive {}", outputs.docker_archive.string()));
+  }
+}
+
+}  // namespace sheaf::pipeline

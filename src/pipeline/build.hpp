@@ -1,0 +1,51 @@
+// `sheaf build`: lock (or keep the lock), fetch what the store lacks,
+// compose, and write the image out where asked.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "image/compose.hpp"
+#include "pipeline/session.hpp"
+#include "spec/spec.hpp"
+
+namespace sheaf::pipeline {
+
+// Where an image is written besides the store.
+struct Outputs {
+  std::filesystem::path layout;  // an OCI layout directory to write or add to
+  bool sbom = false;             // attach SPDX and CycloneDX SBOMs to `layout`
+  std::filesystem::path oci_archive;
+  std::filesystem::path docker_archive;
+};
+
+struct BuildOptions {
+  std::string tag;                                // NAME[:TAG]; "" for the spec's [image] name, tag latest
+  bool locked = false;                            // fail instead of creating or changing the lock
+  bool allow_unsigned = false;                    // when locking: accept unsigned repositories
+  unsigned jobs = 0;                              // threads; 0 for one per core
+  std::optional<std::int64_t> source_date_epoch;  // the image's "created"
+  Outputs outputs;
+};
+
+struct Tag {
+  std::string name;  // "" for an untagged image
+  std::string tag = "latest";
+  // "name:tag", or "" when untagged.
+  std::string str() const { return name.empty() ? "" : name + ":" + tag; }
+};
+
+struct BuildResult {
+  image::ComposeResult composed;
+  Tag tag;
+};
+
+BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& options);
+
+// Writes a stored image to the outputs asked for, noting each. `tag` names it
+// in a layout's ref and a docker-archive's RepoTags.
+void write_outputs(Session& session, const Digest& manifest, const Tag& tag, const Outputs& outputs);
+
+}  // namespace sheaf::pipeline

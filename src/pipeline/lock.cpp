@@ -1,0 +1,64 @@
+#include "pipeline/lock.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "base/error.hpp"
+
+namespace sheaf::pipeline {
+
+namespace {
+
+std::int64_t now() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+}  // namespace
+
+repo::LockOutcome lock(Session& session, const spec::Spec& spec, const LockOptions& options) {
+  Reporter& reporter = session.reporter();
+  repo::LockRequest request{.update_all = options.update_all,
+                            .update = options.update,
+                            .allow_unsigned = options.allow_unsigned,
+                            .now = now(),
+                            .note = [&reporter](const std::string& n) { reporter.note(n); }};
+  return repo::lock_spec(spec, session.store(), session.network(), request);
+}
+
+LockCheck check_lock(const spec::Spec& spec) {
+  LockCheck check;
+  check.path = repo::lock_path_for(spec.path);
+  std::error_code ec;
+  check.exists = std::filesystem::exists(check.path, ec);
+  if (check.exists) check.problems = repo::lock_problems(repo::Lockfile::load(check.path), spec);
+  return check;
+}
+
+repo::Lockfile ensure_lock(Session& session, const spec::Spec& spec, bool locked, bool allow_unsigned) {
+  LockCheck check = check_lock(spec);
+  if (check.exists && check.problems.empty()) return repo::Lockfile::load(check.path);
+  if (locked && check.exists) {
+    fail("{} no longer satisfies {}, and --locked forbids changing it:\n  - {}", quote(check.path.string()),
+         quote(spec.path.string()), fmt::join(check.problems, "\n  - "));
+  }
+  if (locked) fail("{} does not exist, and --locked forbids creating it; run 'sheaf lock'", quote(check.path.string()));
+  Reporter& reporter = session.reporter();
+  repo::LockRequest request{.allow_unsigned = allow_unsigned,
+                            .now = now(),
+                            .warn = [&reporter](const std::string& w) { reporter.warning(w); },
+                            .note = [&reporter](const std::string& n) { reporter.note(n); }};
+  auto outcome = repo::lock_spec(spec, session.store(), session.network(), request);
+  for (const auto& change : outcome.changes) reporter.note(describe(change));
+  reporter.note(fmt::format("{} {} ({} packages)", check.exists ? "updated" : "created", check.path.string(),
+                            outcome.lock.packages.size()));
+  return outcome.lock;
+}
+
+std::string describe(const repo::LockChange& change) {
+  if (change.old_version.empty()) return fmt::format("+ {} {}", change.name, change.new_version);
+  if (change.new_version.empty()) return fmt::format("- {} {}", change.name, change.old_version);
+  return fmt::format("~ {} {} -> {}", change.name, change.old_version, change.new_version);
+}
+
+}  // namespace sheaf::pipeline

@@ -1,0 +1,25 @@
+// `sheaf run` and `sheaf image export`: an image named as the user names it
+// (image/image_ref.hpp), run or flattened (run/container.hpp).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "pipeline/session.hpp"
+#include "run/container.hpp"
+
+namespace sheaf::pipeline {
+
+// Runs `image` to its end with `request` (whose manifest is set here) and
+// returns the container's exit status (run/container.hpp).
+int run(Session& session, const std::string& image, run::RunRequest request);
+
+struct Exported {
+  std::string digest;
+  std::uint64_t files = 0;
+};
+// Writes the image's flattened root to `dir` (absent or empty).
+Exported export_rootfs(Session& session, const std::string& image, const std::filesystem::path& dir);
+
+}  // namespace sheaf::pipeline

@@ -1,0 +1,140 @@
+#include "pipeline/update.hpp"
+
+#include <ctime>
+
+#include "base/error.hpp"
+#include "base/host.hpp"
+#include "image/image_ref.hpp"
+#include "pipeline/fetch.hpp"
+#include "repo/locking.hpp"
+
+namespace sheaf::pipeline {
+
+namespace {
+
+// Is `ref` the tag that names `digest`? Then the update moves that tag.
+std::optional<Tag> tag_named_by(store::Index& index, const std::string& ref, const std::string& digest) {
+  if (ref.starts_with("sha256:") || ref.find('/') != std::string::npos) return std::nullopt;
+  try {
+    auto [name, tag] = image::parse_tag(ref);
+    if (index.tagged_image(name, tag) == digest) return Tag{name, tag};
+  } catch (const Error&) {
+  }
+  return std::nullopt;
+}
+
+void check_request(const UpdateOptions& options) {
+  bool changes = !options.set.empty() || !options.add.empty() || !options.remove.empty();
+  if (!changes && options.from_lock.empty())
+    fail_usage("nothing to change: give --set, --add, --remove or --from-lock");
+  if (changes && !options.from_lock.empty()) {
+    fail_usage("--from-lock replaces every Debian package, so it does not combine with --set, --add or --remove");
+  }
+}
+
+// --from-lock: the lock's packages, fetched from the image's recorded
+// sources (with the lock's suites) where the store lacks them.
+void replace_from_lock(Session& session, const UpdateOptions& options, const image::StoredComposition& old,
+                       unsigned threads, image::UpdateRequest& request, image::ImageSources& sources) {
+  auto lock = repo::Lockfile::load(options.from_lock);
+  if (lock.arch != old.recipe.arch) {
+    fail("{} is for {}, and {} is {}", quote(options.from_lock.string()), lock.arch, options.image, old.recipe.arch);
+  }
+  if (!repo::missing_packages(session.store(), lock).empty()) {
+    auto debian = image::recorded_debian_source(old.sources, options.image);
+    debian.suites = lock.suites;
+    debian.components = lock.components;
+    fetch_missing(session, lock, debian, threads);
+  }
+  request.replace = locked_package_ids(session.store(), lock);
+  request.replace_roots = lock.include;
+  auto absolute = std::filesystem::absolute(options.from_lock).lexically_normal();
+  sources.lock = image::RecordedLock{absolute.string(), Digest::of(lock.render()).hex()};
+}
+
+// Where packages the store lacks come from: the image's recorded
+// [source.debian], resolved as `sheaf lock` would and fetched.
+image::PackageSource recorded_source(Session& session, const UpdateOptions& options,
+                                     const image::StoredComposition& old, unsigned threads) {
+  return [&session, &options, &old, threads](
+             const std::vector<spec::PackagePin>& include, const std::map<std::string, std::string>& favor,
+             const std::function<bool(const std::string&, const std::string&)>& wanted) {
+    spec::Spec spec = old.recipe.spec;
+    spec.path = "the sources of " + options.image;
+    spec.debian = image::recorded_debian_source(old.sources, options.image);
+    spec.packages.include = include;
+    Reporter& reporter = session.reporter();
+    repo::LockRequest lock_request{.allow_unsigned = options.allow_unsigned,
+                                   .now = static_cast<std::int64_t>(std::time(nullptr)),
+                                   .warn = [&reporter](const std::string& w) { reporter.warning(w); },
+                                   .note = [&reporter](const std::string& n) { reporter.note(n); }};
+    repo::Lockfile lock = repo::resolve_lock(spec, session.store(), session.network(), lock_request, favor);
+    std::erase_if(lock.packages, [&](const repo::LockedPackage& p) { return !wanted(p.name, p.version); });
+    fetch_missing(session, lock, *spec.debian, threads);
+    std::vector<store::PackageRecord> out;
+    for (const auto& id : locked_package_ids(session.store(), lock))
+      out.push_back(*session.store().index().package(id));
+    return out;
+  };
+}
+
+std::string assembly_version(const image::ComposeResult& result) {
+  for (const auto& layer : result.layers) {
+    for (const auto& p : layer.packages) {
+      if (p.starts_with("sheaf-assembly ")) return p.substr(15);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+UpdateResult update(Session& session, const UpdateOptions& options) {
+  check_request(options);
+  UpdateResult result;
+  if (!options.tag.empty()) std::tie(result.tag.name, result.tag.tag) = image::parse_tag(options.tag);
+  store::LocalStore& store = session.store();
+  Reporter& reporter = session.reporter();
+  unsigned threads = options.jobs == 0 ? hardware_threads() : options.jobs;
+  store::ImageRecord record = image::resolve_image(store.index(), options.image);
+  result.old_digest = record.digest;
+  image::StoredComposition old = image::load_composition(store, record, options.image);
+  if (options.tag.empty()) {
+    if (auto named = tag_named_by(store.index(), options.image, record.digest)) result.tag = *named;
+  }
+
+  image::UpdateRequest request{.set = options.set, .add = options.add, .remove = options.remove};
+  image::ImageSources sources = old.sources;
+  sources.lock.reset();
+  sources.updated_from = record.digest;
+  if (!options.from_lock.empty()) replace_from_lock(session, options, old, threads, request, sources);
+  result.plan = image::plan_update(store, old, request, recorded_source(session, options, old, threads));
+
+  image::Recipe& recipe = old.recipe;
+  recipe.spec.packages.include = result.plan.roots;
+  image::ComposeRequest compose;
+  compose.debian_packages = result.plan.debian;
+  compose.files_packages = recipe.files;
+  compose.arch = recipe.arch;
+  compose.os = recipe.os;
+  compose.source_date_epoch = options.source_date_epoch;
+  compose.tag_name = result.tag.name;
+  compose.tag = result.tag.tag;
+  compose.sources = sources;
+  compose.keep_recorded_sources = true;
+  compose.threads = threads;
+  compose.warn = [&reporter](const std::string& w) { reporter.warning(w); };
+  compose.suggest = [&reporter](const image::Suggestion& s) { reporter.suggestion(s); };
+  compose.note = [&reporter](const std::string& n) { reporter.note(n); };
+  result.composed = image::compose_image(store, recipe.spec, compose);
+
+  std::string new_assembly = assembly_version(result.composed);
+  if (old.assembly && old.assembly->version != new_assembly) {
+    result.old_assembly = old.assembly->version;
+    result.new_assembly = new_assembly;
+  }
+  write_outputs(session, result.composed.manifest, result.tag, {.layout = options.outputs.layout});
+  return result;
+}
+
+}  // namespace sheaf::pipeline
