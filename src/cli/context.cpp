@@ -86,22 +86,26 @@ void ProgressBar::finish() {
 }
 
 void TerminalReporter::warning(const std::string& text) {
+  std::lock_guard guard(mutex_);
   bar_.finish();
   fmt::print(stderr, "warning: {}\n", text);
 }
 
 void TerminalReporter::note(const std::string& text) {
+  std::lock_guard guard(mutex_);
   bar_.finish();
   fmt::print(stderr, "{}\n", text);
 }
 
 void TerminalReporter::suggestion(const image::Suggestion& suggestion) {
+  std::lock_guard guard(mutex_);
   bar_.finish();
   fmt::print(stderr, "suggestion: include {} ({})\n", suggestion.package, suggestion.reason);
 }
 
 void TerminalReporter::progress(const pipeline::Progress& p) {
   if (!stderr_is_terminal()) return;
+  std::lock_guard guard(mutex_);
   bool done = p.done == p.total;
   if (p.stage == pipeline::Progress::Stage::layers) {
     bar_.update(p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : 1.0,
@@ -116,11 +120,12 @@ void TerminalReporter::progress(const pipeline::Progress& p) {
 }
 
 void TerminalReporter::progress_end() {
+  std::lock_guard guard(mutex_);
   bar_.finish();
 }
 
 pipeline::Session Context::session() {
-  return pipeline::Session(open_store(), reporter);
+  return pipeline::Session([this] { return open_store(); }, reporter);
 }
 
 }  // namespace sheaf::cli

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,7 +42,8 @@ class ProgressBar {
 
 // What the pipeline reports, on stderr: "warning: ...", notes as they are,
 // "suggestion: include PACKAGE (REASON)" (the exact form scripts and CI
-// read), and progress bars when stderr is a terminal.
+// read), and progress bars when stderr is a terminal. Reports may come from
+// several threads (a fetch's workers); one at a time is printed.
 class TerminalReporter : public pipeline::Reporter {
  public:
   void warning(const std::string& text) override;
@@ -51,6 +53,7 @@ class TerminalReporter : public pipeline::Reporter {
   void progress_end() override;
 
  private:
+  std::mutex mutex_;
   ProgressBar bar_;
 };
 
@@ -64,7 +67,8 @@ struct Context {
   // Opens the store named by --store, $SHEAF_STORE, $XDG_DATA_HOME or $HOME,
   // creating it on first use.
   std::unique_ptr<store::LocalStore> open_store() const;
-  // A pipeline session on that store, reporting to stderr.
+  // A pipeline session on that store (opened when first needed), reporting
+  // to stderr.
   pipeline::Session session();
 };
 

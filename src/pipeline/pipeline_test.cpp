@@ -101,7 +101,7 @@ TEST_F(PipelineTest, BuildGivesTheDigestOfSheafBuildAndReportsThroughTheReporter
       << cli.err;
 
   // Built again through the library: the same image, nothing locked or fetched.
-  reporter_ = {};
+  reporter_.notes.clear();
   Session again = session("store-library");
   EXPECT_EQ(build(again, spec, {.locked = true}).composed.manifest, built.composed.manifest);
   EXPECT_FALSE(any_contains(reporter_.notes, "fetched"));

@@ -10,6 +10,14 @@ namespace sheaf::pipeline {
 Session::Session(std::unique_ptr<store::LocalStore> store, Reporter& reporter)
     : store_(std::move(store)), reporter_(reporter) {}
 
+Session::Session(std::function<std::unique_ptr<store::LocalStore>()> open, Reporter& reporter)
+    : open_(std::move(open)), reporter_(reporter) {}
+
+store::LocalStore& Session::store() {
+  if (!store_) store_ = open_();
+  return *store_;
+}
+
 const repo::NetworkSettings& Session::network() {
   if (!network_) network_ = repo::host_network();
   return *network_;

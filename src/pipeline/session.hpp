@@ -12,9 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "image/effects.hpp"
 #include "repo/network.hpp"
@@ -46,22 +49,39 @@ class Reporter {
   virtual void progress_end() {}
 };
 
-// A Reporter that keeps everything, for library callers and tests.
+// A Reporter that keeps everything, for library callers and tests. Read the
+// lists once the operation has returned.
 class CollectingReporter : public Reporter {
  public:
   std::vector<std::string> warnings;
   std::vector<std::string> notes;
   std::vector<image::Suggestion> suggestions;
-  void warning(const std::string& text) override { warnings.push_back(text); }
-  void note(const std::string& text) override { notes.push_back(text); }
-  void suggestion(const image::Suggestion& s) override { suggestions.push_back(s); }
+  void warning(const std::string& text) override {
+    std::lock_guard guard(mutex_);
+    warnings.push_back(text);
+  }
+  void note(const std::string& text) override {
+    std::lock_guard guard(mutex_);
+    notes.push_back(text);
+  }
+  void suggestion(const image::Suggestion& s) override {
+    std::lock_guard guard(mutex_);
+    suggestions.push_back(s);
+  }
+
+ private:
+  std::mutex mutex_;  // a fetch's workers report from their own threads
 };
 
 class Session {
  public:
   Session(std::unique_ptr<store::LocalStore> store, Reporter& reporter);
+  // Opens the store with `open` when an operation first needs it, so that
+  // an operation that fails on its input first (a missing lock, a bad
+  // option) creates no store.
+  Session(std::function<std::unique_ptr<store::LocalStore>()> open, Reporter& reporter);
 
-  store::LocalStore& store() { return *store_; }
+  store::LocalStore& store();
   Reporter& reporter() { return reporter_; }
 
   // The network as the host's apt configuration has it, read on first use.
@@ -70,6 +90,7 @@ class Session {
   void use_network(repo::NetworkSettings network);
 
  private:
+  std::function<std::unique_ptr<store::LocalStore>()> open_;
   std::unique_ptr<store::LocalStore> store_;
   Reporter& reporter_;
   std::optional<repo::NetworkSettings> network_;
