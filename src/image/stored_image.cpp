@@ -26,6 +26,17 @@ StoredImage load_image(const store::LocalStore& store, const Digest& manifest) {
   return image;
 }
 
+std::vector<LayerPackage> required_layer_packages(const oci::Descriptor& layer) {
+  auto packages = layer_packages(layer);
+  if (packages.empty()) {
+    fail(
+        "layer {} carries no {} annotations: this image was not built by sheaf, and sheaf reads only images "
+        "whose layers are packages",
+        layer.digest.str(), kAnnotationPackagePrefix);
+  }
+  return packages;
+}
+
 std::vector<LayerPackage> image_packages(const StoredImage& image) {
   std::vector<LayerPackage> out;
   for (const auto& layer : image.manifest.layers) {
@@ -56,14 +67,7 @@ fileset::Manifest image_root(store::LocalStore& store, const StoredImage& image)
   std::vector<std::string> drop = drop_paths(image.manifest);
   std::map<std::string, fileset::Entry> entries;
   for (const auto& layer : image.manifest.layers) {
-    auto packages = layer_packages(layer);
-    if (packages.empty()) {
-      fail(
-          "layer {} carries no {} annotations: this image was not built by sheaf, and sheaf reads only images "
-          "whose layers are packages",
-          layer.digest.str(), kAnnotationPackagePrefix);
-    }
-    for (const auto& p : packages) {
+    for (const auto& p : required_layer_packages(layer)) {
       fileset::Manifest fileset = package_fileset(store, p.id, drop);
       for (const auto& e : fileset.entries()) entries.insert_or_assign(e.path, e);
     }

@@ -27,6 +27,10 @@ struct StoredImage {
 // Throws an Error naming the blob when the manifest or config is missing.
 StoredImage load_image(const store::LocalStore& store, const Digest& manifest);
 
+// The packages of a layer of an image sheaf built. Throws an Error when the
+// layer names none: sheaf reads only images whose layers are packages.
+std::vector<LayerPackage> required_layer_packages(const oci::Descriptor& layer);
+
 // Every package the image's layers name, layer by layer (bottom first).
 std::vector<LayerPackage> image_packages(const StoredImage& image);
 

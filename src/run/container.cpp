@@ -193,14 +193,9 @@ std::vector<fs::path> package_trees(store::LocalStore& store, const image::Store
   std::vector<std::string> drop = image::drop_paths(image.manifest);
   std::vector<fs::path> lowers;
   for (auto it = image.manifest.layers.rbegin(); it != image.manifest.layers.rend(); ++it) {
-    auto packages = image::layer_packages(*it);
-    if (packages.empty()) {
-      fail(
-          "layer {} carries no {} annotations: this image was not built by sheaf, and sheaf runs only images "
-          "whose layers are packages",
-          it->digest.str(), image::kAnnotationPackagePrefix);
+    for (const auto& p : image::required_layer_packages(*it)) {
+      lowers.push_back(ensure_package_tree(store, p.id, drop));
     }
-    for (const auto& p : packages) lowers.push_back(ensure_package_tree(store, p.id, drop));
   }
   return lowers;
 }
