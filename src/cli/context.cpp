@@ -113,9 +113,11 @@ void TerminalReporter::progress(const pipeline::Progress& p) {
     return;
   }
   double fraction = p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 1.0;
+  std::string_view what = p.stage == pipeline::Progress::Stage::uploading     ? "pushing {}/{} blobs, {} / {}"
+                          : p.stage == pipeline::Progress::Stage::downloading ? "pulling {}/{} layers, {} / {}"
+                                                                              : "fetching {}/{} packages, {} / {}";
   bar_.update(fraction,
-              fmt::format("fetching {}/{} packages, {} / {}", p.done, p.total, human_bytes(p.bytes_done),
-                          human_bytes(p.bytes_total)),
+              fmt::format(fmt::runtime(what), p.done, p.total, human_bytes(p.bytes_done), human_bytes(p.bytes_total)),
               done);
 }
 

@@ -92,6 +92,8 @@ void register_pkg_rm(CLI::App& pkg, Context& context);
 void register_pkg_files(CLI::App& pkg, Context& context);
 void register_lock(CLI::App& app, Context& context);
 void register_fetch(CLI::App& app, Context& context);
+void register_push(CLI::App& app, Context& context);
+void register_pull(CLI::App& app, Context& context);
 void register_build(CLI::App& app, Context& context);
 void register_image_rm(CLI::App& image, Context& context);
 void register_run(CLI::App& app, Context& context);

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   register_fetch(app, context);
   register_build(app, context);
   register_run(app, context);
+  register_push(app, context);
+  register_pull(app, context);
   register_which(app, context);
   register_sbom(app, context);
   register_audit(app, context);

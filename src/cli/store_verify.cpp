@@ -25,12 +25,19 @@ void run(Context& context, const Options& options) {
     nlohmann::json out = {{"objects", report.objects},
                           {"blobs", report.blobs},
                           {"packages", report.packages},
+                          {"partial_packages", report.partial_packages},
                           {"images", report.images},
                           {"damage", nlohmann::json::array()}};
     for (const auto& d : report.damage) out["damage"].push_back({{"subject", d.subject}, {"problem", d.problem}});
     fmt::print("{}\n", out.dump(2));
   } else {
     for (const auto& d : report.damage) fmt::print("damaged: {}: {}\n", d.subject, d.problem);
+    if (report.partial_packages > 0) {
+      fmt::print(stderr,
+                 "{} packages are held in part: pulled from layers that drop_paths narrowed, without the files it "
+                 "removed\n",
+                 report.partial_packages);
+    }
     fmt::print(stderr, "checked {} objects, {} blobs, {} packages and {} images: {}\n", report.objects, report.blobs,
                report.packages, report.images,
                report.damage.empty() ? "no damage" : fmt::format("{} problems", report.damage.size()));

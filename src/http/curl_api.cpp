@@ -30,6 +30,8 @@ CurlApi load() {
   bind(handle, api.easy_reset, "curl_easy_reset");
   bind(handle, api.easy_cleanup, "curl_easy_cleanup");
   bind(handle, api.easy_strerror, "curl_easy_strerror");
+  bind(handle, api.slist_append, "curl_slist_append");
+  bind(handle, api.slist_free_all, "curl_slist_free_all");
   if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) fail("cannot initialise libcurl");
   return api;  // the library stays loaded for the life of the process
 }

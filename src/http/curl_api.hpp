@@ -19,6 +19,8 @@ struct CurlApi {
   decltype(&curl_easy_reset) easy_reset;
   decltype(&curl_easy_cleanup) easy_cleanup;
   decltype(&curl_easy_strerror) easy_strerror;
+  decltype(&curl_slist_append) slist_append;
+  decltype(&curl_slist_free_all) slist_free_all;
 };
 
 // Loads libcurl (libcurl.so.4) and curl_global_init()s it, once. Throws an

@@ -597,13 +597,9 @@ void Composer::add_assembly() {
 Manifest Composer::layer_manifest(std::size_t group) const {
   const auto& in_group = groups_[group];
   if (in_group.size() == 1) return members_[in_group.front()].manifest;
-  std::map<std::string, Entry> merged;
-  for (std::size_t i : in_group) {
-    for (const auto& e : members_[i].manifest.entries()) merged.emplace(e.path, e);
-  }
-  std::vector<Entry> entries;
-  for (auto& [path, e] : merged) entries.push_back(std::move(e));
-  return Manifest::from_entries(std::move(entries));
+  std::vector<const Manifest*> manifests;
+  for (std::size_t i : in_group) manifests.push_back(&members_[i].manifest);
+  return shared_layer_fileset(manifests);
 }
 
 // 5. Layers, in canonical order, made where the store lacks them.

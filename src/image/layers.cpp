@@ -90,6 +90,17 @@ FilteredFileSet apply_drop_paths(const fileset::Manifest& manifest, const std::v
   return out;
 }
 
+fileset::Manifest shared_layer_fileset(const std::vector<const fileset::Manifest*>& members) {
+  std::map<std::string, fileset::Entry> merged;
+  for (const auto* manifest : members) {
+    for (const auto& e : manifest->entries()) merged.emplace(e.path, e);
+  }
+  std::vector<fileset::Entry> entries;
+  entries.reserve(merged.size());
+  for (auto& [path, e] : merged) entries.push_back(std::move(e));
+  return fileset::Manifest::from_entries(std::move(entries));
+}
+
 oci::LayerDigests write_layer_blob(store::WriteBatch& batch, const fileset::Manifest& manifest, unsigned threads) {
   auto file = batch.create_blob_file();
   FdSink fd_sink(file.fd.get());

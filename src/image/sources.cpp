@@ -31,7 +31,7 @@ RecordedSources read_sources(const store::ImageRecord& record, const std::string
     if (doc.contains("spec")) out.sources.spec = doc["spec"].get<std::string>();
     if (doc.contains("lock")) {
       out.sources.lock =
-          RecordedLock{doc["lock"].at("path").get<std::string>(), doc["lock"].at("sha256").get<std::string>()};
+          RecordedLock{doc["lock"].value("path", ""), doc["lock"].at("sha256").get<std::string>()};
     }
     if (doc.contains("debian")) {
       const auto& d = doc["debian"];

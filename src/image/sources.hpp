@@ -23,7 +23,7 @@
 namespace sheaf::image {
 
 struct RecordedLock {
-  std::string path;    // absolute
+  std::string path;    // absolute; "" for a pulled image (a path on the pushing host is not kept)
   std::string sha256;  // hex, of the lock's bytes
 };
 

@@ -17,7 +17,10 @@ using nlohmann::json;
 json descriptor_json(const Descriptor& d) {
   json out = {{"mediaType", d.media_type}, {"digest", d.digest.str()}, {"size", d.size}};
   if (!d.annotations.empty()) out["annotations"] = d.annotations;
-  if (d.platform) out["platform"] = {{"architecture", d.platform->architecture}, {"os", d.platform->os}};
+  if (d.platform) {
+    out["platform"] = {{"architecture", d.platform->architecture}, {"os", d.platform->os}};
+    if (!d.platform->variant.empty()) out["platform"]["variant"] = d.platform->variant;
+  }
   if (!d.artifact_type.empty()) out["artifactType"] = d.artifact_type;
   return out;
 }
@@ -45,7 +48,8 @@ Descriptor parse_descriptor(const json& j, std::string_view where) {
   d.size = j.at("size").get<std::uint64_t>();
   if (auto a = j.find("annotations"); a != j.end()) d.annotations = a->get<std::map<std::string, std::string>>();
   if (auto p = j.find("platform"); p != j.end()) {
-    d.platform = Platform{p->at("architecture").get<std::string>(), p->at("os").get<std::string>()};
+    d.platform = Platform{p->at("architecture").get<std::string>(), p->at("os").get<std::string>(),
+                          p->value("variant", "")};
   }
   if (auto a = j.find("artifactType"); a != j.end()) d.artifact_type = a->get<std::string>();
   return d;

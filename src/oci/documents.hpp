@@ -28,6 +28,7 @@ inline constexpr std::string_view kAnnotationCreated = "org.opencontainers.image
 struct Platform {
   std::string architecture;  // "amd64"
   std::string os = "linux";
+  std::string variant;  // "v7" for arm; written only when set (index entries)
   friend bool operator==(const Platform&, const Platform&) = default;
 };
 

@@ -26,11 +26,11 @@
 namespace sheaf::pipeline {
 
 struct Progress {
-  enum class Stage { fetching, layers };
+  enum class Stage { fetching, layers, uploading, downloading };
   Stage stage = Stage::fetching;
-  std::uint64_t done = 0;  // files fetched, or layers made
+  std::uint64_t done = 0;  // files fetched, layers made, blobs pushed or pulled
   std::uint64_t total = 0;
-  std::uint64_t bytes_done = 0;  // fetching only
+  std::uint64_t bytes_done = 0;  // not for layers
   std::uint64_t bytes_total = 0;
 };
 

@@ -7,6 +7,19 @@
 
 namespace sheaf::sbom {
 
+std::string sbom_artifact_manifest(const oci::Descriptor& image, const std::string& created,
+                                   const SbomDocument& document) {
+  const std::string empty = "{}";
+  oci::ImageManifest manifest;
+  manifest.artifact_type = document.media_type;
+  manifest.config = {std::string(oci::kMediaTypeEmpty), Digest::of(empty), empty.size(), {}, std::nullopt, ""};
+  manifest.layers.push_back(
+      {document.media_type, Digest::of(document.bytes), document.bytes.size(), {}, std::nullopt, ""});
+  manifest.subject = oci::Descriptor{image.media_type, image.digest, image.size, {}, std::nullopt, ""};
+  manifest.annotations[std::string(oci::kAnnotationCreated)] = created;
+  return oci::render(manifest);
+}
+
 std::vector<oci::Descriptor> attach_sboms(const std::filesystem::path& dir, const oci::Descriptor& image,
                                           const std::string& created, const std::vector<SbomDocument>& documents) {
   oci::Layout layout = oci::Layout::open(dir);
@@ -16,15 +29,8 @@ std::vector<oci::Descriptor> attach_sboms(const std::filesystem::path& dir, cons
   oci::Descriptor subject{image.media_type, image.digest, image.size, {}, std::nullopt, ""};
   std::vector<oci::Descriptor> out;
   for (const auto& document : documents) {
-    Digest digest = Digest::of(document.bytes);
-    layout.put_blob_bytes(digest, document.bytes);
-    oci::ImageManifest manifest;
-    manifest.artifact_type = document.media_type;
-    manifest.config = {std::string(oci::kMediaTypeEmpty), empty_digest, empty.size(), {}, std::nullopt, ""};
-    manifest.layers.push_back({document.media_type, digest, document.bytes.size(), {}, std::nullopt, ""});
-    manifest.subject = subject;
-    manifest.annotations[std::string(oci::kAnnotationCreated)] = created;
-    std::string bytes = oci::render(manifest);
+    layout.put_blob_bytes(Digest::of(document.bytes), document.bytes);
+    std::string bytes = sbom_artifact_manifest(subject, created, document);
     Digest manifest_digest = Digest::of(bytes);
     layout.put_blob_bytes(manifest_digest, bytes);
     oci::Descriptor entry{

@@ -21,6 +21,11 @@ struct SbomDocument {
   std::string bytes;
 };
 
+// The artifact manifest of one SBOM: config the empty descriptor, its one
+// layer the document, its subject `image`. Canonical JSON.
+std::string sbom_artifact_manifest(const oci::Descriptor& image, const std::string& created,
+                                   const SbomDocument& document);
+
 // Adds `documents` to the layout at `dir`, which must hold `image` already.
 // Returns the artifact manifests' descriptors, in the order given.
 std::vector<oci::Descriptor> attach_sboms(const std::filesystem::path& dir, const oci::Descriptor& image,

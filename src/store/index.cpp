@@ -83,6 +83,28 @@ CREATE TABLE tags (
 CREATE INDEX tags_by_image ON tags(image);
 )sql";
 
+// Added by schema version 4: registries. Where pulled images came from,
+// which blobs a registry is known to hold (for cross-repository mounts), and
+// packages whose content the store holds only in part (pulled from layers
+// that a drop filter narrowed).
+constexpr std::string_view kSchemaRegistries = R"sql(
+CREATE TABLE image_origins (  -- where a pulled image came from (for the trust policy)
+  image     TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,
+  reference TEXT NOT NULL,    -- docker://HOST/REPO:TAG or @sha256:..., as it was asked for
+  PRIMARY KEY (image, reference)
+) WITHOUT ROWID;
+CREATE TABLE registry_blobs ( -- blobs a registry repository is known to hold; never trusted, only tried
+  registry   TEXT NOT NULL,   -- HOST[:PORT]
+  blob       TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  PRIMARY KEY (registry, blob, repository)
+) WITHOUT ROWID;
+CREATE TABLE partial_packages ( -- content held only for the files this filter keeps
+  package  TEXT PRIMARY KEY REFERENCES packages(id) ON DELETE CASCADE,
+  filter   TEXT NOT NULL      -- canonical JSON: {"drop": [globs]}
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::string_view kPackageColumns = "id, name, version, arch, fileset, entries, size, metadata";
 
 PackageRecord read_record(const Statement& row) {
@@ -145,12 +167,15 @@ Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
     if (version == 0) {
       db_->exec(kSchema);
       db_->exec(kSchemaImages);
+      db_->exec(kSchemaRegistries);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
-    } else if (version == 1 || version == 2) {
+    } else if (version >= 1 && version <= 3) {
       // Version 2 added the image tables; version 3 dropped the index of
-      // image_packages by package (see the queries that use the table).
+      // image_packages by package (see the queries that use the table);
+      // version 4 added the registry tables.
       if (version == 1) db_->exec(kSchemaImages);
       db_->exec("DROP INDEX IF EXISTS image_packages_by_package");
+      db_->exec(kSchemaRegistries);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     } else if (version != kSchemaVersion) {
       throw Error(fmt::format("the store index {} has unknown schema version {}", quote(path), version));
@@ -169,7 +194,34 @@ bool Index::Transaction::insert_package(const PackageRecord& r) {
   insert.bind(1, r.id).bind(2, r.name).bind(3, r.version).bind(4, r.arch).bind(5, r.fileset);
   insert.bind(6, static_cast<std::int64_t>(r.entries)).bind(7, static_cast<std::int64_t>(r.size)).bind(8, r.metadata);
   insert.run();
-  return db_.changes() > 0;
+  bool inserted = db_.changes() > 0;
+  // The writer has every file's content: the package is whole now.
+  Statement whole(db_, "DELETE FROM partial_packages WHERE package = ?1");
+  whole.bind(1, r.id).run();
+  return inserted;
+}
+
+bool Index::Transaction::insert_partial_package(const PackageRecord& record, std::string_view filter) {
+  Statement insert(db_, "INSERT OR IGNORE INTO packages VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  insert.bind(1, record.id).bind(2, record.name).bind(3, record.version).bind(4, record.arch).bind(5, record.fileset);
+  insert.bind(6, static_cast<std::int64_t>(record.entries)).bind(7, static_cast<std::int64_t>(record.size));
+  insert.bind(8, record.metadata);
+  insert.run();
+  if (db_.changes() == 0) return false;  // present already, whole or in part
+  Statement partial(db_, "INSERT INTO partial_packages VALUES (?1, ?2)");
+  partial.bind(1, record.id).bind(2, filter).run();
+  return true;
+}
+
+void Index::Transaction::add_image_origin(std::string_view image, std::string_view reference) {
+  Statement insert(db_, "INSERT OR IGNORE INTO image_origins VALUES (?1, ?2)");
+  insert.bind(1, image).bind(2, reference).run();
+}
+
+void Index::Transaction::add_registry_blob(std::string_view registry, std::string_view repository,
+                                           std::string_view blob) {
+  Statement insert(db_, "INSERT OR IGNORE INTO registry_blobs VALUES (?1, ?2, ?3)");
+  insert.bind(1, registry).bind(2, blob).bind(3, repository).run();
 }
 
 bool Index::Transaction::set_metadata(std::string_view id, std::string_view metadata) {
@@ -396,6 +448,29 @@ std::vector<std::pair<std::string, std::string>> Index::image_tags(std::string_v
   std::vector<std::pair<std::string, std::string>> out;
   while (query.step()) out.emplace_back(query.text(0), query.text(1));
   return out;
+}
+
+std::vector<std::string> Index::image_origins(std::string_view digest) {
+  Statement query(*db_, "SELECT reference FROM image_origins WHERE image = ?1 ORDER BY reference");
+  query.bind(1, digest);
+  std::vector<std::string> out;
+  while (query.step()) out.push_back(query.text(0));
+  return out;
+}
+
+std::vector<std::string> Index::registry_repositories_with(std::string_view registry, std::string_view blob) {
+  Statement query(*db_, "SELECT repository FROM registry_blobs WHERE registry = ?1 AND blob = ?2 ORDER BY repository");
+  query.bind(1, registry).bind(2, blob);
+  std::vector<std::string> out;
+  while (query.step()) out.push_back(query.text(0));
+  return out;
+}
+
+std::optional<std::string> Index::partial_filter(std::string_view package) {
+  Statement query(*db_, "SELECT filter FROM partial_packages WHERE package = ?1");
+  query.bind(1, package);
+  if (!query.step()) return std::nullopt;
+  return query.text(0);
 }
 
 std::vector<std::pair<std::string, std::string>> Index::all_tags() {

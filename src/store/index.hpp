@@ -66,7 +66,7 @@ struct ImageRecord {
 class Index {
  public:
   // The schema version this build reads and writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates the index at `path`. Refuses an index written by a newer
   // sheaf (a higher schema version).
@@ -78,9 +78,20 @@ class Index {
   class Transaction {
    public:
     explicit Transaction(Database& db) : db_(db) {}
-    // Inserts `record` unless a package with its id exists. Returns true when
-    // it inserted a row.
+    // Inserts `record` unless a package with its id exists, from a writer
+    // that holds every file's content (so a partial package becomes whole).
+    // Returns true when it inserted a row.
     bool insert_package(const PackageRecord& record);
+    // Inserts a package whose content the store holds only for the files
+    // `filter` keeps (canonical JSON {"drop": [globs]}), as a pull of
+    // narrowed layers leaves it. Does nothing when the package is present
+    // (whole or in part). insert_package() makes it whole.
+    bool insert_partial_package(const PackageRecord& record, std::string_view filter);
+    // Records that the image was pulled from `reference`.
+    void add_image_origin(std::string_view image, std::string_view reference);
+    // Records that a registry repository holds a blob (it answered for it,
+    // or took it): a candidate source for cross-repository mounts.
+    void add_registry_blob(std::string_view registry, std::string_view repository, std::string_view blob);
     // Replaces a package's metadata: what a newer sheaf derives from the same
     // package (pkg/derived.hpp). The identity never changes. Returns false
     // when the package is absent.
@@ -146,6 +157,13 @@ class Index {
   // Every (image digest, package) where an image holds a package of this
   // name, ordered by image, then package id. The records' metadata is empty.
   std::vector<std::pair<std::string, PackageRecord>> image_packages_named(std::string_view name);
+  // The registry references an image was pulled from, sorted.
+  std::vector<std::string> image_origins(std::string_view digest);
+  // The repositories of `registry` known to hold `blob`, sorted.
+  std::vector<std::string> registry_repositories_with(std::string_view registry, std::string_view blob);
+  // The filter of a package the store holds only in part, or nullopt for a
+  // whole one.
+  std::optional<std::string> partial_filter(std::string_view package);
   // Every blob some image needs (gc keeps them).
   std::vector<std::string> image_blobs();
   // The blobs one image needs.

@@ -91,7 +91,8 @@ TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
   { Index index(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  for (const char* table : {"layers", "image_packages", "image_blobs", "tags", "images"}) {
+  for (const char* table :
+       {"image_origins", "registry_blobs", "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
     ASSERT_EQ(sqlite3_exec(db, (std::string("DROP TABLE ") + table).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   }
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -116,7 +117,9 @@ TEST(Index, UpgradesAVersion2IndexByDroppingTheIndexByPackage) {
   { Index index(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; "
+                         "CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -144,6 +147,47 @@ TEST(Index, UpgradesAVersion2IndexByDroppingTheIndexByPackage) {
   EXPECT_EQ(sqlite3_column_int(stmt, 0), 0);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+TEST(Index, UpgradesAVersion3IndexWithTheRegistryTables) {
+  testing::TempDir dir;
+  std::string path = (dir / "index.db").string();
+  { Index index(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; "
+                         "PRAGMA user_version=3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Index index(path);
+  index.write([](Index::Transaction& t) {
+    t.put_image({"sha256:aa", "sha256:bb", 10, "1970-01-01T00:00:01Z", "{}"}, {}, {"sha256:aa"});
+    t.add_image_origin("sha256:aa", "docker://127.0.0.1:5000/app:1");
+    t.add_registry_blob("127.0.0.1:5000", "app", "sha256:bb");
+  });
+  EXPECT_EQ(index.image_origins("sha256:aa"), (std::vector<std::string>{"docker://127.0.0.1:5000/app:1"}));
+  EXPECT_EQ(index.registry_repositories_with("127.0.0.1:5000", "sha256:bb"), (std::vector<std::string>{"app"}));
+  EXPECT_TRUE(index.registry_repositories_with("127.0.0.1:5001", "sha256:bb").empty());
+  index.write([](Index::Transaction& t) { t.remove_image("sha256:aa"); });
+  EXPECT_TRUE(index.image_origins("sha256:aa").empty());  // origins go with their image
+}
+
+TEST(Index, APartialPackageBecomesWholeWhenAWriterWithEveryFileAddsIt) {
+  testing::TempDir dir;
+  Index index((dir / "index.db").string());
+  PackageRecord record{"sha256:p1", "doc-heavy", "1.0", "amd64", "sha256:f", 3, 30, "{}"};
+  index.write([&](Index::Transaction& t) { EXPECT_TRUE(t.insert_partial_package(record, "{\"drop\":[\"/usr/share/doc/*\"]}")); });
+  EXPECT_EQ(index.partial_filter("sha256:p1"), "{\"drop\":[\"/usr/share/doc/*\"]}");
+  // A second partial insert changes nothing; a whole one ends the partial state.
+  index.write([&](Index::Transaction& t) { EXPECT_FALSE(t.insert_partial_package(record, "{\"drop\":[]}")); });
+  EXPECT_EQ(index.partial_filter("sha256:p1"), "{\"drop\":[\"/usr/share/doc/*\"]}");
+  index.write([&](Index::Transaction& t) { EXPECT_FALSE(t.insert_package(record)); });
+  EXPECT_EQ(index.partial_filter("sha256:p1"), std::nullopt);
+  // A package present whole is never made partial.
+  index.write([&](Index::Transaction& t) { EXPECT_FALSE(t.insert_partial_package(record, "{\"drop\":[]}")); });
+  EXPECT_EQ(index.partial_filter("sha256:p1"), std::nullopt);
 }
 
 }  // namespace

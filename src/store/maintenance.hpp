@@ -23,6 +23,9 @@ struct VerifyReport {
   std::uint64_t objects = 0;
   std::uint64_t blobs = 0;
   std::uint64_t packages = 0;
+  // Packages held in part (pulled from layers a drop filter narrowed): the
+  // content of the files the filter removed is absent, and that is no damage.
+  std::uint64_t partial_packages = 0;
   std::uint64_t images = 0;
   std::vector<Damage> damage;  // sorted by subject
 };

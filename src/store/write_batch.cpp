@@ -157,7 +157,7 @@ std::optional<UniqueFd> WriteBatch::open_object(const Digest& digest) {
 
 WriteBatch::BlobFile WriteBatch::create_blob_file() {
   std::string name = next_staging_name();
-  UniqueFd fd(::openat(staging_fd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  UniqueFd fd(::openat(staging_fd_.get(), name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
   if (!fd) fail_errno(errno, "cannot create a staging file");
   return {std::move(name), std::move(fd)};
 }

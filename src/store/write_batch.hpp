@@ -58,8 +58,9 @@ class WriteBatch final : public fileset::ContentSink {
   // Stages a blob held in memory. Safe to call from several threads at once.
   Digest add_blob(std::string_view bytes);
 
-  // A blob written as a stream (a layer): write its bytes to `fd`, then hand
-  // it to keep_blob_file() with their digest.
+  // A blob written as a stream (a layer): write its bytes to `fd` (open for
+  // reading too, so that a pulled layer can be checked before it is kept),
+  // then hand it to keep_blob_file() with their digest.
   struct BlobFile {
     std::string name;  // inside the staging directory
     UniqueFd fd;

@@ -1,0 +1,79 @@
+// sheaf pull docker://HOST[:PORT]/REPO[:TAG|@sha256:HEX]: an image into the
+// store, as a set of packages.
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "base/host.hpp"
+#include "cli/context.hpp"
+#include "cli/registry_options.hpp"
+#include "pipeline/registry.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  std::string source;
+  std::string tag;
+  std::string arch;
+  RegistryFlags flags;
+};
+
+void run(Context& context, const Options& options) {
+  pipeline::PullOptions pull;
+  pull.source = options.source;
+  pull.registry = registry_options(options.flags);
+  if (!options.tag.empty()) pull.tag = options.tag;
+  pull.arch = options.arch.empty() ? host_debian_arch() : options.arch;
+  pull.threads = options.flags.jobs;
+  auto start = std::chrono::steady_clock::now();
+  pipeline::Session session = context.session();
+  pipeline::PullResult r = pipeline::pull(session, pull);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options.flags.json) {
+    nlohmann::json out = {{"reference", r.reference.str()},
+                          {"digest", r.manifest.str()},
+                          {"tag", r.local_name},
+                          {"layers", r.layers},
+                          {"layers_present", r.layers_present},
+                          {"layers_made", r.layers_made},
+                          {"layers_downloaded", r.layers_downloaded},
+                          {"bytes_downloaded", r.bytes_downloaded},
+                          {"packages_added", r.packages_added},
+                          {"sheaf_document", r.used_document},
+                          {"seconds", seconds}};
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print(stderr,
+             "pulled {} as {} in {:.1f} s: {} layers, {} downloaded ({} in all), {} made from packages in the store, "
+             "{} already there; {} new packages\n",
+             r.reference.str(), r.local_name, seconds, r.layers, r.layers_downloaded, human_bytes(r.bytes_downloaded),
+             r.layers_made, r.layers_present, r.packages_added);
+  fmt::print("{}\n", r.manifest.str());
+}
+
+}  // namespace
+
+void register_pull(CLI::App& app, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("pull", "Pull an image from an OCI registry into the store");
+  cmd->footer(
+      "The image stays a set of packages: each is rebuilt from its layer and the\n"
+      "sheaf document that sheaf push wrote, and checked (the layer must be exactly the\n"
+      "canonical layer of the package's FileSet, and the package document must hash to\n"
+      "its id). A layer of packages the store already holds is made here, not\n"
+      "downloaded. Images whose layers are not packages (no dev.sheaf.* annotations)\n"
+      "are refused. From an image index, the host's platform is taken (--arch).\n"
+      "The image is tagged HOST_PORT/REPOSITORY:TAG (':' in the host becomes '_';\n"
+      "a digest reference gets the tag sha256-HEX) unless --tag names another, and the\n"
+      "store records the reference it came from. The manifest digest is printed last.");
+  cmd->add_option("source", options->source, "docker://HOST[:PORT]/REPOSITORY[:TAG|@sha256:HEX]")->required();
+  cmd->add_option("--tag", options->tag, "Tag the image NAME[:TAG] in the store instead")->type_name("NAME[:TAG]");
+  cmd->add_option("--arch", options->arch, "The Debian architecture to take from an image index (default: the host's)");
+  add_registry_flags(cmd, options->flags);
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

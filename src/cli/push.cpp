@@ -1,0 +1,81 @@
+// sheaf push IMAGE docker://HOST[:PORT]/REPO[:TAG]: an image, its sheaf
+// document and, with --sbom, its SBOMs into an OCI registry.
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "cli/context.hpp"
+#include "cli/registry_options.hpp"
+#include "pipeline/registry.hpp"
+
+namespace sheaf::cli {
+
+namespace {
+
+struct Options {
+  std::string image;
+  std::string destination;
+  bool sbom = false;
+  RegistryFlags flags;
+};
+
+void run(Context& context, const Options& options) {
+  pipeline::PushOptions push;
+  push.image = options.image;
+  push.destination = options.destination;
+  push.registry = registry_options(options.flags);
+  push.sbom = options.sbom;
+  push.threads = options.flags.jobs;
+  auto start = std::chrono::steady_clock::now();
+  pipeline::Session session = context.session();
+  pipeline::PushResult r = pipeline::push(session, push);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options.flags.json) {
+    nlohmann::json sboms = nlohmann::json::array();
+    for (const auto& d : r.sboms) sboms.push_back(d.str());
+    nlohmann::json out = {{"reference", r.reference.str()},
+                          {"digest", r.manifest.str()},
+                          {"document", r.document.str()},
+                          {"sboms", sboms},
+                          {"blobs", r.blobs},
+                          {"present", r.present},
+                          {"mounted", r.mounted},
+                          {"uploaded", r.uploaded},
+                          {"bytes_uploaded", r.bytes_uploaded},
+                          {"layers_rebuilt", r.layers_rebuilt},
+                          {"referrers_api", r.referrers_api},
+                          {"seconds", seconds}};
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print(stderr, "pushed {} in {:.1f} s: {} blobs, {} uploaded ({}), {} mounted, {} already there; referrers {}\n",
+             r.reference.str(), seconds, r.blobs, r.uploaded, human_bytes(r.bytes_uploaded), r.mounted, r.present,
+             r.referrers_api ? "through the referrers API" : "under the tag " + registry::referrers_tag(r.manifest));
+  fmt::print("{}\n", r.manifest.str());
+}
+
+}  // namespace
+
+void register_push(CLI::App& app, Context& context) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("push", "Push an image to an OCI registry");
+  cmd->footer(
+      "Each blob the registry lacks is uploaded (one PUT, or PATCH chunks for large\n"
+      "ones, resumed after a dropped connection), or mounted from another repository\n"
+      "of the same registry that the store knows holds it. Then the image manifest,\n"
+      "the sheaf document (the packages' documents, FileSets and metadata, the drop\n"
+      "filter and the sources: what a pull needs to rebuild the packages), the SBOMs\n"
+      "with --sbom, and last the tag. The manifest digest is printed last.\n"
+      "DESTINATION is docker://HOST[:PORT]/REPOSITORY[:TAG|@sha256:HEX]\n"
+      "(docs/formats/reference.md).");
+  cmd->add_option("image", options->image, "The image: NAME[:TAG], a digest or its prefix")->required();
+  cmd->add_option("destination", options->destination, "docker://HOST[:PORT]/REPOSITORY[:TAG]")->required();
+  cmd->add_flag("--sbom", options->sbom, "Push the SPDX and CycloneDX documents as referrers of the image");
+  add_registry_flags(cmd, options->flags);
+  cmd->add_option("--chunk-size", options->flags.chunk_size,
+                  "Upload blobs larger than this in chunks of this many bytes (default 16 MiB)")
+      ->check(CLI::Range(std::uint64_t{1} << 10, std::uint64_t{1} << 32));
+  cmd->callback([&context, options] { run(context, *options); });
+}
+
+}  // namespace sheaf::cli

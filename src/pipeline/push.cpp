@@ -1,0 +1,248 @@
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "base/error.hpp"
+#include "base/parallel.hpp"
+#include "base/unique_fd.hpp"
+#include "image/image_ref.hpp"
+#include "image/layers.hpp"
+#include "image/sheaf_document.hpp"
+#include "image/stored_image.hpp"
+#include "oci/documents.hpp"
+#include "pipeline/registry.hpp"
+#include "pipeline/registry_common.hpp"
+#include "sbom/attach.hpp"
+#include "sbom/documents.hpp"
+#include "sbom/inventory.hpp"
+
+namespace sheaf::pipeline {
+
+namespace {
+
+// One blob the registry must hold: from the store, or made here.
+struct Blob {
+  Digest digest;
+  std::uint64_t size = 0;
+  std::optional<std::string> bytes;  // held in memory (documents made for the push)
+  std::string what;                  // for messages: "layer of libc6", "config"
+};
+
+UniqueFd memory_file(const std::string& bytes) {
+  UniqueFd fd(::memfd_create("sheaf-blob", MFD_CLOEXEC));
+  if (!fd) fail_errno(errno, "cannot create a memory file");
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(errno, "cannot write a memory file");
+    done += static_cast<std::size_t>(n);
+  }
+  return fd;
+}
+
+// The image's layer blobs that the store lost (store gc, a damaged store):
+// each made again from its packages, which must give the manifest's digest.
+std::uint64_t restore_layers(store::LocalStore& store, const image::StoredImage& image) {
+  std::vector<std::size_t> missing;
+  for (std::size_t i = 0; i < image.manifest.layers.size(); ++i) {
+    if (!store.has_blob(image.manifest.layers[i].digest)) missing.push_back(i);
+  }
+  if (missing.empty()) return 0;
+  const std::vector<std::string> drop = image::drop_paths(image.manifest);
+  auto batch = store.begin_write();
+  for (std::size_t i : missing) {
+    const oci::Descriptor& layer = image.manifest.layers[i];
+    std::vector<fileset::Manifest> members;
+    for (const auto& package : image::required_layer_packages(layer)) {
+      if (!store.index().package(package.id)) {
+        fail("the store lacks the layer {} and its package {} {}, so the image cannot be pushed; build it again",
+             layer.digest.str(), package.name, package.version);
+      }
+      members.push_back(image::package_fileset(store, package.id, drop));
+    }
+    std::vector<const fileset::Manifest*> pointers;
+    for (const auto& m : members) pointers.push_back(&m);
+    fileset::Manifest fileset = members.size() == 1 ? members.front() : image::shared_layer_fileset(pointers);
+    oci::LayerDigests made = image::write_layer_blob(*batch, fileset, 1);
+    if (made.digest != layer.digest) {
+      fail("the store lacks the layer {}, and making it again from its packages gave {}: this sheaf makes layers "
+           "differently from the one that built the image; build the image again",
+           layer.digest.str(), made.digest.str());
+    }
+  }
+  batch->commit([](store::Index::Transaction&) {});
+  return missing.size();
+}
+
+}  // namespace
+
+PushResult push(Session& session, const PushOptions& options) {
+  PushResult result;
+  result.reference = registry::parse_reference(options.destination);
+  const registry::Reference& ref = result.reference;
+  store::LocalStore& store = session.store();
+  // Held shared for the whole push, so that gc cannot take a blob away mid-upload.
+  store::StoreLock hold = store.lock(store::StoreLock::Mode::shared);
+
+  store::ImageRecord record = image::resolve_image(store.index(), options.image);
+  result.manifest = *Digest::parse(record.digest);
+  if (ref.digest && *ref.digest != result.manifest) {
+    fail_usage("{} names the digest {}, but {} is {}", ref.str(), ref.digest->str(), options.image,
+               result.manifest.str());
+  }
+  image::StoredImage image = image::load_image(store, result.manifest);
+  result.layers_rebuilt = restore_layers(store, image);
+  if (result.layers_rebuilt > 0) {
+    session.reporter().note(fmt::format("made {} layers again from their packages (the store had lost them)",
+                                        result.layers_rebuilt));
+  }
+  image::SheafArtifact document = image::make_sheaf_artifact(store, result.manifest);
+  result.document = document.digest;
+  const oci::Descriptor subject{std::string(oci::kMediaTypeManifest), result.manifest, image.manifest_bytes.size(),
+                                {}, std::nullopt, ""};
+
+  // Every blob, once: the image's, the sheaf document's, the SBOMs'.
+  std::vector<Blob> blobs;
+  std::set<Digest> listed;
+  auto add = [&](Blob blob) {
+    if (listed.insert(blob.digest).second) blobs.push_back(std::move(blob));
+  };
+  add({image.manifest.config.digest, image.manifest.config.size, std::nullopt, "the config"});
+  for (const auto& layer : image.manifest.layers) {
+    auto packages = image::layer_packages(layer);
+    add({layer.digest, layer.size, std::nullopt,
+         packages.size() == 1 ? "the layer of " + packages.front().name : "a layer"});
+  }
+  const std::string empty = "{}";
+  add({Digest::of(empty), empty.size(), empty, "the empty config"});
+  add({document.image_document_digest, document.image_document.size(), document.image_document,
+       "the sheaf document"});
+  for (std::size_t i = 1; i < document.layers.size(); ++i) {
+    add({document.layers[i].digest, document.layers[i].size, std::nullopt, "a package document"});
+  }
+  struct Artifact {
+    std::string manifest;
+    std::string artifact_type;
+  };
+  std::vector<Artifact> artifacts{{document.manifest, std::string(image::kArtifactTypeDocument)}};
+  if (options.sbom) {
+    sbom::Inventory inventory = sbom::load_inventory(store, record);
+    for (sbom::SbomDocument doc : {sbom::SbomDocument{std::string(sbom::kMediaTypeSpdx), sbom::render_spdx(inventory)},
+                                   sbom::SbomDocument{std::string(sbom::kMediaTypeCycloneDx),
+                                                      sbom::render_cyclonedx(inventory)}}) {
+      std::string manifest = sbom::sbom_artifact_manifest(subject, record.created, doc);
+      add({Digest::of(doc.bytes), doc.bytes.size(), doc.bytes, "an SBOM"});
+      result.sboms.push_back(Digest::of(manifest));
+      artifacts.push_back({std::move(manifest), doc.media_type});
+    }
+  }
+  result.blobs = blobs.size();
+
+  // Where the store knows each blob to be, for mounts.
+  std::vector<std::vector<std::string>> mount_from(blobs.size());
+  for (std::size_t i = 0; i < blobs.size(); ++i) {
+    for (auto& repository : store.index().registry_repositories_with(ref.host, blobs[i].digest.str())) {
+      if (repository != ref.repository) mount_from[i].push_back(std::move(repository));
+    }
+  }
+
+  std::uint64_t bytes_total = 0;
+  for (const auto& b : blobs) bytes_total += b.size;
+  RegistryPool pool(ref.host, options.registry);
+  std::atomic<std::uint64_t> done{0}, bytes_done{0}, present{0}, mounted{0}, uploaded{0}, bytes_uploaded{0};
+  std::mutex progress_mutex;
+  auto report = [&] {
+    std::lock_guard guard(progress_mutex);
+    session.reporter().progress(
+        {Progress::Stage::uploading, done.load(), blobs.size(), bytes_done.load(), bytes_total});
+  };
+  {
+    ProgressScope scope(session.reporter());
+    parallel_for(blobs.size(), options.threads ? options.threads : 4, [&](std::size_t i) {
+      const Blob& blob = blobs[i];
+      auto registry = pool.take();
+      try {
+        if (registry->blob_size(ref.repository, blob.digest)) {
+          ++present;
+        } else {
+          bool was_mounted = false;
+          for (const auto& from : mount_from[i]) {
+            if (registry->mount_blob(ref.repository, blob.digest, from)) {
+              was_mounted = true;
+              break;
+            }
+          }
+          if (was_mounted) {
+            ++mounted;
+          } else {
+            UniqueFd fd = blob.bytes ? memory_file(*blob.bytes)
+                                     : UniqueFd(::open(store.blob_path(blob.digest).c_str(), O_RDONLY | O_CLOEXEC));
+            if (!fd) fail_errno(errno, fmt::format("cannot read {} ({}) from the store", blob.what, blob.digest.str()));
+            registry->upload_blob(ref.repository, blob.digest, fd.get(), blob.size, [&](std::uint64_t n) {
+              bytes_done += n;
+              bytes_uploaded += n;
+              report();
+            });
+            ++uploaded;
+          }
+        }
+      } catch (Error& e) {
+        e.add_context(fmt::format("pushing {} ({})", blob.what, blob.digest.str()));
+        throw;
+      }
+      pool.give_back(std::move(registry));
+      ++done;
+      report();
+    });
+  }
+  result.present = present;
+  result.mounted = mounted;
+  result.uploaded = uploaded;
+  result.bytes_uploaded = bytes_uploaded;
+
+  // The manifests: the image by digest, its referrers, then the tag.
+  auto registry = pool.take();
+  registry->put_manifest(ref.repository, result.manifest.str(), oci::kMediaTypeManifest, image.manifest_bytes);
+  bool indexed = true;
+  for (const auto& artifact : artifacts) {
+    auto put = registry->put_manifest(ref.repository, Digest::of(artifact.manifest).str(), oci::kMediaTypeManifest,
+                                      artifact.manifest);
+    indexed = indexed && put.subject_indexed;
+  }
+  result.referrers_api = indexed;
+  if (!indexed) {
+    // No referrers API: list them in the index under the fallback tag.
+    const std::string tag = registry::referrers_tag(result.manifest);
+    oci::ImageIndex index;
+    if (auto existing = registry->get_manifest(ref.repository, tag)) {
+      index = oci::parse_index(existing->bytes, ref.name() + ":" + tag);
+    }
+    bool changed = false;
+    for (const auto& artifact : artifacts) {
+      Digest digest = Digest::of(artifact.manifest);
+      bool known = std::any_of(index.manifests.begin(), index.manifests.end(),
+                               [&](const oci::Descriptor& d) { return d.digest == digest; });
+      if (known) continue;
+      oci::ImageManifest parsed = oci::parse_manifest(artifact.manifest, digest.str());
+      index.manifests.push_back({std::string(oci::kMediaTypeManifest), digest, artifact.manifest.size(),
+                                 parsed.annotations, std::nullopt, artifact.artifact_type});
+      changed = true;
+    }
+    if (changed) registry->put_manifest(ref.repository, tag, oci::kMediaTypeIndex, oci::render(index));
+  }
+  if (ref.tag) registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, image.manifest_bytes);
+
+  store.index().write([&](store::Index::Transaction& t) {
+    for (const auto& blob : blobs) t.add_registry_blob(ref.host, ref.repository, blob.digest.str());
+  });
+  return result;
+}
+
+}  // namespace sheaf::pipeline
