@@ -116,15 +116,16 @@ TransportError::Kind kind_of(CURLcode code) {
     case CURLE_COULDNT_RESOLVE_PROXY:
       return TransportError::Kind::connect;
     case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CIPHER:
+      return TransportError::Kind::tls;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_CRL_BADFILE:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
-      return TransportError::Kind::tls;
+      return TransportError::Kind::certificate;
     case CURLE_OPERATION_TIMEDOUT:
       return TransportError::Kind::timeout;
     case CURLE_GOT_NOTHING:

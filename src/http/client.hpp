@@ -76,7 +76,9 @@ struct Response {
 // handshake failed, or a timeout expired.
 class TransportError : public Error {
  public:
-  enum class Kind { connect, tls, timeout, dropped, other };
+  // tls: the handshake failed (the server may not speak TLS at all);
+  // certificate: it spoke TLS with a certificate that does not verify.
+  enum class Kind { connect, tls, certificate, timeout, dropped, other };
   TransportError(Kind kind, std::string message) : Error(std::move(message)), kind_(kind) {}
   Kind kind() const noexcept { return kind_; }
 

@@ -32,7 +32,7 @@ std::string render_image_document(const ImageDocument& document) {
   }
   json packages = json::object();
   for (const auto& [id, package] : document.packages) {
-    packages[id] = {{"fileset", package.fileset}, {"metadata", package.metadata}};
+    packages[id] = {{"fileset", package.fileset}, {"kind", package.kind}, {"metadata", package.metadata}};
   }
   return canonical_json({{"sheaf-document", kFormat},
                          {"image", document.image.str()},
@@ -87,6 +87,13 @@ ImageDocument parse_image_document(std::string_view bytes, std::string_view wher
     if (!p.is_object()) throw ParseError(at, field + " is not an object");
     DocumentPackage package;
     package.fileset = parse_digest(p.value("fileset", json()), at, field + ".fileset").str();
+    const json& kind = p.value("kind", json(""));
+    if (!kind.is_string()) throw ParseError(at, field + ".kind is not a string");
+    package.kind = kind.get<std::string>();
+    if (!(package.kind.empty() || package.kind == "deb" || package.kind == "assembly" || package.kind == "directory" ||
+          package.kind == "file")) {
+      throw ParseError(at, fmt::format("{}.kind {} is not one sheaf knows", field, quote(package.kind)));
+    }
     package.metadata = p.value("metadata", json());
     if (!package.metadata.is_object()) throw ParseError(at, field + ".metadata is not an object");
     try {
@@ -130,7 +137,7 @@ SheafArtifact make_sheaf_artifact(store::LocalStore& store, const Digest& manife
       if (!row) fail("the store has no package {} {} ({}) that the image needs", package.name, package.version, package.id);
       json metadata = json::parse(row->metadata, nullptr, false);
       if (!metadata.is_object()) fail("the metadata of package {} is not a JSON object", package.id);
-      document.packages[package.id] = {row->fileset, metadata};
+      document.packages[package.id] = {row->fileset, pkg::package_kind(store.index(), package.id), metadata};
       list_blob(kMediaTypePackageDocument, *Digest::parse(package.id));
       list_blob(kMediaTypeFileSet, *Digest::parse(row->fileset));
       if (auto scripts = pkg::PackageMetadata::from_json(row->metadata).scripts) list_blob(kMediaTypeScripts, *scripts);

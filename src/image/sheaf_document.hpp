@@ -17,7 +17,8 @@
 //    "layers": [{"digest": "sha256:…",          each layer of the image, in order
 //                "packages": ["sha256:…", …],   the package ids it holds
 //                "filter": {"drop": [globs]}}], the filter that shaped it
-//    "packages": {"sha256:<id>": {"fileset": "sha256:…", "metadata": {…}}},
+//    "packages": {"sha256:<id>": {"fileset": "sha256:…", "kind": "deb",
+//                                 "metadata": {…}}},  kind: where it came from
 //    "sources": {…}}                            image/sources.hpp, less the
 //                                               paths of the pushing host
 #pragma once
@@ -54,6 +55,7 @@ struct DocumentLayer {
 
 struct DocumentPackage {
   std::string fileset;   // sha256:<hex>
+  std::string kind;      // "deb", "assembly", "directory", "file" (pkg::package_kind), or ""
   nlohmann::json metadata;  // the index's metadata object (pkg::PackageMetadata)
 };
 

@@ -297,7 +297,9 @@ StoredComposition load_composition(store::LocalStore& store, const store::ImageR
   c.record = record;
   RecordedSources recorded = read_sources(record, label);
   if (!recorded.recipe) {
-    fail("{} was built by an older sheaf, which did not record its recipe; build it again with 'sheaf build'", label);
+    fail("{} records no recipe: it was built by an older sheaf, or pulled without its sheaf document (pushed by "
+         "another tool); build it again with 'sheaf build'",
+         label);
   }
   c.recipe = parse_recipe(*recorded.recipe, label);
   c.sources = std::move(recorded.sources);

@@ -262,43 +262,53 @@ fileset::Manifest Puller::expected_fileset(std::size_t i) {
 void Puller::take_layers() {
   const registry::Reference& ref = result_.reference;
   const std::string variant = image::layer_variant(drop_);
-  std::vector<std::size_t> to_download;
-  // Layers whose packages are all in the store whole: the store makes them.
+  // Worked out here, on this thread (the store's index is one connection):
+  // what each layer must hold, and whether the store can make it.
+  std::vector<std::size_t> to_make, to_download;
+  std::map<std::size_t, fileset::Manifest> expected;
   for (std::size_t i = 0; i < manifest_.layers.size(); ++i) {
     const oci::Descriptor& layer = manifest_.layers[i];
-    bool all_held = true;
+    bool packages_whole = true;
     for (const auto& lp : layer_packages_[i]) {
-      if (new_packages_.contains(lp.id) || store_.index().partial_filter(lp.id)) all_held = false;
+      if (new_packages_.contains(lp.id) || store_.index().partial_filter(lp.id)) packages_whole = false;
     }
-    if (!all_held) {
-      to_download.push_back(i);
-      continue;
-    }
-    if (store_.has_blob(layer.digest)) {
+    if (packages_whole && store_.has_blob(layer.digest)) {
       ++result_.layers_present;
       continue;
     }
-    fileset::Manifest expected = expected_fileset(i);
-    oci::LayerDigests made = image::write_layer_blob(*batch_, expected, 1);
+    fileset::Manifest fileset = expected_fileset(i);
+    // A layer is a function of its files: with every file's content in the
+    // store (imported from a .deb, pulled or built before), it is made here.
+    bool contents_held = std::all_of(fileset.entries().begin(), fileset.entries().end(), [&](const fileset::Entry& e) {
+      return e.type != fileset::EntryType::file || store_.has_object(e.digest);
+    });
+    (contents_held && !store_.has_blob(layer.digest) ? to_make : to_download).push_back(i);
+    expected.emplace(i, std::move(fileset));
+  }
+  const unsigned threads = options_.threads ? options_.threads : 4;
+  std::mutex made_mutex;
+  parallel_for(to_make.size(), threads, [&](std::size_t k) {
+    std::size_t i = to_make[k];
+    const oci::Descriptor& layer = manifest_.layers[i];
+    oci::LayerDigests made = image::write_layer_blob(*batch_, expected.at(i), 1);
+    std::lock_guard guard(made_mutex);
     if (made.digest == layer.digest && made.diff_id == config_.diff_ids[i]) {
       ++result_.layers_made;
       if (layer_packages_[i].size() == 1) {
         layer_records_.push_back({layer_packages_[i].front().id, variant, made.digest.str(), made.size,
-                                  made.diff_id.str(), expected.entries().size()});
+                                  made.diff_id.str(), image::layer_dropped(layer)});
       }
     } else {
       // Made with another codec, say: the registry's layer must then show
       // that it holds the same files.
       to_download.push_back(i);
     }
-  }
+  });
+  std::sort(to_download.begin(), to_download.end());
   std::uint64_t bytes_total = 0;
-  for (std::size_t i : to_download) bytes_total += manifest_.layers[i].size;
-  // Worked out here, on this thread: the store's index is one connection.
-  std::vector<fileset::Manifest> expected;
   std::vector<bool> have_blob;
   for (std::size_t i : to_download) {
-    expected.push_back(expected_fileset(i));
+    bytes_total += manifest_.layers[i].size;
     have_blob.push_back(store_.has_blob(manifest_.layers[i].digest));
   }
   std::atomic<std::uint64_t> done{0}, bytes_done{0};
@@ -309,7 +319,7 @@ void Puller::take_layers() {
                                   bytes_total});
   };
   ProgressScope scope(session_.reporter());
-  parallel_for(to_download.size(), options_.threads ? options_.threads : 4, [&](std::size_t k) {
+  parallel_for(to_download.size(), threads, [&](std::size_t k) {
     std::size_t i = to_download[k];
     const oci::Descriptor& layer = manifest_.layers[i];
     const std::string where = fmt::format("{}: layer {} ({})", label_, i + 1, layer.digest.str());
@@ -344,7 +354,7 @@ void Puller::take_layers() {
           });
       pool_->give_back(std::move(registry));
     }
-    Digest diff_id = image::ingest_layer(*batch_, fd, expected[k], where);
+    Digest diff_id = image::ingest_layer(*batch_, fd, expected.at(i), where);
     if (diff_id != config_.diff_ids[i]) {
       fail("{}: its tar hashes to {}, but the config's diff_id is {}", where, diff_id.str(), config_.diff_ids[i].str());
     }
@@ -396,7 +406,6 @@ void Puller::commit() {
   std::vector<std::string> blobs{result_.manifest.str(), manifest_.config.digest.str()};
   for (const auto& layer : manifest_.layers) blobs.push_back(layer.digest.str());
   std::string sources = document_ ? canonical_json(document_->sources) : std::string("{}");
-  const std::string origin = canonical_json({{"type", "registry"}, {"reference", ref.str()}});
   batch_->commit([&](store::Index::Transaction& t) {
     for (const auto& [id, p] : new_packages_) {
       store::PackageRecord record =
@@ -404,7 +413,7 @@ void Puller::commit() {
       bool narrowed = image::apply_drop_paths(p.manifest, drop_).dropped.size() > 0;
       bool added = narrowed ? t.insert_partial_package(record, filter) : t.insert_package(record);
       if (added) ++result_.packages_added;
-      t.add_origin(id, origin);
+      t.add_origin(id, pkg::registry_origin(ref.str(), document_->packages.at(id).kind));
     }
     for (const auto& r : layer_records_) t.put_layer(r);
     t.put_image({result_.manifest.str(), manifest_.config.digest.str(), fetched_.bytes.size(), config_.created, sources},

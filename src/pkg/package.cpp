@@ -1,5 +1,7 @@
 #include "pkg/package.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -199,12 +201,40 @@ std::vector<Digest> metadata_blobs(const store::PackageRecord& record) {
   return {*digest};
 }
 
+namespace {
+
+// An origin's type; for a pulled package, the type of the origin it had
+// where it was pushed from ("kind").
+std::string origin_type(const std::string& origin) {
+  auto doc = nlohmann::json::parse(origin, nullptr, false);
+  if (!doc.is_object()) return "";
+  std::string type = doc.value("type", "");
+  if (type == "registry") return doc.value("kind", "");
+  return type;
+}
+
+}  // namespace
+
 bool has_origin_type(store::Index& index, std::string_view id, std::string_view type) {
   for (const auto& origin : index.origins(id)) {
-    auto doc = nlohmann::json::parse(origin, nullptr, false);
-    if (doc.is_object() && doc.value("type", "") == type) return true;
+    if (origin_type(origin) == type) return true;
   }
   return false;
+}
+
+std::string package_kind(store::Index& index, std::string_view id) {
+  std::set<std::string> types;
+  for (const auto& origin : index.origins(id)) types.insert(origin_type(origin));
+  for (const char* kind : {"assembly", "deb", "directory", "file"}) {
+    if (types.count(kind)) return kind;
+  }
+  return "";
+}
+
+std::string registry_origin(std::string_view reference, std::string_view kind) {
+  nlohmann::json doc = {{"type", "registry"}, {"reference", reference}};
+  if (!kind.empty()) doc["kind"] = kind;
+  return canonical_json(doc);
 }
 
 }  // namespace sheaf::pkg

@@ -90,6 +90,16 @@ std::vector<Digest> metadata_blobs(const store::PackageRecord& record);
 // Where a package came from, by the "type" of each provenance document the
 // index keeps for it: "deb" (an imported .deb), "directory" or "file" (added
 // from disk or a spec's [[files]]), "assembly" (an image's derived files).
+// A package pulled from a registry has the origin
+// {"type": "registry", "reference": ..., "kind": TYPE}, which counts as TYPE:
+// the type it had where it was pushed from (the sheaf document carries it).
 bool has_origin_type(store::Index& index, std::string_view id, std::string_view type);
+
+// The one type a package counts as, for the sheaf document: "assembly",
+// "deb", "directory" or "file" (in that preference), or "" for none.
+std::string package_kind(store::Index& index, std::string_view id);
+
+// The origin a pull records: canonical JSON as described above.
+std::string registry_origin(std::string_view reference, std::string_view kind);
 
 }  // namespace sheaf::pkg

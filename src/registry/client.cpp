@@ -41,21 +41,25 @@ std::string with_query(std::string url, std::string_view param) {
 bool transient_status(long status) { return status >= 500 || status == 429 || status == 408; }
 
 bool transient_transport(const http::TransportError& e) {
-  return e.kind() != http::TransportError::Kind::tls;
+  return e.kind() != http::TransportError::Kind::tls && e.kind() != http::TransportError::Kind::certificate;
 }
 
-// "0-1234" (what a registry's Range header says it holds) -> 1235 bytes.
+// "0-1234" (what a registry's Range header says it holds, ends included)
+// -> 1235 bytes. "0-0" is 0: distribution 2.8 writes it for an empty upload
+// (and for one of a single byte, which it cannot tell apart; the digest
+// check at the end catches that, and the upload starts over).
 std::optional<std::uint64_t> bytes_held(const std::optional<std::string>& range) {
   if (!range) return std::nullopt;
   std::string_view r = *range;
   if (r.starts_with("bytes=")) r.remove_prefix(6);
   auto dash = r.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  try {
-    return std::stoull(std::string(r.substr(dash + 1))) + 1;
-  } catch (...) {
+  std::string end(r.substr(dash + 1));
+  if (end.empty() || !std::all_of(end.begin(), end.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
+  std::uint64_t last = std::stoull(end);
+  return last == 0 ? 0 : last + 1;
 }
 
 // The first error a distribution error body holds: {"errors":[{"code","message"}]}.
@@ -96,9 +100,9 @@ std::string Registry::url(std::string_view repository, std::string_view tail) {
 
 void Registry::ping() {
   const bool may_use_http = is_loopback(host_) || !options_.tls_verify;
-  std::string last_error;
+  std::string tls_error;  // why https failed, when it did
   for (std::string scheme : {"https", "http"}) {
-    if (scheme == "http" && !may_use_http) break;
+    if (scheme == "http" && (!may_use_http || tls_error.empty())) break;
     http::Request request;
     request.url = scheme + "://" + host_ + "/v2/";
     request.max_body = kMaxErrorBody;
@@ -106,7 +110,6 @@ void Registry::ping() {
       try {
         ++stats_.requests;
         http::Response response = client_->perform(request);
-        scheme_ = scheme;
         if (response.status == 401) {
           for (auto& challenge : parse_challenges(response.header("www-authenticate").value_or(""))) {
             if (challenge.scheme == "bearer" || challenge.scheme == "basic") {
@@ -122,18 +125,24 @@ void Registry::ping() {
             std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << attempt));
             continue;
           }
+          if (!tls_error.empty()) {
+            // Not a plain-http registry either: the https failure is the news.
+            fail("cannot reach registry {} over https: {}", host_, tls_error);
+          }
           fail("{} answered HTTP {} for GET /v2/; is it an OCI registry?", host_, response.status);
         }
+        scheme_ = scheme;
         return;
       } catch (const http::TransportError& e) {
-        last_error = e.what();
+        if (e.kind() == http::TransportError::Kind::certificate ||
+            (e.kind() == http::TransportError::Kind::tls && !may_use_http)) {
+          fail("cannot reach registry {} over https: {} (give the registry's CA with --cert-dir, or put it in "
+               "/etc/containers/certs.d/{}/; --tls-verify=false turns verification off)",
+               host_, e.what(), host_);
+        }
         if (e.kind() == http::TransportError::Kind::tls) {
-          if (scheme == "https" && may_use_http) break;  // a plain-http loopback registry
-          if (scheme == "https") {
-            fail("cannot reach registry {} over https: {} (use --cert-dir for a private CA; plain http is used "
-                 "only for loopback hosts or with --tls-verify=false)",
-                 host_, e.what());
-          }
+          tls_error = e.what();  // a loopback registry that may speak plain http
+          break;
         }
         if (!transient_transport(e) || attempt >= options_.retries) {
           fail("cannot reach registry {}: {}{}", host_, e.what(),
@@ -143,7 +152,7 @@ void Registry::ping() {
       }
     }
   }
-  fail("cannot reach registry {}: {}", host_, last_error);
+  fail("cannot reach registry {} over https: {}", host_, tls_error);
 }
 
 std::string Registry::fetch_token(const std::string& scopes) {
@@ -450,51 +459,58 @@ Registry::UploadStats Registry::upload_blob(std::string_view repository, const D
   }
 
   stats.chunked = true;
-  std::string location = start();
-  std::uint64_t offset = 0;
-  unsigned failures = 0;
-  while (offset < size) {
-    std::uint64_t n = std::min(options_.chunk_size, size - offset);
-    http::Request request;
-    request.method = "PATCH";
-    request.url = location;
-    request.headers.emplace_back("Content-Type", "application/octet-stream");
-    request.headers.emplace_back("Content-Range", fmt::format("{}-{}", offset, offset + n - 1));
-    request.body_fd = fd;
-    request.body_offset = offset;
-    request.body_length = n;
-    const std::uint64_t base = offset;
-    request.on_upload = [&](std::uint64_t sent) { progress(base + sent); };
-    std::optional<std::string> failure;
-    try {
-      http::Response response = send_once(request, repository, Access::push, {});
-      if (response.status == 202) {
-        if (auto next = response.header("location")) location = http::resolve_url(location, *next);
-        offset = bytes_held(response.header("range")).value_or(offset + n);
-        stats_.bytes_sent += n;
-        ++stats.chunks;
-        continue;
+  for (unsigned round = 0;; ++round) {
+    std::string location = start();
+    std::uint64_t offset = 0;
+    unsigned failures = 0;
+    reported = 0;
+    while (offset < size) {
+      std::uint64_t n = std::min(options_.chunk_size, size - offset);
+      http::Request request;
+      request.method = "PATCH";
+      request.url = location;
+      request.headers.emplace_back("Content-Type", "application/octet-stream");
+      request.headers.emplace_back("Content-Range", fmt::format("{}-{}", offset, offset + n - 1));
+      request.body_fd = fd;
+      request.body_offset = offset;
+      request.body_length = n;
+      const std::uint64_t base = offset;
+      request.on_upload = [&](std::uint64_t sent) { progress(base + sent); };
+      std::optional<std::string> failure;
+      try {
+        http::Response response = send_once(request, repository, Access::push, {});
+        if (response.status == 202) {
+          if (auto next = response.header("location")) location = http::resolve_url(location, *next);
+          offset = bytes_held(response.header("range")).value_or(offset + n);
+          stats_.bytes_sent += n;
+          ++stats.chunks;
+          continue;
+        }
+        if (response.status != 416 && !transient_status(response.status)) fail_response(response, what);
+        failure = fmt::format("HTTP {}", response.status);
+      } catch (const http::TransportError& e) {
+        if (!transient_transport(e)) fail("{}: {}", what, e.what());
+        failure = e.what();
       }
-      if (response.status != 416 && !transient_status(response.status)) fail_response(response, what);
-      failure = fmt::format("HTTP {}", response.status);
-    } catch (const http::TransportError& e) {
-      if (!transient_transport(e)) fail("{}: {}", what, e.what());
-      failure = e.what();
+      // Ask the registry how much it holds, and go on from there.
+      if (++failures > options_.retries) fail("{}: {} (gave up after {} attempts)", what, *failure, failures);
+      std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << (failures - 1)));
+      http::Request status;
+      status.url = location;
+      http::Response answer = send(status, repository, Access::push);
+      if (answer.status != 204) fail_response(answer, what + " (asking how much arrived)");
+      if (auto next = answer.header("location")) location = http::resolve_url(location, *next);
+      offset = std::min(bytes_held(answer.header("range")).value_or(0), size);
+      ++stats.resumed;
     }
-    // Ask the registry how much it holds, and go on from there.
-    if (++failures > options_.retries) fail("{}: {} (gave up after {} attempts)", what, *failure, failures);
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << (failures - 1)));
-    http::Request status;
-    status.url = location;
-    http::Response answer = send(status, repository, Access::push);
-    if (answer.status != 204) fail_response(answer, what + " (asking how much arrived)");
-    if (auto next = answer.header("location")) location = http::resolve_url(location, *next);
-    offset = bytes_held(answer.header("range")).value_or(0);
-    ++stats.resumed;
+    http::Response response = finish(location, false);
+    if (response.status == 201) return stats;
+    // A resumed upload that the registry assembled wrongly: once more, whole.
+    if (response.status == 400 && stats.resumed > 0 && round == 0 && error_of(response.body).first == "DIGEST_INVALID") {
+      continue;
+    }
+    fail_response(response, what);
   }
-  http::Response response = finish(location, false);
-  if (response.status != 201) fail_response(response, what);
-  return stats;
 }
 
 std::optional<FetchedManifest> Registry::get_manifest(std::string_view repository, std::string_view reference) {

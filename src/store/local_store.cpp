@@ -92,7 +92,7 @@ constexpr auto kQuietWait = std::chrono::milliseconds(300);
 
 }  // namespace
 
-LocalStore::LocalStore(const std::filesystem::path& root) : root_(root) {
+LocalStore::LocalStore(const std::filesystem::path& root) : root_(std::filesystem::absolute(root)) {
   std::error_code ec;
   std::filesystem::create_directories(root_, ec);
   if (ec) throw Error(fmt::format("cannot create the store directory {}: {}", quote(root_.string()), ec.message()));

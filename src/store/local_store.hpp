@@ -84,6 +84,8 @@ class LocalStore {
   LocalStore(const LocalStore&) = delete;
   LocalStore& operator=(const LocalStore&) = delete;
 
+  // Absolute, even when the store was named relative to the working directory
+  // (a container bundle names its files by absolute path).
   const std::filesystem::path& root() const noexcept { return root_; }
 
   // Objects. These members are safe to call from several threads.
