@@ -14,12 +14,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "testing/command.hpp"
 #include "testing/oci_tools.hpp"
+#include "testing/registry.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf {
@@ -439,6 +441,59 @@ TEST_F(OciToolsTest, SheafRunServesTheNginxPageWithTheHostNetwork) {
 }
 
 // Issue 8's acceptance: libssl3 swapped for bookworm's main-suite version.
+// Issue 19's acceptance: the python3 image through docker-registry on
+// loopback, to skopeo and podman and back into an empty store.
+TEST_F(OciToolsTest, ThePython3ImageGoesThroughARegistryToPodmanAndBackIntoAnEmptyStore) {
+  if (!fs::exists("/usr/bin/docker-registry")) GTEST_SKIP() << "docker-registry is not installed";
+  testing::TestRegistry registry(dir_->path() / "registry");
+  const std::string python = digests_["python3"];
+  const std::string ref = registry.ref("sheaf/python:1");
+  CommandResult pushed = run_sheaf(store(), {"push", python, ref, "--sbom", "--json"});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  CommandResult inspect = run_command({tool("skopeo"), "inspect", "--tls-verify=false", ref});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_EQ(json::parse(inspect.out)["Digest"], python);
+
+  // podman pulls what sheaf pushed, and runs it.
+  CommandResult pulled = run_command(podman({"pull", "--tls-verify=false", ref.substr(std::string("docker://").size())}));
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  std::string podman_name = registry.host() + "/sheaf/python:1";
+  loaded_.push_back(podman_name);
+  CommandResult ran = run_command(podman_run(podman_name, {"--network", "none"}));
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_EQ(ran.out, "hello from sheaf\n");
+
+  // nginx second: only its own packages go up.
+  CommandResult nginx = run_sheaf(store(), {"push", digests_["nginx"], registry.ref("sheaf/nginx:1"), "--json"});
+  ASSERT_EQ(nginx.exit_code, 0) << nginx.err;
+  json n = json::parse(nginx.out);
+  EXPECT_GT(n["mounted"].get<int>(), 0);
+  std::cerr << "nginx after python3: " << n["uploaded"] << " blobs uploaded (" << n["bytes_uploaded"] << " bytes), "
+            << n["mounted"] << " mounted\n";
+
+  // An empty store pulls it back as a set of packages.
+  std::string empty = (dir_->path() / "pulled-store").string();
+  CommandResult pull = run_sheaf(empty, {"pull", ref});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  EXPECT_EQ(last_line(pull.out), python);
+  std::string local = registry.host();
+  local.replace(local.find(':'), 1, "_");
+  local += "/sheaf/python:1";
+  CommandResult run = run_sheaf(empty, {"run", local});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "hello from sheaf\n");
+  CommandResult which = run_sheaf(empty, {"which", "libssl3"});
+  EXPECT_TRUE(contains(which.out, local)) << which.out;
+  CommandResult show = run_sheaf(empty, {"image", "show", local});
+  EXPECT_TRUE(contains(show.out, "python3.11")) << show.out;
+  CommandResult update = run_sheaf(empty, {"image", "update", local, "--set", "libssl3=3.0.20-1~deb12u2"});
+  EXPECT_EQ(update.exit_code, 0) << update.err;
+  // The same update on the store that built the image gives the same image.
+  CommandResult here = run_sheaf(store(), {"image", "update", python, "--set", "libssl3=3.0.20-1~deb12u2", "--tag",
+                                           "python-updated-here"});
+  EXPECT_EQ(last_line(here.out), last_line(update.out)) << here.err;
+}
+
 TEST_F(OciToolsTest, UpdatingLibssl3ChangesOneLayerAndMatchesAFreshBuild) {
   const std::string original = digests_["python3"];
   const std::string version = "3.0.20-1~deb12u2";

@@ -431,6 +431,8 @@ PullResult Puller::run() {
   pool_ = std::make_unique<RegistryPool>(result_.reference.host, options_.registry);
   registry_ = pool_->take();
   resolve_manifest();
+  pool_->give_back(std::move(registry_));  // the workers start from what it learnt
+  registry_ = pool_->take();
   check_is_sheaf_image();
   result_.layers = manifest_.layers.size();
 

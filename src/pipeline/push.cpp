@@ -156,6 +156,12 @@ PushResult push(Session& session, const PushOptions& options) {
   std::uint64_t bytes_total = 0;
   for (const auto& b : blobs) bytes_total += b.size;
   RegistryPool pool(ref.host, options.registry);
+  {
+    // One client finds the scheme and the challenge first; the workers start from it.
+    auto first = pool.take();
+    (void)first->base_url();
+    pool.give_back(std::move(first));
+  }
   std::atomic<std::uint64_t> done{0}, bytes_done{0}, present{0}, mounted{0}, uploaded{0}, bytes_uploaded{0};
   std::mutex progress_mutex;
   auto report = [&] {
@@ -225,6 +231,17 @@ PushResult push(Session& session, const PushOptions& options) {
       index = oci::parse_index(existing->bytes, ref.name() + ":" + tag);
     }
     bool changed = false;
+    // A sheaf document or SBOM of another push of this image (an older
+    // sheaf's) gives way to this one's.
+    std::set<Digest> ours;
+    std::set<std::string> types;
+    for (const auto& artifact : artifacts) {
+      ours.insert(Digest::of(artifact.manifest));
+      types.insert(artifact.artifact_type);
+    }
+    changed |= std::erase_if(index.manifests, [&](const oci::Descriptor& d) {
+                 return types.count(d.artifact_type) && !ours.count(d.digest);
+               }) > 0;
     for (const auto& artifact : artifacts) {
       Digest digest = Digest::of(artifact.manifest);
       bool known = std::any_of(index.manifests.begin(), index.manifests.end(),

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,11 @@ class RegistryPool {
   RegistryPool(std::string host, registry::Options options) : host_(std::move(host)), options_(std::move(options)) {}
 
   // A client that no other thread uses until it is given back. Clients
-  // that are not given back (their request failed) are dropped.
+  // that are not given back (their request failed) are dropped. A new
+  // client starts from what the last one given back had learnt (scheme,
+  // challenge, tokens), so that workers do not each ask again.
   std::unique_ptr<registry::Registry> take() {
+    std::optional<registry::Discovery> learnt;
     {
       std::lock_guard guard(mutex_);
       if (!free_.empty()) {
@@ -27,11 +31,15 @@ class RegistryPool {
         free_.pop_back();
         return client;
       }
+      learnt = learnt_;
     }
-    return std::make_unique<registry::Registry>(host_, options_);
+    auto client = std::make_unique<registry::Registry>(host_, options_);
+    if (learnt) client->resume(*learnt);
+    return client;
   }
   void give_back(std::unique_ptr<registry::Registry> client) {
     std::lock_guard guard(mutex_);
+    learnt_ = client->discovery();
     free_.push_back(std::move(client));
   }
 
@@ -40,6 +48,7 @@ class RegistryPool {
   registry::Options options_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<registry::Registry>> free_;
+  std::optional<registry::Discovery> learnt_;
 };
 
 // The OCI platform (GOARCH names) of a Debian architecture: amd64 -> amd64,

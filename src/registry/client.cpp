@@ -89,6 +89,18 @@ Registry::Registry(std::string host, Options options) : host_(std::move(host)), 
 
 Registry::~Registry() = default;
 
+Discovery Registry::discovery() const {
+  return {scheme_, challenge_, credentials_, credentials_looked_up_, tokens_};
+}
+
+void Registry::resume(const Discovery& d) {
+  scheme_ = d.scheme;
+  challenge_ = d.challenge;
+  credentials_ = d.credentials;
+  credentials_looked_up_ = d.credentials_looked_up;
+  tokens_ = d.tokens;
+}
+
 std::string Registry::base_url() {
   if (scheme_.empty()) ping();
   return scheme_ + "://" + host_;

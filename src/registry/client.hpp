@@ -73,6 +73,17 @@ struct FetchedManifest {
   Digest digest;  // of the bytes
 };
 
+// What a client learnt about a registry: its scheme, its challenge, the
+// credentials for it and the tokens it was given. Another client of the
+// same registry can start from it instead of asking again.
+struct Discovery {
+  std::string scheme;
+  std::optional<Challenge> challenge;
+  std::optional<Credentials> credentials;
+  bool credentials_looked_up = false;
+  std::map<std::string, std::string> tokens;
+};
+
 class Registry {
  public:
   Registry(std::string host, Options options);
@@ -81,6 +92,10 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   const std::string& host() const noexcept { return host_; }
+
+  Discovery discovery() const;
+  // Starts from what another client of the same host learnt.
+  void resume(const Discovery& discovery);
   // "https://HOST" or "http://HOST", once the first request found out.
   std::string base_url();
 
