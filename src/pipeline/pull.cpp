@@ -140,6 +140,9 @@ void Puller::check_is_sheaf_image() {
     fail("{} is an artifact ({}), not an image", label_,
          manifest_.artifact_type.empty() ? manifest_.config.media_type : manifest_.artifact_type);
   }
+  if (manifest_.layers.empty()) {
+    fail("{} is not an image sheaf built: it has no layers (a sheaf image has at least its assembly's)", label_);
+  }
   for (std::size_t i = 0; i < manifest_.layers.size(); ++i) {
     const oci::Descriptor& layer = manifest_.layers[i];
     if (!image::names_packages(layer)) {
