@@ -9,10 +9,12 @@
 #include <memory>
 
 #include "pipeline/lock.hpp"
+#include "pipeline/registry.hpp"
 #include "spec/spec.hpp"
 #include "testing/apt_repo.hpp"
 #include "testing/command.hpp"
 #include "testing/errors.hpp"
+#include "testing/registry.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::pipeline {
@@ -106,6 +108,34 @@ TEST_F(PipelineTest, BuildGivesTheDigestOfSheafBuildAndReportsThroughTheReporter
   EXPECT_EQ(build(again, spec, {.locked = true}).composed.manifest, built.composed.manifest);
   EXPECT_FALSE(any_contains(reporter_.notes, "fetched"));
   EXPECT_FALSE(any_contains(reporter_.notes, "sheaf.lock"));
+}
+
+// Push and pull as a library: what a server would call. The progress goes
+// through the reporter, and the results are data.
+TEST_F(PipelineTest, PushAndPullThroughARegistryAsALibrary) {
+  if (!fs::exists("/usr/bin/docker-registry")) GTEST_SKIP() << "docker-registry is not installed";
+  testing::TestRegistry registry(dir_ / "registry");
+  auto spec = spec::Spec::load(spec_path());
+  Session here = session("store-here");
+  BuildResult built = build(here, spec, {});
+  PushResult pushed = push(here, {.image = "demo", .destination = registry.ref("lib/demo:1")});
+  EXPECT_EQ(pushed.manifest, built.composed.manifest);
+  EXPECT_EQ(pushed.uploaded, pushed.blobs);
+  EXPECT_FALSE(pushed.referrers_api);  // distribution 2.8: the fallback tag
+
+  Session there = session("store-there");
+  PullResult pulled = pull(there, {.source = registry.ref("lib/demo:1"), .arch = "amd64"});
+  EXPECT_EQ(pulled.manifest, built.composed.manifest);
+  EXPECT_EQ(pulled.layers_downloaded, pulled.layers);
+  EXPECT_EQ(pulled.packages_added, 3u);
+  EXPECT_TRUE(pulled.used_document);
+  EXPECT_EQ(pulled.local_name, registry.host().replace(registry.host().find(':'), 1, "_") + "/lib/demo:1");
+  EXPECT_EQ(there.store().index().image_origins(built.composed.manifest.str()),
+            std::vector<std::string>{registry.ref("lib/demo:1")});
+
+  // A reference that is not one is a usage error, before any network.
+  EXPECT_TRUE(contains(testing::error_message_of([&] { pull(there, {.source = "demo:1", .arch = "amd64"}); }),
+                       "is not a registry reference"));
 }
 
 TEST_F(PipelineTest, LockedRefusesToCreateTheLockAndSbomNeedsALayout) {
