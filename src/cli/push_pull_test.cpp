@@ -274,6 +274,39 @@ TEST_F(RegistryTest, AnImageSheafDidNotBuildIsRefusedAndTheStoreIsUnchanged) {
   EXPECT_EQ(store_state(store), "");
 }
 
+TEST_F(RegistryTest, FromAnImageIndexThePullTakesTheHostsPlatformOrSaysWhichItHas) {
+  auto& s = *shared_;
+  json pushed = run_json(s.store, {"push", "demo", s.registry->ref("multi/demo:1")});
+  CommandResult raw = run_command({testing::tool("skopeo"), "inspect", "--raw", "--tls-verify=false",
+                                   s.registry->ref("multi/demo:1")});
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  auto put_index = [&](const std::string& tag, const json& platform) {
+    json index = {{"schemaVersion", 2},
+                  {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                  {"manifests", {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                                  {"digest", s.app},
+                                  {"size", raw.out.size()},
+                                  {"platform", platform}}}}};
+    write_file(dir_ / "index.json", index.dump());
+    CommandResult put = run_command({testing::tool("curl"), "-fsS", "-X", "PUT", "-H",
+                                     "Content-Type: application/vnd.oci.image.index.v1+json", "--data-binary",
+                                     "@" + (dir_ / "index.json").string(),
+                                     "http://" + s.registry->host() + "/v2/multi/demo/manifests/" + tag});
+    ASSERT_EQ(put.exit_code, 0) << put.err;
+  };
+  put_index("arm", {{"os", "linux"}, {"architecture", "arm64"}, {"variant", "v8"}});
+  std::string store = (dir_ / "store").string();
+  CommandResult refused = run_sheaf(store, {"pull", s.registry->ref("multi/demo:arm"), "--arch", "amd64"});
+  EXPECT_EQ(refused.exit_code, 3);
+  EXPECT_TRUE(contains(refused.err, "is an image index with no image for linux/amd64 (it has: linux/arm64/v8)"))
+      << refused.err;
+  EXPECT_EQ(store_state(store), "");
+  put_index("amd", {{"os", "linux"}, {"architecture", "amd64"}});
+  CommandResult pulled = run_sheaf(store, {"pull", s.registry->ref("multi/demo:amd"), "--arch", "amd64"});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_EQ(last_line(pulled.out), s.app);
+}
+
 TEST_F(RegistryTest, MissingTagsAndRepositoriesAreReportedAsSuch) {
   auto& s = *shared_;
   run_json(s.store, {"push", "demo", s.registry->ref("exists/demo:1")});

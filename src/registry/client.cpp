@@ -84,6 +84,10 @@ Registry::Registry(std::string host, Options options) : host_(std::move(host)), 
   settings.connect_timeout_seconds = options_.timeout_seconds;
   settings.stall_timeout_seconds = options_.timeout_seconds;
   settings.proxy_for = options_.proxy_for;
+  if (!settings.proxy_for && is_loopback(host_)) {
+    // This machine is never reached through http_proxy.
+    settings.proxy_for = [](std::string_view) { return std::optional<std::string>(""); };
+  }
   client_ = std::make_unique<http::Client>(settings, tls_for(host_, options_.cert_dir, options_.tls_verify));
 }
 
