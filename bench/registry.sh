@@ -13,7 +13,7 @@
 #   pull:    sheaf pull into an empty store, against podman pull (which also
 #            unpacks) and skopeo copy docker://... oci:DIR (which does not).
 #            Target: <= 0.5x podman.
-#   held:    sheaf pull into a store that imported the .debs (no image): the
+#   held:    sheaf pull into a store that fetched the lock's .debs (no image): the
 #            layer blobs downloaded (GETs in the registry's access log) and the
 #            bytes, against podman's and skopeo's downloads of the same image.
 #   second:  after the first image, the second (libssl3 changed): time and
@@ -106,8 +106,8 @@ cp "$repo/examples/python3/sheaf.toml" "$repo/examples/python3/sheaf.lock" "$wor
 image=$("$sheaf" --store "$base" build -f "$work/spec/sheaf.toml" -o "$work/layout" 2>/dev/null | tail -1)
 image2=$("$sheaf" --store "$base" image update "$image" --set "libssl3=$alt_version" --tag second -o "$work/layout2" \
   2>/dev/null | tail -1)
-held="$work/held"  # the .debs imported, no image
-"$sheaf" --store "$held" pkg import "$debs"/*.deb "$alt_deb" >/dev/null 2>&1
+held="$work/held"  # the image's .debs (the lock's versions) imported, no image
+"$sheaf" --store "$held" fetch -f "$work/spec/sheaf.toml" >/dev/null 2>&1
 
 declare -a push_ms=() skopeo_push_ms=() pull_ms=() podman_ms=() skopeo_pull_ms=()
 declare -a held_ms=() podman2_ms=() second_ms=() podman_second_ms=() skopeo_second_ms=()
