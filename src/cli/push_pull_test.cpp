@@ -174,6 +174,33 @@ TEST_F(RegistryTest, ASecondImageUploadsOnlyWhatTheRegistryLacksAndMountsTheRest
   EXPECT_EQ(skopeo_digest(s.registry->ref("mount/b:1")), s.tool);
 }
 
+TEST_F(RegistryTest, AMountFromARepositoryThatLostTheBlobFallsBackToAnUpload) {
+  auto& s = *shared_;
+  std::string store = (dir_ / "store").string();
+  std::string digest = build(dir_ / "stale", "\"app\"", "stale", store);
+  json first = run_json(store, {"push", "stale", s.registry->ref("stale/a:1")});
+  EXPECT_EQ(first["uploaded"], first["blobs"]);
+  // The registry forgets every blob of stale/a (DELETE, as a registry's
+  // retention policy would), but the store still believes it holds them.
+  CommandResult raw = run_command({testing::tool("skopeo"), "inspect", "--raw", "--tls-verify=false",
+                                   s.registry->ref("stale/a:1")});
+  json manifest = json::parse(raw.out);
+  std::vector<std::string> blobs{manifest["config"]["digest"]};
+  for (const auto& l : manifest["layers"]) blobs.push_back(l["digest"]);
+  for (const auto& blob : blobs) {
+    CommandResult del = run_command(
+        {testing::tool("curl"), "-fsS", "-X", "DELETE", "http://" + s.registry->host() + "/v2/stale/a/blobs/" + blob});
+    ASSERT_EQ(del.exit_code, 0) << del.err;
+  }
+  json second = run_json(store, {"push", "stale", s.registry->ref("stale/b:1")});
+  EXPECT_EQ(second["digest"], digest);
+  EXPECT_EQ(skopeo_digest(s.registry->ref("stale/b:1")), digest);
+  EXPECT_LT(second["mounted"].get<int>(), second["blobs"].get<int>() - static_cast<int>(blobs.size()) + 1);
+  // The store forgot what it learnt was stale: the next push tries no mount of those.
+  json third = run_json(store, {"push", "stale", s.registry->ref("stale/c:1")});
+  EXPECT_EQ(third["mounted"], third["blobs"]);  // all from stale/b now
+}
+
 TEST_F(RegistryTest, APullMakesTheLayersOfPackagesTheStoreHoldsInsteadOfDownloadingThem) {
   auto& s = *shared_;
   run_json(s.store, {"push", "demo", s.registry->ref("local/demo:1")});

@@ -163,7 +163,8 @@ PushResult push(Session& session, const PushOptions& options) {
     pool.give_back(std::move(first));
   }
   std::atomic<std::uint64_t> done{0}, bytes_done{0}, present{0}, mounted{0}, uploaded{0}, bytes_uploaded{0};
-  std::mutex progress_mutex;
+  std::mutex progress_mutex, stale_mutex;
+  std::vector<std::pair<std::string, std::string>> stale;  // (repository, blob) a mount found missing
   auto report = [&] {
     std::lock_guard guard(progress_mutex);
     session.reporter().progress(
@@ -178,12 +179,16 @@ PushResult push(Session& session, const PushOptions& options) {
         if (registry->blob_size(ref.repository, blob.digest)) {
           ++present;
         } else {
+          std::optional<std::string> upload_session;
           bool was_mounted = false;
           for (const auto& from : mount_from[i]) {
-            if (registry->mount_blob(ref.repository, blob.digest, from)) {
+            upload_session = registry->mount_blob(ref.repository, blob.digest, from);
+            if (!upload_session) {
               was_mounted = true;
               break;
             }
+            std::lock_guard guard(stale_mutex);
+            stale.emplace_back(from, blob.digest.str());  // the store's knowledge was out of date
           }
           if (was_mounted) {
             ++mounted;
@@ -191,11 +196,14 @@ PushResult push(Session& session, const PushOptions& options) {
             UniqueFd fd = blob.bytes ? memory_file(*blob.bytes)
                                      : UniqueFd(::open(store.blob_path(blob.digest).c_str(), O_RDONLY | O_CLOEXEC));
             if (!fd) fail_errno(errno, fmt::format("cannot read {} ({}) from the store", blob.what, blob.digest.str()));
-            registry->upload_blob(ref.repository, blob.digest, fd.get(), blob.size, [&](std::uint64_t n) {
-              bytes_done += n;
-              bytes_uploaded += n;
-              report();
-            });
+            registry->upload_blob(
+                ref.repository, blob.digest, fd.get(), blob.size,
+                [&](std::uint64_t n) {
+                  bytes_done += n;
+                  bytes_uploaded += n;
+                  report();
+                },
+                std::move(upload_session));
             ++uploaded;
           }
         }
@@ -257,6 +265,7 @@ PushResult push(Session& session, const PushOptions& options) {
   if (ref.tag) registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, image.manifest_bytes);
 
   store.index().write([&](store::Index::Transaction& t) {
+    for (const auto& [repository, blob] : stale) t.remove_registry_blob(ref.host, repository, blob);
     for (const auto& blob : blobs) t.add_registry_blob(ref.host, ref.repository, blob.digest.str());
   });
   return result;

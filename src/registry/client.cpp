@@ -414,22 +414,33 @@ std::string Registry::get_blob_bytes(std::string_view repository, const Digest& 
   return bytes;
 }
 
-bool Registry::mount_blob(std::string_view repository, const Digest& digest, std::string_view from) {
+std::optional<std::string> Registry::mount_blob(std::string_view repository, const Digest& digest,
+                                               std::string_view from) {
   http::Request request;
   request.method = "POST";
   request.url = url(repository, "blobs/uploads/?mount=" + percent_encode(digest.str()) + "&from=" +
                                     percent_encode(std::string(from)));
   http::Response response = send(request, repository, Access::push, from);
-  if (response.status == 201) return true;
-  if (response.status == 202) return false;  // an upload session instead; left for the registry to expire
+  if (response.status == 201) return std::nullopt;
+  if (response.status == 202) {
+    // An ordinary upload session instead (the registry lacks the blob in `from`).
+    if (auto location = response.header("location")) return http::resolve_url(request.url, *location);
+    fail("mount blob {} into {}: the registry started an upload but sent no Location", digest.str(), repository);
+  }
   fail_response(response, fmt::format("mount blob {} from {} into {}", digest.str(), from, repository));
 }
 
 Registry::UploadStats Registry::upload_blob(std::string_view repository, const Digest& digest, int fd,
-                                            std::uint64_t size, const std::function<void(std::uint64_t)>& on_progress) {
+                                            std::uint64_t size, const std::function<void(std::uint64_t)>& on_progress,
+                                            std::optional<std::string> started) {
   const std::string what = fmt::format("upload blob {} to {}/{}", digest.str(), host_, repository);
   UploadStats stats;
   auto start = [&] {
+    if (started) {
+      std::string location = std::move(*started);
+      started.reset();
+      return location;
+    }
     http::Request request;
     request.method = "POST";
     request.url = url(repository, "blobs/uploads/");

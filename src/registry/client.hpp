@@ -113,8 +113,9 @@ class Registry {
                              std::uint64_t limit);
 
   // Asks the registry to mount `digest` from `from` into `repository`.
-  // True when it did; false when it started an ordinary upload instead.
-  bool mount_blob(std::string_view repository, const Digest& digest, std::string_view from);
+  // nullopt when it did; otherwise the location of the ordinary upload it
+  // started instead, for upload_blob to use.
+  std::optional<std::string> mount_blob(std::string_view repository, const Digest& digest, std::string_view from);
 
   // Uploads `size` bytes of `fd` as the blob `digest`: one PUT up to the
   // chunk size, PATCH chunks above it, resuming where the registry says
@@ -124,8 +125,10 @@ class Registry {
     unsigned chunks = 0;
     unsigned resumed = 0;  // times an interrupted upload continued
   };
+  // `started`: an upload session a refused mount opened, used first.
   UploadStats upload_blob(std::string_view repository, const Digest& digest, int fd, std::uint64_t size,
-                          const std::function<void(std::uint64_t)>& on_progress = nullptr);
+                          const std::function<void(std::uint64_t)>& on_progress = nullptr,
+                          std::optional<std::string> started = std::nullopt);
 
   // The manifest or index a tag or digest names, or nullopt when the
   // repository has no such tag or digest. Refuses one over kMaxManifestSize.

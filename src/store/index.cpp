@@ -450,6 +450,12 @@ std::vector<std::pair<std::string, std::string>> Index::image_tags(std::string_v
   return out;
 }
 
+void Index::Transaction::remove_registry_blob(std::string_view registry, std::string_view repository,
+                                              std::string_view blob) {
+  Statement remove(db_, "DELETE FROM registry_blobs WHERE registry = ?1 AND blob = ?2 AND repository = ?3");
+  remove.bind(1, registry).bind(2, blob).bind(3, repository).run();
+}
+
 std::vector<std::string> Index::image_origins(std::string_view digest) {
   Statement query(*db_, "SELECT reference FROM image_origins WHERE image = ?1 ORDER BY reference");
   query.bind(1, digest);

@@ -92,6 +92,8 @@ class Index {
     // Records that a registry repository holds a blob (it answered for it,
     // or took it): a candidate source for cross-repository mounts.
     void add_registry_blob(std::string_view registry, std::string_view repository, std::string_view blob);
+    // Forgets that record (a mount from there found the blob missing).
+    void remove_registry_blob(std::string_view registry, std::string_view repository, std::string_view blob);
     // Replaces a package's metadata: what a newer sheaf derives from the same
     // package (pkg/derived.hpp). The identity never changes. Returns false
     // when the package is absent.
