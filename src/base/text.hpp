@@ -16,6 +16,9 @@ std::vector<std::string> split_whitespace(std::string_view text);
 // The views point into `text`.
 std::vector<std::string_view> split_lines(std::string_view text);
 
+// `text` with ASCII letters in lower case (host names, header names).
+std::string ascii_lower(std::string_view text);
+
 // "4.2 KiB", "61.0 MiB": sizes for people (1024-based).
 std::string human_bytes(std::uint64_t bytes);
 

@@ -17,5 +17,10 @@ TEST(SplitLines, AFinalNewlineStartsNoLine) {
   EXPECT_TRUE(split_lines("").empty());
 }
 
+TEST(Text, AsciiLowerTouchesOnlyAsciiLetters) {
+  EXPECT_EQ(ascii_lower("LocalHost:5000/Path"), "localhost:5000/path");
+  EXPECT_EQ(ascii_lower("\xc3\x84"), "\xc3\x84");  // UTF-8 stays as it is
+}
+
 }  // namespace
 }  // namespace sheaf

@@ -7,17 +7,12 @@
 #include <cstring>
 #include <exception>
 
+#include "base/text.hpp"
 #include "http/curl_api.hpp"
 
 namespace sheaf::http {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -45,7 +40,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   }
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    x.response->headers.emplace_back(lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+    x.response->headers.emplace_back(ascii_lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
   }
   return bytes;
 }
@@ -240,8 +235,8 @@ Response Client::perform(const Request& request) {
   api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   if (x.error) std::rethrow_exception(x.error);
   if (x.too_big) {
-    fail("{} {} answered with more than {} bytes (HTTP {})", request.method, request.url, request.max_body,
-         response.status);
+    throw ResponseTooLarge(fmt::format("{} {} answered with more than {} bytes (HTTP {})", request.method,
+                                       request.url, request.max_body, response.status));
   }
   if (code != CURLE_OK) {
     std::string reason = error_buffer[0] ? error_buffer : api.easy_strerror(code);
@@ -252,14 +247,14 @@ Response Client::perform(const Request& request) {
 
 std::string url_origin(std::string_view url) {
   auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return lower(url);
+  if (scheme_end == std::string_view::npos) return ascii_lower(url);
   auto host_end = url.find_first_of("/?#", scheme_end + 3);
   std::string_view origin = url.substr(0, host_end);
   // Credentials in the authority ("user:pass@") are not part of the origin.
   if (auto at = origin.rfind('@'); at != std::string_view::npos && at > scheme_end) {
-    return lower(origin.substr(0, scheme_end + 3)) + lower(origin.substr(at + 1));
+    return ascii_lower(origin.substr(0, scheme_end + 3)) + ascii_lower(origin.substr(at + 1));
   }
-  return lower(origin);
+  return ascii_lower(origin);
 }
 
 std::string resolve_url(std::string_view base, std::string_view location) {

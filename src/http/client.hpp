@@ -86,6 +86,12 @@ class TransportError : public Error {
   Kind kind_;
 };
 
+// The response body was larger than Request::max_body.
+class ResponseTooLarge : public Error {
+ public:
+  using Error::Error;
+};
+
 class Client {
  public:
   Client(ClientSettings settings, Tls tls);
@@ -96,8 +102,8 @@ class Client {
   // Sends `request` and returns the response, whatever its status. A 3xx
   // is returned as it is (the caller decides whether to follow Location,
   // and with which headers). Throws TransportError when no response came,
-  // an Error when the body is larger than max_body, and whatever on_body
-  // threw.
+  // ResponseTooLarge when the body is larger than max_body, and whatever
+  // on_body threw.
   Response perform(const Request& request);
 
  private:

@@ -596,10 +596,9 @@ void Composer::add_assembly() {
 // members' (identical shared entries once).
 Manifest Composer::layer_manifest(std::size_t group) const {
   const auto& in_group = groups_[group];
-  if (in_group.size() == 1) return members_[in_group.front()].manifest;
-  std::vector<const Manifest*> manifests;
-  for (std::size_t i : in_group) manifests.push_back(&members_[i].manifest);
-  return shared_layer_fileset(manifests);
+  std::vector<Manifest> manifests;
+  for (std::size_t i : in_group) manifests.push_back(members_[i].manifest);
+  return layer_fileset(std::move(manifests));
 }
 
 // 5. Layers, in canonical order, made where the store lacks them.

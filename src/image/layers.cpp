@@ -90,10 +90,11 @@ FilteredFileSet apply_drop_paths(const fileset::Manifest& manifest, const std::v
   return out;
 }
 
-fileset::Manifest shared_layer_fileset(const std::vector<const fileset::Manifest*>& members) {
+fileset::Manifest layer_fileset(std::vector<fileset::Manifest> members) {
+  if (members.size() == 1) return std::move(members.front());
   std::map<std::string, fileset::Entry> merged;
-  for (const auto* manifest : members) {
-    for (const auto& e : manifest->entries()) merged.emplace(e.path, e);
+  for (const auto& manifest : members) {
+    for (const auto& e : manifest.entries()) merged.emplace(e.path, e);
   }
   std::vector<fileset::Entry> entries;
   entries.reserve(merged.size());

@@ -31,10 +31,11 @@ struct FilteredFileSet {
 // hardlink whose file was dropped becomes the file.
 FilteredFileSet apply_drop_paths(const fileset::Manifest& manifest, const std::vector<std::string>& globs);
 
-// The FileSet of a layer that several packages share: the union of their
-// (filtered) FileSets, in layer order, an entry two of them hold once (the
-// first one's; the image tree's conflict check made them identical).
-fileset::Manifest shared_layer_fileset(const std::vector<const fileset::Manifest*>& members);
+// The FileSet of a layer from its packages' (filtered) FileSets, in layer
+// order: the one package's, or for a shared layer their union, an entry two
+// of them hold once (the first one's; the image tree's conflict check made
+// them identical).
+fileset::Manifest layer_fileset(std::vector<fileset::Manifest> members);
 
 // Writes `manifest` as a layer blob staged in `batch`, streaming file contents
 // from the store's objects (or the ones `batch` has staged).

@@ -256,10 +256,7 @@ fileset::Manifest Puller::expected_fileset(std::size_t i) {
       members.push_back(image::package_fileset(store_, lp.id, drop_));
     }
   }
-  if (members.size() == 1) return std::move(members.front());
-  std::vector<const fileset::Manifest*> pointers;
-  for (const auto& m : members) pointers.push_back(&m);
-  return image::shared_layer_fileset(pointers);
+  return image::layer_fileset(std::move(members));
 }
 
 void Puller::take_layers() {

@@ -67,10 +67,7 @@ std::uint64_t restore_layers(store::LocalStore& store, const image::StoredImage&
       }
       members.push_back(image::package_fileset(store, package.id, drop));
     }
-    std::vector<const fileset::Manifest*> pointers;
-    for (const auto& m : members) pointers.push_back(&m);
-    fileset::Manifest fileset = members.size() == 1 ? members.front() : image::shared_layer_fileset(pointers);
-    oci::LayerDigests made = image::write_layer_blob(*batch, fileset, 1);
+    oci::LayerDigests made = image::write_layer_blob(*batch, image::layer_fileset(std::move(members)), 1);
     if (made.digest != layer.digest) {
       fail("the store lacks the layer {}, and making it again from its packages gave {}: this sheaf makes layers "
            "differently from the one that built the image; build the image again",

@@ -7,6 +7,7 @@
 
 #include "base/base64.hpp"
 #include "base/error.hpp"
+#include "base/text.hpp"
 #include "base/unique_fd.hpp"
 
 namespace sheaf::registry {
@@ -30,12 +31,11 @@ std::string normalise_key(std::string_view key) {
   while (key.ends_with('/')) key.remove_suffix(1);
   std::string out(key);
   if (was_url) {
-    // docker's "https://HOST/v1/": the path is an API version, not a repository.
+    // docker's "SCHEME://HOST/v1/": the path is an API version, not a repository.
     if (auto slash = out.find('/'); slash != std::string::npos) out.resize(slash);
   }
-  std::transform(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(out.find('/'), out.size())),
-                 out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
+  auto host_end = std::min(out.find('/'), out.size());
+  return ascii_lower(std::string_view(out).substr(0, host_end)) + out.substr(host_end);
 }
 
 }  // namespace
@@ -148,10 +148,6 @@ std::vector<Challenge> parse_challenges(std::string_view header) {
     while (i < header.size() && header[i] != ' ' && header[i] != '\t' && header[i] != '=' && header[i] != ',') ++i;
     return std::string(header.substr(start, i - start));
   };
-  auto lower = [](std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
-  };
   while (i < header.size()) {
     skip_space();
     if (i < header.size() && header[i] == ',') {
@@ -176,10 +172,10 @@ std::vector<Challenge> parse_challenges(std::string_view header) {
       } else {
         value = token();
       }
-      out.back().params[lower(word)] = value;
+      out.back().params[ascii_lower(word)] = value;
       continue;
     }
-    out.push_back(Challenge{lower(word), {}});
+    out.push_back(Challenge{ascii_lower(word), {}});
   }
   return out;
 }

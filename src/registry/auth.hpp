@@ -7,7 +7,7 @@
 //                that has an entry for the registry. An entry's key is
 //                HOST[:PORT], optionally with a repository prefix
 //                (HOST/team), the longest matching one winning, or a URL
-//                (https://HOST/v1/, as docker writes); its "auth" is
+//                (SCHEME://HOST/v1/, as docker writes); its "auth" is
 //                base64("user:password"). Credential helpers are not run.
 //   trust        --cert-dir DIR, else /etc/containers/certs.d/HOST[:PORT]/:
 //                *.crt are CA certificates added to the system's, and a

@@ -37,8 +37,8 @@ TEST(Auth, FindsTheLongestMatchingEntryInTheFirstFileThatHasOne) {
 
 TEST(Auth, ReadsDockersUrlKeys) {
   testing::TempDir dir;
-  testing::write_file(dir / "config.json", "{\"auths\":{\"https://Registry.Test/v1/\":" + entry("d", "p:w") + "}}");
-  auto c = find_credentials({dir / "config.json"}, "registry.test", "app");
+  testing::write_file(dir / "config.json", "{\"auths\":{\"https://LocalHost:5000/v1/\":" + entry("d", "p:w") + "}}");
+  auto c = find_credentials({dir / "config.json"}, "localhost:5000", "app");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->user, "d");
   EXPECT_EQ(c->password, "p:w");
@@ -61,11 +61,11 @@ TEST(Auth, AnAuthfileIsTheOnlyFileSearched) {
 
 TEST(Auth, ParsesChallenges) {
   auto c = parse_challenges(
-      "Bearer realm=\"https://auth.test/token\",service=\"registry.test\",scope=\"repository:a/b:pull,push\"");
+      "Bearer realm=\"https://127.0.0.1:9/token\",service=\"sheaf-test\",scope=\"repository:a/b:pull,push\"");
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].scheme, "bearer");
-  EXPECT_EQ(c[0].params["realm"], "https://auth.test/token");
-  EXPECT_EQ(c[0].params["service"], "registry.test");
+  EXPECT_EQ(c[0].params["realm"], "https://127.0.0.1:9/token");
+  EXPECT_EQ(c[0].params["service"], "sheaf-test");
   EXPECT_EQ(c[0].params["scope"], "repository:a/b:pull,push");
   auto two = parse_challenges("Basic realm=\"Registry Realm\", Bearer realm=x");
   ASSERT_EQ(two.size(), 2u);

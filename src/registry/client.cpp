@@ -127,13 +127,7 @@ void Registry::ping() {
         ++stats_.requests;
         http::Response response = client_->perform(request);
         if (response.status == 401) {
-          for (auto& challenge : parse_challenges(response.header("www-authenticate").value_or(""))) {
-            if (challenge.scheme == "bearer" || challenge.scheme == "basic") {
-              challenge_ = std::move(challenge);
-              break;
-            }
-          }
-          if (!challenge_) {
+          if (!adopt_challenge(response)) {
             fail("registry {} asks for authentication (HTTP 401) with no Basic or Bearer challenge", host_);
           }
         } else if (response.status != 200) {
@@ -201,23 +195,12 @@ std::string Registry::fetch_token(const std::string& scopes) {
     request.headers.emplace_back(
         "Authorization", "Basic " + base64_encode(credentials_->user + ":" + credentials_->password));
   }
-  http::Response response;
-  for (unsigned attempt = 0;; ++attempt) {
-    try {
-      ++stats_.requests;
-      response = client_->perform(request);
-      if (transient_status(response.status) && attempt < options_.retries) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << attempt));
-        continue;
-      }
-      break;
-    } catch (const http::TransportError& e) {
-      if (!transient_transport(e) || attempt >= options_.retries) {
-        fail("cannot get a token for registry {} from {}: {}", host_, quote(realm->second), e.what());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << attempt));
-    }
-  }
+  http::Response response = retrying(
+      [&] {
+        ++stats_.requests;
+        return client_->perform(request);
+      },
+      fmt::format("cannot get a token for registry {} from {}", host_, quote(realm->second)));
   if (response.status == 401 || response.status == 403) {
     throw RegistryError(
         response.status, "UNAUTHORIZED",
@@ -284,36 +267,46 @@ http::Response Registry::send_once(http::Request& request, std::string_view repo
 
 http::Response Registry::send(http::Request request, std::string_view repository, Access access,
                               std::string_view mount_from) {
-  for (unsigned attempt = 0;; ++attempt) {
-    try {
-      http::Response response = send_once(request, repository, access, mount_from);
-      if (response.status == 401 && challenge_ && challenge_->scheme == "bearer") {
-        // A token for other scopes, or an expired one: ask once more.
-        tokens_.clear();
-        response = send_once(request, repository, access, mount_from);
-      }
-      if (response.status == 401 && !challenge_) {
-        // Anonymous /v2/, but this repository wants credentials.
-        for (auto& challenge : parse_challenges(response.header("www-authenticate").value_or(""))) {
-          if (challenge.scheme == "bearer" || challenge.scheme == "basic") {
-            challenge_ = std::move(challenge);
-            break;
-          }
+  return retrying(
+      [&] {
+        http::Response response = send_once(request, repository, access, mount_from);
+        if (response.status == 401 && challenge_ && challenge_->scheme == "bearer") {
+          // A token for other scopes, or an expired one: ask once more.
+          tokens_.clear();
+          response = send_once(request, repository, access, mount_from);
         }
-        if (challenge_) response = send_once(request, repository, access, mount_from);
-      }
-      if (transient_status(response.status) && attempt < options_.retries) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << attempt));
-        continue;
-      }
-      return response;
+        // Anonymous /v2/, but this repository wants credentials.
+        if (response.status == 401 && !challenge_ && adopt_challenge(response)) {
+          response = send_once(request, repository, access, mount_from);
+        }
+        return response;
+      },
+      {});
+}
+
+http::Response Registry::retrying(const std::function<http::Response()>& attempt, std::string_view what) {
+  for (unsigned n = 0;; ++n) {
+    try {
+      http::Response response = attempt();
+      if (!transient_status(response.status) || n >= options_.retries) return response;
     } catch (const http::TransportError& e) {
-      if (!transient_transport(e) || attempt >= options_.retries) {
-        fail("{}{}", e.what(), attempt > 0 ? fmt::format(" (gave up after {} attempts)", attempt + 1) : "");
+      if (!transient_transport(e) || n >= options_.retries) {
+        fail("{}{}{}", what, what.empty() ? "" : ": ", e.what(),
+             n > 0 ? fmt::format(" (gave up after {} attempts)", n + 1) : "");
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << attempt));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << n));
+  }
+}
+
+bool Registry::adopt_challenge(const http::Response& response) {
+  for (auto& challenge : parse_challenges(response.header("www-authenticate").value_or(""))) {
+    if (challenge.scheme == "bearer" || challenge.scheme == "basic") {
+      challenge_ = std::move(challenge);
+      return true;
     }
   }
+  return false;
 }
 
 void Registry::fail_response(const http::Response& response, std::string_view what) {
@@ -469,20 +462,11 @@ Registry::UploadStats Registry::upload_blob(std::string_view repository, const D
   };
 
   if (size <= options_.chunk_size) {
-    for (unsigned attempt = 0;; ++attempt) {
-      try {
-        http::Response response = finish(start(), true);
-        if (response.status == 201) {
-          stats_.bytes_sent += size;
-          return stats;
-        }
-        if (!transient_status(response.status) || attempt >= options_.retries) fail_response(response, what);
-      } catch (const http::TransportError& e) {
-        if (!transient_transport(e) || attempt >= options_.retries) fail("{}: {}", what, e.what());
-      }
-      ++stats.resumed;
-      std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_ms << attempt));
-    }
+    // Each attempt starts a new upload session and sends the whole blob.
+    http::Response response = retrying([&] { return finish(start(), true); }, what);
+    if (response.status != 201) fail_response(response, what);
+    stats_.bytes_sent += size;
+    return stats;
   }
 
   stats.chunked = true;
@@ -548,12 +532,9 @@ std::optional<FetchedManifest> Registry::get_manifest(std::string_view repositor
   http::Response response;
   try {
     response = send(request, repository, Access::pull);
-  } catch (const Error& e) {
-    if (std::string_view(e.what()).find("answered with more than") != std::string_view::npos) {
-      fail("the manifest {}/{}:{} is larger than {} bytes; sheaf refuses it", host_, repository, reference,
-           kMaxManifestSize);
-    }
-    throw;
+  } catch (const http::ResponseTooLarge&) {
+    fail("the manifest {}/{}:{} is larger than {} bytes; sheaf refuses it", host_, repository, reference,
+         kMaxManifestSize);
   }
   if (response.status == 404) {
     auto [code, message] = error_of(response.body);

@@ -96,7 +96,7 @@ class Registry {
   Discovery discovery() const;
   // Starts from what another client of the same host learnt.
   void resume(const Discovery& discovery);
-  // "https://HOST" or "http://HOST", once the first request found out.
+  // SCHEME://HOST, the scheme (https or http) found by the first request.
   std::string base_url();
 
   // The blob's size, or nullopt when the repository lacks it (HEAD).
@@ -165,6 +165,12 @@ class Registry {
   http::Response send_once(http::Request& request, std::string_view repository, Access access,
                            std::string_view mount_from);
   void ping();
+  // Runs `attempt` again (with backoff) while it fails transiently: a
+  // transport error other than TLS, or a 5xx, 408 or 429, until the retries
+  // are spent; then returns the last response, or throws naming `what`.
+  http::Response retrying(const std::function<http::Response()>& attempt, std::string_view what);
+  // Takes the Basic or Bearer challenge of a 401; false when it has none.
+  bool adopt_challenge(const http::Response& response);
   std::string authorization(std::string_view repository, Access access, std::string_view mount_from);
   std::string fetch_token(const std::string& scopes);
   [[noreturn]] void fail_response(const http::Response& response, std::string_view what);

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/error.hpp"
+#include "base/text.hpp"
 
 namespace sheaf::registry {
 
@@ -75,12 +76,6 @@ bool valid_tag(std::string_view tag) {
   return std::all_of(tag.begin(), tag.end(), [&](char c) { return word(c) || c == '.' || c == '-'; });
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 }  // namespace
 
 bool is_remote(std::string_view text) { return text.starts_with(kTransport); }
@@ -107,7 +102,7 @@ Reference parse_reference(std::string_view text) {
   }
   std::string_view host = rest.substr(0, slash);
   if (!valid_host(host)) fail_usage("{}: {} is not a registry host (HOST or HOST:PORT)", quote(whole), quote(std::string(host)));
-  ref.host = lower(host);
+  ref.host = ascii_lower(host);
   std::string_view path = rest.substr(slash + 1);
   // A ':' after the last '/' starts the tag.
   auto last_slash = path.rfind('/');

@@ -22,10 +22,10 @@ TEST(Reference, ParsesHostPortRepositoryAndTag) {
 }
 
 TEST(Reference, DefaultsToLatestAndLowerCasesTheHost) {
-  Reference r = parse_reference("docker://Registry.Test/app");
-  EXPECT_EQ(r.host, "registry.test");
+  Reference r = parse_reference("docker://LocalHost:5000/app");
+  EXPECT_EQ(r.host, "localhost:5000");
   EXPECT_EQ(r.tag, "latest");
-  EXPECT_EQ(r.str(), "docker://registry.test/app:latest");
+  EXPECT_EQ(r.str(), "docker://localhost:5000/app:latest");
 }
 
 TEST(Reference, ParsesADigest) {
