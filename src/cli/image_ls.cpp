@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_fields.hpp"
 #include "cli/context.hpp"
 #include "image/compose.hpp"
 #include "image/image_ref.hpp"
@@ -117,7 +118,7 @@ void run_show(Context& context, const ShowOptions& options) {
   fmt::print("packages ({} layers):\n", image.manifest.layers.size());
   for (const auto& layer : image.manifest.layers) {
     for (const auto& p : layer_packages(layer)) {
-      fmt::print("  {:<32} {:<28} {:>10}  {}\n", p.value("name", ""), p.value("version", ""), human_bytes(layer.size),
+      fmt::print("  {:<32} {:<28} {:>10}  {}\n", string_field(p, "name"), string_field(p, "version"), human_bytes(layer.size),
                  layer.digest.str().substr(0, 19));
     }
   }

@@ -4,6 +4,7 @@
 
 #include "base/canonical_json.hpp"
 #include "base/error.hpp"
+#include "base/json_fields.hpp"
 
 namespace sheaf::image {
 
@@ -62,7 +63,7 @@ std::vector<LayerPackage> layer_packages(const oci::Descriptor& layer) {
       valid = false;
       break;
     }
-    out.push_back({p.value("name", ""), p.value("version", ""), p["id"].get<std::string>()});
+    out.push_back({string_field(p, "name"), string_field(p, "version"), p["id"].get<std::string>()});
   }
   if (!valid) {
     fail("the {} annotation of layer {} is not a list of packages with ids", kAnnotationPackages, layer.digest.str());

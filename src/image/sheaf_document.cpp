@@ -45,7 +45,8 @@ ImageDocument parse_image_document(std::string_view bytes, std::string_view wher
   const std::string at(where);
   json doc = json::parse(bytes, nullptr, false);
   if (!doc.is_object()) throw ParseError(at, "is not a JSON object");
-  if (doc.value("sheaf-document", 0) != kFormat) {
+  if (auto format = doc.find("sheaf-document");
+      format == doc.end() || !format->is_number_integer() || format->get<std::int64_t>() != kFormat) {
     throw ParseError(at, fmt::format("is not a sheaf document of format {} (\"sheaf-document\")", kFormat));
   }
   ImageDocument out;

@@ -8,6 +8,7 @@
 
 #include "base/canonical_json.hpp"
 #include "base/error.hpp"
+#include "base/json_fields.hpp"
 #include "deb/version.hpp"
 
 namespace sheaf::pkg {
@@ -72,7 +73,7 @@ Package Package::from_document(std::string_view bytes, std::string_view where) {
   } catch (const json::exception& e) {
     throw ParseError(std::string(where), fmt::format("invalid JSON: {}", e.what()));
   }
-  auto string_field = [&](const char* key) -> std::string {
+  auto required_string = [&](const char* key) -> std::string {
     auto it = doc.find(key);
     if (it == doc.end() || !it->is_string()) {
       throw ParseError(std::string(where), fmt::format("field \"{}\" must be a string", key));
@@ -83,16 +84,16 @@ Package Package::from_document(std::string_view bytes, std::string_view where) {
     throw ParseError(std::string(where), "not a sheaf package document (format 1)");
   }
   Package p;
-  p.name = string_field("name");
-  p.version = string_field("version");
-  p.arch = string_field("arch");
-  auto fileset = Digest::parse(string_field("fileset"));
+  p.name = required_string("name");
+  p.version = required_string("version");
+  p.arch = required_string("arch");
+  auto fileset = Digest::parse(required_string("fileset"));
   if (!fileset) throw ParseError(std::string(where), "field \"fileset\" is not a sha256 digest");
   p.fileset = *fileset;
   for (const auto& field : kRelationFields) {
     if (doc.contains(field.key)) {
       p.*field.member =
-          deb::Relations::parse(string_field(field.key), field.kind, fmt::format("{} {}", where, field.key));
+          deb::Relations::parse(required_string(field.key), field.kind, fmt::format("{} {}", where, field.key));
     }
   }
   try {
@@ -135,18 +136,18 @@ PackageMetadata PackageMetadata::from_json(std::string_view text) {
   PackageMetadata m;
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return m;
-  m.license = doc.value("license", m.license);
-  m.homepage = doc.value("homepage", "");
-  m.description = doc.value("description", "");
+  m.license = string_field(doc, "license", m.license);
+  m.homepage = string_field(doc, "homepage");
+  m.description = string_field(doc, "description");
   if (auto source = doc.find("source"); source != doc.end() && source->is_object()) {
-    m.source_name = source->value("name", "");
-    m.source_version = source->value("version", "");
+    m.source_name = string_field(*source, "name");
+    m.source_version = string_field(*source, "version");
   }
-  m.maintainer = doc.value("maintainer", "");
-  m.section = doc.value("section", "");
-  m.priority = doc.value("priority", "");
-  m.multi_arch = doc.value("multi_arch", "");
-  m.essential = doc.value("essential", false);
+  m.maintainer = string_field(doc, "maintainer");
+  m.section = string_field(doc, "section");
+  m.priority = string_field(doc, "priority");
+  m.multi_arch = string_field(doc, "multi_arch");
+  m.essential = bool_field(doc, "essential", false);
   if (auto size = doc.find("installed_size"); size != doc.end() && size->is_number_unsigned()) {
     m.installed_size = size->get<std::uint64_t>();
   }
@@ -208,8 +209,8 @@ namespace {
 std::string origin_type(const std::string& origin) {
   auto doc = nlohmann::json::parse(origin, nullptr, false);
   if (!doc.is_object()) return "";
-  std::string type = doc.value("type", "");
-  if (type == "registry") return doc.value("kind", "");
+  std::string type = string_field(doc, "type");
+  if (type == "registry") return string_field(doc, "kind");
   return type;
 }
 

@@ -6,6 +6,7 @@
 
 #include "base/base64.hpp"
 #include "base/error.hpp"
+#include "base/json_fields.hpp"
 #include "registry/reference.hpp"
 
 namespace sheaf::registry {
@@ -68,7 +69,7 @@ std::pair<std::string, std::string> error_of(std::string_view body) {
     auto doc = nlohmann::json::parse(body);
     if (doc.is_object() && doc.contains("errors") && doc["errors"].is_array() && !doc["errors"].empty()) {
       const auto& e = doc["errors"][0];
-      return {e.value("code", ""), e.value("message", "")};
+      return {string_field(e, "code"), string_field(e, "message")};
     }
   } catch (const nlohmann::json::exception&) {
   }
