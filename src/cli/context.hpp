@@ -89,6 +89,8 @@ void register_pkg_import(CLI::App& pkg, Context& context);
 void register_pkg_ls(CLI::App& pkg, Context& context);
 void register_pkg_show(CLI::App& pkg, Context& context);
 void register_pkg_rm(CLI::App& pkg, Context& context);
+void register_pkg_push(CLI::App& pkg, Context& context);
+void register_pkg_pull(CLI::App& pkg, Context& context);
 void register_pkg_files(CLI::App& pkg, Context& context);
 void register_lock(CLI::App& app, Context& context);
 void register_fetch(CLI::App& app, Context& context);

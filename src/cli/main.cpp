@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   register_pkg_show(*pkg, context);
   register_pkg_files(*pkg, context);
   register_pkg_rm(*pkg, context);
+  register_pkg_push(*pkg, context);
+  register_pkg_pull(*pkg, context);
 
   register_lock(app, context);
   register_fetch(app, context);

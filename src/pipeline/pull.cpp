@@ -24,18 +24,6 @@
 
 namespace sheaf::pipeline {
 
-oci::Platform oci_platform(const std::string& debian_arch) {
-  static const std::map<std::string, std::pair<std::string, std::string>> kNames = {
-      {"amd64", {"amd64", ""}},     {"arm64", {"arm64", "v8"}},   {"armhf", {"arm", "v7"}},
-      {"armel", {"arm", "v5"}},     {"i386", {"386", ""}},        {"ppc64el", {"ppc64le", ""}},
-      {"mips64el", {"mips64le", ""}}, {"s390x", {"s390x", ""}},   {"riscv64", {"riscv64", ""}}};
-  auto it = kNames.find(debian_arch);
-  oci::Platform platform;
-  platform.architecture = it == kNames.end() ? debian_arch : it->second.first;
-  platform.variant = it == kNames.end() ? "" : it->second.second;
-  return platform;
-}
-
 namespace {
 
 constexpr std::uint64_t kMaxConfig = std::uint64_t{4} << 20;
@@ -332,26 +320,11 @@ void Puller::take_layers() {
       fd = local.get();
     } else {
       auto registry = pool_->take();
-      file = batch_->create_blob_file();
+      file = download_blob(*registry, *batch_, ref.repository, layer, where, [&](std::uint64_t n) {
+        bytes_done += n;
+        report();
+      });
       fd = file->fd.get();
-      std::uint64_t written = 0;
-      registry->get_blob(
-          ref.repository, layer.digest, layer.size,
-          [&](std::string_view chunk) {
-            if (::pwrite(fd, chunk.data(), chunk.size(), static_cast<off_t>(written)) !=
-                static_cast<ssize_t>(chunk.size())) {
-              fail_errno(errno, "cannot write " + where + " to the store");
-            }
-            written += chunk.size();
-          },
-          [&] {
-            written = 0;
-            if (::ftruncate(fd, 0) != 0) fail_errno(errno, "cannot write " + where + " to the store");
-          },
-          [&](std::uint64_t n) {
-            bytes_done += n;
-            report();
-          });
       pool_->give_back(std::move(registry));
     }
     Digest diff_id = image::ingest_layer(*batch_, fd, expected.at(i), where);

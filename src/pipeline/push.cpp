@@ -1,16 +1,8 @@
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include "base/error.hpp"
-#include "base/parallel.hpp"
-#include "base/unique_fd.hpp"
 #include "image/image_ref.hpp"
 #include "image/layers.hpp"
 #include "image/sheaf_document.hpp"
@@ -25,27 +17,6 @@
 namespace sheaf::pipeline {
 
 namespace {
-
-// One blob the registry must hold: from the store, or made here.
-struct Blob {
-  Digest digest;
-  std::uint64_t size = 0;
-  std::optional<std::string> bytes;  // held in memory (documents made for the push)
-  std::string what;                  // for messages: "layer of libc6", "config"
-};
-
-UniqueFd memory_file(const std::string& bytes) {
-  UniqueFd fd(::memfd_create("sheaf-blob", MFD_CLOEXEC));
-  if (!fd) fail_errno(errno, "cannot create a memory file");
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail_errno(errno, "cannot write a memory file");
-    done += static_cast<std::size_t>(n);
-  }
-  return fd;
-}
 
 // The image's layer blobs that the store lost (store gc, a damaged store):
 // each made again from its packages, which must give the manifest's digest.
@@ -106,9 +77,9 @@ PushResult push(Session& session, const PushOptions& options) {
                                 {}, std::nullopt, ""};
 
   // Every blob, once: the image's, the sheaf document's, the SBOMs'.
-  std::vector<Blob> blobs;
+  std::vector<UploadBlob> blobs;
   std::set<Digest> listed;
-  auto add = [&](Blob blob) {
+  auto add = [&](UploadBlob blob) {
     if (listed.insert(blob.digest).second) blobs.push_back(std::move(blob));
   };
   add({image.manifest.config.digest, image.manifest.config.size, std::nullopt, "the config"});
@@ -142,16 +113,6 @@ PushResult push(Session& session, const PushOptions& options) {
   }
   result.blobs = blobs.size();
 
-  // Where the store knows each blob to be, for mounts.
-  std::vector<std::vector<std::string>> mount_from(blobs.size());
-  for (std::size_t i = 0; i < blobs.size(); ++i) {
-    for (auto& repository : store.index().registry_repositories_with(ref.host, blobs[i].digest.str())) {
-      if (repository != ref.repository) mount_from[i].push_back(std::move(repository));
-    }
-  }
-
-  std::uint64_t bytes_total = 0;
-  for (const auto& b : blobs) bytes_total += b.size;
   RegistryPool pool(ref.host, options.registry);
   {
     // One client finds the scheme and the challenge first; the workers start from it.
@@ -159,64 +120,11 @@ PushResult push(Session& session, const PushOptions& options) {
     (void)first->base_url();
     pool.give_back(std::move(first));
   }
-  std::atomic<std::uint64_t> done{0}, bytes_done{0}, present{0}, mounted{0}, uploaded{0}, bytes_uploaded{0};
-  std::mutex progress_mutex, stale_mutex;
-  std::vector<std::pair<std::string, std::string>> stale;  // (repository, blob) a mount found missing
-  auto report = [&] {
-    std::lock_guard guard(progress_mutex);
-    session.reporter().progress(
-        {Progress::Stage::uploading, done.load(), blobs.size(), bytes_done.load(), bytes_total});
-  };
-  {
-    ProgressScope scope(session.reporter());
-    parallel_for(blobs.size(), options.threads ? options.threads : 4, [&](std::size_t i) {
-      const Blob& blob = blobs[i];
-      auto registry = pool.take();
-      try {
-        if (registry->blob_size(ref.repository, blob.digest)) {
-          ++present;
-        } else {
-          std::optional<std::string> upload_session;
-          bool was_mounted = false;
-          for (const auto& from : mount_from[i]) {
-            upload_session = registry->mount_blob(ref.repository, blob.digest, from);
-            if (!upload_session) {
-              was_mounted = true;
-              break;
-            }
-            std::lock_guard guard(stale_mutex);
-            stale.emplace_back(from, blob.digest.str());  // the store's knowledge was out of date
-          }
-          if (was_mounted) {
-            ++mounted;
-          } else {
-            UniqueFd fd = blob.bytes ? memory_file(*blob.bytes)
-                                     : UniqueFd(::open(store.blob_path(blob.digest).c_str(), O_RDONLY | O_CLOEXEC));
-            if (!fd) fail_errno(errno, fmt::format("cannot read {} ({}) from the store", blob.what, blob.digest.str()));
-            registry->upload_blob(
-                ref.repository, blob.digest, fd.get(), blob.size,
-                [&](std::uint64_t n) {
-                  bytes_done += n;
-                  bytes_uploaded += n;
-                  report();
-                },
-                std::move(upload_session));
-            ++uploaded;
-          }
-        }
-      } catch (Error& e) {
-        e.add_context(fmt::format("pushing {} ({})", blob.what, blob.digest.str()));
-        throw;
-      }
-      pool.give_back(std::move(registry));
-      ++done;
-      report();
-    });
-  }
-  result.present = present;
-  result.mounted = mounted;
-  result.uploaded = uploaded;
-  result.bytes_uploaded = bytes_uploaded;
+  UploadOutcome uploaded = upload_blobs(session, pool, ref, blobs, options.threads);
+  result.present = uploaded.present;
+  result.mounted = uploaded.mounted;
+  result.uploaded = uploaded.uploaded;
+  result.bytes_uploaded = uploaded.bytes_uploaded;
 
   // The manifests: the image by digest, its referrers, then the tag.
   auto registry = pool.take();
@@ -261,10 +169,6 @@ PushResult push(Session& session, const PushOptions& options) {
   }
   if (ref.tag) registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, image.manifest_bytes);
 
-  store.index().write([&](store::Index::Transaction& t) {
-    for (const auto& [repository, blob] : stale) t.remove_registry_blob(ref.host, repository, blob);
-    for (const auto& blob : blobs) t.add_registry_blob(ref.host, ref.repository, blob.digest.str());
-  });
   return result;
 }
 

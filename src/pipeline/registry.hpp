@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/digest.hpp"
+#include "pkg/package.hpp"
 #include "pipeline/session.hpp"
 #include "registry/client.hpp"
 #include "registry/reference.hpp"
@@ -75,5 +76,65 @@ struct PullResult {
 };
 
 PullResult pull(Session& session, const PullOptions& options);
+
+// Packages on their own (image/package_artifact.hpp):
+//
+// pkg push   the package's blobs (its unfiltered layer made first when the
+//            store lacks it), then the artifact manifest by digest, then
+//            the tag: the reference's, else the package's version when it
+//            is a valid tag.
+// pkg pull   the artifact manifest, the package document (whose digest is
+//            the id), the FileSet manifest the document names, the metadata
+//            and scripts, and the layer unless the store holds every file
+//            content and makes the same blob itself. The layer must be the
+//            canonical layer of the FileSet (image/layer_check.hpp). One
+//            commit: blobs, package, origin {"type":"registry",...}, layer
+//            record.
+struct PackagePushOptions {
+  std::string package;      // a package reference (pkg/package_ref.hpp)
+  std::string destination;  // docker://HOST[:PORT]/REPO[:TAG]
+  registry::Options registry;
+  unsigned threads = 0;  // parallel uploads; 0: four
+};
+
+struct PackagePushResult {
+  registry::Reference reference;  // with the tag used
+  std::string name, version, id;
+  Digest manifest;  // the artifact's
+  Digest layer;
+  std::uint64_t blobs = 0, present = 0, mounted = 0, uploaded = 0, bytes_uploaded = 0;
+  bool layer_made = false;  // the store had no unfiltered layer of the package
+};
+
+PackagePushResult push_package(Session& session, const PackagePushOptions& options);
+
+struct PackagePullOptions {
+  std::string source;  // docker://HOST[:PORT]/REPO[:TAG|@sha256:HEX]
+  registry::Options registry;
+  // When set, the package id the artifact must carry (a lock's).
+  std::optional<std::string> expect_id;
+};
+
+struct PackagePullResult {
+  registry::Reference reference;
+  Digest manifest;  // the artifact's
+  std::string name, version, arch, id;
+  bool added = false;          // false: the store had the package
+  bool layer_downloaded = false;
+  bool layer_made = false;     // made from file contents the store held
+  std::uint64_t bytes_downloaded = 0;
+};
+
+PackagePullResult pull_package(Session& session, const PackagePullOptions& options);
+
+// What a registry package says of itself before it is pulled: the artifact
+// manifest's digest and the package document (for resolution). Reads only
+// the manifest and the document.
+struct RegistryPackageInfo {
+  Digest manifest;
+  std::string document;
+  pkg::Package package;
+};
+RegistryPackageInfo inspect_package(registry::Registry& registry, const registry::Reference& ref);
 
 }  // namespace sheaf::pipeline

@@ -1,16 +1,25 @@
-// What push and pull share: a pool of registry clients (one per worker
-// thread, each with its own connection and tokens), and the OCI platform
-// of a Debian architecture.
+// What the registry operations share (push and pull of images and of
+// packages, and the fetch of a spec's registry packages): a pool of
+// registry clients (one per worker thread, each with its own connection and
+// tokens), blob uploads and downloads, and the OCI platform of a Debian
+// architecture.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/digest.hpp"
 #include "oci/documents.hpp"
+#include "pipeline/session.hpp"
 #include "registry/client.hpp"
+#include "registry/reference.hpp"
+#include "store/local_store.hpp"
+#include "store/write_batch.hpp"
 
 namespace sheaf::pipeline {
 
@@ -50,6 +59,38 @@ class RegistryPool {
   std::vector<std::unique_ptr<registry::Registry>> free_;
   std::optional<registry::Discovery> learnt_;
 };
+
+// One blob a registry must hold: from the store, or made for the push.
+struct UploadBlob {
+  Digest digest;
+  std::uint64_t size = 0;
+  std::optional<std::string> bytes;  // held in memory (documents made for the push)
+  std::string what;                  // for messages: "the layer of libc6", "the config"
+};
+
+struct UploadOutcome {
+  std::uint64_t present = 0;   // the registry had them
+  std::uint64_t mounted = 0;   // mounted from another repository
+  std::uint64_t uploaded = 0;  // sent
+  std::uint64_t bytes_uploaded = 0;
+};
+
+// Makes `ref`'s repository hold every blob, `threads` at a time: a HEAD
+// first; then a cross-repository mount where the store knows the registry
+// holds the blob elsewhere; else an upload. Then records in the store's
+// index that the repository holds them (and forgets mounts that failed).
+// Blobs must be distinct. The caller holds the store's lock.
+UploadOutcome upload_blobs(Session& session, RegistryPool& pool, const registry::Reference& ref,
+                           const std::vector<UploadBlob>& blobs, unsigned threads);
+
+// Downloads the blob `descriptor` of `repository` into a file staged in
+// `batch` (its digest and size checked while it streams; a dropped
+// connection resumes). The caller keeps the file with keep_blob_file once it
+// has checked the contents.
+store::WriteBatch::BlobFile download_blob(registry::Registry& registry, store::WriteBatch& batch,
+                                          std::string_view repository, const oci::Descriptor& descriptor,
+                                          const std::string& where,
+                                          const std::function<void(std::uint64_t)>& on_progress = nullptr);
 
 // The OCI platform (GOARCH names) of a Debian architecture: amd64 -> amd64,
 // arm64 -> arm64 (variant v8), armhf -> arm v7, armel -> arm v5, i386 ->

@@ -1,0 +1,244 @@
+// sheaf pkg push and sheaf pkg pull: one package as an OCI artifact
+// (image/package_artifact.hpp), and what a spec's registry packages need
+// (inspect_package).
+#include <fcntl.h>
+
+#include <algorithm>
+
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
+#include "fileset/manifest.hpp"
+#include "image/layer_check.hpp"
+#include "image/layers.hpp"
+#include "image/package_artifact.hpp"
+#include "image/sheaf_document.hpp"
+#include "pipeline/registry.hpp"
+#include "pipeline/registry_common.hpp"
+#include "pkg/package_ref.hpp"
+
+namespace sheaf::pipeline {
+
+namespace {
+
+// An OCI tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
+bool is_valid_tag(std::string_view tag) {
+  if (tag.empty() || tag.size() > 128 || tag.front() == '.' || tag.front() == '-') return false;
+  return std::all_of(tag.begin(), tag.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+  });
+}
+
+// Whether the reference as written names a tag: a ':' after its last '/'
+// (a port's ':' comes before the first).
+bool names_tag(std::string_view text) {
+  std::size_t slash = text.rfind('/');
+  std::size_t colon = text.rfind(':');
+  return colon != std::string_view::npos && slash != std::string_view::npos && colon > slash;
+}
+
+struct FetchedArtifact {
+  registry::FetchedManifest manifest;
+  image::PackageArtifactLayout layout;
+};
+
+FetchedArtifact fetch_artifact(registry::Registry& registry, const registry::Reference& ref) {
+  auto fetched = registry.get_manifest(ref.repository, ref.manifest_reference());
+  if (!fetched) {
+    throw registry::RegistryError(404, "MANIFEST_UNKNOWN",
+                                  fmt::format("registry {} has no {} {} in {} (HTTP 404)", ref.host,
+                                              ref.digest ? "manifest" : "tag", ref.manifest_reference(),
+                                              ref.repository));
+  }
+  if (fetched->media_type != oci::kMediaTypeManifest) {
+    fail("{} is a {}, not the OCI image manifest a sheaf package is", ref.str(),
+         fetched->media_type.empty() ? std::string("document of no media type") : fetched->media_type);
+  }
+  image::PackageArtifactLayout layout = image::parse_package_artifact(fetched->bytes, ref.str());
+  return {std::move(*fetched), std::move(layout)};
+}
+
+}  // namespace
+
+PackagePushResult push_package(Session& session, const PackagePushOptions& options) {
+  PackagePushResult result;
+  result.reference = registry::parse_reference(options.destination);
+  registry::Reference& ref = result.reference;
+  store::LocalStore& store = session.store();
+  store::StoreLock hold = store.lock(store::StoreLock::Mode::shared);
+  pkg::ResolvedPackage resolved = pkg::resolve_package(store.index(), options.package);
+  if (!resolved.note.empty()) session.reporter().note(resolved.note);
+  const store::PackageRecord& record = resolved.record;
+  result.name = record.name;
+  result.version = record.version;
+  result.id = record.id;
+  if (ref.digest) {
+    fail_usage("{} names a digest; push a package to a tag (docker://HOST/REPO:TAG) or to the repository alone",
+               ref.str());
+  }
+  if (!names_tag(options.destination)) {
+    if (!is_valid_tag(record.version)) {
+      fail_usage("{}'s version {} is not a valid OCI tag ([A-Za-z0-9_][A-Za-z0-9._-]*); name a tag: {}:TAG",
+                 record.name, record.version, ref.name());
+    }
+    ref.tag = record.version;
+  }
+
+  image::PackageArtifact artifact = image::make_package_artifact(store, record.id);
+  result.manifest = artifact.digest;
+  result.layer = artifact.layers.back().digest;
+  result.layer_made = artifact.layer_made > 0;
+  std::vector<UploadBlob> blobs;
+  const std::string empty = "{}";
+  blobs.push_back({Digest::of(empty), empty.size(), empty, "the empty config"});
+  for (const auto& layer : artifact.layers) {
+    UploadBlob blob{layer.digest, layer.size, std::nullopt, ""};
+    if (layer.media_type == image::kMediaTypePackageDocument) {
+      blob.bytes = artifact.document;
+      blob.what = "the package document";
+    } else if (layer.media_type == image::kMediaTypePackageMetadata) {
+      blob.bytes = artifact.metadata;
+      blob.what = "the package metadata";
+    } else if (layer.media_type == image::kMediaTypeFileSet) {
+      blob.what = "the FileSet manifest";
+    } else if (layer.media_type == image::kMediaTypeScripts) {
+      blob.what = "the maintainer scripts";
+    } else {
+      blob.what = "the layer of " + record.name;
+    }
+    blobs.push_back(std::move(blob));
+  }
+  result.blobs = blobs.size();
+  RegistryPool pool(ref.host, options.registry);
+  {
+    auto first = pool.take();
+    (void)first->base_url();
+    pool.give_back(std::move(first));
+  }
+  UploadOutcome uploaded = upload_blobs(session, pool, ref, blobs, options.threads);
+  result.present = uploaded.present;
+  result.mounted = uploaded.mounted;
+  result.uploaded = uploaded.uploaded;
+  result.bytes_uploaded = uploaded.bytes_uploaded;
+  auto registry = pool.take();
+  registry->put_manifest(ref.repository, artifact.digest.str(), oci::kMediaTypeManifest, artifact.manifest);
+  registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, artifact.manifest);
+  return result;
+}
+
+RegistryPackageInfo inspect_package(registry::Registry& registry, const registry::Reference& ref) {
+  FetchedArtifact artifact = fetch_artifact(registry, ref);
+  RegistryPackageInfo info;
+  info.manifest = artifact.manifest.digest;
+  const std::string where = fmt::format("{} (package document {})", ref.str(), artifact.layout.document.digest.str());
+  info.document = registry.get_blob_bytes(ref.repository, artifact.layout.document.digest,
+                                          artifact.layout.document.size, image::kMaxPackageDocument);
+  info.package = pkg::Package::from_document(info.document, where);
+  return info;
+}
+
+PackagePullResult pull_package(Session& session, const PackagePullOptions& options) {
+  PackagePullResult result;
+  result.reference = registry::parse_reference(options.source);
+  const registry::Reference& ref = result.reference;
+  const std::string label = ref.str();
+  store::LocalStore& store = session.store();
+  registry::Registry registry(ref.host, options.registry);
+  FetchedArtifact artifact = fetch_artifact(registry, ref);
+  const image::PackageArtifactLayout& layout = artifact.layout;
+  result.manifest = artifact.manifest.digest;
+  result.id = layout.document.digest.str();
+  if (options.expect_id && *options.expect_id != result.id) {
+    fail("{} ({}) carries the package {}, but the lock names {}", label, result.manifest.str(), result.id,
+         *options.expect_id);
+  }
+  const std::string what = fmt::format("{} (package {})", label, result.id);
+
+  // Held shared from here, so that gc leaves what this pull relies on.
+  auto batch = store.begin_write();
+  if (auto existing = store.index().package(result.id); existing && !store.index().partial_filter(result.id)) {
+    result.name = existing->name;
+    result.version = existing->version;
+    result.arch = existing->arch;
+    batch->commit([&](store::Index::Transaction& t) {
+      t.add_origin(result.id, pkg::registry_origin(label, layout.kind));
+      t.add_registry_blob(ref.host, ref.repository, layout.layer.digest.str());
+    });
+    return result;
+  }
+
+  auto small = [&](const oci::Descriptor& d, std::uint64_t limit) {
+    std::string bytes = registry.get_blob_bytes(ref.repository, d.digest, d.size, limit);
+    result.bytes_downloaded += bytes.size();
+    return bytes;
+  };
+  // The package document: its digest is the id (the client checks it).
+  std::string document = small(layout.document, image::kMaxPackageDocument);
+  pkg::Package package = pkg::Package::from_document(document, what + ": its package document");
+  result.name = package.name;
+  result.version = package.version;
+  result.arch = package.arch;
+  if (layout.fileset.digest != package.fileset) {
+    fail("{}: its FileSet manifest is {}, but its package document names {}", what, layout.fileset.digest.str(),
+         package.fileset.str());
+  }
+  std::string fileset_bytes = small(layout.fileset, image::kMaxFileSetManifest);
+  fileset::Manifest manifest = fileset::Manifest::parse(fileset_bytes, what + ": its FileSet manifest");
+  std::string metadata_bytes = small(layout.metadata, image::kMaxPackageMetadata);
+  auto metadata_json = nlohmann::json::parse(metadata_bytes, nullptr, false);
+  if (!metadata_json.is_object()) fail("{}: its metadata is not a JSON object", what);
+  pkg::PackageMetadata metadata = pkg::PackageMetadata::from_json(metadata_bytes);
+  std::optional<std::string> scripts;
+  if (metadata.scripts.has_value() != layout.scripts.has_value() ||
+      (layout.scripts && layout.scripts->digest != *metadata.scripts)) {
+    fail("{}: its metadata names maintainer scripts {}, but the artifact carries {}", what,
+         metadata.scripts ? metadata.scripts->str() : "none", layout.scripts ? layout.scripts->digest.str() : "none");
+  }
+  if (layout.scripts) scripts = small(*layout.scripts, image::kMaxScripts);
+
+  // The layer: made here when every file content is in the store and that
+  // gives the artifact's blob; otherwise downloaded and checked entry by
+  // entry against the FileSet.
+  const std::string variant = image::layer_variant({});
+  std::optional<oci::LayerDigests> layer;
+  bool contents_held = std::all_of(manifest.entries().begin(), manifest.entries().end(), [&](const fileset::Entry& e) {
+    return e.type != fileset::EntryType::file || store.has_object(e.digest);
+  });
+  if (contents_held) {
+    oci::LayerDigests made = image::write_layer_blob(*batch, manifest, 1);
+    if (made.digest == layout.layer.digest) {
+      layer = made;
+      result.layer_made = true;
+    }
+  }
+  if (!layer && store.has_blob(layout.layer.digest)) {
+    // The blob came with an image: its files are checked and taken from it.
+    const std::string where = fmt::format("{}: its layer {} (in the store)", what, layout.layer.digest.str());
+    UniqueFd fd(::open(store.blob_path(layout.layer.digest).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) fail_errno(errno, "cannot read " + where);
+    Digest diff_id = image::ingest_layer(*batch, fd.get(), manifest, where);
+    layer = oci::LayerDigests{layout.layer.digest, layout.layer.size, diff_id, 0};
+  }
+  if (!layer) {
+    const std::string where = fmt::format("{}: its layer {}", what, layout.layer.digest.str());
+    store::WriteBatch::BlobFile file = download_blob(registry, *batch, ref.repository, layout.layer, where);
+    Digest diff_id = image::ingest_layer(*batch, file.fd.get(), manifest, where);
+    batch->keep_blob_file(std::move(file), layout.layer.digest, layout.layer.size);
+    result.bytes_downloaded += layout.layer.size;
+    result.layer_downloaded = true;
+    layer = oci::LayerDigests{layout.layer.digest, layout.layer.size, diff_id, 0};
+  }
+  batch->add_blob(document);
+  batch->add_blob(fileset_bytes);
+  if (scripts) batch->add_blob(*scripts);
+  store::PackageRecord record = pkg::make_record(package, metadata, manifest.entries().size(), manifest.content_size());
+  batch->commit([&](store::Index::Transaction& t) {
+    result.added = t.insert_package(record);
+    t.add_origin(result.id, pkg::registry_origin(label, layout.kind));
+    t.put_layer({result.id, variant, layer->digest.str(), layer->size, layer->diff_id.str(), 0});
+    t.add_registry_blob(ref.host, ref.repository, layout.layer.digest.str());
+  });
+  return result;
+}
+
+}  // namespace sheaf::pipeline
