@@ -8,6 +8,7 @@
 #include "cli/context.hpp"
 #include "image/compose.hpp"
 #include "image/image_ref.hpp"
+#include "image/sources.hpp"
 #include "image/stored_image.hpp"
 
 namespace sheaf::cli {
@@ -31,11 +32,14 @@ std::vector<std::string> tags_of(store::Index& index, const std::string& digest)
   return out;
 }
 
-// One layer's packages as its annotations name them.
-json layer_packages(const oci::Descriptor& layer) {
+// One layer's packages as its annotations name them, with where each came from.
+json layer_packages(const oci::Descriptor& layer, const image::ImageSources& sources, store::Index& index) {
   json out = json::array();
   for (const auto& p : image::layer_packages(layer)) {
-    out.push_back({{"name", p.name}, {"version", p.version}, {"id", p.id}});
+    out.push_back({{"name", p.name},
+                   {"version", p.version},
+                   {"id", p.id},
+                   {"source", image::package_source(sources, index, p.id)}});
   }
   return out;
 }
@@ -73,9 +77,12 @@ void run_show(Context& context, const ShowOptions& options) {
   auto store = context.open_store();
   store::ImageRecord record = image::resolve_image(store->index(), options.image);
   image::StoredImage image = image::load_image(*store, *Digest::parse(record.digest));
+  const image::ImageSources sources = image::read_sources(record, options.image).sources;
   json layers = json::array();
   for (const auto& layer : image.manifest.layers) {
-    layers.push_back({{"digest", layer.digest.str()}, {"size", layer.size}, {"packages", layer_packages(layer)}});
+    layers.push_back({{"digest", layer.digest.str()},
+                      {"size", layer.size},
+                      {"packages", layer_packages(layer, sources, store->index())}});
   }
   const auto& c = image.config.config;
   json config = {{"entrypoint", c.entrypoint},
@@ -116,10 +123,11 @@ void run_show(Context& context, const ShowOptions& options) {
   if (!c.working_dir.empty()) fmt::print("workdir: {}\n", c.working_dir);
   for (const auto& p : c.exposed_ports) fmt::print("port:    {}\n", p);
   fmt::print("packages ({} layers):\n", image.manifest.layers.size());
-  for (const auto& layer : image.manifest.layers) {
-    for (const auto& p : layer_packages(layer)) {
-      fmt::print("  {:<32} {:<28} {:>10}  {}\n", string_field(p, "name"), string_field(p, "version"), human_bytes(layer.size),
-                 layer.digest.str().substr(0, 19));
+  for (const auto& layer : layers) {
+    for (const auto& p : layer["packages"]) {
+      fmt::print("  {:<32} {:<28} {:>10}  {}  {}\n", string_field(p, "name"), string_field(p, "version"),
+                 human_bytes(layer["size"].get<std::uint64_t>()), layer["digest"].get<std::string>().substr(0, 19),
+                 string_field(p, "source", "-"));
     }
   }
   auto lines = deb::describe_effects(effects);
@@ -142,7 +150,9 @@ void register_image_ls(CLI::App& image, Context& context) {
 void register_image_show(CLI::App& image, Context& context) {
   auto options = std::make_shared<ShowOptions>();
   CLI::App* cmd = image.add_subcommand("show", "Show an image's config and packages");
-  cmd->footer("Each package's name, version, layer size and digest, and the config, from the manifest alone.");
+  cmd->footer(
+      "Each package's name, version, layer size and digest, and its source (\"debian SUITE\", the\n"
+      "registry reference the spec included, \"directory PATH\", \"files PATH\"), and the config.");
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
   cmd->add_flag("--json", options->json, "Print JSON");

@@ -9,6 +9,7 @@
 
 #include "cli/context.hpp"
 #include "deb/query.hpp"
+#include "image/sources.hpp"
 
 namespace sheaf::cli {
 
@@ -36,12 +37,23 @@ void run(Context& context, const Options& options) {
     auto it = tags.find(image);
     return it == tags.end() ? std::vector<std::string>{} : it->second;
   };
+  // Where each image's package came from, from the sources it recorded.
+  std::map<std::string, image::ImageSources> sources;
+  auto source_of = [&](const std::string& image, const std::string& id) {
+    auto it = sources.find(image);
+    if (it == sources.end()) {
+      auto record = index.image(image);
+      it = sources.emplace(image, record ? image::read_sources(*record, image).sources : image::ImageSources{}).first;
+    }
+    return image::package_source(it->second, index, id);
+  };
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [image, p] : found) {
       out.push_back({{"image", image},
                      {"tags", tags_of(image)},
-                     {"package", {{"name", p.name}, {"version", p.version}, {"arch", p.arch}, {"id", p.id}}}});
+                     {"package", {{"name", p.name}, {"version", p.version}, {"arch", p.arch}, {"id", p.id}}},
+                     {"source", source_of(image, p.id)}});
     }
     fmt::print("{}\n", out.dump(2));
     return;
@@ -53,8 +65,9 @@ void run(Context& context, const Options& options) {
   std::string text;
   for (const auto& [image, p] : found) {
     auto t = tags_of(image);
-    fmt::format_to(std::back_inserter(text), "{}  {} {}  {}\n", image.substr(0, 19), p.name, p.version,
-                   t.empty() ? "-" : fmt::format("{}", fmt::join(t, " ")));
+    std::string source = source_of(image, p.id);
+    fmt::format_to(std::back_inserter(text), "{}  {} {}  {}  {}\n", image.substr(0, 19), p.name, p.version,
+                   source.empty() ? "-" : source, t.empty() ? "-" : fmt::format("{}", fmt::join(t, " ")));
   }
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
@@ -68,7 +81,8 @@ void register_which(CLI::App& app, Context& context) {
       "QUERY is NAME, NAME@VERSION, or NAME@<VERSION (also <=, =, >= and >),\n"
       "compared by Debian version ordering; quote it for the shell:\n"
       "  sheaf which 'libssl3@<3.0.22-1~deb12u2'\n"
-      "One line per image and matching package: digest, name, version, tags.\n"
+      "One line per image and matching package: digest, name, version, source\n"
+      "(\"debian SUITE\", a registry reference, \"directory PATH\"), tags.\n"
       "Answered from the store's index, without reading any image.");
   cmd->add_option("QUERY", options->query, "NAME[@[OP]VERSION]")->required();
   cmd->add_flag("--json", options->json, "Print JSON");

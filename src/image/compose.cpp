@@ -38,6 +38,7 @@ using fileset::Manifest;
 
 constexpr std::string_view kAssemblyName = "sheaf-assembly";
 
+// `debian`: a locked package, from Debian's suites or a registry.
 enum class Kind { debian, files, assembly };
 
 struct Member {
@@ -49,6 +50,7 @@ struct Member {
   Manifest manifest;  // after drop_paths
   std::uint64_t dropped = 0;
   std::string origin;  // canonical JSON, for members this build adds to the store
+  bool from_deb = false;  // a Debian .deb (directly or through a registry): its purl is a deb one
   std::string label() const { return record.name + " " + record.version; }
 };
 
@@ -403,6 +405,7 @@ Member Composer::stored_member(const std::string& id, Kind kind) const {
   m.kind = kind;
   m.stored = true;
   m.record = *record;
+  m.from_deb = kind == Kind::debian && pkg::package_kind(store_.index(), id) == "deb";
   auto digest = Digest::parse(id);
   auto document = digest ? store_.read_blob(*digest) : std::nullopt;
   if (!document) fail("the package document of {} is missing from the store; run 'sheaf store verify'", m.label());
@@ -692,7 +695,7 @@ void Composer::write_documents() {
       const Member& m = members_[groups_[g].front()];
       layer.descriptor.annotations = package_layer_annotations(
           packages.front(),
-          m.kind == Kind::debian ? pkg::deb_purl(m.package.name, m.package.version, m.package.arch, distro)
+          m.from_deb ? pkg::deb_purl(m.package.name, m.package.version, m.package.arch, distro)
                                  : pkg::generic_purl(m.package.name, m.package.version),
           m.dropped);
       config.history.push_back(fmt::format("sheaf: {} {}", m.package.name, m.package.version));

@@ -2,6 +2,7 @@
 
 #include "base/canonical_json.hpp"
 #include "base/error.hpp"
+#include "base/json_fields.hpp"
 
 namespace sheaf::image {
 
@@ -19,6 +20,7 @@ std::string render_sources(const ImageSources& sources, const json& recipe) {
     doc["debian"] = debian;
   }
   if (sources.updated_from) doc["updated_from"] = *sources.updated_from;
+  if (!sources.packages.empty()) doc["packages"] = sources.packages;
   doc["recipe"] = recipe;
   return canonical_json(doc);
 }
@@ -44,6 +46,7 @@ RecordedSources read_sources(const store::ImageRecord& record, const std::string
       out.sources.debian = std::move(debian);
     }
     if (doc.contains("updated_from")) out.sources.updated_from = doc["updated_from"].get<std::string>();
+    if (doc.contains("packages")) out.sources.packages = doc["packages"].get<std::map<std::string, std::string>>();
   } catch (const json::exception& e) {
     fail("the sources recorded for {} are not ones sheaf can read: {}", label, e.what());
   }
@@ -56,6 +59,26 @@ spec::DebianSource recorded_debian_source(const ImageSources& sources, const std
     fail("{} records no [source.debian], so sheaf does not know where its packages come from", label);
   }
   return *sources.debian;
+}
+
+std::string package_source(const ImageSources& sources, store::Index& index, const std::string& id) {
+  if (auto it = sources.packages.find(id); it != sources.packages.end()) return it->second;
+  std::string fallback;
+  for (const auto& origin : index.origins(id)) {
+    json doc = json::parse(origin, nullptr, false);
+    const std::string type = string_field(doc, "type");
+    if (type == "registry") return string_field(doc, "reference");  // the most telling
+    if (type == "deb") {
+      fallback = "debian";
+    } else if (type == "directory" && fallback.empty()) {
+      fallback = "directory " + string_field(doc, "path");
+    } else if (type == "file" && fallback.empty()) {
+      fallback = "files " + string_field(doc, "path");
+    } else if (type == "assembly" && fallback.empty()) {
+      fallback = "sheaf assembly";
+    }
+  }
+  return fallback;
 }
 
 }  // namespace sheaf::image

@@ -8,12 +8,17 @@
 //               "mirror"?, "keyring"?},               for ("mirror" only when
 //                                                     the spec names one)
 //    "updated_from": "sha256:...",                   an update's starting image
+//    "packages": {ID: SOURCE},                        where each locked package came
+//                                                     from: "debian SUITE" or the
+//                                                     registry reference the spec
+//                                                     names (none when empty)
 //    "recipe": {...}}                                image/recipe.hpp
 //
 // rendered as canonical JSON, so that the same sources give the same bytes.
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -32,6 +37,7 @@ struct ImageSources {
   std::optional<RecordedLock> lock;
   std::optional<spec::DebianSource> debian;
   std::optional<std::string> updated_from;
+  std::map<std::string, std::string> packages;  // package id -> "debian SUITE" or docker://...
 };
 
 // The document, with the recipe (recipe_json) under "recipe".
@@ -49,5 +55,11 @@ RecordedSources read_sources(const store::ImageRecord& record, const std::string
 // The [source.debian] the image was built from; throws an Error saying so
 // when it has none.
 spec::DebianSource recorded_debian_source(const ImageSources& sources, const std::string& label);
+
+// Where the package `id` of an image came from, for `image show` and
+// `which`: the recorded source ("debian SUITE", a docker:// reference), else
+// what the store's origins say: a registry reference, "debian",
+// "directory PATH", "files PATH", "sheaf assembly"; "" when unknown.
+std::string package_source(const ImageSources& sources, store::Index& index, const std::string& id);
 
 }  // namespace sheaf::image

@@ -9,6 +9,7 @@
 #include "image/image_ref.hpp"
 #include "pipeline/fetch.hpp"
 #include "pipeline/lock.hpp"
+#include "pipeline/registry_sources.hpp"
 #include "sbom/attach.hpp"
 #include "sbom/documents.hpp"
 #include "sbom/inventory.hpp"
@@ -59,10 +60,18 @@ BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& 
   if (spec.debian) {
     lock = ensure_lock(session, spec, options.locked, options.allow_unsigned);
     fetch_missing(session, *lock, *spec.debian, request.threads);
+    fetch_registry_packages(session, *lock);
     request.debian_packages = locked_package_ids(session.store(), *lock);
     if (!lock->suites.empty()) request.os = image::os_release_for_suite(lock->suites.front());
   }
   request.sources = sources_of(spec, lock ? &*lock : nullptr);
+  if (lock) {
+    // Which source answered for each locked package.
+    for (std::size_t i = 0; i < lock->packages.size(); ++i) {
+      const repo::LockedPackage& p = lock->packages[i];
+      request.sources.packages[request.debian_packages[i]] = p.from_registry() ? p.registry : "debian " + p.suite;
+    }
+  }
   request.source_date_epoch = options.source_date_epoch;
   request.tag_name = result.tag.name;
   request.tag = result.tag.tag;

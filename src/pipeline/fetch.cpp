@@ -7,6 +7,7 @@
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "pipeline/lock.hpp"
+#include "pipeline/registry_sources.hpp"
 #include "pkg/import_deb.hpp"
 
 namespace sheaf::pipeline {
@@ -38,10 +39,13 @@ FetchOutcome fetch(Session& session, const spec::Spec& spec, const FetchOptions&
   auto lock = repo::Lockfile::load(check.path);
   FetchOutcome outcome{.locked = lock.packages.size()};
   if (repo::missing_packages(session.store(), lock).empty()) {
-    outcome.report.present = lock.packages.size();  // nothing to do: no apt configuration, no network
+    // Nothing to do for Debian: no apt configuration, no network.
+    outcome.report.present = static_cast<std::size_t>(std::count_if(
+        lock.packages.begin(), lock.packages.end(), [](const repo::LockedPackage& p) { return !p.from_registry(); }));
   } else {
     outcome.report = fetch_with_progress(session, lock, *spec.debian, options.jobs);
   }
+  outcome.registry_pulled = fetch_registry_packages(session, lock);
   return outcome;
 }
 
@@ -57,6 +61,13 @@ void fetch_missing(Session& session, const repo::Lockfile& lock, const spec::Deb
 std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock) {
   std::vector<std::string> ids;
   for (const auto& p : lock.packages) {
+    if (p.from_registry()) {
+      if (!store.index().package(p.id.str())) {
+        fail("{} {} ({}) is locked but not in the store after fetching", p.name, p.version, p.registry);
+      }
+      ids.push_back(p.id.str());
+      continue;
+    }
     auto records = store.index().packages_with_origin(pkg::deb_origin(p.sha256, p.size));
     const store::PackageRecord* match = nullptr;
     for (const auto& r : records) {

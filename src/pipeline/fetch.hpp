@@ -21,7 +21,8 @@ struct FetchOptions {
 // lock'). With nothing missing, the network is not touched.
 struct FetchOutcome {
   std::size_t locked = 0;  // packages in the lock
-  repo::FetchReport report;
+  repo::FetchReport report;     // of its Debian packages
+  std::size_t registry_pulled = 0;  // registry packages pulled
 };
 FetchOutcome fetch(Session& session, const spec::Spec& spec, const FetchOptions& options);
 

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "base/error.hpp"
+#include "pipeline/registry_sources.hpp"
 
 namespace sheaf::pipeline {
 
@@ -22,7 +23,8 @@ repo::LockOutcome lock(Session& session, const spec::Spec& spec, const LockOptio
                             .update = options.update,
                             .allow_unsigned = options.allow_unsigned,
                             .now = now(),
-                            .note = [&reporter](const std::string& n) { reporter.note(n); }};
+                            .note = [&reporter](const std::string& n) { reporter.note(n); },
+                            .registry = registry_resolver(session)};
   return repo::lock_spec(spec, session.store(), session.network(), request);
 }
 
@@ -47,7 +49,8 @@ repo::Lockfile ensure_lock(Session& session, const spec::Spec& spec, bool locked
   repo::LockRequest request{.allow_unsigned = allow_unsigned,
                             .now = now(),
                             .warn = [&reporter](const std::string& w) { reporter.warning(w); },
-                            .note = [&reporter](const std::string& n) { reporter.note(n); }};
+                            .note = [&reporter](const std::string& n) { reporter.note(n); },
+                            .registry = registry_resolver(session)};
   auto outcome = repo::lock_spec(spec, session.store(), session.network(), request);
   for (const auto& change : outcome.changes) reporter.note(describe(change));
   reporter.note(fmt::format("{} {} ({} packages)", check.exists ? "updated" : "created", check.path.string(),

@@ -161,7 +161,7 @@ PackagePullResult pull_package(Session& session, const PackagePullOptions& optio
     result.version = existing->version;
     result.arch = existing->arch;
     batch->commit([&](store::Index::Transaction& t) {
-      t.add_origin(result.id, pkg::registry_origin(label, layout.kind));
+      t.add_origin(result.id, pkg::registry_origin(options.origin.value_or(label), layout.kind));
       t.add_registry_blob(ref.host, ref.repository, layout.layer.digest.str());
     });
     return result;
@@ -234,7 +234,7 @@ PackagePullResult pull_package(Session& session, const PackagePullOptions& optio
   store::PackageRecord record = pkg::make_record(package, metadata, manifest.entries().size(), manifest.content_size());
   batch->commit([&](store::Index::Transaction& t) {
     result.added = t.insert_package(record);
-    t.add_origin(result.id, pkg::registry_origin(label, layout.kind));
+    t.add_origin(result.id, pkg::registry_origin(options.origin.value_or(label), layout.kind));
     t.put_layer({result.id, variant, layer->digest.str(), layer->size, layer->diff_id.str(), 0});
     t.add_registry_blob(ref.host, ref.repository, layout.layer.digest.str());
   });

@@ -113,6 +113,9 @@ struct PackagePullOptions {
   registry::Options registry;
   // When set, the package id the artifact must carry (a lock's).
   std::optional<std::string> expect_id;
+  // The reference the store records as the package's origin, when not
+  // `source` (a lock's entry as the spec writes it, pulled by digest).
+  std::optional<std::string> origin;
 };
 
 struct PackagePullResult {

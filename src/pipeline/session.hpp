@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "image/effects.hpp"
+#include "registry/client.hpp"
 #include "repo/network.hpp"
 #include "store/local_store.hpp"
 
@@ -89,11 +90,17 @@ class Session {
   // Use these settings instead of the host's (a test's mirror, a server's).
   void use_network(repo::NetworkSettings network);
 
+  // How registries are reached for a spec's registry packages (credentials,
+  // certificates, timeouts); the defaults read podman's files.
+  const registry::Options& registry_options() const { return registry_options_; }
+  void use_registry_options(registry::Options options) { registry_options_ = std::move(options); }
+
  private:
   std::function<std::unique_ptr<store::LocalStore>()> open_;
   std::unique_ptr<store::LocalStore> store_;
   Reporter& reporter_;
   std::optional<repo::NetworkSettings> network_;
+  registry::Options registry_options_;
 };
 
 // Calls reporter.progress_end() when a step with progress ends, however it ends.

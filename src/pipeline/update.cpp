@@ -6,6 +6,7 @@
 #include "base/host.hpp"
 #include "image/image_ref.hpp"
 #include "pipeline/fetch.hpp"
+#include "pipeline/registry_sources.hpp"
 #include "repo/locking.hpp"
 
 namespace sheaf::pipeline {
@@ -46,6 +47,7 @@ void replace_from_lock(Session& session, const UpdateOptions& options, const ima
     debian.components = lock.components;
     fetch_missing(session, lock, debian, threads);
   }
+  fetch_registry_packages(session, lock);
   request.replace = locked_package_ids(session.store(), lock);
   request.replace_roots = lock.include;
   auto absolute = std::filesystem::absolute(options.from_lock).lexically_normal();
@@ -67,10 +69,12 @@ image::PackageSource recorded_source(Session& session, const UpdateOptions& opti
     repo::LockRequest lock_request{.allow_unsigned = options.allow_unsigned,
                                    .now = static_cast<std::int64_t>(std::time(nullptr)),
                                    .warn = [&reporter](const std::string& w) { reporter.warning(w); },
-                                   .note = [&reporter](const std::string& n) { reporter.note(n); }};
+                                   .note = [&reporter](const std::string& n) { reporter.note(n); },
+                                   .registry = registry_resolver(session)};
     repo::Lockfile lock = repo::resolve_lock(spec, session.store(), session.network(), lock_request, favor);
     std::erase_if(lock.packages, [&](const repo::LockedPackage& p) { return !wanted(p.name, p.version); });
     fetch_missing(session, lock, *spec.debian, threads);
+    fetch_registry_packages(session, lock);
     std::vector<store::PackageRecord> out;
     for (const auto& id : locked_package_ids(session.store(), lock))
       out.push_back(*session.store().index().package(id));

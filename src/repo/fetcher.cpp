@@ -51,7 +51,7 @@ bool store_holds(store::LocalStore& store, const LockedPackage& p) {
 std::vector<const LockedPackage*> missing_packages(store::LocalStore& store, const Lockfile& lock) {
   std::vector<const LockedPackage*> missing;
   for (const auto& p : lock.packages) {
-    if (!store_holds(store, p)) missing.push_back(&p);
+    if (!p.from_registry() && !store_holds(store, p)) missing.push_back(&p);
   }
   return missing;
 }
@@ -116,7 +116,9 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
                          const NetworkSettings& network, const FetchOptions& options) {
   FetchReport report;
   auto missing = missing_packages(store, lock);
-  report.present = lock.packages.size() - missing.size();
+  report.present = static_cast<std::size_t>(std::count_if(lock.packages.begin(), lock.packages.end(), [](const LockedPackage& p) {
+                     return !p.from_registry();
+                   })) - missing.size();
   if (missing.empty()) return report;
 
   // gc prunes the download area under the exclusive lock; hold it shared.

@@ -73,7 +73,8 @@ std::string package_url(const LockedPackage& package, const std::vector<SuiteSou
 FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const std::vector<SuiteSource>& suites,
                          const NetworkSettings& network, const FetchOptions& options);
 
-// The locked packages the store lacks, in lock order.
+// The locked Debian packages the store lacks, in lock order (registry
+// packages come through pipeline/registry_sources.hpp).
 std::vector<const LockedPackage*> missing_packages(store::LocalStore& store, const Lockfile& lock);
 
 }  // namespace sheaf::repo

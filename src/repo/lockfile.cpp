@@ -107,11 +107,19 @@ const LockedPackage* Lockfile::find(std::string_view name) const {
   return nullptr;
 }
 
+const LockedPackage* Lockfile::find_registry(std::string_view reference) const {
+  for (const auto& p : packages) {
+    if (p.registry == reference) return &p;
+  }
+  return nullptr;
+}
+
 std::string Lockfile::render() const {
   std::string out;
   out += "# sheaf.lock: the resolved closure of sheaf.toml, written by `sheaf lock`.\n";
   out += "# Do not edit it by hand. Format: docs/formats/lockfile.md\n";
-  out += fmt::format("version = {}\n", implicit.empty() ? 1 : 2);
+  bool registry = std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_registry(); });
+  out += fmt::format("version = {}\n", registry ? 3 : implicit.empty() ? 1 : 2);
   out += fmt::format("arch = {}\n", toml_string(arch));
   out += fmt::format("suites = {}\n", toml_list(suites));
   out += fmt::format("components = {}\n", toml_list(components));
@@ -132,12 +140,18 @@ std::string Lockfile::render() const {
     out += fmt::format("name = {}\n", toml_string(p.name));
     out += fmt::format("version = {}\n", toml_string(p.version));
     out += fmt::format("arch = {}\n", toml_string(p.arch));
-    out += fmt::format("source = {}\n", toml_string(p.source));
-    if (!p.source_version.empty()) out += fmt::format("source_version = {}\n", toml_string(p.source_version));
-    out += fmt::format("suite = {}\n", toml_string(p.suite));
-    out += fmt::format("filename = {}\n", toml_string(p.filename));
-    out += fmt::format("sha256 = {}\n", toml_string(p.sha256.hex()));
-    out += fmt::format("size = {}\n", p.size);
+    if (p.from_registry()) {
+      out += fmt::format("registry = {}\n", toml_string(p.registry));
+      out += fmt::format("manifest = {}\n", toml_string(p.manifest.str()));
+      out += fmt::format("id = {}\n", toml_string(p.id.str()));
+    } else {
+      out += fmt::format("source = {}\n", toml_string(p.source));
+      if (!p.source_version.empty()) out += fmt::format("source_version = {}\n", toml_string(p.source_version));
+      out += fmt::format("suite = {}\n", toml_string(p.suite));
+      out += fmt::format("filename = {}\n", toml_string(p.filename));
+      out += fmt::format("sha256 = {}\n", toml_string(p.sha256.hex()));
+      out += fmt::format("size = {}\n", p.size);
+    }
     if (!p.pre_depends.empty()) out += fmt::format("pre_depends = {}\n", toml_string(p.pre_depends));
     if (!p.depends.empty()) out += fmt::format("depends = {}\n", toml_string(p.depends));
     if (!p.provides.empty()) out += fmt::format("provides = {}\n", toml_string(p.provides));
@@ -171,6 +185,11 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
   const auto& include_node = reader.need(root, "include", "the lock");
   for (const auto& text_pin : reader.strings(root, "include", "the lock")) {
     spec::PackagePin pin;
+    if (*version >= 3 && text_pin.starts_with("docker://")) {
+      pin.name = text_pin;
+      lock.include.push_back(std::move(pin));
+      continue;
+    }
     auto eq = text_pin.find('=');
     pin.name = text_pin.substr(0, eq);
     if (eq != std::string::npos) pin.version = text_pin.substr(eq + 1);
@@ -203,13 +222,44 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
   std::set<std::string> seen;
   for (const auto& node : reader.tables(root, "package")) {
     const auto& table = *node.as_table();
-    reader.check_keys(table, "[package]",
-                      {"name", "version", "arch", "source", "source_version", "suite", "filename", "sha256", "size",
-                       "pre_depends", "depends", "provides"});
     LockedPackage p;
+    if (*version >= 3 && table.get("registry")) {
+      reader.check_keys(table, "[package]",
+                        {"name", "version", "arch", "registry", "manifest", "id", "pre_depends", "depends", "provides"});
+      p.registry = reader.string(table, "registry", "[[package]]");
+      if (!p.registry.starts_with("docker://")) {
+        reader.fail_at(table.get("registry")->source(),
+                       fmt::format("registry {} is not a docker:// reference", quote(p.registry)));
+      }
+      auto oci_digest = [&](std::string_view key) {
+        auto d = Digest::parse(reader.string(table, key, "[[package]]"));
+        if (!d) reader.fail_at(table.get(key)->source(), fmt::format("{} must be sha256:<64 hex digits>", key));
+        return *d;
+      };
+      p.manifest = oci_digest("manifest");
+      p.id = oci_digest("id");
+    } else {
+      reader.check_keys(table, "[package]",
+                        {"name", "version", "arch", "source", "source_version", "suite", "filename", "sha256", "size",
+                         "pre_depends", "depends", "provides"});
+    }
     p.name = reader.string(table, "name", "[[package]]");
     p.version = reader.string(table, "version", "[[package]]");
     p.arch = reader.string(table, "arch", "[[package]]");
+    p.pre_depends = reader.string(table, "pre_depends", "[[package]]", false);
+    p.depends = reader.string(table, "depends", "[[package]]", false);
+    p.provides = reader.string(table, "provides", "[[package]]", false);
+    if (!deb::is_valid_package_name(p.name))
+      reader.fail_at(table.source(), fmt::format("{} is not a valid package name", quote(p.name)));
+    if (!deb::Version::try_parse(p.version))
+      reader.fail_at(table.source(), fmt::format("{} is not a valid version", quote(p.version)));
+    if (!seen.insert(p.name).second) {
+      reader.fail_at(table.source(), fmt::format("{} is locked twice", quote(p.name)));
+    }
+    if (p.from_registry()) {
+      lock.packages.push_back(std::move(p));
+      continue;
+    }
     p.source = reader.string(table, "source", "[[package]]");
     p.source_version = reader.string(table, "source_version", "[[package]]", false);
     p.suite = reader.string(table, "suite", "[[package]]");
@@ -219,21 +269,11 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
     auto size_value = size.value<std::int64_t>();
     if (!size_value || *size_value < 0) reader.fail_at(size.source(), "size must be a non-negative integer");
     p.size = static_cast<std::uint64_t>(*size_value);
-    p.pre_depends = reader.string(table, "pre_depends", "[[package]]", false);
-    p.depends = reader.string(table, "depends", "[[package]]", false);
-    p.provides = reader.string(table, "provides", "[[package]]", false);
-    if (!deb::is_valid_package_name(p.name))
-      reader.fail_at(table.source(), fmt::format("{} is not a valid package name", quote(p.name)));
-    if (!deb::Version::try_parse(p.version))
-      reader.fail_at(table.source(), fmt::format("{} is not a valid version", quote(p.version)));
     // The filename is joined to a mirror URI: it must stay below it.
     if (p.filename.empty() || p.filename.front() == '/' || p.filename.find("..") != std::string::npos ||
         p.filename.find("://") != std::string::npos) {
       reader.fail_at(table.get("filename")->source(),
                      fmt::format("filename {} must be a path inside the repository", quote(p.filename)));
-    }
-    if (!seen.insert(p.name).second) {
-      reader.fail_at(table.source(), fmt::format("{} is locked twice", quote(p.name)));
     }
     lock.packages.push_back(std::move(p));
   }
@@ -320,6 +360,10 @@ std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& s
   }
   for (auto& problem : deb::unmet_dependencies(members, "the lock")) problems.push_back(std::move(problem));
   for (const auto& pin : spec.packages.include) {
+    if (pin.from_registry()) {
+      if (!lock.find_registry(pin.name)) problems.push_back(fmt::format("{} is not in the lock", quote(pin.name)));
+      continue;
+    }
     const LockedPackage* locked = lock.find(pin.name);
     bool provided_virtually = provided.count(pin.name) > 0;
     if (!locked && !provided_virtually) problems.push_back(fmt::format("{} is not in the lock", quote(pin.name)));

@@ -20,8 +20,9 @@
 namespace sheaf::repo {
 
 // The newest lock format this build reads and writes. A lock is written in
-// the oldest format that holds it: 1, or 2 when it has implicit packages.
-inline constexpr int kLockFormat = 2;
+// the oldest format that holds it: 1; 2 when it has implicit packages; 3
+// when it has registry packages.
+inline constexpr int kLockFormat = 3;
 
 struct LockedSuite {
   std::string suite;
@@ -29,19 +30,30 @@ struct LockedSuite {
   Digest sha256;        // of that file as fetched
 };
 
+// A package of the closure. A Debian package records the suite and the
+// .deb it came from; a registry package (format 3) records the include
+// entry that named it and the artifact it was locked to.
 struct LockedPackage {
   std::string name;
   std::string version;
   std::string arch;
+  // Debian packages:
   std::string source;
   std::string source_version;  // "" when it equals `version`
   std::string suite;
   std::string filename;
   Digest sha256;
   std::uint64_t size = 0;
+  // Registry packages:
+  std::string registry;  // the include entry as written: docker://HOST/REPO:TAG
+  Digest manifest;       // the package artifact's manifest digest
+  Digest id;             // the package id (its package document's digest)
+
   std::string pre_depends;
   std::string depends;
   std::string provides;
+
+  bool from_registry() const { return !registry.empty(); }
 };
 
 struct Lockfile {
@@ -65,6 +77,8 @@ struct Lockfile {
   static Lockfile load(const std::filesystem::path& path);
 
   const LockedPackage* find(std::string_view name) const;
+  // The registry package an include entry (docker://...) was locked to.
+  const LockedPackage* find_registry(std::string_view reference) const;
 };
 
 // The implicit packages a spec asks for (deb::implicit_packages of its

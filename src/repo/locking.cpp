@@ -15,8 +15,42 @@
 
 namespace sheaf::repo {
 
+namespace {
+
+// The spec's registry include entries, resolved (RegistryResolver), and
+// checked: each names a package of a name no other source gives.
+std::vector<RegistryPackage> registry_packages(const spec::Spec& spec, const LockRequest& request,
+                                               const std::map<std::string, LockedPackage>& keep) {
+  std::vector<std::string> references;
+  for (const auto& pin : spec.packages.include) {
+    if (pin.from_registry()) references.push_back(pin.name);
+  }
+  if (references.empty()) return {};
+  if (!request.registry) fail("{} includes registry packages, which this operation cannot resolve", quote(spec.path.string()));
+  std::vector<RegistryPackage> out = request.registry(references, keep);
+  std::map<std::string, const RegistryPackage*> by_name;
+  for (const auto& r : out) {
+    auto [it, fresh] = by_name.emplace(r.package.name, &r);
+    if (!fresh) {
+      fail("two include entries of {} give the package {}: {} and {}; include one of them",
+           quote(spec.path.string()), r.package.name, it->second->reference, r.reference);
+    }
+    for (const auto& pin : spec.packages.include) {
+      if (!pin.from_registry() && pin.name == r.package.name) {
+        fail("{} includes {} twice: from the Debian suites ({}) and from {} ({}); include one of them",
+             quote(spec.path.string()), r.package.name, spec.where(pin.position), r.reference,
+             r.manifest.str());
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
-                      const LockRequest& request, const std::map<std::string, std::string>& favor, LockOutcome* stats) {
+                      const LockRequest& request, const std::map<std::string, std::string>& favor, LockOutcome* stats,
+                      const std::map<std::string, LockedPackage>& keep_registry) {
   if (!spec.debian)
     fail("{} has no [source.debian]: sheaf does not know where packages come from", quote(spec.path.string()));
   if (spec.packages.include.empty()) fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
@@ -85,10 +119,30 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
     if (request.note) request.note(fmt::format("implicit: {} ({})", p.name, p.reason));
     include.push_back({p.name, std::nullopt, {}});
   }
+  std::vector<RegistryPackage> registry = registry_packages(spec, request, keep_registry);
+  {
+    std::vector<RegistryCandidate> candidates;
+    for (const auto& r : registry) candidates.push_back(r.package);
+    resolver.add_registry_packages(candidates);
+  }
   ResolveRequest resolve{
       .include = include, .exclude = spec.packages.exclude, .recommends = spec.packages.recommends, .favor = favor};
   for (auto& r : resolver.resolve(resolve)) {
     LockedPackage p;
+    if (r.registry) {
+      const RegistryPackage& from = registry.at(*r.registry);
+      p.name = from.package.name;
+      p.version = from.package.version;
+      p.arch = from.package.arch;
+      p.registry = from.reference;
+      p.manifest = from.manifest;
+      p.id = from.id;
+      p.pre_depends = from.package.pre_depends;
+      p.depends = from.package.depends;
+      p.provides = from.package.provides;
+      lock.packages.push_back(std::move(p));
+      continue;
+    }
     p.name = std::move(r.name);
     p.version = std::move(r.version);
     p.arch = std::move(r.arch);
@@ -126,30 +180,39 @@ LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const Ne
   }
 
   std::map<std::string, std::string> favor;
+  std::map<std::string, LockedPackage> keep_registry;  // by include entry
   if (old && !request.update_all) {
     std::set<std::string> freed(request.update.begin(), request.update.end());
     for (const auto& p : old->packages) {
-      if (!freed.count(p.name)) favor[p.name] = p.version;
+      if (freed.count(p.name)) continue;
+      if (p.from_registry()) {
+        keep_registry.emplace(p.registry, p);
+      } else {
+        favor[p.name] = p.version;
+      }
     }
   }
-  outcome.lock = resolve_lock(spec, store, network, request, favor, &outcome);
+  outcome.lock = resolve_lock(spec, store, network, request, favor, &outcome, keep_registry);
   outcome.resolved = true;
 
-  std::map<std::string, std::string> before, after;
+  // A change of version, or of the bytes behind one (a .deb or a registry
+  // artifact republished under the same version).
+  std::map<std::string, std::pair<std::string, std::string>> before, after;
+  auto identity = [](const LockedPackage& p) { return p.from_registry() ? p.id.str() : p.sha256.str(); };
   if (old) {
-    for (const auto& p : old->packages) before[p.name] = p.version;
+    for (const auto& p : old->packages) before[p.name] = {p.version, identity(p)};
   }
-  for (const auto& p : outcome.lock.packages) after[p.name] = p.version;
-  for (const auto& [name, version] : after) {
+  for (const auto& p : outcome.lock.packages) after[p.name] = {p.version, identity(p)};
+  for (const auto& [name, now] : after) {
     auto it = before.find(name);
     if (it == before.end()) {
-      outcome.changes.push_back({name, "", version});
-    } else if (it->second != version) {
-      outcome.changes.push_back({name, it->second, version});
+      outcome.changes.push_back({name, "", now.first});
+    } else if (it->second != now) {
+      outcome.changes.push_back({name, it->second.first, now.first});
     }
   }
-  for (const auto& [name, version] : before) {
-    if (!after.count(name)) outcome.changes.push_back({name, version, ""});
+  for (const auto& [name, was] : before) {
+    if (!after.count(name)) outcome.changes.push_back({name, was.first, ""});
   }
   std::sort(outcome.changes.begin(), outcome.changes.end(),
             [](const LockChange& a, const LockChange& b) { return a.name < b.name; });

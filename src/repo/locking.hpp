@@ -9,16 +9,33 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "repo/lockfile.hpp"
 #include "repo/network.hpp"
+#include "repo/resolver.hpp"
 #include "spec/spec.hpp"
 #include "store/local_store.hpp"
 
 namespace sheaf::repo {
+
+// A registry package an include entry names, as resolved for a lock.
+struct RegistryPackage {
+  std::string reference;  // the include entry, as the spec writes it
+  Digest manifest;        // the package artifact's
+  Digest id;
+  RegistryCandidate package;  // what its package document says
+};
+
+// Resolves the spec's registry include entries. `keep` holds, for entries
+// the old lock has and that are not to move, what it locked: those stay at
+// their digest (read from the store when it has the package, so that no
+// network is needed). The others are looked up now, tag to digest.
+using RegistryResolver = std::function<std::vector<RegistryPackage>(
+    const std::vector<std::string>& references, const std::map<std::string, LockedPackage>& keep)>;
 
 struct LockRequest {
   bool update_all = false;
@@ -28,6 +45,8 @@ struct LockRequest {
   std::function<void(const std::string&)> warn = nullptr;
   // Progress worth a line, such as waiting for another process.
   std::function<void(const std::string&)> note = nullptr;
+  // Needed when the spec includes registry packages.
+  RegistryResolver registry = nullptr;
 };
 
 struct LockChange {
@@ -55,6 +74,6 @@ LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const Ne
 // builds on. Exposed for tests and for `build`.
 Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
                       const LockRequest& request, const std::map<std::string, std::string>& favor,
-                      LockOutcome* stats = nullptr);
+                      LockOutcome* stats = nullptr, const std::map<std::string, LockedPackage>& keep_registry = {});
 
 }  // namespace sheaf::repo

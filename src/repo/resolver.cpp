@@ -160,6 +160,8 @@ struct Resolver::State {
   Pool* pool = nullptr;
   std::string arch;
   std::map<Id, std::size_t> suite_of_repo;
+  Id registry_repo = 0;                  // the repo of the registry packages, 0 for none
+  std::map<Id, std::size_t> registry_of;  // name -> index in the registry packages
   ~State() {
     if (pool) pool_free(pool);
   }
@@ -264,6 +266,35 @@ void Resolver::add_index(const LoadedIndex& index, std::size_t suite, const Repo
          pool_errstr(pool));
   }
   state_->suite_of_repo[repo->repoid] = suite;
+}
+
+void Resolver::add_registry_packages(const std::vector<RegistryCandidate>& packages) {
+  if (packages.empty()) return;
+  if (state_->registry_repo) fail("internal: registry packages added twice");
+  Pool* pool = state_->pool;
+  // As an index paragraph each, read by the same reader as Debian's indexes,
+  // so that relations mean exactly the same.
+  std::string text;
+  for (const auto& p : packages) {
+    text += fmt::format("Package: {}\nVersion: {}\nArchitecture: {}\n", p.name, p.version, p.arch);
+    auto field = [&](std::string_view key, const std::string& value) {
+      if (!value.empty()) text += fmt::format("{}: {}\n", key, value);
+    };
+    field("Pre-Depends", p.pre_depends);
+    field("Depends", p.depends);
+    field("Provides", p.provides);
+    field("Conflicts", p.conflicts);
+    field("Breaks", p.breaks);
+    text += "\n";
+  }
+  Repo* repo = repo_create(pool, "registry");
+  File in(fmemopen(text.data(), text.size(), "r"));
+  if (!in) fail_errno(errno, "fmemopen");
+  if (add_debpackages(repo, in.get(), 0) != 0) fail("cannot read the registry packages: {}", pool_errstr(pool));
+  state_->registry_repo = repo->repoid;
+  for (std::size_t i = 0; i < packages.size(); ++i) {
+    state_->registry_of[pool_str2id(pool, packages[i].name.c_str(), 1)] = i;
+  }
 }
 
 namespace {
@@ -419,7 +450,11 @@ class Explainer {
 // Takes the excluded names out of consideration for as long as it lives.
 class ExcludedNames {
  public:
-  ExcludedNames(Pool* pool, const std::vector<std::string>& exclude) : pool_(pool) {
+  // `shadowed`: names a registry package (of the repo `registry_repo`)
+  // takes; other packages of those names leave consideration too.
+  ExcludedNames(Pool* pool, const std::vector<std::string>& exclude, const std::map<Id, std::size_t>& shadowed,
+                Id registry_repo)
+      : pool_(pool) {
     map_init(&considered_, pool->nsolvables);
     map_setall(&considered_);
     std::set<Id> names;
@@ -427,7 +462,9 @@ class ExcludedNames {
       if (Id id = pool_str2id(pool, name.c_str(), 0)) names.insert(id);
     }
     for (Id p = 2; p < pool->nsolvables; ++p) {
-      if (names.count(pool_id2solvable(pool, p)->name)) map_clear(&considered_, p);
+      Solvable* s = pool_id2solvable(pool, p);
+      if (names.count(s->name)) map_clear(&considered_, p);
+      if (shadowed.count(s->name) && s->repo && s->repo->repoid != registry_repo) map_clear(&considered_, p);
     }
     pool->considered = &considered_;
   }
@@ -546,11 +583,16 @@ void add_favor_jobs(Pool* pool, const std::map<std::string, std::string>& favor,
 
 // One package the answer installs, as the lock records it.
 ResolvedPackage resolved_package(Pool* pool, Solvable* s, const Keys& keys,
-                                 const std::map<Id, std::size_t>& suite_of_repo) {
+                                 const std::map<Id, std::size_t>& suite_of_repo, Id registry_repo,
+                                 const std::map<Id, std::size_t>& registry_of) {
   ResolvedPackage r;
   r.name = pool_id2str(pool, s->name);
   r.version = pool_id2str(pool, s->evr);
   r.arch = pool_id2str(pool, s->arch);
+  if (registry_repo && s->repo->repoid == registry_repo) {
+    r.registry = registry_of.at(s->name);
+    return r;
+  }
   const char* source = solvable_lookup_sourcepkg(s);
   r.source = source ? source : r.name;
   r.source_version = lookup(s, keys.source_version);
@@ -577,7 +619,8 @@ std::vector<ResolvedPackage> Resolver::resolve(const ResolveRequest& request) {
   Pool* pool = state_->pool;
   pool_addfileprovides(pool);
   pool_createwhatprovides(pool);
-  ExcludedNames excluded(pool, request.exclude);  // they leave consideration entirely
+  // They leave consideration entirely, as do Debian packages of a registry package's name.
+  ExcludedNames excluded(pool, request.exclude, state_->registry_of, state_->registry_repo);
   Explainer explain(pool, request);
 
   // The jobs: what [packages] includes, then the versions to favour.
@@ -593,8 +636,21 @@ std::vector<ResolvedPackage> Resolver::resolve(const ResolveRequest& request) {
   Jobs jobs;
   std::vector<std::string> problems;
   for (const auto& pin : request.include) {
+    if (pin.from_registry()) continue;  // installed below, by solvable
     if (auto problem = add_install_job(pool, pin, explain, names_for_suggestions, jobs.queue)) {
       problems.push_back(*problem);
+    }
+  }
+  if (state_->registry_repo) {
+    Repo* registry = pool_id2repo(pool, state_->registry_repo);
+    Id p;
+    Solvable* s;
+    FOR_REPO_SOLVABLES(registry, p, s) {
+      if (!pool_installable(pool, s)) {
+        problems.push_back(fmt::format("the registry package {} {} is for {}, not {}", pool_id2str(pool, s->name),
+                                       pool_id2str(pool, s->evr), pool_id2str(pool, s->arch), state_->arch));
+      }
+      queue_push2(&jobs.queue, SOLVER_INSTALL | SOLVER_SOLVABLE, p);
     }
   }
   if (!problems.empty()) {
@@ -622,7 +678,8 @@ std::vector<ResolvedPackage> Resolver::resolve(const ResolveRequest& request) {
   for (int i = 0; i < transaction->steps.count; ++i) {
     Id p = transaction->steps.elements[i];
     if (transaction_type(transaction, p, SOLVER_TRANSACTION_SHOW_ACTIVE) != SOLVER_TRANSACTION_INSTALL) continue;
-    out.push_back(resolved_package(pool, pool_id2solvable(pool, p), keys, state_->suite_of_repo));
+    out.push_back(resolved_package(pool, pool_id2solvable(pool, p), keys, state_->suite_of_repo, state_->registry_repo,
+                                   state_->registry_of));
   }
   std::sort(out.begin(), out.end(), [](const ResolvedPackage& a, const ResolvedPackage& b) {
     return std::tie(a.name, a.arch) < std::tie(b.name, b.arch);

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,20 @@ struct ResolvedPackage {
   std::string pre_depends;     // as the index spells them
   std::string depends;
   std::string provides;
+  // Set for a registry package: its index in add_registry_packages' list
+  // (then sha256, size, filename and suite mean nothing).
+  std::optional<std::size_t> registry;
+};
+
+// A package a [packages] include names by registry reference, as its
+// package document describes it. The resolver installs it, and takes a
+// name it has from it alone: Debian packages of the same name are not
+// candidates (docs/formats/spec.md, "Registry packages").
+struct RegistryCandidate {
+  std::string name;
+  std::string version;
+  std::string arch;
+  std::string pre_depends, depends, provides, conflicts, breaks;  // canonical relation text
 };
 
 struct ResolveRequest {
@@ -73,6 +88,9 @@ class Resolver {
   // add_index does this too; calling it first, for several indexes on several
   // threads, parses them in parallel. Safe to call from any thread.
   static void prepare_index(const LoadedIndex& index, const RepositoryCache& cache);
+
+  // Adds the registry packages (names distinct), once, after the indexes.
+  void add_registry_packages(const std::vector<RegistryCandidate>& packages);
 
   // Solves `request`. Throws ResolveError when it cannot be satisfied.
   std::vector<ResolvedPackage> resolve(const ResolveRequest& request);

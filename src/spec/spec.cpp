@@ -13,6 +13,7 @@
 #include "base/suggest.hpp"
 #include "deb/relation.hpp"
 #include "deb/version.hpp"
+#include "registry/reference.hpp"
 #include "spec/image_sections.hpp"
 #include "spec/toml_reader.hpp"
 
@@ -95,6 +96,16 @@ DebianSource read_debian_source(const TomlReader& reader, const toml::table& tab
 PackagePin parse_pin(const TomlReader& reader, const std::string& text, const toml::source_region& where) {
   PackagePin pin;
   pin.position = position_of(where);
+  if (registry::is_remote(text)) {
+    // A registry package (docs/formats/spec.md, "Registry packages").
+    try {
+      (void)registry::parse_reference(text);
+    } catch (const Error& e) {
+      reader.fail_at(where, e.what());
+    }
+    pin.name = text;
+    return pin;
+  }
   auto eq = text.find('=');
   pin.name = text.substr(0, eq);
   if (!deb::is_valid_package_name(pin.name)) {

@@ -8,7 +8,8 @@
 // Sections:
 //   [image]          name, entrypoint, cmd, env, user, workdir, ports, labels, stop_signal
 //   [source.debian]  suites, components, arch, mirror, keyring
-//   [packages]       include (pins allowed: "name=version"), exclude, recommends, drop_paths
+//   [packages]       include (pins allowed: "name=version"; registry packages:
+//                    "docker://HOST/REPO:TAG"), exclude, recommends, drop_paths
 //   [[users]]        name, uid, gid, home, shell
 //   [[groups]]       name, gid
 //   [[files]]        src, dest, mode, uid, gid
@@ -31,11 +32,15 @@ struct Position {
   unsigned column = 0;
 };
 
-// One `include` entry: a package name, optionally pinned to one version.
+// One `include` entry: a package name, optionally pinned to one version;
+// or a registry package, docker://HOST[:PORT]/REPO[:TAG|@sha256:HEX], kept
+// as written in `name` (docs/formats/spec.md, "Registry packages").
 struct PackagePin {
   std::string name;
   std::optional<std::string> version;  // "=VERSION" in the spec
   Position position;
+
+  bool from_registry() const { return name.starts_with("docker://"); }
 
   // "name" or "name=version", as written.
   std::string str() const { return version ? name + "=" + *version : name; }

@@ -128,7 +128,12 @@ TestRegistry::TestRegistry(const fs::path& dir, const RegistryOptions& options) 
   wait_for_port(port_, pid_, "docker-registry", dir_ / "registry.log");
 }
 
-TestRegistry::~TestRegistry() { stop(pid_); }
+TestRegistry::~TestRegistry() { stop(); }
+
+void TestRegistry::stop() {
+  testing::stop(pid_);
+  pid_ = -1;
+}
 
 std::string TestRegistry::host() const { return fmt::format("127.0.0.1:{}", port_); }
 

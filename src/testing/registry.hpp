@@ -37,6 +37,8 @@ class TestRegistry {
   void clear_log();
   // Where the registry keeps a blob's bytes.
   std::filesystem::path blob_file(const std::string& digest) const;
+  // Stops the registry now (its port then refuses connections).
+  void stop();
   // An auth.json with the test user's credentials for this registry.
   std::filesystem::path write_auth_file(const std::string& user = "sheaf", const std::string& password = "secret") const;
 
