@@ -13,6 +13,7 @@
 #include "base/canonical_json.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
+#include "base/json_fields.hpp"
 #include "base/parallel.hpp"
 #include "base/unique_fd.hpp"
 #include "deb/closure.hpp"
@@ -405,7 +406,13 @@ Member Composer::stored_member(const std::string& id, Kind kind) const {
   m.kind = kind;
   m.stored = true;
   m.record = *record;
-  m.from_deb = kind == Kind::debian && pkg::package_kind(store_.index(), id) == "deb";
+  // A locked package is a Debian one, unless it came from a registry where
+  // it had been added from a directory.
+  m.from_deb = kind == Kind::debian;
+  for (const auto& origin : store_.index().origins(id)) {
+    auto doc = nlohmann::json::parse(origin, nullptr, false);
+    if (string_field(doc, "type") == "registry" && string_field(doc, "kind") != "deb") m.from_deb = false;
+  }
   auto digest = Digest::parse(id);
   auto document = digest ? store_.read_blob(*digest) : std::nullopt;
   if (!document) fail("the package document of {} is missing from the store; run 'sheaf store verify'", m.label());

@@ -98,8 +98,8 @@ TEST(Lockfile, RefusesMalformedLocksWithPositions) {
   EXPECT_EQ(broken("pool/main/l/libbar/libbar_1.0_all.deb", "../../etc/passwd"),
             "sheaf.lock:41:12: filename '../../etc/passwd' must be a path inside the repository");
   EXPECT_EQ(broken("size = 7", "size = -7"), "sheaf.lock:43:8: size must be a non-negative integer");
-  EXPECT_EQ(broken("version = 1\n", "version = 3\n"),
-            "'sheaf.lock' has lock format 3, but this sheaf reads format 2 only; upgrade sheaf");
+  EXPECT_EQ(broken("version = 1\n", "version = 4\n"),
+            "'sheaf.lock' has lock format 4, but this sheaf reads format 3 only; upgrade sheaf");
   EXPECT_NE(broken("recommends = false\n", "recommends = false\nimplicit = [\"libc-bin\"]\n")
                 .find("unknown table or key 'implicit'"),
             std::string::npos)
@@ -127,6 +127,80 @@ TEST(Lockfile, ImplicitPackagesNeedFormatTwo) {
   unsorted.replace(unsorted.find("[\"libc-bin\"]"), 12, "[\"zz\", \"aa\"]");
   EXPECT_EQ(testing::error_message_of([&] { Lockfile::parse(unsorted, "sheaf.lock"); }),
             "sheaf.lock:10:12: implicit must be sorted and hold each name once");
+}
+
+// A registry package makes the lock format 3; its entry records the include
+// entry, the artifact's digest and the package id instead of a .deb.
+TEST(Lockfile, RegistryPackagesNeedFormatThree) {
+  Lockfile lock = example();
+  const std::string ref = "docker://127.0.0.1:5000/team/mylib:1.2";
+  lock.include.push_back({ref, std::nullopt, {}});
+  LockedPackage mylib;
+  mylib.name = "mylib";
+  mylib.version = "1.2";
+  mylib.arch = "amd64";
+  mylib.registry = ref;
+  mylib.manifest = digest_of('f');
+  mylib.id = digest_of('1');
+  mylib.depends = "libc";
+  mylib.provides = "mail-transport-agent";
+  lock.packages.push_back(mylib);
+  std::string text = lock.render();
+  EXPECT_NE(text.find("version = 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("include = [\"app\", \"libbar=1.0\", \"" + ref + "\"]\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("[[package]]\nname = \"mylib\"\nversion = \"1.2\"\narch = \"amd64\"\nregistry = \"" + ref +
+                      "\"\nmanifest = \"sha256:" + std::string(64, 'f') + "\"\nid = \"sha256:" +
+                      std::string(64, '1') + "\"\ndepends = \"libc\"\nprovides = \"mail-transport-agent\"\n"),
+            std::string::npos)
+      << text;
+  Lockfile parsed = Lockfile::parse(text, "sheaf.lock");
+  EXPECT_EQ(parsed.render(), text);
+  ASSERT_NE(parsed.find_registry(ref), nullptr);
+  EXPECT_EQ(parsed.find_registry(ref)->id, digest_of('1'));
+  EXPECT_TRUE(parsed.include.back().from_registry());
+
+  // Older formats have no registry packages; a registry entry holds no .deb.
+  std::string v2 = text;
+  v2.replace(v2.find("version = 3"), 11, "version = 2");
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(v2, "sheaf.lock"); })
+                .find("'" + ref + "' is not a valid package name"),
+            std::string::npos);
+  v2.replace(v2.find(", \"" + ref + "\""), ref.size() + 4, "");
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(v2, "sheaf.lock"); }).find("unknown key 'id' in [[package]]"),
+            std::string::npos);
+  std::string mixed = text;
+  mixed.replace(mixed.find("id = \"sha256:"), 0, "suite = \"stable\"\n");
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(mixed, "sheaf.lock"); }).find("unknown key 'suite'"),
+            std::string::npos);
+  std::string short_id = text;
+  short_id.replace(short_id.find("id = \"sha256:") + 13, 64, "11");
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(short_id, "sheaf.lock"); })
+                .find("id must be sha256:<64 hex digits>"),
+            std::string::npos);
+}
+
+TEST(LockProblems, ARegistryIncludeMustBeLockedByItsReference) {
+  auto spec = spec::Spec::parse(
+      "[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[packages]\ninclude = [\"docker://127.0.0.1:5000/a:1\"]\n",
+      "/app/sheaf.toml");
+  Lockfile lock;
+  lock.arch = "amd64";
+  lock.suites = {"stable"};
+  lock.components = {"main"};
+  lock.include = spec.packages.include;
+  LockedPackage a;
+  a.name = "a";
+  a.version = "1";
+  a.arch = "amd64";
+  a.registry = "docker://127.0.0.1:5000/a:1";
+  a.manifest = digest_of('f');
+  a.id = digest_of('1');
+  lock.packages = {a};
+  EXPECT_TRUE(lock_problems(lock, spec).empty());
+  lock.packages[0].registry = "docker://127.0.0.1:5000/a:2";
+  auto problems = lock_problems(lock, spec);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0], "'docker://127.0.0.1:5000/a:1' is not in the lock");
 }
 
 TEST(LockProblems, TheEnvironmentsLocaleIsPartOfTheRequest) {
