@@ -19,21 +19,33 @@
 #   second:  after the first image, the second (libssl3 changed): time and
 #            layer bytes downloaded, against podman (same storage) and skopeo
 #            (same layout directory).
+#   packages: ten packages of the closure (libc6 and nine that need only it
+#            and each other) pushed with sheaf pkg push; sheaf lock and sheaf
+#            fetch of a spec that includes the ten by reference, into an empty
+#            store, against skopeo copy of the ten artifacts into one OCI
+#            layout (what a user without sheaf would script). The spec's
+#            [source.debian] is an unsigned file:// repository of one small
+#            package, so no Debian mirror is in the timing.
+#
+#   --part images|packages   run only one half (default: both)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=5
+part=all
 sheaf="$repo/build/release/src/cli/sheaf"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --sheaf) sheaf=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --part) part=$2; shift 2 ;;
+    -h|--help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -x "$sheaf" ] || { echo "bench: no sheaf at $sheaf; build with: tools/dev example" >&2; exit 2; }
-for tool in docker-registry skopeo podman python3 apt-get; do
+case "$part" in images|packages|all) ;; *) echo "bench: --part takes images, packages or all" >&2; exit 2 ;; esac
+for tool in docker-registry skopeo podman python3 apt-get apt-ftparchive dpkg-deb; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 2; }
 done
 
@@ -103,6 +115,8 @@ base="$work/base"
 mkdir -p "$work/spec"
 cp "$repo/examples/python3/sheaf.toml" "$repo/examples/python3/sheaf.lock" "$work/spec/"
 "$sheaf" --store "$base" pkg import "$debs"/*.deb "$alt_deb" >/dev/null 2>&1
+
+run_images() {
 image=$("$sheaf" --store "$base" build -f "$work/spec/sheaf.toml" -o "$work/layout" 2>/dev/null | tail -1)
 image2=$("$sheaf" --store "$base" image update "$image" --set "libssl3=$alt_version" --tag second -o "$work/layout2" \
   2>/dev/null | tail -1)
@@ -171,3 +185,57 @@ echo "held:     sheaf downloaded $held_layers of $layers layer blobs ($held_byte
 compare second "sheaf pull" "podman pull" "${second_ms[@]}" "${podman_second_ms[@]}"
 compare second "sheaf pull" "skopeo copy (same dir)" "${second_ms[@]}" "${skopeo_second_ms[@]}"
 echo "second:   layer bytes downloaded: sheaf $second_bytes, podman $podman_second_bytes, skopeo $skopeo_second_bytes"
+}
+
+run_packages() {
+  local ten=(libc6 libgcc-s1 gcc-12-base zlib1g liblzma5 libbz2-1.0 libzstd1 libcrypt1 libffi8 libssl3)
+  local name k bytes=0
+  # A file:// repository of one small package, for [source.debian].
+  make_small_debs "$work/small" 1
+  mkdir -p "$work/apt/dists/bench/main/binary-amd64" "$work/apt/pool"
+  cp "$work/small/bench-extra-0.deb" "$work/apt/pool/"
+  (cd "$work/apt" && apt-ftparchive packages pool > dists/bench/main/binary-amd64/Packages &&
+     apt-ftparchive -o APT::FTPArchive::Release::Suite=bench -o APT::FTPArchive::Release::Components=main \
+       -o APT::FTPArchive::Release::Architectures=amd64 release dists/bench > "$work/Release" &&
+     mv "$work/Release" dists/bench/Release)
+  start_registry
+  mkdir -p "$work/pkgspec"
+  {
+    printf '[source.debian]\nsuites = ["bench"]\narch = "amd64"\nmirror = "file://%s"\n\n[packages]\ninclude = [' "$work/apt"
+    for k in "${!ten[@]}"; do
+      name=${ten[$k]}
+      "$sheaf" --store "$base" pkg push "$name:amd64" "docker://127.0.0.1:$port/deb/$name:1" >/dev/null 2>&1 ||
+        "$sheaf" --store "$base" pkg push "$name" "docker://127.0.0.1:$port/deb/$name:1" >/dev/null
+      [ "$k" -gt 0 ] && printf ', '
+      printf '"docker://127.0.0.1:%s/deb/%s:1"' "$port" "$name"
+    done
+    printf ']\n'
+  } > "$work/pkgspec/sheaf.toml"
+  declare -a sheaf_pk_ms=() skopeo_pk_ms=()
+  for ((i = 0; i < rounds; i++)); do
+    rm -rf "$work/ps" "$work/pkgspec/sheaf.lock" "$work/pk-oci"
+    sync
+    local t0 t1
+    t0=$(now_ms)
+    "$sheaf" --store "$work/ps" lock --allow-unsigned -f "$work/pkgspec/sheaf.toml" >/dev/null 2>"$work/last.err" ||
+      { cat "$work/last.err" >&2; exit 1; }
+    "$sheaf" --store "$work/ps" fetch -f "$work/pkgspec/sheaf.toml" >/dev/null 2>"$work/last.err" ||
+      { cat "$work/last.err" >&2; exit 1; }
+    t1=$(now_ms)
+    sheaf_pk_ms+=($((t1 - t0)))
+    t0=$(now_ms)
+    for name in "${ten[@]}"; do
+      skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$port/deb/$name:1" "oci:$work/pk-oci:$name" \
+        >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+    done
+    t1=$(now_ms)
+    skopeo_pk_ms+=($((t1 - t0)))
+  done
+  stop_registry
+  bytes=$(du -sb "$work/pk-oci/blobs" | cut -f1)
+  echo "packages: ${ten[*]} ($bytes bytes of blobs in skopeo's layout)"
+  compare packages "sheaf lock+fetch" "skopeo copy x10" "${sheaf_pk_ms[@]}" "${skopeo_pk_ms[@]}"
+}
+
+if [ "$part" != packages ]; then run_images; fi
+if [ "$part" != images ]; then run_packages; fi

@@ -1,13 +1,15 @@
 // What a registry and the user hand the registry client, on arbitrary bytes:
 // docker:// references, WWW-Authenticate challenges, and the sheaf document
-// a pull reads. The reference parser may only throw a usage Error, the
-// document parser only ParseError; the challenge parser never throws.
+// and package artifact manifest a pull reads. The reference parser may only
+// throw a usage Error, the document and artifact parsers only ParseError;
+// the challenge parser never throws.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "base/error.hpp"
+#include "image/package_artifact.hpp"
 #include "image/sheaf_document.hpp"
 #include "registry/auth.hpp"
 #include "registry/reference.hpp"
@@ -29,6 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     auto doc = sheaf::image::parse_image_document(text, "fuzz");
     (void)sheaf::image::render_image_document(doc);
+  } catch (const sheaf::ParseError&) {
+  }
+  try {
+    auto layout = sheaf::image::parse_package_artifact(text, "fuzz");
+    if (layout.document.media_type != sheaf::image::kMediaTypePackageDocument) __builtin_trap();
   } catch (const sheaf::ParseError&) {
   }
   return 0;

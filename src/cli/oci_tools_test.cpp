@@ -494,6 +494,56 @@ TEST_F(OciToolsTest, ThePython3ImageGoesThroughARegistryToPodmanAndBackIntoAnEmp
   EXPECT_EQ(last_line(here.out), last_line(update.out)) << here.err;
 }
 
+// Issue 20's acceptance: a package made from a directory, pushed to a
+// registry, included by reference in another, empty store's spec beside
+// Debian's busybox-static, and run. Its layer is the artifact's blob.
+TEST_F(OciToolsTest, ARegistryPackageJoinsABusyboxImageInAnEmptyStoreAndRuns) {
+  if (!fs::exists("/usr/bin/docker-registry")) GTEST_SKIP() << "docker-registry is not installed";
+  if (::geteuid() != 0) GTEST_SKIP() << "sheaf run needs root";
+  testing::TestRegistry registry(dir_->path() / "registry-hello");
+  fs::path tree = dir_->path() / "hello-tree";
+  fs::create_directories(tree / "usr/bin");
+  testing::write_file(tree / "usr/bin/hello-mylib", "#!/usr/bin/busybox sh\necho \"hello from $(busybox basename $0)\"\n",
+                      0755);
+  std::string publisher = (dir_->path() / "publisher").string();
+  CommandResult added = run_sheaf(publisher, {"pkg", "add", tree.string(), "--name", "hello-mylib", "--version", "1.0",
+                                              "--depends", "busybox-static", "--owner", "0:0"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string ref = registry.ref("team/hello-mylib:1.0");
+  CommandResult pushed = run_sheaf(publisher, {"pkg", "push", "hello-mylib", ref, "--json"});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  const std::string layer = json::parse(pushed.out)["layer"];
+
+  // The busybox spec, as the fixture locked it, with the package added.
+  fs::path project = dir_->path() / "hello-project";
+  fs::create_directories(project);
+  fs::path busybox = fs::path(store()).parent_path() / "busybox";
+  std::string spec = read_file_bytes(busybox / "sheaf.toml");
+  spec.replace(spec.find("include = [\"busybox-static\"]"), 28, "include = [\"busybox-static\", \"" + ref + "\"]");
+  spec.replace(spec.find("name = \"hello-busybox\""), 22, "name = \"hello-mylib\"");
+  testing::write_file(project / "sheaf.toml", spec);
+  fs::copy_file(busybox / "sheaf.lock", project / "sheaf.lock");
+  std::string empty = (dir_->path() / "empty-store").string();
+  CommandResult built = run_sheaf(empty, {"build", "-f", (project / "sheaf.toml").string()});
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  EXPECT_TRUE(contains(built.err, "+ hello-mylib 1.0")) << built.err;
+  EXPECT_TRUE(contains(read_file_bytes(project / "sheaf.lock"), "registry = \"" + ref + "\"\n"));
+  CommandResult shown = run_sheaf(empty, {"image", "show", "hello-mylib", "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  bool found = false;
+  for (const auto& l : json::parse(shown.out)["layers"]) {
+    if (l["packages"][0]["name"] == "hello-mylib") {
+      found = true;
+      EXPECT_EQ(l["digest"], layer);
+      EXPECT_EQ(l["packages"][0]["source"], ref);
+    }
+  }
+  EXPECT_TRUE(found) << shown.out;
+  CommandResult ran = run_sheaf(empty, {"run", "hello-mylib", "--", "/usr/bin/hello-mylib"});
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_EQ(ran.out, "hello from hello-mylib\n");
+}
+
 TEST_F(OciToolsTest, UpdatingLibssl3ChangesOneLayerAndMatchesAFreshBuild) {
   const std::string original = digests_["python3"];
   const std::string version = "3.0.20-1~deb12u2";

@@ -138,12 +138,16 @@ RegistryPackageInfo inspect_package(registry::Registry& registry, const registry
 }
 
 PackagePullResult pull_package(Session& session, const PackagePullOptions& options) {
+  registry::Registry registry(registry::parse_reference(options.source).host, options.registry);
+  return pull_package(session, options, registry);
+}
+
+PackagePullResult pull_package(Session& session, const PackagePullOptions& options, registry::Registry& registry) {
   PackagePullResult result;
   result.reference = registry::parse_reference(options.source);
   const registry::Reference& ref = result.reference;
   const std::string label = ref.str();
   store::LocalStore& store = session.store();
-  registry::Registry registry(ref.host, options.registry);
   FetchedArtifact artifact = fetch_artifact(registry, ref);
   const image::PackageArtifactLayout& layout = artifact.layout;
   result.manifest = artifact.manifest.digest;

@@ -129,6 +129,9 @@ struct PackagePullResult {
 };
 
 PackagePullResult pull_package(Session& session, const PackagePullOptions& options);
+// The same through a client the caller keeps for the source's host (one
+// connection and token for several pulls).
+PackagePullResult pull_package(Session& session, const PackagePullOptions& options, registry::Registry& registry);
 
 // What a registry package says of itself before it is pulled: the artifact
 // manifest's digest and the package document (for resolution). Reads only

@@ -110,7 +110,7 @@ repo::RegistryResolver registry_resolver(Session& session) {
 std::size_t fetch_registry_packages(Session& session, const repo::Lockfile& lock) {
   store::LocalStore& store = session.store();
   std::size_t pulled = 0;
-  std::unique_ptr<Registries> registries;
+  Registries registries(session.registry_options());
   for (const auto& locked : lock.packages) {
     if (!locked.from_registry()) continue;
     if (store.index().package(locked.id.str()) && !store.index().partial_filter(locked.id.str())) continue;
@@ -119,14 +119,13 @@ std::size_t fetch_registry_packages(Session& session, const repo::Lockfile& lock
     options.origin = locked.registry;
     PackagePullResult result = with_context(fmt::format("while fetching {} {} from {}", locked.name, locked.version,
                                                         locked.registry),
-                                            [&] { return pull_package(session, options); });
+                                            [&] { return pull_package(session, options, registries.at(ref.host)); });
     if (result.name != locked.name || result.version != locked.version) {
       fail("{} at {} is {} {}, but the lock names {} {}", locked.registry, locked.manifest.str(), result.name,
            result.version, locked.name, locked.version);
     }
     ++pulled;
-    if (!registries) registries = std::make_unique<Registries>(session.registry_options());
-    note_moved_tag(session, registries->at(ref.host), ref, locked);
+    note_moved_tag(session, registries.at(ref.host), ref, locked);
   }
   if (pulled > 0) session.reporter().note(fmt::format("pulled {} registry packages", pulled));
   return pulled;
