@@ -195,6 +195,7 @@ run_packages() {
   mkdir -p "$work/apt/dists/bench/main/binary-amd64" "$work/apt/pool"
   cp "$work/small/bench-extra-0.deb" "$work/apt/pool/"
   (cd "$work/apt" && apt-ftparchive packages pool > dists/bench/main/binary-amd64/Packages &&
+     gzip -9nk dists/bench/main/binary-amd64/Packages &&
      apt-ftparchive -o APT::FTPArchive::Release::Suite=bench -o APT::FTPArchive::Release::Components=main \
        -o APT::FTPArchive::Release::Architectures=amd64 release dists/bench > "$work/Release" &&
      mv "$work/Release" dists/bench/Release)

@@ -23,9 +23,12 @@ void run(Context& context, const Options& options) {
   pipeline::FetchOutcome outcome = pipeline::fetch(session, spec, {.jobs = options.jobs});
   const repo::FetchReport& report = outcome.report;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print(stderr, "fetched {} of {} locked packages ({} downloaded) in {:.1f} s; {} already in the store{}\n",
-             report.downloaded, outcome.locked, human_bytes(report.bytes), seconds, report.present,
-             pipeline::shared_summary(report));
+  std::string registry = outcome.registry_pulled + outcome.registry_present > 0
+                             ? fmt::format(", pulled {} registry packages", outcome.registry_pulled)
+                             : "";
+  fmt::print(stderr, "fetched {} of {} locked packages ({} downloaded){} in {:.1f} s; {} already in the store{}\n",
+             report.downloaded, outcome.locked, human_bytes(report.bytes), registry, seconds,
+             report.present + outcome.registry_present, pipeline::shared_summary(report));
 }
 
 }  // namespace

@@ -46,6 +46,10 @@ FetchOutcome fetch(Session& session, const spec::Spec& spec, const FetchOptions&
     outcome.report = fetch_with_progress(session, lock, *spec.debian, options.jobs);
   }
   outcome.registry_pulled = fetch_registry_packages(session, lock);
+  outcome.registry_present = static_cast<std::size_t>(std::count_if(
+                                 lock.packages.begin(), lock.packages.end(),
+                                 [](const repo::LockedPackage& p) { return p.from_registry(); })) -
+                             outcome.registry_pulled;
   return outcome;
 }
 

@@ -22,7 +22,8 @@ struct FetchOptions {
 struct FetchOutcome {
   std::size_t locked = 0;  // packages in the lock
   repo::FetchReport report;     // of its Debian packages
-  std::size_t registry_pulled = 0;  // registry packages pulled
+  std::size_t registry_pulled = 0;   // registry packages pulled
+  std::size_t registry_present = 0;  // registry packages the store had
 };
 FetchOutcome fetch(Session& session, const spec::Spec& spec, const FetchOptions& options);
 

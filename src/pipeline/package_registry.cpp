@@ -4,8 +4,11 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 
 #include "base/error.hpp"
+#include "base/parallel.hpp"
 #include "base/unique_fd.hpp"
 #include "fileset/manifest.hpp"
 #include "image/layer_check.hpp"
@@ -142,35 +145,30 @@ PackagePullResult pull_package(Session& session, const PackagePullOptions& optio
   return pull_package(session, options, registry);
 }
 
-PackagePullResult pull_package(Session& session, const PackagePullOptions& options, registry::Registry& registry) {
+namespace {
+
+// What a pull takes into a write batch: everything but the index.
+struct StagedPackage {
   PackagePullResult result;
-  result.reference = registry::parse_reference(options.source);
-  const registry::Reference& ref = result.reference;
-  const std::string label = ref.str();
-  store::LocalStore& store = session.store();
-  FetchedArtifact artifact = fetch_artifact(registry, ref);
+  store::PackageRecord record;
+  oci::LayerDigests layer;
+  std::string origin;  // canonical JSON
+};
+
+// Reads the artifact's blobs into `batch`, each checked against the package
+// id (docs/formats/package-artifact.md, "What a pull checks"). Touches no
+// index, so pulls of several packages can stage on several threads.
+StagedPackage stage_package(store::LocalStore& store, store::WriteBatch& batch, registry::Registry& registry,
+                            const registry::Reference& ref, const FetchedArtifact& artifact,
+                            const std::string& origin_reference) {
   const image::PackageArtifactLayout& layout = artifact.layout;
+  StagedPackage staged;
+  PackagePullResult& result = staged.result;
+  result.reference = ref;
   result.manifest = artifact.manifest.digest;
   result.id = layout.document.digest.str();
-  if (options.expect_id && *options.expect_id != result.id) {
-    fail("{} ({}) carries the package {}, but the lock names {}", label, result.manifest.str(), result.id,
-         *options.expect_id);
-  }
-  const std::string what = fmt::format("{} (package {})", label, result.id);
-
-  // Held shared from here, so that gc leaves what this pull relies on.
-  auto batch = store.begin_write();
-  if (auto existing = store.index().package(result.id); existing && !store.index().partial_filter(result.id)) {
-    result.name = existing->name;
-    result.version = existing->version;
-    result.arch = existing->arch;
-    batch->commit([&](store::Index::Transaction& t) {
-      t.add_origin(result.id, pkg::registry_origin(options.origin.value_or(label), layout.kind));
-      t.add_registry_blob(ref.host, ref.repository, layout.layer.digest.str());
-    });
-    return result;
-  }
-
+  staged.origin = pkg::registry_origin(origin_reference, layout.kind);
+  const std::string what = fmt::format("{} (package {})", ref.str(), result.id);
   auto small = [&](const oci::Descriptor& d, std::uint64_t limit) {
     std::string bytes = registry.get_blob_bytes(ref.repository, d.digest, d.size, limit);
     result.bytes_downloaded += bytes.size();
@@ -203,13 +201,12 @@ PackagePullResult pull_package(Session& session, const PackagePullOptions& optio
   // The layer: made here when every file content is in the store and that
   // gives the artifact's blob; otherwise downloaded and checked entry by
   // entry against the FileSet.
-  const std::string variant = image::layer_variant({});
   std::optional<oci::LayerDigests> layer;
   bool contents_held = std::all_of(manifest.entries().begin(), manifest.entries().end(), [&](const fileset::Entry& e) {
     return e.type != fileset::EntryType::file || store.has_object(e.digest);
   });
   if (contents_held) {
-    oci::LayerDigests made = image::write_layer_blob(*batch, manifest, 1);
+    oci::LayerDigests made = image::write_layer_blob(batch, manifest, 1);
     if (made.digest == layout.layer.digest) {
       layer = made;
       result.layer_made = true;
@@ -220,29 +217,105 @@ PackagePullResult pull_package(Session& session, const PackagePullOptions& optio
     const std::string where = fmt::format("{}: its layer {} (in the store)", what, layout.layer.digest.str());
     UniqueFd fd(::open(store.blob_path(layout.layer.digest).c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) fail_errno(errno, "cannot read " + where);
-    Digest diff_id = image::ingest_layer(*batch, fd.get(), manifest, where);
+    Digest diff_id = image::ingest_layer(batch, fd.get(), manifest, where);
     layer = oci::LayerDigests{layout.layer.digest, layout.layer.size, diff_id, 0};
   }
   if (!layer) {
     const std::string where = fmt::format("{}: its layer {}", what, layout.layer.digest.str());
-    store::WriteBatch::BlobFile file = download_blob(registry, *batch, ref.repository, layout.layer, where);
-    Digest diff_id = image::ingest_layer(*batch, file.fd.get(), manifest, where);
-    batch->keep_blob_file(std::move(file), layout.layer.digest, layout.layer.size);
+    store::WriteBatch::BlobFile file = download_blob(registry, batch, ref.repository, layout.layer, where);
+    Digest diff_id = image::ingest_layer(batch, file.fd.get(), manifest, where);
+    batch.keep_blob_file(std::move(file), layout.layer.digest, layout.layer.size);
     result.bytes_downloaded += layout.layer.size;
     result.layer_downloaded = true;
     layer = oci::LayerDigests{layout.layer.digest, layout.layer.size, diff_id, 0};
   }
-  batch->add_blob(document);
-  batch->add_blob(fileset_bytes);
-  if (scripts) batch->add_blob(*scripts);
-  store::PackageRecord record = pkg::make_record(package, metadata, manifest.entries().size(), manifest.content_size());
-  batch->commit([&](store::Index::Transaction& t) {
-    result.added = t.insert_package(record);
-    t.add_origin(result.id, pkg::registry_origin(options.origin.value_or(label), layout.kind));
-    t.put_layer({result.id, variant, layer->digest.str(), layer->size, layer->diff_id.str(), 0});
-    t.add_registry_blob(ref.host, ref.repository, layout.layer.digest.str());
+  batch.add_blob(document);
+  batch.add_blob(fileset_bytes);
+  if (scripts) batch.add_blob(*scripts);
+  staged.record = pkg::make_record(package, metadata, manifest.entries().size(), manifest.content_size());
+  staged.layer = *layer;
+  return staged;
+}
+
+// The index's side of a staged pull, inside the batch's commit.
+void record_staged(store::Index::Transaction& t, StagedPackage& staged) {
+  const registry::Reference& ref = staged.result.reference;
+  staged.result.added = t.insert_package(staged.record);
+  t.add_origin(staged.result.id, staged.origin);
+  t.put_layer({staged.result.id, image::layer_variant({}), staged.layer.digest.str(), staged.layer.size,
+               staged.layer.diff_id.str(), 0});
+  t.add_registry_blob(ref.host, ref.repository, staged.layer.digest.str());
+}
+
+}  // namespace
+
+PackagePullResult pull_package(Session& session, const PackagePullOptions& options, registry::Registry& registry) {
+  const registry::Reference ref = registry::parse_reference(options.source);
+  const std::string label = ref.str();
+  store::LocalStore& store = session.store();
+  FetchedArtifact artifact = fetch_artifact(registry, ref);
+  const image::PackageArtifactLayout& layout = artifact.layout;
+  const std::string id = layout.document.digest.str();
+  if (options.expect_id && *options.expect_id != id) {
+    fail("{} ({}) carries the package {}, but the lock names {}", label, artifact.manifest.digest.str(), id,
+         *options.expect_id);
+  }
+  // Held shared from here, so that gc leaves what this pull relies on.
+  auto batch = store.begin_write();
+  if (auto existing = store.index().package(id); existing && !store.index().partial_filter(id)) {
+    PackagePullResult result{ref, artifact.manifest.digest, existing->name, existing->version, existing->arch, id};
+    batch->commit([&](store::Index::Transaction& t) {
+      t.add_origin(id, pkg::registry_origin(options.origin.value_or(label), layout.kind));
+      t.add_registry_blob(ref.host, ref.repository, layout.layer.digest.str());
+    });
+    return result;
+  }
+  StagedPackage staged = stage_package(store, *batch, registry, ref, artifact, options.origin.value_or(label));
+  batch->commit([&](store::Index::Transaction& t) { record_staged(t, staged); });
+  return staged.result;
+}
+
+std::vector<PackagePullResult> pull_packages(Session& session, const std::vector<PackagePullOptions>& pulls,
+                                             unsigned threads) {
+  store::LocalStore& store = session.store();
+  std::map<std::string, std::unique_ptr<RegistryPool>> pools;
+  std::vector<registry::Reference> refs;
+  for (const auto& pull : pulls) {
+    refs.push_back(registry::parse_reference(pull.source));
+    auto& pool = pools[refs.back().host];
+    if (!pool) pool = std::make_unique<RegistryPool>(refs.back().host, pull.registry);
+  }
+  // Held shared from here, so that gc leaves what these pulls rely on.
+  auto batch = store.begin_write();
+  std::vector<StagedPackage> staged(pulls.size());
+  parallel_for(pulls.size(), threads ? threads : 4, [&](std::size_t i) {
+    const PackagePullOptions& pull = pulls[i];
+    RegistryPool& pool = *pools.at(refs[i].host);
+    with_context(pull.context.empty() ? "while pulling " + refs[i].str() : pull.context, [&] {
+      auto registry = pool.take();
+      FetchedArtifact artifact = fetch_artifact(*registry, refs[i]);
+      const std::string id = artifact.layout.document.digest.str();
+      if (pull.expect_id && *pull.expect_id != id) {
+        fail("{} ({}) carries the package {}, but the lock names {}", refs[i].str(), artifact.manifest.digest.str(),
+             id, *pull.expect_id);
+      }
+      staged[i] = stage_package(store, *batch, *registry, refs[i], artifact, pull.origin.value_or(refs[i].str()));
+      if (pull.watch_tag) {
+        try {
+          if (auto now = registry->get_manifest(refs[i].repository, *pull.watch_tag)) staged[i].result.tag_now = now->digest;
+        } catch (const Error&) {
+          // Only a note depends on it.
+        }
+      }
+      pool.give_back(std::move(registry));
+    });
   });
-  return result;
+  batch->commit([&](store::Index::Transaction& t) {
+    for (auto& s : staged) record_staged(t, s);
+  });
+  std::vector<PackagePullResult> out;
+  for (auto& s : staged) out.push_back(std::move(s.result));
+  return out;
 }
 
 }  // namespace sheaf::pipeline

@@ -116,6 +116,12 @@ struct PackagePullOptions {
   // The reference the store records as the package's origin, when not
   // `source` (a lock's entry as the spec writes it, pulled by digest).
   std::optional<std::string> origin;
+  // What an error says the pull was doing ("while fetching NAME VERSION
+  // from REF"); by default, pulling the source.
+  std::string context;
+  // A tag of the source's repository to read as well (pull_packages only):
+  // what it names now is in the result's `tag_now`.
+  std::optional<std::string> watch_tag;
 };
 
 struct PackagePullResult {
@@ -126,12 +132,21 @@ struct PackagePullResult {
   bool layer_downloaded = false;
   bool layer_made = false;     // made from file contents the store held
   std::uint64_t bytes_downloaded = 0;
+  // For watch_tag: the manifest digest the tag names now; nullopt when the
+  // tag is gone (or could not be read: only a note is at stake).
+  std::optional<Digest> tag_now;
 };
 
 PackagePullResult pull_package(Session& session, const PackagePullOptions& options);
 // The same through a client the caller keeps for the source's host (one
 // connection and token for several pulls).
 PackagePullResult pull_package(Session& session, const PackagePullOptions& options, registry::Registry& registry);
+
+// Pulls several packages the caller knows the store lacks (a lock's, with
+// their ids expected), `threads` at a time, into one write batch: all of
+// them or, on any error, none.
+std::vector<PackagePullResult> pull_packages(Session& session, const std::vector<PackagePullOptions>& pulls,
+                                             unsigned threads);
 
 // What a registry package says of itself before it is pulled: the artifact
 // manifest's digest and the package document (for resolution). Reads only

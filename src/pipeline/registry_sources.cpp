@@ -6,7 +6,10 @@
 #include <memory>
 
 #include "base/error.hpp"
+#include "base/parallel.hpp"
+#include "base/text.hpp"
 #include "pipeline/registry.hpp"
+#include "pipeline/registry_common.hpp"
 #include "registry/reference.hpp"
 
 namespace sheaf::pipeline {
@@ -18,43 +21,29 @@ repo::RegistryCandidate candidate_of(const pkg::Package& p) {
           p.depends.str(), p.provides.str(), p.conflicts.str(), p.breaks.str()};
 }
 
-// One client per registry host, made when first needed.
-class Registries {
- public:
-  explicit Registries(const registry::Options& options) : options_(options) {}
-  registry::Registry& at(const std::string& host) {
-    auto& client = clients_[host];
-    if (!client) client = std::make_unique<registry::Registry>(host, options_);
-    return *client;
-  }
-
- private:
-  const registry::Options& options_;
-  std::map<std::string, std::unique_ptr<registry::Registry>> clients_;
-};
-
-registry::Reference by_digest(registry::Reference ref, const Digest& manifest) {
-  ref.tag.reset();
-  ref.digest = manifest;
-  return ref;
+registry::Reference by_digest(const registry::Reference& ref, const Digest& manifest) {
+  return registry::Reference{ref.host, ref.repository, std::nullopt, manifest};
 }
 
-// Notes when the tag an entry names points elsewhere than the lock.
-void note_moved_tag(Session& session, registry::Registry& registry, const registry::Reference& ref,
-                    const repo::LockedPackage& locked) {
-  if (ref.digest) return;
+std::string moved_tag_note(const registry::Reference& ref, const std::optional<Digest>& now,
+                           const repo::LockedPackage& locked) {
+  if (now && *now == locked.manifest) return "";
+  if (now) {
+    return fmt::format("{} now points at {}, but the lock keeps {} ({} {}); 'sheaf lock --update {}' moves it",
+                       ref.str(), now->str(), locked.manifest.str(), locked.name, locked.version, locked.name);
+  }
+  return fmt::format("{} is gone from the registry; the lock keeps {} ({} {})", ref.str(), locked.manifest.str(),
+                     locked.name, locked.version);
+}
+
+// A note when the tag an entry names points elsewhere than the lock, or "".
+std::string moved_tag(registry::Registry& registry, const registry::Reference& ref, const repo::LockedPackage& locked) {
+  if (ref.digest) return "";
   try {
     auto now = registry.get_manifest(ref.repository, ref.manifest_reference());
-    if (now && now->digest != locked.manifest) {
-      session.reporter().note(fmt::format(
-          "{} now points at {}, but the lock keeps {} ({} {}); 'sheaf lock --update {}' moves it", ref.str(),
-          now->digest.str(), locked.manifest.str(), locked.name, locked.version, locked.name));
-    } else if (!now) {
-      session.reporter().note(fmt::format("{} is gone from the registry; the lock keeps {} ({} {})", ref.str(),
-                                          locked.manifest.str(), locked.name, locked.version));
-    }
+    return moved_tag_note(ref, now ? std::optional<Digest>(now->digest) : std::nullopt, locked);
   } catch (const Error&) {
-    // Only a note was at stake.
+    return "";  // only a note was at stake
   }
 }
 
@@ -63,45 +52,68 @@ void note_moved_tag(Session& session, registry::Registry& registry, const regist
 repo::RegistryResolver registry_resolver(Session& session) {
   return [&session](const std::vector<std::string>& references,
                     const std::map<std::string, repo::LockedPackage>& keep) {
-    Registries registries(session.registry_options());
     store::LocalStore& store = session.store();
-    std::vector<repo::RegistryPackage> out;
-    for (const auto& text : references) {
-      registry::Reference ref = registry::parse_reference(text);
-      repo::RegistryPackage r;
-      r.reference = text;
-      pkg::Package package;
-      if (auto kept = keep.find(text); kept != keep.end()) {
+    std::vector<repo::RegistryPackage> out(references.size());
+    std::vector<registry::Reference> refs;
+    std::vector<std::size_t> remote;  // entries the registry must answer
+    for (std::size_t i = 0; i < references.size(); ++i) {
+      refs.push_back(registry::parse_reference(references[i]));
+      out[i].reference = references[i];
+      auto kept = keep.find(references[i]);
+      if (kept == keep.end()) {
+        remote.push_back(i);
+        continue;
+      }
+      // A locked entry stays at its digest; the store answers when it can.
+      const repo::LockedPackage& locked = kept->second;
+      out[i].manifest = locked.manifest;
+      out[i].id = locked.id;
+      auto document = store.index().package(locked.id.str()) ? store.read_blob(locked.id) : std::nullopt;
+      if (!document) {
+        remote.push_back(i);
+        continue;
+      }
+      out[i].package = candidate_of(
+          pkg::Package::from_document(*document, fmt::format("{} (package {})", references[i], locked.id.str())));
+    }
+    std::map<std::string, std::unique_ptr<RegistryPool>> pools;
+    for (std::size_t i : remote) {
+      auto& pool = pools[refs[i].host];
+      if (!pool) pool = std::make_unique<RegistryPool>(refs[i].host, session.registry_options());
+    }
+    std::vector<std::string> notes(references.size());
+    parallel_for(remote.size(), 4, [&](std::size_t k) {
+      const std::size_t i = remote[k];
+      const registry::Reference& ref = refs[i];
+      repo::RegistryPackage& r = out[i];
+      RegistryPool& pool = *pools.at(ref.host);
+      auto registry = pool.take();
+      auto kept = keep.find(references[i]);
+      if (kept != keep.end()) {
         const repo::LockedPackage& locked = kept->second;
-        r.manifest = locked.manifest;
-        r.id = locked.id;
-        if (auto document = store.index().package(locked.id.str()) ? store.read_blob(locked.id) : std::nullopt) {
-          package = pkg::Package::from_document(*document, fmt::format("{} (package {})", text, locked.id.str()));
-        } else {
-          registry::Registry& registry = registries.at(ref.host);
-          RegistryPackageInfo info = with_context(fmt::format("while reading the locked {}", text), [&] {
-            return inspect_package(registry, by_digest(ref, locked.manifest));
-          });
-          if (Digest::of(info.document) != locked.id) {
-            fail("{} at the locked {} carries the package {}, but the lock names {}", text, locked.manifest.str(),
-                 Digest::of(info.document).str(), locked.id.str());
-          }
-          package = std::move(info.package);
-          note_moved_tag(session, registry, ref, locked);
-        }
-      } else {
-        RegistryPackageInfo info = with_context(fmt::format("while reading {}", text), [&] {
-          return inspect_package(registries.at(ref.host), ref);
+        RegistryPackageInfo info = with_context(fmt::format("while reading the locked {}", references[i]), [&] {
+          return inspect_package(*registry, by_digest(ref, locked.manifest));
         });
+        if (Digest::of(info.document) != locked.id) {
+          fail("{} at the locked {} carries the package {}, but the lock names {}", references[i],
+               locked.manifest.str(), Digest::of(info.document).str(), locked.id.str());
+        }
+        r.package = candidate_of(info.package);
+        notes[i] = moved_tag(*registry, ref, locked);
+      } else {
+        RegistryPackageInfo info =
+            with_context(fmt::format("while reading {}", references[i]), [&] { return inspect_package(*registry, ref); });
         r.manifest = info.manifest;
         r.id = Digest::of(info.document);
-        package = std::move(info.package);
+        r.package = candidate_of(info.package);
         if (ref.digest && *ref.digest != r.manifest) {
-          fail("{} names {}, but the registry answered with {}", text, ref.digest->str(), r.manifest.str());
+          fail("{} names {}, but the registry answered with {}", references[i], ref.digest->str(), r.manifest.str());
         }
       }
-      r.package = candidate_of(package);
-      out.push_back(std::move(r));
+      pool.give_back(std::move(registry));
+    });
+    for (const auto& note : notes) {
+      if (!note.empty()) session.reporter().note(note);
     }
     return out;
   };
@@ -109,26 +121,38 @@ repo::RegistryResolver registry_resolver(Session& session) {
 
 std::size_t fetch_registry_packages(Session& session, const repo::Lockfile& lock) {
   store::LocalStore& store = session.store();
-  std::size_t pulled = 0;
-  Registries registries(session.registry_options());
+  std::vector<const repo::LockedPackage*> missing;
+  std::vector<PackagePullOptions> pulls;
   for (const auto& locked : lock.packages) {
     if (!locked.from_registry()) continue;
     if (store.index().package(locked.id.str()) && !store.index().partial_filter(locked.id.str())) continue;
     registry::Reference ref = registry::parse_reference(locked.registry);
     PackagePullOptions options{by_digest(ref, locked.manifest).str(), session.registry_options(), locked.id.str()};
     options.origin = locked.registry;
-    PackagePullResult result = with_context(fmt::format("while fetching {} {} from {}", locked.name, locked.version,
-                                                        locked.registry),
-                                            [&] { return pull_package(session, options, registries.at(ref.host)); });
-    if (result.name != locked.name || result.version != locked.version) {
-      fail("{} at {} is {} {}, but the lock names {} {}", locked.registry, locked.manifest.str(), result.name,
-           result.version, locked.name, locked.version);
-    }
-    ++pulled;
-    note_moved_tag(session, registries.at(ref.host), ref, locked);
+    options.context = fmt::format("while fetching {} {} from {}", locked.name, locked.version, locked.registry);
+    // Has the tag moved since the lock? Read with the pull, on its connection.
+    if (!ref.digest) options.watch_tag = ref.manifest_reference();
+    missing.push_back(&locked);
+    pulls.push_back(std::move(options));
   }
-  if (pulled > 0) session.reporter().note(fmt::format("pulled {} registry packages", pulled));
-  return pulled;
+  if (missing.empty()) return 0;
+  std::vector<PackagePullResult> pulled = pull_packages(session, pulls, 4);
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    const repo::LockedPackage& locked = *missing[i];
+    if (pulled[i].name != locked.name || pulled[i].version != locked.version) {
+      fail("{} at {} is {} {}, but the lock names {} {}", locked.registry, locked.manifest.str(), pulled[i].name,
+           pulled[i].version, locked.name, locked.version);
+    }
+    bytes += pulled[i].bytes_downloaded;
+  }
+  session.reporter().note(fmt::format("pulled {} registry packages ({})", missing.size(), human_bytes(bytes)));
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    if (!pulls[i].watch_tag) continue;
+    std::string note = moved_tag_note(registry::parse_reference(missing[i]->registry), pulled[i].tag_now, *missing[i]);
+    if (!note.empty()) session.reporter().note(note);
+  }
+  return missing.size();
 }
 
 }  // namespace sheaf::pipeline
