@@ -113,11 +113,6 @@ PackagePushResult push_package(Session& session, const PackagePushOptions& optio
   }
   result.blobs = blobs.size();
   RegistryPool pool(ref.host, options.registry);
-  {
-    auto first = pool.take();
-    (void)first->base_url();
-    pool.give_back(std::move(first));
-  }
   UploadOutcome uploaded = upload_blobs(session, pool, ref, blobs, options.threads);
   result.present = uploaded.present;
   result.mounted = uploaded.mounted;
@@ -146,6 +141,16 @@ PackagePullResult pull_package(Session& session, const PackagePullOptions& optio
 }
 
 namespace {
+
+// A lock names the package an artifact must carry.
+void check_expected_id(const registry::Reference& ref, const FetchedArtifact& artifact,
+                       const std::optional<std::string>& expected) {
+  const std::string id = artifact.layout.document.digest.str();
+  if (expected && *expected != id) {
+    fail("{} ({}) carries the package {}, but the lock names {}", ref.str(), artifact.manifest.digest.str(), id,
+         *expected);
+  }
+}
 
 // What a pull takes into a write batch: everything but the index.
 struct StagedPackage {
@@ -256,10 +261,7 @@ PackagePullResult pull_package(Session& session, const PackagePullOptions& optio
   FetchedArtifact artifact = fetch_artifact(registry, ref);
   const image::PackageArtifactLayout& layout = artifact.layout;
   const std::string id = layout.document.digest.str();
-  if (options.expect_id && *options.expect_id != id) {
-    fail("{} ({}) carries the package {}, but the lock names {}", label, artifact.manifest.digest.str(), id,
-         *options.expect_id);
-  }
+  check_expected_id(ref, artifact, options.expect_id);
   // Held shared from here, so that gc leaves what this pull relies on.
   auto batch = store.begin_write();
   if (auto existing = store.index().package(id); existing && !store.index().partial_filter(id)) {
@@ -294,11 +296,7 @@ std::vector<PackagePullResult> pull_packages(Session& session, const std::vector
     with_context(pull.context.empty() ? "while pulling " + refs[i].str() : pull.context, [&] {
       auto registry = pool.take();
       FetchedArtifact artifact = fetch_artifact(*registry, refs[i]);
-      const std::string id = artifact.layout.document.digest.str();
-      if (pull.expect_id && *pull.expect_id != id) {
-        fail("{} ({}) carries the package {}, but the lock names {}", refs[i].str(), artifact.manifest.digest.str(),
-             id, *pull.expect_id);
-      }
+      check_expected_id(refs[i], artifact, pull.expect_id);
       staged[i] = stage_package(store, *batch, *registry, refs[i], artifact, pull.origin.value_or(refs[i].str()));
       if (pull.watch_tag) {
         try {

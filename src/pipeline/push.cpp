@@ -114,12 +114,6 @@ PushResult push(Session& session, const PushOptions& options) {
   result.blobs = blobs.size();
 
   RegistryPool pool(ref.host, options.registry);
-  {
-    // One client finds the scheme and the challenge first; the workers start from it.
-    auto first = pool.take();
-    (void)first->base_url();
-    pool.give_back(std::move(first));
-  }
   UploadOutcome uploaded = upload_blobs(session, pool, ref, blobs, options.threads);
   result.present = uploaded.present;
   result.mounted = uploaded.mounted;

@@ -45,6 +45,12 @@ UniqueFd memory_file(const std::string& bytes) {
 UploadOutcome upload_blobs(Session& session, RegistryPool& pool, const registry::Reference& ref,
                            const std::vector<UploadBlob>& blobs, unsigned threads) {
   store::LocalStore& store = session.store();
+  {
+    // One client finds the scheme and the challenge first; the workers start from it.
+    auto first = pool.take();
+    (void)first->base_url();
+    pool.give_back(std::move(first));
+  }
   // Where the store knows each blob to be, for mounts.
   std::vector<std::vector<std::string>> mount_from(blobs.size());
   for (std::size_t i = 0; i < blobs.size(); ++i) {
