@@ -73,6 +73,9 @@ void register_lock(CLI::App& app, Context& context) {
       "With no mirror in the spec, each suite comes from the host's apt sources, using\n"
       "apt's proxy and auth.conf. Changes print as '+ NAME VERSION', '- NAME VERSION'\n"
       "and '~ NAME OLD -> NEW'.\n"
+      "An include entry docker://HOST/REPO:TAG is a registry package: its artifact is\n"
+      "locked by digest and package id, and stays there (read from the store, offline)\n"
+      "until --update NAME looks the tag up again.\n"
       "--check exits 1 when the lock no longer satisfies the spec.");
   cmd->add_option("-f,--file", options->spec, "The spec (default: sheaf.toml)")->type_name("SPEC");
   cmd->add_flag("--update", options->update, "Resolve again: everything, or only the NAMEs given");
