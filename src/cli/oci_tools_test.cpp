@@ -531,7 +531,8 @@ TEST_F(OciToolsTest, ARegistryPackageJoinsABusyboxImageInAnEmptyStoreAndRuns) {
   CommandResult shown = run_sheaf(empty, {"image", "show", "hello-mylib", "--json"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   bool found = false;
-  for (const auto& l : json::parse(shown.out)["layers"]) {
+  const json show = json::parse(shown.out);  // held: a range-for over a temporary's member would dangle
+  for (const auto& l : show["layers"]) {
     if (l["packages"][0]["name"] == "hello-mylib") {
       found = true;
       EXPECT_EQ(l["digest"], layer);
@@ -539,7 +540,8 @@ TEST_F(OciToolsTest, ARegistryPackageJoinsABusyboxImageInAnEmptyStoreAndRuns) {
     }
   }
   EXPECT_TRUE(found) << shown.out;
-  CommandResult ran = run_sheaf(empty, {"run", "hello-mylib", "--", "/usr/bin/hello-mylib"});
+  // The entrypoint is busybox: its sh runs the script.
+  CommandResult ran = run_sheaf(empty, {"run", "hello-mylib", "--", "sh", "/usr/bin/hello-mylib"});
   EXPECT_EQ(ran.exit_code, 0) << ran.err;
   EXPECT_EQ(ran.out, "hello from hello-mylib\n");
 }
