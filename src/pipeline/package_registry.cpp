@@ -46,19 +46,13 @@ struct FetchedArtifact {
 };
 
 FetchedArtifact fetch_artifact(registry::Registry& registry, const registry::Reference& ref) {
-  auto fetched = registry.get_manifest(ref.repository, ref.manifest_reference());
-  if (!fetched) {
-    throw registry::RegistryError(404, "MANIFEST_UNKNOWN",
-                                  fmt::format("registry {} has no {} {} in {} (HTTP 404)", ref.host,
-                                              ref.digest ? "manifest" : "tag", ref.manifest_reference(),
-                                              ref.repository));
-  }
-  if (fetched->media_type != oci::kMediaTypeManifest) {
+  registry::FetchedManifest fetched = registry.require_manifest(ref);
+  if (fetched.media_type != oci::kMediaTypeManifest) {
     fail("{} is a {}, not the OCI image manifest a sheaf package is", ref.str(),
-         fetched->media_type.empty() ? std::string("document of no media type") : fetched->media_type);
+         fetched.media_type.empty() ? std::string("document of no media type") : fetched.media_type);
   }
-  image::PackageArtifactLayout layout = image::parse_package_artifact(fetched->bytes, ref.str());
-  return {std::move(*fetched), std::move(layout)};
+  image::PackageArtifactLayout layout = image::parse_package_artifact(fetched.bytes, ref.str());
+  return {std::move(fetched), std::move(layout)};
 }
 
 }  // namespace

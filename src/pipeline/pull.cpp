@@ -83,14 +83,7 @@ class Puller {
 
 void Puller::resolve_manifest() {
   const registry::Reference& ref = result_.reference;
-  auto top = registry_->get_manifest(ref.repository, ref.manifest_reference());
-  if (!top) {
-    throw registry::RegistryError(404, "MANIFEST_UNKNOWN",
-                                  fmt::format("registry {} has no {} {} in {} (HTTP 404)", ref.host,
-                                              ref.digest ? "manifest" : "tag", ref.manifest_reference(),
-                                              ref.repository));
-  }
-  fetched_ = std::move(*top);
+  fetched_ = registry_->require_manifest(ref);
   if (is_index(fetched_.media_type)) {
     oci::ImageIndex index = oci::parse_index(fetched_.bytes, label_);
     oci::Platform want = oci_platform(options_.arch);

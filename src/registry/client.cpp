@@ -525,6 +525,16 @@ Registry::UploadStats Registry::upload_blob(std::string_view repository, const D
   }
 }
 
+FetchedManifest Registry::require_manifest(const Reference& ref) {
+  auto manifest = get_manifest(ref.repository, ref.manifest_reference());
+  if (!manifest) {
+    throw RegistryError(404, "MANIFEST_UNKNOWN",
+                        fmt::format("registry {} has no {} {} in {} (HTTP 404)", ref.host,
+                                    ref.digest ? "manifest" : "tag", ref.manifest_reference(), ref.repository));
+  }
+  return std::move(*manifest);
+}
+
 std::optional<FetchedManifest> Registry::get_manifest(std::string_view repository, std::string_view reference) {
   http::Request request;
   request.url = url(repository, "manifests/" + std::string(reference));

@@ -32,6 +32,7 @@
 #include "base/digest.hpp"
 #include "http/client.hpp"
 #include "registry/auth.hpp"
+#include "registry/reference.hpp"
 
 namespace sheaf::registry {
 
@@ -133,6 +134,9 @@ class Registry {
   // The manifest or index a tag or digest names, or nullopt when the
   // repository has no such tag or digest. Refuses one over kMaxManifestSize.
   std::optional<FetchedManifest> get_manifest(std::string_view repository, std::string_view reference);
+  // The manifest `ref` names (its digest, else its tag); a RegistryError
+  // (404 MANIFEST_UNKNOWN) naming the missing tag or digest when there is none.
+  FetchedManifest require_manifest(const Reference& ref);
 
   struct PutManifestResult {
     Digest digest;
