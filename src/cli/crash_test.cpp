@@ -39,7 +39,9 @@ TEST(CrashSafety, SigkillAtAnyPointLeavesAConsistentStore) {
   make_large_tree(tree.path());
   std::vector<std::string> add = {"pkg", "add", tree.path().string(), "--name", "big", "--version", "1.0"};
 
-  // The median of three complete adds sets the time scale for the kills.
+  // The fastest of three complete adds sets the time scale for the kills: on a
+  // noisy machine a slow calibration run put too many kill points after the
+  // add had finished (10 of 22 in one CI run).
   std::vector<std::chrono::steady_clock::duration> durations;
   std::string expected_id;
   for (int i = 0; i < 3; ++i) {
@@ -51,7 +53,7 @@ TEST(CrashSafety, SigkillAtAnyPointLeavesAConsistentStore) {
     expected_id = last_line(full.out);
   }
   std::sort(durations.begin(), durations.end());
-  auto duration = durations[1];
+  auto duration = durations[0];
 
   // Kill points, as fractions of a full add: a few spread over reading and
   // staging, and most over the last quarter, where one syncfs, the renames and
