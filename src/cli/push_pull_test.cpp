@@ -526,13 +526,27 @@ TEST_F(RegistryTest, ATagThatMovesDuringThePullGivesTheImageItFirstNamed) {
 
 TEST_F(RegistryTest, ALayerThatDoesNotGiveItsPackageIsRefused) {
   auto& s = *shared_;
-  // The image's layout, with app's layer replaced by a tar holding ../evil:
-  // its digest, the config's diff_id and the manifest are made to match.
-  fs::path layout = dir_ / "layout";
-  fs::copy(s.dir / "app-layout", layout, fs::copy_options::recursive);
-  CommandResult tamper = run_command(
-      {"/usr/bin/python3", "-c",
-       R"(import gzip, hashlib, io, json, os, sys, tarfile
+  // A store that holds the packages (so no sheaf document is needed) still
+  // reads each layer, because the layer it makes itself has another digest.
+  std::string store = (dir_ / "store").string();
+  ASSERT_EQ(run_sheaf(store, {"pkg", "import", (s.apt.repo.root() / "pool/stable/main").string()}).exit_code, 0);
+  build(dir_ / "app", "\"app\"", "demo", store);
+  std::string before = store_state(store);
+  // The image's layout, with app's layer replaced by a tar holding the
+  // entries given (NAME or NAME>TARGET for a symlink): its digest, the
+  // config's diff_id and the manifest are made to match.
+  struct Case {
+    std::string repo, entries, named;
+  };
+  for (const Case& c : {Case{"evil/dotdot", "../evil", "'../evil'"}, Case{"evil/absolute", "/etc/evil", "'/etc/evil'"},
+                        Case{"evil/beneath", "usr>/etc,usr/evil", "'usr'"}}) {
+    SCOPED_TRACE(c.repo);
+    fs::path layout = dir_ / c.repo;
+    fs::create_directories(layout.parent_path());
+    fs::copy(s.dir / "app-layout", layout, fs::copy_options::recursive);
+    CommandResult tamper = run_command(
+        {"/usr/bin/python3", "-c",
+         R"(import gzip, hashlib, io, json, os, sys, tarfile
 root = sys.argv[1]
 def blob(d): return os.path.join(root, 'blobs', 'sha256', d.split(':')[1])
 def put(b):
@@ -543,8 +557,15 @@ index = json.load(open(os.path.join(root, 'index.json')))
 m = json.load(open(blob(index['manifests'][0]['digest'])))
 raw = io.BytesIO()
 with tarfile.open(fileobj=raw, mode='w', format=tarfile.USTAR_FORMAT) as t:
-    info = tarfile.TarInfo('../evil'); data = b'evil\n'; info.size = len(data)
-    t.addfile(info, io.BytesIO(data))
+    for entry in sys.argv[2].split(','):
+        name, _, target = entry.partition('>')
+        info = tarfile.TarInfo(name)
+        if target:
+            info.type = tarfile.SYMTYPE; info.linkname = target
+            t.addfile(info)
+        else:
+            data = b'evil\n'; info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
 tar = raw.getvalue()
 gz = gzip.compress(tar)
 i = [k for k, l in enumerate(m['layers']) if l['annotations'].get('dev.sheaf.package.name') == 'app'][0]
@@ -556,23 +577,19 @@ mb = json.dumps(m).encode()
 index['manifests'][0]['digest'] = put(mb); index['manifests'][0]['size'] = len(mb)
 json.dump(index, open(os.path.join(root, 'index.json'), 'w'))
 )",
-       layout.string()});
-  ASSERT_EQ(tamper.exit_code, 0) << tamper.err;
-  ASSERT_EQ(run_command({testing::tool("skopeo"), "copy", "--dest-tls-verify=false", "oci:" + layout.string() + ":latest",
-                         s.registry->ref("evil/demo:1")})
-                .exit_code,
-            0);
-  // A store that holds the packages (so no sheaf document is needed) still
-  // reads the layer, because the layer it makes itself has another digest.
-  std::string store = (dir_ / "store").string();
-  ASSERT_EQ(run_sheaf(store, {"pkg", "import", (s.apt.repo.root() / "pool/stable/main").string()}).exit_code, 0);
-  build(dir_ / "app", "\"app\"", "demo", store);
-  std::string before = store_state(store);
-  CommandResult r = run_sheaf(store, {"pull", s.registry->ref("evil/demo:1")});
-  EXPECT_EQ(r.exit_code, 3);
-  EXPECT_TRUE(contains(r.err, "'../evil'")) << r.err;
-  EXPECT_TRUE(contains(r.err, "does not give its annotated packages")) << r.err;
-  EXPECT_EQ(store_state(store), before);
+         layout.string(), c.entries});
+    ASSERT_EQ(tamper.exit_code, 0) << tamper.err;
+    ASSERT_EQ(run_command({testing::tool("skopeo"), "copy", "--dest-tls-verify=false",
+                           "oci:" + layout.string() + ":latest", s.registry->ref(c.repo + ":1")})
+                  .exit_code,
+              0);
+    CommandResult r = run_sheaf(store, {"pull", s.registry->ref(c.repo + ":1")});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_TRUE(contains(r.err, c.named)) << r.err;
+    EXPECT_TRUE(contains(r.err, "does not give its annotated packages")) << r.err;
+    EXPECT_EQ(store_state(store), before);
+    EXPECT_FALSE(fs::exists("/etc/evil"));
+  }
 }
 
 TEST_F(RegistryTest, APushRemakesLayerBlobsTheStoreLost) {
