@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   register_run(app, context);
   register_push(app, context);
   register_pull(app, context);
+  register_sign(app, context);
+  register_verify(app, context);
   register_which(app, context);
   register_sbom(app, context);
   register_audit(app, context);

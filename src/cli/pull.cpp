@@ -18,6 +18,7 @@ struct Options {
   std::string tag;
   std::string arch;
   RegistryFlags flags;
+  TrustFlags trust;
 };
 
 void run(Context& context, const Options& options) {
@@ -27,6 +28,7 @@ void run(Context& context, const Options& options) {
   if (!options.tag.empty()) pull.tag = options.tag;
   pull.arch = options.arch.empty() ? host_debian_arch() : options.arch;
   pull.threads = options.flags.jobs;
+  pull.trust = trust_options(options.trust);
   auto start = std::chrono::steady_clock::now();
   pipeline::Session session = context.session();
   pipeline::PullResult r = pipeline::pull(session, pull);
@@ -42,15 +44,16 @@ void run(Context& context, const Options& options) {
                           {"bytes_downloaded", r.bytes_downloaded},
                           {"packages_added", r.packages_added},
                           {"sheaf_document", r.used_document},
+                          {"signatures", r.signatures},
                           {"seconds", seconds}};
     fmt::print("{}\n", out.dump(2));
     return;
   }
   fmt::print(stderr,
              "pulled {} as {} in {:.1f} s: {} layers, {} downloaded ({} in all), {} made from packages in the store, "
-             "{} already there; {} new packages\n",
+             "{} already there; {} new packages; {} signatures\n",
              r.reference.str(), r.local_name, seconds, r.layers, r.layers_downloaded, human_bytes(r.bytes_downloaded),
-             r.layers_made, r.layers_present, r.packages_added);
+             r.layers_made, r.layers_present, r.packages_added, r.signatures);
   fmt::print("{}\n", r.manifest.str());
 }
 
@@ -68,11 +71,17 @@ void register_pull(CLI::App& app, Context& context) {
       "are refused. From an image index, the host's platform is taken (--arch).\n"
       "The image is tagged HOST_PORT/REPOSITORY:TAG (':' in the host becomes '_';\n"
       "a digest reference gets the tag sha256-HEX) unless --tag names another, and the\n"
-      "store records the reference it came from. The manifest digest is printed last.");
+      "store records the reference it came from. The manifest digest is printed last.\n"
+      "The trust policy (policy.json, as podman reads it) must accept the image first,\n"
+      "with the simple signatures of the lookaside store that registries.d names for\n"
+      "it; a refused image is not stored. The signatures are kept with the image, so\n"
+      "that sheaf run checks it again under the policy of the day.");
   cmd->add_option("source", options->source, "docker://HOST[:PORT]/REPOSITORY[:TAG|@sha256:HEX]")->required();
   cmd->add_option("--tag", options->tag, "Tag the image NAME[:TAG] in the store instead")->type_name("NAME[:TAG]");
   cmd->add_option("--arch", options->arch, "The Debian architecture to take from an image index (default: the host's)");
   add_registry_flags(cmd, options->flags);
+  add_policy_flag(cmd, options->trust);
+  add_registries_d_flag(cmd, options->trust);
   cmd->callback([&context, options] { run(context, *options); });
 }
 

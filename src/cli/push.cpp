@@ -17,6 +17,7 @@ struct Options {
   std::string destination;
   bool sbom = false;
   RegistryFlags flags;
+  TrustFlags trust;
 };
 
 void run(Context& context, const Options& options) {
@@ -26,6 +27,7 @@ void run(Context& context, const Options& options) {
   push.registry = registry_options(options.flags);
   push.sbom = options.sbom;
   push.threads = options.flags.jobs;
+  push.trust = trust_options(options.trust);
   auto start = std::chrono::steady_clock::now();
   pipeline::Session session = context.session();
   pipeline::PushResult r = pipeline::push(session, push);
@@ -44,6 +46,8 @@ void run(Context& context, const Options& options) {
                           {"bytes_uploaded", r.bytes_uploaded},
                           {"layers_rebuilt", r.layers_rebuilt},
                           {"referrers_api", r.referrers_api},
+                          {"signatures", r.signatures},
+                          {"signatures_to", r.signatures_to},
                           {"seconds", seconds}};
     fmt::print("{}\n", out.dump(2));
     return;
@@ -51,6 +55,7 @@ void run(Context& context, const Options& options) {
   fmt::print(stderr, "pushed {} in {:.1f} s: {} blobs, {} uploaded ({}), {} mounted, {} already there; referrers {}\n",
              r.reference.str(), seconds, r.blobs, r.uploaded, human_bytes(r.bytes_uploaded), r.mounted, r.present,
              r.referrers_api ? "through the referrers API" : "under the tag " + registry::referrers_tag(r.manifest));
+  if (r.signatures > 0) fmt::print(stderr, "wrote {} signatures to {}\n", r.signatures, r.signatures_to);
   fmt::print("{}\n", r.manifest.str());
 }
 
@@ -65,13 +70,16 @@ void register_push(CLI::App& app, Context& context) {
       "of the same registry that the store knows holds it. Then the image manifest,\n"
       "the sheaf document (the packages' documents, FileSets and metadata, the drop\n"
       "filter and the sources: what a pull needs to rebuild the packages), the SBOMs\n"
-      "with --sbom, and last the tag. The manifest digest is printed last.\n"
+      "with --sbom, the tag, and last the image's signatures (sheaf sign), written to\n"
+      "the lookaside-staging directory that registries.d names for the destination\n"
+      "(checked writable before anything is uploaded). The manifest digest is printed last.\n"
       "DESTINATION is docker://HOST[:PORT]/REPOSITORY[:TAG|@sha256:HEX]\n"
       "(docs/formats/reference.md).");
   cmd->add_option("image", options->image, "The image: NAME[:TAG], a digest or its prefix")->required();
   cmd->add_option("destination", options->destination, "docker://HOST[:PORT]/REPOSITORY[:TAG]")->required();
   cmd->add_flag("--sbom", options->sbom, "Push the SPDX and CycloneDX documents as referrers of the image");
   add_registry_flags(cmd, options->flags);
+  add_registries_d_flag(cmd, options->trust);
   cmd->add_option("--chunk-size", options->flags.chunk_size,
                   "Upload blobs larger than this in chunks of this many bytes (default 16 MiB)")
       ->check(CLI::Range(std::uint64_t{1} << 10, std::uint64_t{1} << 32));

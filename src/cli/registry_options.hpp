@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "pipeline/trust.hpp"
 #include "registry/client.hpp"
 
 namespace sheaf::cli {
@@ -44,6 +45,33 @@ inline void add_registry_flags(CLI::App* cmd, RegistryFlags& flags) {
       ->check(CLI::Range(0, 20));
   cmd->add_option("-j,--jobs", flags.jobs, "Blobs transferred at once (default 4)")->check(CLI::Range(1, 64));
   cmd->add_flag("--json", flags.json, "Print the result as JSON on stdout");
+}
+
+// --policy and --registries.d, as skopeo spells them.
+struct TrustFlags {
+  std::string policy;
+  std::string registries_d;
+};
+
+inline void add_policy_flag(CLI::App* cmd, TrustFlags& flags) {
+  cmd->add_option("--policy", flags.policy,
+                  "The trust policy (containers-policy.json format), instead of $HOME/.config/containers/policy.json "
+                  "or /etc/containers/policy.json; with neither, every image is accepted")
+      ->type_name("FILE");
+}
+
+inline void add_registries_d_flag(CLI::App* cmd, TrustFlags& flags) {
+  cmd->add_option("--registries.d", flags.registries_d,
+                  "Where the lookaside stores of signatures are named (containers-registries.d format), instead of "
+                  "$HOME/.config/containers/registries.d or /etc/containers/registries.d")
+      ->type_name("DIR");
+}
+
+inline pipeline::TrustOptions trust_options(const TrustFlags& flags) {
+  pipeline::TrustOptions options;
+  if (!flags.policy.empty()) options.policy = flags.policy;
+  if (!flags.registries_d.empty()) options.registries_d = flags.registries_d;
+  return options;
 }
 
 inline registry::Options registry_options(const RegistryFlags& flags) {

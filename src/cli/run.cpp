@@ -3,6 +3,7 @@
 
 #include "base/error.hpp"
 #include "cli/context.hpp"
+#include "cli/registry_options.hpp"
 #include "pipeline/run.hpp"
 
 namespace sheaf::cli {
@@ -21,6 +22,7 @@ struct Options {
   std::string entrypoint;
   std::string runtime;
   bool keep = false;
+  TrustFlags trust;
 };
 
 void run(Context& context, const Options& options) {
@@ -43,7 +45,7 @@ void run(Context& context, const Options& options) {
   request.runtime = options.runtime;
   request.keep = options.keep;
   pipeline::Session session = context.session();
-  context.exit_code = pipeline::run(session, options.image, std::move(request));
+  context.exit_code = pipeline::run(session, options.image, std::move(request), trust_options(options.trust));
 }
 
 }  // namespace
@@ -57,7 +59,9 @@ void register_run(CLI::App& app, Context& context) {
       "command after the image (or after --) replaces the image's cmd and keeps its\n"
       "entrypoint; --entrypoint replaces the entrypoint. Exit status: the container's;\n"
       "125 when sheaf could not run it, 126 when the command cannot be executed, 127\n"
-      "when it is not in the image. Needs root.");
+      "when it is not in the image. Needs root. The trust policy must accept the\n"
+      "image: one pulled from a registry under the scopes of the references it was\n"
+      "pulled from, one built here under the transport \"sheaf\" (docs/formats/trust-policy.md).");
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
   cmd->add_option("CMD", options->command, "The command and its arguments");
@@ -76,6 +80,7 @@ void register_run(CLI::App& app, Context& context) {
   cmd->add_option("--runtime", options->runtime, "runc or crun (default: one that works on this host)")
       ->type_name("NAME");
   cmd->add_flag("--keep", options->keep, "Keep the bundle directory afterwards (for debugging)");
+  add_policy_flag(cmd, options->trust);
   cmd->callback([&context, options] {
     // podman's convention: 125 when the container could not be run at all.
     context.error_exit_code = run::kExitRunFailed;

@@ -20,6 +20,7 @@
 #include "oci/documents.hpp"
 #include "pipeline/registry.hpp"
 #include "pipeline/registry_common.hpp"
+#include "pipeline/trust.hpp"
 #include "pkg/package.hpp"
 
 namespace sheaf::pipeline {
@@ -79,11 +80,14 @@ class Puller {
   std::unique_ptr<store::WriteBatch> batch_;
   std::vector<store::LayerRecord> layer_records_;
   std::mutex mutex_;
+  Digest named_;  // the manifest the reference names (an index, perhaps): what signatures sign
+  std::vector<std::string> signatures_;  // to keep with the image
 };
 
 void Puller::resolve_manifest() {
   const registry::Reference& ref = result_.reference;
   fetched_ = registry_->require_manifest(ref);
+  named_ = fetched_.digest;
   if (is_index(fetched_.media_type)) {
     oci::ImageIndex index = oci::parse_index(fetched_.bytes, label_);
     oci::Platform want = oci_platform(options_.arch);
@@ -372,6 +376,8 @@ void Puller::commit() {
   std::vector<std::string> blobs{result_.manifest.str(), manifest_.config.digest.str()};
   for (const auto& layer : manifest_.layers) blobs.push_back(layer.digest.str());
   std::string sources = document_ ? canonical_json(document_->sources) : std::string("{}");
+  std::vector<Digest> signatures;
+  for (const auto& s : signatures_) signatures.push_back(batch_->add_blob(s));
   batch_->commit([&](store::Index::Transaction& t) {
     for (const auto& [id, p] : new_packages_) {
       store::PackageRecord record =
@@ -387,6 +393,7 @@ void Puller::commit() {
     t.set_tag(tag.first, tag.second, result_.manifest.str());
     t.add_image_origin(result_.manifest.str(), ref.str());
     for (const auto& layer : manifest_.layers) t.add_registry_blob(ref.host, ref.repository, layer.digest.str());
+    for (const auto& s : signatures) t.add_image_signature(result_.manifest.str(), s.str(), "");
   });
 }
 
@@ -399,6 +406,15 @@ PullResult Puller::run() {
   resolve_manifest();
   pool_->give_back(std::move(registry_));  // the workers start from what it learnt
   registry_ = pool_->take();
+  // The policy's verdict comes first: a refused image leaves nothing behind.
+  signatures_ = check_pull(session_, result_.reference, named_, options_.trust, options_.registry);
+  if (named_ != result_.manifest && !signatures_.empty()) {
+    session_.reporter().note(fmt::format("{}: its {} signatures sign the image index {}, which sheaf does not "
+                                         "keep; they were checked, but are not stored with the image",
+                                         label_, signatures_.size(), named_.str()));
+    signatures_.clear();
+  }
+  result_.signatures = signatures_.size();
   check_is_sheaf_image();
   result_.layers = manifest_.layers.size();
 
@@ -408,9 +424,12 @@ PullResult Puller::run() {
     // The store has the image already: only the tag and the origin are new.
     result_.layers_present = result_.layers;
     auto tag = local_tag();
+    std::vector<Digest> signatures;
+    for (const auto& s : signatures_) signatures.push_back(batch_->add_blob(s));
     batch_->commit([&](store::Index::Transaction& t) {
       t.set_tag(tag.first, tag.second, result_.manifest.str());
       t.add_image_origin(result_.manifest.str(), result_.reference.str());
+      for (const auto& s : signatures) t.add_image_signature(result_.manifest.str(), s.str(), "");
     });
     return result_;
   }

@@ -11,6 +11,7 @@
 #include "pipeline/registry.hpp"
 #include "pipeline/registry_common.hpp"
 #include "sbom/attach.hpp"
+#include "sign/lookaside.hpp"
 #include "sbom/documents.hpp"
 #include "sbom/inventory.hpp"
 
@@ -70,6 +71,30 @@ PushResult push(Session& session, const PushOptions& options) {
   if (result.layers_rebuilt > 0) {
     session.reporter().note(fmt::format("made {} layers again from their packages (the store had lost them)",
                                         result.layers_rebuilt));
+  }
+  // Signatures go to the lookaside staging store, which must take them
+  // before anything is uploaded. A signature made for another repository
+  // would only be refused there: it stays home.
+  std::vector<std::string> signatures;
+  std::optional<sign::Staging> staging;
+  for (const auto& s : store.index().image_signatures(record.digest)) {
+    if (!s.identity.empty() && registry::parse_reference(std::string(registry::kTransport) + s.identity).name() != ref.name()) {
+      session.reporter().note(fmt::format("not pushing {}'s signature for {} to {} (another repository)",
+                                          options.image, s.identity, ref.name()));
+      continue;
+    }
+    auto bytes = store.read_blob(*Digest::parse(s.blob));
+    if (!bytes) fail("the store lacks the signature {} of {} (sheaf store verify)", s.blob, options.image);
+    signatures.push_back(std::move(*bytes));
+  }
+  if (!signatures.empty()) {
+    sign::RegistriesD config = sign::load_registries_d(sign::registries_d_dir(options.trust.registries_d));
+    staging = sign::prepare_staging(sign::lookaside_for(config, ref), ref, result.manifest);
+    if (!staging) {
+      session.reporter().warning(fmt::format("{} has {} signatures, but {} names no lookaside store for {}, so "
+                                             "they are not pushed",
+                                             options.image, signatures.size(), config.dir.string(), ref.name()));
+    }
   }
   image::SheafArtifact document = image::make_sheaf_artifact(store, result.manifest);
   result.document = document.digest;
@@ -162,7 +187,11 @@ PushResult push(Session& session, const PushOptions& options) {
     if (changed) registry->put_manifest(ref.repository, tag, oci::kMediaTypeIndex, oci::render(index));
   }
   if (ref.tag) registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, image.manifest_bytes);
-
+  if (staging) {
+    sign::write_signatures(*staging, signatures);
+    result.signatures = signatures.size();
+    result.signatures_to = staging->dir.string();
+  }
   return result;
 }
 

@@ -5,9 +5,12 @@
 //        else an upload), the image manifest by digest, the sheaf document
 //        (image/sheaf_document.hpp) and, with sbom, the SPDX and CycloneDX
 //        documents as referrers of the image (through the referrers API when
-//        the registry has it, else under the fallback tag sha256-<hex>), and
-//        last the tag.
-// pull   the manifest (from an index, the host's platform), its config, the
+//        the registry has it, else under the fallback tag sha256-<hex>),
+//        the tag, and last the image's signatures, written to the lookaside
+//        staging store (checked writable before the first upload).
+// pull   the manifest; the trust policy's verdict on it (with the
+//        signatures of the lookaside store), before anything is stored;
+//        from an index, the host's platform's manifest; its config, the
 //        sheaf document when the store lacks some of the image's packages,
 //        and the layers the store cannot make itself: a layer is a function
 //        of its packages and filter, so a layer of packages the store holds
@@ -25,6 +28,7 @@
 #include "base/digest.hpp"
 #include "pkg/package.hpp"
 #include "pipeline/session.hpp"
+#include "pipeline/trust.hpp"
 #include "registry/client.hpp"
 #include "registry/reference.hpp"
 
@@ -36,6 +40,9 @@ struct PushOptions {
   registry::Options registry;
   bool sbom = false;  // push the SPDX and CycloneDX documents as referrers too
   unsigned threads = 0;  // parallel uploads; 0: four
+  // Where the image's signatures go: the lookaside-staging of the entry of
+  // registries.d for the destination (pipeline/trust.hpp).
+  TrustOptions trust;
 };
 
 struct PushResult {
@@ -50,6 +57,8 @@ struct PushResult {
   std::uint64_t bytes_uploaded = 0;
   std::uint64_t layers_rebuilt = 0;  // layer blobs the store had lost, made again from their packages
   bool referrers_api = false;  // the registry indexed the referrers itself
+  std::uint64_t signatures = 0;  // written to the lookaside staging store
+  std::string signatures_to;     // its directory
 };
 
 PushResult push(Session& session, const PushOptions& options);
@@ -60,6 +69,7 @@ struct PullOptions {
   std::optional<std::string> tag;  // NAME[:TAG] to tag the image with, instead of the reference's local name
   std::string arch;                // the platform wanted from an index (Debian's name, "amd64")
   unsigned threads = 0;            // parallel downloads; 0: four
+  TrustOptions trust;              // the policy the image must pass, and where its signatures are
 };
 
 struct PullResult {
@@ -73,6 +83,7 @@ struct PullResult {
   std::uint64_t bytes_downloaded = 0;  // layers, documents and package blobs
   std::uint64_t packages_added = 0;
   bool used_document = false;  // the sheaf document was read
+  std::uint64_t signatures = 0;  // simple signatures kept with the image
 };
 
 PullResult pull(Session& session, const PullOptions& options);

@@ -4,9 +4,10 @@
 
 namespace sheaf::pipeline {
 
-int run(Session& session, const std::string& image, run::RunRequest request) {
+int run(Session& session, const std::string& image, run::RunRequest request, const TrustOptions& trust) {
   store::ImageRecord record = image::resolve_image(session.store().index(), image);
   request.manifest = *Digest::parse(record.digest);
+  require_trusted(session, image, request.manifest, trust);
   return run::run_container(session.store(), request);
 }
 

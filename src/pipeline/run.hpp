@@ -7,13 +7,15 @@
 #include <string>
 
 #include "pipeline/session.hpp"
+#include "pipeline/trust.hpp"
 #include "run/container.hpp"
 
 namespace sheaf::pipeline {
 
 // Runs `image` to its end with `request` (whose manifest is set here) and
-// returns the container's exit status (run/container.hpp).
-int run(Session& session, const std::string& image, run::RunRequest request);
+// returns the container's exit status (run/container.hpp). The trust policy
+// must accept the image first (pipeline/trust.hpp, require_trusted).
+int run(Session& session, const std::string& image, run::RunRequest request, const TrustOptions& trust = {});
 
 struct Exported {
   std::string digest;

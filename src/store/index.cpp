@@ -105,6 +105,17 @@ CREATE TABLE partial_packages ( -- content held only for the files this filter k
 ) WITHOUT ROWID;
 )sql";
 
+// Added by schema version 5: simple signatures of images (sign/), signed
+// here or pulled with the image, kept for the trust policy at run time.
+constexpr std::string_view kSchemaSignatures = R"sql(
+CREATE TABLE image_signatures (
+  image    TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,
+  blob     TEXT NOT NULL,     -- the OpenPGP signed message, a blob
+  identity TEXT NOT NULL,     -- the docker-reference it names, or "" when not checked
+  PRIMARY KEY (image, blob)
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::string_view kPackageColumns = "id, name, version, arch, fileset, entries, size, metadata";
 
 PackageRecord read_record(const Statement& row) {
@@ -168,14 +179,18 @@ Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
       db_->exec(kSchema);
       db_->exec(kSchemaImages);
       db_->exec(kSchemaRegistries);
+      db_->exec(kSchemaSignatures);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
-    } else if (version >= 1 && version <= 3) {
+    } else if (version >= 1 && version <= 4) {
       // Version 2 added the image tables; version 3 dropped the index of
       // image_packages by package (see the queries that use the table);
-      // version 4 added the registry tables.
+      // version 4 added the registry tables; version 5 the signatures.
       if (version == 1) db_->exec(kSchemaImages);
-      db_->exec("DROP INDEX IF EXISTS image_packages_by_package");
-      db_->exec(kSchemaRegistries);
+      if (version <= 3) {
+        db_->exec("DROP INDEX IF EXISTS image_packages_by_package");
+        db_->exec(kSchemaRegistries);
+      }
+      db_->exec(kSchemaSignatures);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     } else if (version != kSchemaVersion) {
       throw Error(fmt::format("the store index {} has unknown schema version {}", quote(path), version));
@@ -216,6 +231,14 @@ bool Index::Transaction::insert_partial_package(const PackageRecord& record, std
 void Index::Transaction::add_image_origin(std::string_view image, std::string_view reference) {
   Statement insert(db_, "INSERT OR IGNORE INTO image_origins VALUES (?1, ?2)");
   insert.bind(1, image).bind(2, reference).run();
+}
+
+void Index::Transaction::add_image_signature(std::string_view image, std::string_view blob,
+                                             std::string_view identity) {
+  Statement insert(db_,
+                   "INSERT INTO image_signatures VALUES (?1, ?2, ?3) ON CONFLICT(image, blob) DO UPDATE SET "
+                   "identity = excluded.identity WHERE excluded.identity != ''");
+  insert.bind(1, image).bind(2, blob).bind(3, identity).run();
 }
 
 void Index::Transaction::add_registry_blob(std::string_view registry, std::string_view repository,
@@ -518,13 +541,24 @@ std::vector<std::pair<std::string, PackageRecord>> Index::image_packages_named(s
 }
 
 std::vector<std::string> Index::image_blobs_of(std::string_view digest) {
-  Statement query(*db_, "SELECT blob FROM image_blobs WHERE image = ?1 ORDER BY blob");
+  Statement query(*db_,
+                  "SELECT blob FROM image_blobs WHERE image = ?1 UNION SELECT blob FROM image_signatures WHERE image = ?1 "
+                  "ORDER BY blob");
   query.bind(1, digest);
   return collect_texts(query);
 }
 
+std::vector<ImageSignature> Index::image_signatures(std::string_view digest) {
+  Statement query(*db_, "SELECT blob, identity FROM image_signatures WHERE image = ?1 ORDER BY blob");
+  query.bind(1, digest);
+  std::vector<ImageSignature> out;
+  while (query.step()) out.push_back({query.text(0), query.text(1)});
+  return out;
+}
+
 std::vector<std::string> Index::image_blobs() {
-  Statement query(*db_, "SELECT DISTINCT blob FROM image_blobs ORDER BY blob");
+  Statement query(*db_,
+                  "SELECT blob FROM image_blobs UNION SELECT blob FROM image_signatures ORDER BY blob");
   return collect_texts(query);
 }
 

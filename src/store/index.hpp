@@ -63,10 +63,15 @@ struct ImageRecord {
   std::string sources;  // canonical JSON object
 };
 
+struct ImageSignature {
+  std::string blob;      // sha256:<hex> of the signed message
+  std::string identity;  // the docker-reference it names, or ""
+};
+
 class Index {
  public:
   // The schema version this build reads and writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Opens or creates the index at `path`. Refuses an index written by a newer
   // sheaf (a higher schema version).
@@ -89,6 +94,10 @@ class Index {
     bool insert_partial_package(const PackageRecord& record, std::string_view filter);
     // Records that the image was pulled from `reference`.
     void add_image_origin(std::string_view image, std::string_view reference);
+    // Records a simple signature of the image (its blob is in the batch),
+    // with the docker-reference it names, or "" when nobody checked it yet
+    // (a known identity is never replaced by "").
+    void add_image_signature(std::string_view image, std::string_view blob, std::string_view identity);
     // Records that a registry repository holds a blob (it answered for it,
     // or took it): a candidate source for cross-repository mounts.
     void add_registry_blob(std::string_view registry, std::string_view repository, std::string_view blob);
@@ -166,7 +175,9 @@ class Index {
   // The filter of a package the store holds only in part, or nullopt for a
   // whole one.
   std::optional<std::string> partial_filter(std::string_view package);
-  // Every blob some image needs (gc keeps them).
+  // The simple signatures kept for an image, by blob digest.
+  std::vector<ImageSignature> image_signatures(std::string_view digest);
+  // Every blob some image needs, its signatures' too (gc keeps them).
   std::vector<std::string> image_blobs();
   // The blobs one image needs.
   std::vector<std::string> image_blobs_of(std::string_view digest);

@@ -92,7 +92,7 @@ TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   for (const char* table :
-       {"image_origins", "registry_blobs", "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
+       {"image_signatures", "image_origins", "registry_blobs", "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
     ASSERT_EQ(sqlite3_exec(db, (std::string("DROP TABLE ") + table).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   }
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -156,8 +156,8 @@ TEST(Index, UpgradesAVersion3IndexWithTheRegistryTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; "
-                         "PRAGMA user_version=3",
+                         "DROP TABLE image_signatures; DROP TABLE image_origins; DROP TABLE registry_blobs; "
+                         "DROP TABLE partial_packages; PRAGMA user_version=3",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -172,6 +172,36 @@ TEST(Index, UpgradesAVersion3IndexWithTheRegistryTables) {
   EXPECT_TRUE(index.registry_repositories_with("127.0.0.1:5001", "sha256:bb").empty());
   index.write([](Index::Transaction& t) { t.remove_image("sha256:aa"); });
   EXPECT_TRUE(index.image_origins("sha256:aa").empty());  // origins go with their image
+}
+
+TEST(Index, UpgradesAVersion4IndexWithTheSignatureTableAndKeepsSignatureBlobs) {
+  testing::TempDir dir;
+  std::string path = (dir / "index.db").string();
+  { Index index(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE image_signatures; PRAGMA user_version=4", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Index index(path);
+  index.write([](Index::Transaction& t) {
+    t.put_image({"sha256:aa", "sha256:bb", 10, "1970-01-01T00:00:01Z", "{}"}, {}, {"sha256:aa"});
+    t.add_image_signature("sha256:aa", "sha256:51", "127.0.0.1:5000/app:1");
+    t.add_image_signature("sha256:aa", "sha256:52", "");
+    t.add_image_signature("sha256:aa", "sha256:51", "");  // a known identity stays
+  });
+  auto signatures = index.image_signatures("sha256:aa");
+  ASSERT_EQ(signatures.size(), 2u);
+  EXPECT_EQ(signatures[0].identity, "127.0.0.1:5000/app:1");
+  EXPECT_EQ(index.image_blobs(), (std::vector<std::string>{"sha256:51", "sha256:52", "sha256:aa"}));
+  EXPECT_EQ(index.image_blobs_of("sha256:aa"), (std::vector<std::string>{"sha256:51", "sha256:52", "sha256:aa"}));
+  // Building the image again keeps its signatures (they sign its manifest).
+  index.write([](Index::Transaction& t) {
+    t.put_image({"sha256:aa", "sha256:bb", 10, "1970-01-01T00:00:01Z", "{}"}, {}, {"sha256:aa"});
+  });
+  EXPECT_EQ(index.image_signatures("sha256:aa").size(), 2u);
+  index.write([](Index::Transaction& t) { t.remove_image("sha256:aa"); });
+  EXPECT_TRUE(index.image_signatures("sha256:aa").empty());
+  EXPECT_TRUE(index.image_blobs().empty());
 }
 
 TEST(Index, APartialPackageBecomesWholeWhenAWriterWithEveryFileAddsIt) {

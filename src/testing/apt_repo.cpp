@@ -47,6 +47,17 @@ GpgKey::GpgKey(const std::filesystem::path& dir, std::string_view name)
   write_file(keyring_, run_out({"/usr/bin/gpg", "--batch", "--export"}, env));
 }
 
+std::string GpgKey::fingerprint() const {
+  std::string listing = run_out({"/usr/bin/gpg", "--batch", "--with-colons", "--list-keys"},
+                                {.env = {{"GNUPGHOME", home_.string()}}});
+  auto at = listing.find("\nfpr:");
+  if (at == std::string::npos) throw std::runtime_error("gpg lists no fingerprint");
+  std::string line = listing.substr(at + 1, listing.find('\n', at + 1) - at - 1);
+  // fpr:::::::::FINGERPRINT:
+  std::size_t start = line.rfind(':', line.size() - 2) + 1;
+  return line.substr(start, line.size() - 1 - start);
+}
+
 void GpgKey::clearsign(const std::filesystem::path& in, const std::filesystem::path& out) const {
   must_run({"/usr/bin/gpg", "--batch", "--quiet", "--yes", "--pinentry-mode", "loopback", "--passphrase", "",
             "--clearsign", "--output", out.string(), in.string()},

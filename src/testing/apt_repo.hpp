@@ -26,6 +26,10 @@ class GpgKey {
   explicit GpgKey(const std::filesystem::path& dir, std::string_view name = "sheaf test key");
   // The public key as a binary keyring file, for gpgv --keyring.
   const std::filesystem::path& keyring() const noexcept { return keyring_; }
+  // Its GNUPGHOME (for GNUPGHOME=... gpg, skopeo --sign-by, sheaf sign).
+  const std::filesystem::path& home() const noexcept { return home_; }
+  // The primary key's fingerprint (40 hex digits).
+  std::string fingerprint() const;
   void clearsign(const std::filesystem::path& in, const std::filesystem::path& out) const;
   void detach_sign(const std::filesystem::path& in, const std::filesystem::path& out) const;
 
