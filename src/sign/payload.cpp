@@ -30,9 +30,10 @@ const json& exact_object(const json& parent, const char* key, std::initializer_l
   for (const char* k : keys) {
     if (!it->contains(k)) throw ParseError(where, fmt::format("\"{}\" lacks \"{}\"", key, k));
   }
-  for (const auto& [k, v] : it->items()) {
-    if (std::find_if(keys.begin(), keys.end(), [&](const char* want) { return k == want; }) == keys.end()) {
-      throw ParseError(where, fmt::format("\"{}\" holds the unknown field \"{}\"", key, k));
+  for (const auto& item : it->items()) {
+    const std::string& field = item.key();
+    if (std::find_if(keys.begin(), keys.end(), [&](const char* want) { return field == want; }) == keys.end()) {
+      throw ParseError(where, fmt::format("\"{}\" holds the unknown field \"{}\"", key, field));
     }
   }
   return *it;

@@ -17,7 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string quoted_key(std::string_view key) { return json(std::string(key)).dump(); }
+std::string quoted_key(std::string_view key) {
+  return json(std::string(key)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 class Reader {
  public:
@@ -281,6 +283,10 @@ Policy parse_policy(std::string_view text, const fs::path& file) {
     std::string message = e.what();
     if (auto colon = message.find(": "); colon != std::string::npos) message = message.substr(colon + 2);
     throw ParseError(fmt::format("{}:{}", file.string(), line_column(text, e.byte == 0 ? 0 : e.byte - 1)), message);
+  } catch (const json::exception& e) {  // a number out of range, say
+    std::string message = e.what();
+    if (auto bracket = message.find("] "); bracket != std::string::npos) message = message.substr(bracket + 2);
+    throw ParseError(file.string(), message);
   }
   Reader reader(file);
   if (!doc.is_object()) reader.fail_at("the top", "policy.json must hold an object");
