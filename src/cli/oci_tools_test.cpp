@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "testing/apt_repo.hpp"
 #include "testing/command.hpp"
 #include "testing/oci_tools.hpp"
 #include "testing/registry.hpp"
@@ -492,6 +493,72 @@ TEST_F(OciToolsTest, ThePython3ImageGoesThroughARegistryToPodmanAndBackIntoAnEmp
   CommandResult here = run_sheaf(store(), {"image", "update", python, "--set", "libssl3=3.0.20-1~deb12u2", "--tag",
                                            "python-updated-here"});
   EXPECT_EQ(last_line(here.out), last_line(update.out)) << here.err;
+}
+
+// Issue 21's acceptance: the python3 image signed with sheaf sign and pushed;
+// skopeo copy and podman pull, under a policy.json that requires the key,
+// accept it, and refuse it once one bit of the signature's payload is
+// flipped (the other tamperings: src/cli/signing_test.cpp). The signature
+// leaves the image's digest as it was.
+TEST_F(OciToolsTest, ThePython3ImageSignedBySheafIsAcceptedBySkopeoAndPodmanUnderThePolicy) {
+  if (!fs::exists("/usr/bin/docker-registry")) GTEST_SKIP() << "docker-registry is not installed";
+  const fs::path dir = dir_->path() / "signed";
+  testing::TestRegistry registry(dir / "registry");
+  testing::GpgKey key(dir / "key", "python3 signer");
+  const std::string python = digests_["python3"];
+  const std::string ref = registry.ref("signed/python:1");
+  const fs::path lookaside = dir / "lookaside";
+  const fs::path home = dir / "home";  // podman reads registries.d from $HOME/.config/containers
+  const fs::path registries_d = home / ".config/containers/registries.d";
+  testing::make_dirs(registries_d);
+  testing::write_file(registries_d / "loopback.yaml", "docker:\n  " + registry.host() + ":\n    lookaside: file://" +
+                                                          lookaside.string() + "\n");
+  const fs::path policy = dir / "policy.json";
+  testing::write_file(policy, json{{"default", {{{"type", "reject"}}}},
+                                   {"transports",
+                                    {{"docker",
+                                      {{registry.host(),
+                                        {{{"type", "signedBy"}, {"keyType", "GPGKeys"}, {"keyPath", key.keyring().string()}}}}}}}}}
+                                  .dump());
+  CommandResult sign = run_sheaf(store(), {"sign", python, "--identity", ref, "--sign-by", key.fingerprint()},
+                                 {.env = {{"GNUPGHOME", key.home().string()}}});
+  ASSERT_EQ(sign.exit_code, 0) << sign.err;
+  CommandResult pushed = run_sheaf(store(), {"push", python, ref, "--registries.d", registries_d.string()});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  EXPECT_EQ(last_line(pushed.out), python);
+  CommandResult inspect = run_command({tool("skopeo"), "inspect", "--tls-verify=false", ref});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_EQ(json::parse(inspect.out)["Digest"], python);
+
+  auto skopeo = [&](const std::string& out) {
+    return run_command({tool("skopeo"), "--policy", policy.string(), "--registries.d", registries_d.string(), "copy",
+                        "--src-tls-verify=false", "--remove-signatures", ref, "oci:" + (dir / out).string() + ":x"});
+  };
+  auto podman_pull = [&](const std::string& root) {
+    return run_command(podman({"--root", (dir / root).string(), "--runroot", (dir / (root + "-run")).string(), "pull",
+                               "--tls-verify=false", "--signature-policy", policy.string(), ref}),
+                       {.env = {{"HOME", home.string()}}});
+  };
+  CommandResult copied = skopeo("accepted");
+  EXPECT_EQ(copied.exit_code, 0) << copied.err;
+  CommandResult pulled = podman_pull("podman-accepted");
+  EXPECT_EQ(pulled.exit_code, 0) << pulled.err;
+  run_command(podman({"--root", (dir / "podman-accepted").string(), "--runroot", (dir / "podman-accepted-run").string(),
+                      "rmi", "-a", "-f"}));
+
+  // One bit of the payload flipped.
+  const fs::path signature = lookaside / ("signed/python@sha256=" + python.substr(7)) / "signature-1";
+  std::string bytes = testing::read_file_bytes(signature);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+  testing::write_file(signature, bytes);
+  EXPECT_NE(skopeo("refused").exit_code, 0);
+  CommandResult refused = podman_pull("podman-refused");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(contains(refused.err, "ignature")) << refused.err;
+  CommandResult sheaf_refused = run_sheaf((dir / "sheaf-store").string(),
+                                          {"pull", ref, "--policy", policy.string(), "--registries.d", registries_d.string()});
+  EXPECT_EQ(sheaf_refused.exit_code, 3);
+  EXPECT_TRUE(contains(sheaf_refused.err, "the signature is BAD")) << sheaf_refused.err;
 }
 
 // Issue 20's acceptance: a package made from a directory, pushed to a
