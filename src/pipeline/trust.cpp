@@ -102,9 +102,8 @@ SignResult sign_image(Session& session, const SignOptions& options) {
   return result;
 }
 
-std::vector<std::string> check_pull(Session& session, const registry::Reference& reference, const Digest& manifest,
+std::vector<std::string> check_pull(const registry::Reference& reference, const Digest& manifest,
                                     const TrustOptions& trust, const registry::Options& options) {
-  (void)session;
   std::optional<sign::Policy> policy = sign::load_policy(trust.policy);
   sign::RegistriesD config = sign::load_registries_d(sign::registries_d_dir(trust.registries_d));
   sign::FoundSignatures found = sign::read_signatures(sign::lookaside_for(config, reference), reference, manifest, options);
