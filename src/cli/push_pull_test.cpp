@@ -76,11 +76,7 @@ class RegistryTest : public ::testing::Test {
   static std::string build(const fs::path& project, const std::string& include, const std::string& name,
                            const std::string& store, const fs::path& layout = {}, const std::string& extra = "") {
     testing::make_dirs(project);
-    auto& apt = shared_->apt;
-    write_file(project / "sheaf.toml",
-               "[image]\nname = \"" + name + "\"\nentrypoint = [\"/usr/bin/app\"]\n\n[source.debian]\nsuites = "
-               "[\"stable\"]\narch = \"amd64\"\nmirror = \"" + apt.repo.file_url() + "\"\nkeyring = \"" +
-                   apt.key.keyring().string() + "\"\n\n[packages]\ninclude = [" + include + "]\n" + extra);
+    write_file(project / "sheaf.toml", shared_->apt.app_spec(name, include, extra));
     std::vector<std::string> args{"build", "-f", (project / "sheaf.toml").string()};
     if (!layout.empty()) args.insert(args.end(), {"-o", layout.string()});
     CommandResult r = run_sheaf(store, args);

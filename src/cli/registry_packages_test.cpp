@@ -92,11 +92,7 @@ class RegistryPackagesTest : public ::testing::Test {
   fs::path project(const std::string& name, const std::string& include) {
     fs::path dir = dir_ / name;
     testing::make_dirs(dir);
-    auto& apt = shared_->apt;
-    write_file(dir / "sheaf.toml",
-               "[image]\nname = \"" + name + "\"\nentrypoint = [\"/usr/bin/app\"]\n\n[source.debian]\nsuites = "
-               "[\"stable\"]\narch = \"amd64\"\nmirror = \"" + apt.repo.file_url() + "\"\nkeyring = \"" +
-                   apt.key.keyring().string() + "\"\n\n[packages]\ninclude = [" + include + "]\n");
+    write_file(dir / "sheaf.toml", shared_->apt.app_spec(name, include));
     return dir / "sheaf.toml";
   }
 

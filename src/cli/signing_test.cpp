@@ -88,13 +88,9 @@ class SigningTest : public ::testing::Test {
 
   static std::string build(const std::string& include, const std::string& name, const std::string& store,
                            const fs::path& layout = {}) {
-    auto& apt = shared_->apt;
     fs::path project = shared_->dir / ("project-" + name);
     testing::make_dirs(project);
-    write_file(project / "sheaf.toml",
-               "[image]\nname = \"" + name + "\"\nentrypoint = [\"/usr/bin/app\"]\n\n[source.debian]\nsuites = "
-               "[\"stable\"]\narch = \"amd64\"\nmirror = \"" + apt.repo.file_url() + "\"\nkeyring = \"" +
-                   apt.key.keyring().string() + "\"\n\n[packages]\ninclude = [" + include + "]\n");
+    write_file(project / "sheaf.toml", shared_->apt.app_spec(name, include));
     std::vector<std::string> args{"build", "-f", (project / "sheaf.toml").string()};
     if (!layout.empty()) args.insert(args.end(), {"-o", layout.string()});
     CommandResult r = run_sheaf(store, args);
@@ -400,6 +396,27 @@ TEST_F(SigningTest, SheafRunHonoursThePolicy) {
   EXPECT_EQ(local.exit_code, 125);
   EXPECT_TRUE(contains(local.err, "demo (built in this store) is refused by the trust policy")) << local.err;
   EXPECT_TRUE(contains(local.err, "(scope default)")) << local.err;
+}
+
+TEST_F(SigningTest, SignAndVerifySayWhatTheyDoAndRefuseBadArguments) {
+  auto& s = *shared_;
+  CommandResult help = run_sheaf(s.store, {"sign", "--help"});
+  EXPECT_TRUE(contains(help.out, "--sign-by")) << help.out;
+  EXPECT_TRUE(contains(run_sheaf(s.store, {"verify", "--help"}).out, "--gpg-keyring"));
+  CommandResult no_prefix = run_sheaf(s.store, {"sign", "demo", "--identity", s.registry->host() + "/x:1", "--sign-by",
+                                                s.key->fingerprint()});
+  EXPECT_EQ(no_prefix.exit_code, 2);
+  EXPECT_TRUE(contains(no_prefix.err, "docker://")) << no_prefix.err;
+  CommandResult bad_key = run_sheaf(s.store, {"sign", "demo", "--identity", s.registry->ref("x:1"), "--sign-by", "alice"});
+  EXPECT_EQ(bad_key.exit_code, 2);
+  EXPECT_TRUE(contains(bad_key.err, "fingerprint")) << bad_key.err;
+  CommandResult unknown_key = run_sheaf(s.store, {"sign", "demo", "--identity", s.registry->ref("x:1"), "--sign-by",
+                                                  s.other->fingerprint()},
+                                        gpg_env(*s.key));
+  EXPECT_EQ(unknown_key.exit_code, 3);
+  EXPECT_TRUE(contains(unknown_key.err, "gpg could not sign with the key")) << unknown_key.err;
+  CommandResult no_image = run_sheaf(s.store, {"verify", "no-such-image", "--policy", s.policy.string()});
+  EXPECT_EQ(no_image.exit_code, 3);
 }
 
 }  // namespace

@@ -118,8 +118,8 @@ TEST(Index, UpgradesAVersion2IndexByDroppingTheIndexByPackage) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; "
-                         "CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
+                         "DROP TABLE image_signatures; DROP TABLE image_origins; DROP TABLE registry_blobs; "
+                         "DROP TABLE partial_packages; CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);

@@ -86,6 +86,15 @@ struct SignedAptRepo {
   AptRepo repo{dir.path() / "repo"};
 
   void publish(std::string_view suite) { repo.publish(suite, {.key = &key}); }
+
+  // sheaf.toml text of an image NAME, entrypoint /usr/bin/app, built from
+  // this repository's "stable" suite with INCLUDE (TOML list items) and
+  // EXTRA appended: the spec the registry and signing tests build.
+  std::string app_spec(const std::string& name, const std::string& include, const std::string& extra = "") const {
+    return "[image]\nname = \"" + name + "\"\nentrypoint = [\"/usr/bin/app\"]\n\n[source.debian]\nsuites = "
+           "[\"stable\"]\narch = \"amd64\"\nmirror = \"" + repo.file_url() + "\"\nkeyring = \"" +
+           key.keyring().string() + "\"\n\n[packages]\ninclude = [" + include + "]\n" + extra;
+  }
 };
 
 struct HttpServerOptions {
