@@ -309,18 +309,33 @@ TEST_F(SigningTest, OneValidSignatureAmongSeveralIsEnough) {
   EXPECT_TRUE(contains(pull.err, "2 signatures")) << pull.err;
 }
 
-TEST_F(SigningTest, ALookasideServedOverHttpIsRead) {
+TEST_F(SigningTest, ALookasideServedOverHttpIsReadAndNeededOnlyByAPolicyThatAsks) {
   auto& s = *shared_;
   sign_and_push("demo", "over-http/demo:1", *s.key);
-  testing::HttpServer server(s.lookaside);
   fs::path registries_d = dir_ / "registries.d";
   testing::make_dirs(registries_d);
-  write_file(registries_d / "http.yaml",
-             "docker:\n  " + s.registry->host() + "/over-http:\n    lookaside: " + server.url() + "\n");
-  CommandResult pull = run_sheaf((dir_ / "store").string(), {"pull", s.registry->ref("over-http/demo:1"), "--policy",
-                                                             s.policy.string(), "--registries.d", registries_d.string()});
-  EXPECT_EQ(pull.exit_code, 0) << pull.err;
-  EXPECT_GT(server.downloads_of("/signature-1"), 0u);
+  {
+    testing::HttpServer server(s.lookaside);
+    write_file(registries_d / "http.yaml",
+               "docker:\n  " + s.registry->host() + "/over-http:\n    lookaside: " + server.url() + "\n");
+    CommandResult pull = run_sheaf((dir_ / "store").string(), {"pull", s.registry->ref("over-http/demo:1"), "--policy",
+                                                               s.policy.string(), "--registries.d", registries_d.string()});
+    EXPECT_EQ(pull.exit_code, 0) << pull.err;
+    EXPECT_GT(server.downloads_of("/signature-1"), 0u);
+  }
+  // The server is gone: a policy that needs the signatures cannot be
+  // satisfied, one that does not goes on without them.
+  CommandResult needed = run_sheaf((dir_ / "store2").string(), {"pull", s.registry->ref("over-http/demo:1"), "--policy",
+                                                                s.policy.string(), "--registries.d", registries_d.string()});
+  EXPECT_EQ(needed.exit_code, 3);
+  EXPECT_TRUE(contains(needed.err, "cannot read the signature http://127.0.0.1:")) << needed.err;
+  fs::path open_policy = dir_ / "open.json";
+  write_file(open_policy, R"({"default": [{"type": "insecureAcceptAnything"}]})");
+  CommandResult open = run_sheaf((dir_ / "store2").string(), {"pull", s.registry->ref("over-http/demo:1"), "--policy",
+                                                              open_policy.string(), "--registries.d", registries_d.string()});
+  EXPECT_EQ(open.exit_code, 0) << open.err;
+  EXPECT_TRUE(contains(open.err, "warning: cannot read the signature")) << open.err;
+  EXPECT_TRUE(contains(open.err, "pulled without its signatures")) << open.err;
 }
 
 TEST_F(SigningTest, BrokenPoliciesAreNamedWithTheFileAndThePlace) {

@@ -407,7 +407,7 @@ PullResult Puller::run() {
   pool_->give_back(std::move(registry_));  // the workers start from what it learnt
   registry_ = pool_->take();
   // The policy's verdict comes first: a refused image leaves nothing behind.
-  signatures_ = check_pull(result_.reference, named_, options_.trust, options_.registry);
+  signatures_ = check_pull(session_.reporter(), result_.reference, named_, options_.trust, options_.registry);
   if (named_ != result_.manifest && !signatures_.empty()) {
     session_.reporter().note(fmt::format("{}: its {} signatures sign the image index {}, which sheaf does not "
                                          "keep; they were checked, but are not stored with the image",

@@ -102,15 +102,31 @@ SignResult sign_image(Session& session, const SignOptions& options) {
   return result;
 }
 
-std::vector<std::string> check_pull(const registry::Reference& reference, const Digest& manifest,
+std::vector<std::string> check_pull(Reporter& reporter, const registry::Reference& reference, const Digest& manifest,
                                     const TrustOptions& trust, const registry::Options& options) {
   std::optional<sign::Policy> policy = sign::load_policy(trust.policy);
   sign::RegistriesD config = sign::load_registries_d(sign::registries_d_dir(trust.registries_d));
-  sign::FoundSignatures found = sign::read_signatures(sign::lookaside_for(config, reference), reference, manifest, options);
+  // A lookaside store that cannot be read matters only to a policy that
+  // needs signatures (containers/image reads them only then).
+  sign::FoundSignatures found;
+  std::optional<Error> unread;
+  try {
+    found = sign::read_signatures(sign::lookaside_for(config, reference), reference, manifest, options);
+  } catch (const Error& e) {
+    unread = e;
+  }
   if (policy) {
     sign::Subject subject{"docker", docker_identity(reference), reference.str(), manifest, found.signatures, found.from};
     sign::Decision decision = sign::evaluate(*policy, subject);
-    if (!decision.accepted) fail("{}", refusal(reference.str(), *policy, decision));
+    if (!decision.accepted) {
+      if (unread) throw *unread;
+      fail("{}", refusal(reference.str(), *policy, decision));
+    }
+  }
+  if (unread) {
+    reporter.warning(fmt::format("{}; the trust policy does not need them, so the image is pulled without its "
+                                 "signatures",
+                                 unread->what()));
   }
   return found.signatures;
 }

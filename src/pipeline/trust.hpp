@@ -83,7 +83,9 @@ void require_trusted(Session& session, const std::string& name, const Digest& ma
 //
 // The policy's verdict on an image about to be pulled; throws when refused.
 // Returns the signatures found in the lookaside store (to keep with the image).
-std::vector<std::string> check_pull(const registry::Reference& reference, const Digest& manifest,
+// A lookaside store that cannot be read is an error only when the policy
+// needs its signatures; otherwise `reporter` gets a warning.
+std::vector<std::string> check_pull(Reporter& reporter, const registry::Reference& reference, const Digest& manifest,
                                     const TrustOptions& trust, const registry::Options& registry);
 
 }  // namespace sheaf::pipeline
