@@ -201,7 +201,9 @@ TEST(Policy, IdentityRulesMeanWhatContainersImageMeans) {
     std::string why;
     EXPECT_EQ(identity_matches(c.rule, c.image, c.signed_for, &why), c.match)
         << describe(c.rule.rule) << " " << c.image << " signed for " << c.signed_for << ": " << why;
-    if (!c.match) EXPECT_FALSE(why.empty());
+    if (!c.match) {
+      EXPECT_FALSE(why.empty());
+    }
   }
 }
 
