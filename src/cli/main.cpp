@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   register_pull(app, context);
   register_sign(app, context);
   register_verify(app, context);
+  register_key(app, context);
   register_which(app, context);
   register_sbom(app, context);
   register_audit(app, context);

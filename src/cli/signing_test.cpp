@@ -335,7 +335,7 @@ TEST_F(SigningTest, ALookasideServedOverHttpIsReadAndNeededOnlyByAPolicyThatAsks
                                                               open_policy.string(), "--registries.d", registries_d.string()});
   EXPECT_EQ(open.exit_code, 0) << open.err;
   EXPECT_TRUE(contains(open.err, "warning: cannot read the signature")) << open.err;
-  EXPECT_TRUE(contains(open.err, "pulled without its signatures")) << open.err;
+  EXPECT_TRUE(contains(open.err, "pulled without those signatures")) << open.err;
 }
 
 TEST_F(SigningTest, BrokenPoliciesAreNamedWithTheFileAndThePlace) {
@@ -354,12 +354,13 @@ TEST_F(SigningTest, BrokenPoliciesAreNamedWithTheFileAndThePlace) {
     EXPECT_TRUE(contains(r.err, policy.string())) << r.err;
     EXPECT_TRUE(contains(r.err, c.says)) << r.err;
   }
-  // A requirement sheaf does not check yet is refused where it applies.
-  fs::path policy = dir_ / "sigstore.json";
-  write_file(policy, R"({"default": [{"type": "sigstoreSigned", "keyPath": "/k.pub"}]})");
+  // What sheaf does not check (certificates, transparency logs) is refused
+  // where it applies.
+  fs::path policy = dir_ / "fulcio.json";
+  write_file(policy, R"({"default": [{"type": "sigstoreSigned", "fulcio": {"caPath": "/ca.pem"}}]})");
   CommandResult r = run_sheaf(s.store, {"verify", "demo", "--policy", policy.string()});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_TRUE(contains(r.err, "sigstoreSigned")) << r.err;
+  EXPECT_TRUE(contains(r.err, "asks for fulcio, which sheaf does not check")) << r.err;
 }
 
 TEST_F(SigningTest, AnUnwritableStagingDirectoryFailsThePushBeforeAnyUpload) {

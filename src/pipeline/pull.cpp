@@ -81,7 +81,7 @@ class Puller {
   std::vector<store::LayerRecord> layer_records_;
   std::mutex mutex_;
   Digest named_;  // the manifest the reference names (an index, perhaps): what signatures sign
-  std::vector<std::string> signatures_;  // to keep with the image
+  ImageSignatures signatures_;  // to keep with the image
 };
 
 void Puller::resolve_manifest() {
@@ -376,8 +376,7 @@ void Puller::commit() {
   std::vector<std::string> blobs{result_.manifest.str(), manifest_.config.digest.str()};
   for (const auto& layer : manifest_.layers) blobs.push_back(layer.digest.str());
   std::string sources = document_ ? canonical_json(document_->sources) : std::string("{}");
-  std::vector<Digest> signatures;
-  for (const auto& s : signatures_) signatures.push_back(batch_->add_blob(s));
+  SignatureRows signatures(*batch_, signatures_);
   batch_->commit([&](store::Index::Transaction& t) {
     for (const auto& [id, p] : new_packages_) {
       store::PackageRecord record =
@@ -393,7 +392,7 @@ void Puller::commit() {
     t.set_tag(tag.first, tag.second, result_.manifest.str());
     t.add_image_origin(result_.manifest.str(), ref.str());
     for (const auto& layer : manifest_.layers) t.add_registry_blob(ref.host, ref.repository, layer.digest.str());
-    for (const auto& s : signatures) t.add_image_signature(result_.manifest.str(), s.str(), "");
+    signatures.record(t, result_.manifest);
   });
 }
 
@@ -407,12 +406,12 @@ PullResult Puller::run() {
   pool_->give_back(std::move(registry_));  // the workers start from what it learnt
   registry_ = pool_->take();
   // The policy's verdict comes first: a refused image leaves nothing behind.
-  signatures_ = check_pull(session_.reporter(), result_.reference, named_, options_.trust, options_.registry);
+  signatures_ = check_pull(session_.reporter(), *registry_, result_.reference, named_, options_.trust, options_.registry);
   if (named_ != result_.manifest && !signatures_.empty()) {
     session_.reporter().note(fmt::format("{}: its {} signatures sign the image index {}, which sheaf does not "
                                          "keep; they were checked, but are not stored with the image",
                                          label_, signatures_.size(), named_.str()));
-    signatures_.clear();
+    signatures_ = {};
   }
   result_.signatures = signatures_.size();
   check_is_sheaf_image();
@@ -424,12 +423,11 @@ PullResult Puller::run() {
     // The store has the image already: only the tag and the origin are new.
     result_.layers_present = result_.layers;
     auto tag = local_tag();
-    std::vector<Digest> signatures;
-    for (const auto& s : signatures_) signatures.push_back(batch_->add_blob(s));
+    SignatureRows signatures(*batch_, signatures_);
     batch_->commit([&](store::Index::Transaction& t) {
       t.set_tag(tag.first, tag.second, result_.manifest.str());
       t.add_image_origin(result_.manifest.str(), result_.reference.str());
-      for (const auto& s : signatures) t.add_image_signature(result_.manifest.str(), s.str(), "");
+      signatures.record(t, result_.manifest);
     });
     return result_;
   }

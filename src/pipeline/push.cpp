@@ -76,16 +76,21 @@ PushResult push(Session& session, const PushOptions& options) {
   // before anything is uploaded. A signature made for another repository
   // would only be refused there: it stays home.
   std::vector<std::string> signatures;
+  std::vector<sign::SigstoreSignature> sigstore;
   std::optional<sign::Staging> staging;
   for (const auto& s : store.index().image_signatures(record.digest)) {
     if (!s.identity.empty() && registry::parse_reference(std::string(registry::kTransport) + s.identity).name() != ref.name()) {
-      session.reporter().note(fmt::format("not pushing {}'s signature for {} to {} (another repository)",
-                                          options.image, s.identity, ref.name()));
+      session.reporter().note(fmt::format("not pushing {}'s {} signature for {} to {} (another repository)",
+                                          options.image, s.kind, s.identity, ref.name()));
       continue;
     }
     auto bytes = store.read_blob(*Digest::parse(s.blob));
     if (!bytes) fail("the store lacks the signature {} of {} (sheaf store verify)", s.blob, options.image);
-    signatures.push_back(std::move(*bytes));
+    if (s.kind == "sigstore") {
+      sigstore.push_back(sign::parse_record(*bytes, s.blob));
+    } else {
+      signatures.push_back(std::move(*bytes));
+    }
   }
   if (!signatures.empty()) {
     sign::RegistriesD config = sign::load_registries_d(sign::registries_d_dir(options.trust.registries_d));
@@ -187,10 +192,15 @@ PushResult push(Session& session, const PushOptions& options) {
     if (changed) registry->put_manifest(ref.repository, tag, oci::kMediaTypeIndex, oci::render(index));
   }
   if (ref.tag) registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, image.manifest_bytes);
+  pool.give_back(std::move(registry));
   if (staging) {
     sign::write_signatures(*staging, signatures);
     result.signatures = signatures.size();
     result.signatures_to = staging->dir.string();
+  }
+  if (!sigstore.empty()) {
+    result.sigstore_signatures = push_sigstore_attachment(session, pool, ref, result.manifest, sigstore, options.threads);
+    result.sigstore_tag = ref.name() + ":" + sign::sigstore_tag(result.manifest);
   }
   return result;
 }

@@ -59,6 +59,8 @@ struct PushResult {
   bool referrers_api = false;  // the registry indexed the referrers itself
   std::uint64_t signatures = 0;  // written to the lookaside staging store
   std::string signatures_to;     // its directory
+  std::uint64_t sigstore_signatures = 0;  // in the registry's sha256-<hex>.sig manifest after the push
+  std::string sigstore_tag;               // HOST/REPO:sha256-<hex>.sig
 };
 
 PushResult push(Session& session, const PushOptions& options);

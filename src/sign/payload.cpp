@@ -8,12 +8,13 @@ namespace sheaf::sign {
 
 using nlohmann::json;
 
-std::string render_payload(const Payload& payload) {
+std::string render_payload(const Payload& payload, std::string_view type) {
   json optional = json::object();
   if (payload.creator) optional["creator"] = *payload.creator;
   if (payload.timestamp) optional["timestamp"] = *payload.timestamp;
+  if (type == kSigstoreSignatureType && optional.empty()) optional = nullptr;
   json doc = {{"critical",
-               {{"type", kSignatureType},
+               {{"type", type},
                 {"image", {{"docker-manifest-digest", payload.manifest.str()}}},
                 {"identity", {{"docker-reference", payload.docker_reference}}}}},
               {"optional", optional}};
@@ -47,7 +48,7 @@ const std::string& string_at(const json& object, const char* key, const std::str
 
 }  // namespace
 
-Payload parse_payload(std::string_view bytes, std::string_view where_view) {
+Payload parse_payload(std::string_view bytes, std::string_view where_view, std::string_view type) {
   const std::string where(where_view);
   json doc = json::parse(bytes, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) throw ParseError(where, "the signed payload is not a JSON object");
@@ -57,9 +58,9 @@ Payload parse_payload(std::string_view bytes, std::string_view where_view) {
     }
   }
   const json& critical = exact_object(doc, "critical", {"type", "image", "identity"}, where);
-  if (string_at(critical, "type", where) != kSignatureType) {
+  if (string_at(critical, "type", where) != type) {
     throw ParseError(where, fmt::format("the signature's type is \"{}\", not \"{}\"",
-                                        string_at(critical, "type", where), kSignatureType));
+                                        string_at(critical, "type", where), type));
   }
   const json& image = exact_object(critical, "image", {"docker-manifest-digest"}, where);
   const json& identity = exact_object(critical, "identity", {"docker-reference"}, where);
@@ -70,6 +71,8 @@ Payload parse_payload(std::string_view bytes, std::string_view where_view) {
   payload.manifest = *parsed;
   payload.docker_reference = string_at(identity, "docker-reference", where);
   auto optional = doc.find("optional");
+  // cosign writes "optional": null when there are no annotations.
+  if (optional != doc.end() && optional->is_null() && type == kSigstoreSignatureType) return payload;
   if (optional == doc.end() || !optional->is_object()) throw ParseError(where, "\"optional\" is missing or not an object");
   if (auto c = optional->find("creator"); c != optional->end()) {
     if (!c->is_string()) throw ParseError(where, "optional.creator is not a string");

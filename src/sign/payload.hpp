@@ -14,6 +14,8 @@
 namespace sheaf::sign {
 
 inline constexpr std::string_view kSignatureType = "atomic container signature";
+// The same payload, as sigstore (cosign) signatures carry it.
+inline constexpr std::string_view kSigstoreSignatureType = "cosign container image signature";
 
 struct Payload {
   Digest manifest;               // critical.image.docker-manifest-digest
@@ -22,14 +24,16 @@ struct Payload {
   std::optional<std::int64_t> timestamp;  // optional.timestamp (seconds)
 };
 
-// The payload as containers/image writes it (keys sorted, no spaces).
-std::string render_payload(const Payload& payload);
+// The payload as containers/image writes it (keys sorted, no spaces), of the
+// given type. A sigstore payload with neither creator nor timestamp has
+// "optional": null, as cosign writes it.
+std::string render_payload(const Payload& payload, std::string_view type = kSignatureType);
 
 // Reads a payload as containers/image does: `critical` must hold exactly
 // type, image and identity, each exactly its one field; `optional` must be
-// an object, whose creator (a string) and timestamp (an integer) are read
-// and whose other fields are ignored.
-// Throws ParseError naming `where`.
-Payload parse_payload(std::string_view bytes, std::string_view where);
+// an object (or, for a sigstore payload, null), whose creator (a string)
+// and timestamp (an integer) are read and whose other fields are ignored;
+// the type must be `type`. Throws ParseError naming `where`.
+Payload parse_payload(std::string_view bytes, std::string_view where, std::string_view type = kSignatureType);
 
 }  // namespace sheaf::sign

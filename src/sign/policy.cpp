@@ -8,7 +8,9 @@
 #include "base/error.hpp"
 #include "registry/reference.hpp"
 #include "sign/gpg.hpp"
+#include "sign/keys.hpp"
 #include "sign/payload.hpp"
+#include "sign/sigstore.hpp"
 
 namespace sheaf::sign {
 
@@ -113,21 +115,52 @@ class Reader {
           r.key_paths.push_back(p.get<std::string>());
         }
       }
-      if (value.contains("keyData")) {
-        auto decoded = base64_decode(string(value, path, "keyData"));
-        if (!decoded) fail_at(path, "keyData is not base64");
-        r.key_data = std::move(*decoded);
-      }
+      if (value.contains("keyData")) r.key_datas.push_back(key_data(string(value, path, "keyData"), path, "keyData"));
       if (auto id = value.find("signedIdentity"); id != value.end()) r.identity = identity(*id, path + ".signedIdentity");
     } else if (type == "sigstoreSigned") {
-      // Kept, so that the file reads; evaluate() refuses it where it applies.
+      only(value, path, {"type", "keyPath", "keyPaths", "keyData", "keyDatas", "fulcio", "pki", "rekorPublicKeyPath",
+                         "rekorPublicKeyPaths", "rekorPublicKeyData", "rekorPublicKeyDatas", "signedIdentity"});
       r.type = RequirementType::sigstore_signed;
+      int given = value.contains("keyPath") + value.contains("keyPaths") + value.contains("keyData") +
+                  value.contains("keyDatas") + value.contains("fulcio") + value.contains("pki");
+      if (given != 1) {
+        fail_at(path, given == 0 ? "sigstoreSigned needs keyPath, keyPaths, keyData, keyDatas, fulcio or pki"
+                                 : "sigstoreSigned takes only one of keyPath, keyPaths, keyData, keyDatas, fulcio "
+                                   "and pki");
+      }
+      if (value.contains("keyPath")) r.key_paths.push_back(string(value, path, "keyPath"));
+      if (auto paths = value.find("keyPaths"); paths != value.end()) {
+        if (!paths->is_array() || paths->empty()) fail_at(path, "keyPaths must be a non-empty list of paths");
+        for (const auto& p : *paths) {
+          if (!p.is_string()) fail_at(path, "keyPaths must be a list of strings");
+          r.key_paths.push_back(p.get<std::string>());
+        }
+      }
+      if (value.contains("keyData")) r.key_datas.push_back(key_data(string(value, path, "keyData"), path, "keyData"));
+      if (auto datas = value.find("keyDatas"); datas != value.end()) {
+        if (!datas->is_array() || datas->empty()) fail_at(path, "keyDatas must be a non-empty list");
+        for (const auto& d : *datas) {
+          if (!d.is_string()) fail_at(path, "keyDatas must be a list of base64 strings");
+          r.key_datas.push_back(key_data(d.get<std::string>(), path, "keyDatas"));
+        }
+      }
+      for (const char* field : {"fulcio", "pki", "rekorPublicKeyPath", "rekorPublicKeyPaths", "rekorPublicKeyData",
+                                "rekorPublicKeyDatas"}) {
+        if (value.contains(field)) r.unsupported.emplace_back(field);
+      }
+      if (auto id = value.find("signedIdentity"); id != value.end()) r.identity = identity(*id, path + ".signedIdentity");
     } else {
       fail_at(path, fmt::format("unknown requirement type {} (insecureAcceptAnything, reject, signedBy, "
                                 "sigstoreSigned)",
                                 quoted_key(type)));
     }
     return r;
+  }
+
+  std::string key_data(const std::string& text, const std::string& path, const char* field) const {
+    auto decoded = base64_decode(text);
+    if (!decoded) fail_at(path, fmt::format("{} is not base64", field));
+    return std::move(*decoded);
   }
 
   std::vector<Requirement> requirements(const json& value, const std::string& path) const {
@@ -212,6 +245,44 @@ std::string scope_label(const std::string& transport, const std::string& scope) 
   return fmt::format("transports.{}[{}]", transport, quoted_key(scope));
 }
 
+// A sigstoreSigned requirement; returns the reason when it refuses.
+std::optional<std::string> check_sigstore(const Requirement& r, const Subject& subject, Decision& decision) {
+  if (!r.unsupported.empty()) {
+    fail("{} is refused: {} asks for {}, which sheaf does not check (it checks sigstore signatures against public "
+         "keys: keyPath, keyPaths, keyData, keyDatas); it refuses the image rather than ignore the requirement",
+         subject.label, r.where, fmt::join(r.unsupported, ", "));
+  }
+  std::vector<PublicKey> keys;
+  std::vector<std::string> key_names;
+  for (const auto& path : r.key_paths) {
+    keys.push_back(PublicKey::from_pem(read_file(path, r.where), fmt::format("{} keyPath {}", r.where, path.string())));
+    key_names.push_back(path.string());
+  }
+  for (const auto& data : r.key_datas) {
+    keys.push_back(PublicKey::from_pem(data, r.where + " keyData"));
+    key_names.push_back("keyData");
+  }
+  const std::string names = fmt::format("{}", fmt::join(key_names, ", "));
+  if (subject.sigstore.empty()) {
+    return fmt::format("sigstoreSigned ({}) needs a sigstore signature, and there is none{}", names,
+                       subject.sigstore_from.empty() ? "" : " (looked in " + subject.sigstore_from + ")");
+  }
+  std::vector<std::string> problems;
+  bool accepted = false;
+  for (std::size_t i = 0; i < subject.sigstore.size(); ++i) {
+    SignatureCheck c = check_sigstore_signature(subject.sigstore[i], keys, subject.manifest, r.identity, subject.identity);
+    if (!c.accepted) {
+      problems.push_back(fmt::format("sigstore signature {}: {}", i + 1, c.problem));
+      continue;
+    }
+    accepted = true;
+    decision.signers.push_back(c.signer);
+  }
+  if (accepted) return std::nullopt;
+  return fmt::format("sigstoreSigned ({}) accepts none of the {} sigstore signature{}: {}", names,
+                     subject.sigstore.size(), subject.sigstore.size() == 1 ? "" : "s", fmt::join(problems, "; "));
+}
+
 // One requirement; returns the reason when it refuses.
 std::optional<std::string> check(const Requirement& r, const Subject& subject, Decision& decision) {
   switch (r.type) {
@@ -220,9 +291,7 @@ std::optional<std::string> check(const Requirement& r, const Subject& subject, D
     case RequirementType::reject:
       return std::string("the policy rejects every image in this scope (reject)");
     case RequirementType::sigstore_signed:
-      fail("{} is refused: {} asks for a sigstoreSigned signature, which this sheaf cannot check yet; it refuses "
-           "the image rather than ignore the requirement",
-           subject.label, r.where);
+      return check_sigstore(r, subject, decision);
     case RequirementType::signed_by:
       break;
   }
@@ -236,8 +305,8 @@ std::optional<std::string> check(const Requirement& r, const Subject& subject, D
     keyring += binary_keyring(read_file(path, r.where), path.string());
     key_names.push_back(path.string());
   }
-  if (r.key_data) {
-    keyring += binary_keyring(*r.key_data, r.where + " keyData");
+  for (const auto& data : r.key_datas) {
+    keyring += binary_keyring(data, r.where + " keyData");
     key_names.push_back("keyData");
   }
   const std::string keys = fmt::format("{}", fmt::join(key_names, ", "));
@@ -442,27 +511,86 @@ SignatureCheck check_signature(std::string_view signature, std::string_view keyr
   return c;
 }
 
-Decision evaluate(const Policy& policy, const Subject& subject) {
-  Decision decision;
-  const std::vector<Requirement>* requirements = &policy.defaults;
-  decision.scope = "default";
+namespace {
+
+// The requirements of the most specific scope that applies, and its label.
+std::pair<const std::vector<Requirement>*, std::string> scope_for(const Policy& policy, const std::string& subject_transport,
+                                                                  const std::string& identity) {
   for (const auto& [transport, scopes] : policy.transports) {
-    if (transport != subject.transport) continue;
-    bool found = false;
-    std::vector<std::string> candidates = scope_candidates(transport, subject.identity);
+    if (transport != subject_transport) continue;
+    std::vector<std::string> candidates = scope_candidates(transport, identity);
     candidates.push_back("");
     for (const auto& candidate : candidates) {
       for (const auto& [scope, list] : scopes) {
-        if (scope == candidate) {
-          requirements = &list;
-          decision.scope = scope_label(transport, scope);
-          found = true;
-          break;
-        }
+        if (scope == candidate) return {&list, scope_label(transport, scope)};
       }
-      if (found) break;
     }
   }
+  return {&policy.defaults, "default"};
+}
+
+bool needs(const Policy& policy, const std::string& transport, const std::string& identity, RequirementType type) {
+  const auto* requirements = scope_for(policy, transport, identity).first;
+  return std::any_of(requirements->begin(), requirements->end(), [&](const Requirement& r) { return r.type == type; });
+}
+
+}  // namespace
+
+bool needs_simple_signatures(const Policy& policy, const std::string& transport, const std::string& identity) {
+  return needs(policy, transport, identity, RequirementType::signed_by);
+}
+
+bool needs_sigstore_signatures(const Policy& policy, const std::string& transport, const std::string& identity) {
+  return needs(policy, transport, identity, RequirementType::sigstore_signed);
+}
+
+SignatureCheck check_sigstore_signature(const SigstoreSignature& signature, const std::vector<PublicKey>& keys,
+                                        const Digest& manifest, const std::optional<SignedIdentity>& rule,
+                                        const std::string& image_identity) {
+  SignatureCheck c;
+  const std::string base64 = signature.signature_base64();
+  if (base64.empty()) {
+    c.problem = fmt::format("it has no {} annotation", kSigstoreSignatureAnnotation);
+    return c;
+  }
+  auto raw = base64_decode(base64);
+  if (!raw) {
+    c.problem = "its signature is not base64";
+    return c;
+  }
+  for (const auto& key : keys) {
+    if (key.verify(signature.payload, *raw)) {
+      c.signer = key.key_id();
+      break;
+    }
+  }
+  if (c.signer.empty()) {
+    c.problem = keys.size() == 1 ? "it is not a signature of its payload by the trusted key"
+                                 : fmt::format("it is not a signature of its payload by any of the {} trusted keys",
+                                               keys.size());
+    return c;
+  }
+  Payload payload;
+  try {
+    payload = parse_payload(signature.payload, "its payload", kSigstoreSignatureType);
+  } catch (const ParseError& e) {
+    c.problem = e.what();
+    return c;
+  }
+  c.identity = payload.docker_reference;
+  if (payload.manifest != manifest) {
+    c.problem = fmt::format("it signs the manifest {}, not this image's {}", payload.manifest.str(), manifest.str());
+    return c;
+  }
+  if (rule && !identity_matches(*rule, image_identity, payload.docker_reference, &c.problem)) return c;
+  c.accepted = true;
+  return c;
+}
+
+Decision evaluate(const Policy& policy, const Subject& subject) {
+  Decision decision;
+  auto [requirements, scope] = scope_for(policy, subject.transport, subject.identity);
+  decision.scope = scope;
   std::vector<std::string> reasons;
   for (const auto& r : *requirements) {
     if (auto reason = check(r, subject, decision)) reasons.push_back(*reason);

@@ -10,8 +10,14 @@
 //                            of those keys, for this manifest, whose
 //                            identity passes signedIdentity (default
 //                            matchRepoDigestOrExact)
-//   sigstoreSigned           parsed, but refused when it applies: sheaf does
-//                            not check sigstore signatures yet
+//   sigstoreSigned           exactly one of keyPath, keyPaths, keyData or
+//                            keyDatas (PEM public keys, ECDSA P-256 or
+//                            Ed25519); a sigstore signature by one of them,
+//                            for this manifest, whose identity passes
+//                            signedIdentity. fulcio, pki and the rekor
+//                            fields are parsed, and refused where they
+//                            apply: sheaf checks keys, not certificates or
+//                            transparency logs.
 //
 // Images come from two transports here: "docker" (an image pulled from a
 // registry, under the scope of the reference it was pulled from), and
@@ -26,6 +32,8 @@
 #include <vector>
 
 #include "base/digest.hpp"
+#include "sign/keys.hpp"
+#include "sign/sigstore.hpp"
 
 namespace sheaf::sign {
 
@@ -50,11 +58,14 @@ enum class RequirementType { insecure_accept_anything, reject, signed_by, sigsto
 struct Requirement {
   RequirementType type = RequirementType::reject;
   std::string where;  // FILE: at default[0]
-  // signedBy:
-  std::string key_type;
+  // signedBy and sigstoreSigned:
+  std::string key_type;                          // signedBy's
   std::vector<std::filesystem::path> key_paths;  // keyPath or keyPaths
-  std::optional<std::string> key_data;           // keyData, decoded
+  std::vector<std::string> key_datas;            // keyData or keyDatas, decoded
   SignedIdentity identity;
+  // sigstoreSigned: the fields sheaf does not check (fulcio, pki,
+  // rekorPublicKey...), which make the requirement refuse where it applies.
+  std::vector<std::string> unsupported;
 };
 
 struct Policy {
@@ -86,6 +97,8 @@ struct Subject {
   Digest manifest;     // what a signature must name (the manifest the reference gives)
   std::vector<std::string> signatures;  // simple signatures found for it
   std::string signatures_from;          // where they were looked for, for messages
+  std::vector<SigstoreSignature> sigstore;  // sigstore signatures found for it
+  std::string sigstore_from;                // where they were looked for
 };
 
 struct Decision {
@@ -96,13 +109,18 @@ struct Decision {
 };
 
 // Evaluates every requirement of the subject's scope. Throws an Error for a
-// requirement sheaf cannot evaluate (a key file that cannot be read), and
-// for sigstoreSigned.
+// requirement sheaf cannot evaluate (a key file that cannot be read, a
+// sigstoreSigned that asks for fulcio or rekor).
 Decision evaluate(const Policy& policy, const Subject& subject);
 
 // The scopes that apply to an identity, most specific first, as
 // containers/image tries them: for docker, HOST/REPO:TAG, HOST/REPO, each
 // shorter namespace, HOST, then *.DOMAIN wildcards.
+// Whether any requirement of the subject's scope looks at signatures of
+// this kind (so that they must be read before evaluate).
+bool needs_simple_signatures(const Policy& policy, const std::string& transport, const std::string& identity);
+bool needs_sigstore_signatures(const Policy& policy, const std::string& transport, const std::string& identity);
+
 std::vector<std::string> scope_candidates(const std::string& transport, const std::string& identity);
 
 // Whether a signature's docker-reference passes `rule` for an image pulled
@@ -123,5 +141,12 @@ struct SignatureCheck {
 };
 SignatureCheck check_signature(std::string_view signature, std::string_view keyring, const Digest& manifest,
                                const std::optional<SignedIdentity>& rule, const std::string& image_identity);
+
+// One signature checked against `keys`: by one of them, of a payload of the
+// sigstore type naming `manifest`, and, when `rule` is given, signed for an
+// identity the rule accepts for `image_identity`.
+SignatureCheck check_sigstore_signature(const SigstoreSignature& signature, const std::vector<PublicKey>& keys,
+                                        const Digest& manifest, const std::optional<SignedIdentity>& rule,
+                                        const std::string& image_identity);
 
 }  // namespace sheaf::sign

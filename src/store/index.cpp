@@ -116,6 +116,18 @@ CREATE TABLE image_signatures (
 ) WITHOUT ROWID;
 )sql";
 
+// Added by schema version 6: sigstore signatures beside the simple ones
+// (kind), and package signatures (DSSE envelopes, sign/dsse.hpp).
+constexpr std::string_view kSchemaSignatureKinds = R"sql(
+ALTER TABLE image_signatures ADD COLUMN kind TEXT NOT NULL DEFAULT 'simple'; -- 'simple' or 'sigstore' (a record, sign/sigstore.hpp)
+CREATE TABLE package_signatures (
+  package TEXT NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  blob    TEXT NOT NULL,      -- the DSSE envelope, a blob
+  keyid   TEXT NOT NULL,      -- sha256:<hex> of the signing key's SubjectPublicKeyInfo
+  PRIMARY KEY (package, blob)
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::string_view kPackageColumns = "id, name, version, arch, fileset, entries, size, metadata";
 
 PackageRecord read_record(const Statement& row) {
@@ -180,17 +192,20 @@ Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
       db_->exec(kSchemaImages);
       db_->exec(kSchemaRegistries);
       db_->exec(kSchemaSignatures);
+      db_->exec(kSchemaSignatureKinds);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
-    } else if (version >= 1 && version <= 4) {
+    } else if (version >= 1 && version <= 5) {
       // Version 2 added the image tables; version 3 dropped the index of
       // image_packages by package (see the queries that use the table);
-      // version 4 added the registry tables; version 5 the signatures.
+      // version 4 added the registry tables; version 5 the signatures;
+      // version 6 their kinds and package signatures.
       if (version == 1) db_->exec(kSchemaImages);
       if (version <= 3) {
         db_->exec("DROP INDEX IF EXISTS image_packages_by_package");
         db_->exec(kSchemaRegistries);
       }
-      db_->exec(kSchemaSignatures);
+      if (version <= 4) db_->exec(kSchemaSignatures);
+      db_->exec(kSchemaSignatureKinds);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     } else if (version != kSchemaVersion) {
       throw Error(fmt::format("the store index {} has unknown schema version {}", quote(path), version));
@@ -233,12 +248,17 @@ void Index::Transaction::add_image_origin(std::string_view image, std::string_vi
   insert.bind(1, image).bind(2, reference).run();
 }
 
-void Index::Transaction::add_image_signature(std::string_view image, std::string_view blob,
-                                             std::string_view identity) {
+void Index::Transaction::add_image_signature(std::string_view image, std::string_view blob, std::string_view identity,
+                                             std::string_view kind) {
   Statement insert(db_,
-                   "INSERT INTO image_signatures VALUES (?1, ?2, ?3) ON CONFLICT(image, blob) DO UPDATE SET "
-                   "identity = excluded.identity WHERE excluded.identity != ''");
-  insert.bind(1, image).bind(2, blob).bind(3, identity).run();
+                   "INSERT INTO image_signatures (image, blob, identity, kind) VALUES (?1, ?2, ?3, ?4) "
+                   "ON CONFLICT(image, blob) DO UPDATE SET identity = excluded.identity WHERE excluded.identity != ''");
+  insert.bind(1, image).bind(2, blob).bind(3, identity).bind(4, kind).run();
+}
+
+void Index::Transaction::add_package_signature(std::string_view package, std::string_view blob, std::string_view keyid) {
+  Statement insert(db_, "INSERT OR IGNORE INTO package_signatures VALUES (?1, ?2, ?3)");
+  insert.bind(1, package).bind(2, blob).bind(3, keyid).run();
 }
 
 void Index::Transaction::add_registry_blob(std::string_view registry, std::string_view repository,
@@ -549,16 +569,25 @@ std::vector<std::string> Index::image_blobs_of(std::string_view digest) {
 }
 
 std::vector<ImageSignature> Index::image_signatures(std::string_view digest) {
-  Statement query(*db_, "SELECT blob, identity FROM image_signatures WHERE image = ?1 ORDER BY blob");
+  Statement query(*db_, "SELECT blob, identity, kind FROM image_signatures WHERE image = ?1 ORDER BY blob");
   query.bind(1, digest);
   std::vector<ImageSignature> out;
+  while (query.step()) out.push_back({query.text(0), query.text(1), query.text(2)});
+  return out;
+}
+
+std::vector<PackageSignature> Index::package_signatures(std::string_view package) {
+  Statement query(*db_, "SELECT blob, keyid FROM package_signatures WHERE package = ?1 ORDER BY keyid, blob");
+  query.bind(1, package);
+  std::vector<PackageSignature> out;
   while (query.step()) out.push_back({query.text(0), query.text(1)});
   return out;
 }
 
 std::vector<std::string> Index::image_blobs() {
   Statement query(*db_,
-                  "SELECT blob FROM image_blobs UNION SELECT blob FROM image_signatures ORDER BY blob");
+                  "SELECT blob FROM image_blobs UNION SELECT blob FROM image_signatures UNION "
+                  "SELECT blob FROM package_signatures ORDER BY blob");
   return collect_texts(query);
 }
 

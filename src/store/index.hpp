@@ -64,14 +64,20 @@ struct ImageRecord {
 };
 
 struct ImageSignature {
-  std::string blob;      // sha256:<hex> of the signed message
+  std::string blob;      // sha256:<hex> of the signed message, or of the sigstore record
   std::string identity;  // the docker-reference it names, or ""
+  std::string kind = "simple";  // "simple" or "sigstore"
+};
+
+struct PackageSignature {
+  std::string blob;   // sha256:<hex> of the DSSE envelope
+  std::string keyid;  // sha256:<hex> of the key's SubjectPublicKeyInfo
 };
 
 class Index {
  public:
   // The schema version this build reads and writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   // Opens or creates the index at `path`. Refuses an index written by a newer
   // sheaf (a higher schema version).
@@ -94,10 +100,15 @@ class Index {
     bool insert_partial_package(const PackageRecord& record, std::string_view filter);
     // Records that the image was pulled from `reference`.
     void add_image_origin(std::string_view image, std::string_view reference);
-    // Records a simple signature of the image (its blob is in the batch),
-    // with the docker-reference it names, or "" when nobody checked it yet
-    // (a known identity is never replaced by "").
-    void add_image_signature(std::string_view image, std::string_view blob, std::string_view identity);
+    // Records a signature of the image (its blob is in the batch): a simple
+    // signature, or a sigstore record (kind "sigstore"), with the
+    // docker-reference it names, or "" when nobody checked it yet (a known
+    // identity is never replaced by "").
+    void add_image_signature(std::string_view image, std::string_view blob, std::string_view identity,
+                             std::string_view kind = "simple");
+    // Records a package signature: a DSSE envelope (its blob is in the
+    // batch) signed by the key `keyid`.
+    void add_package_signature(std::string_view package, std::string_view blob, std::string_view keyid);
     // Records that a registry repository holds a blob (it answered for it,
     // or took it): a candidate source for cross-repository mounts.
     void add_registry_blob(std::string_view registry, std::string_view repository, std::string_view blob);
@@ -175,9 +186,12 @@ class Index {
   // The filter of a package the store holds only in part, or nullopt for a
   // whole one.
   std::optional<std::string> partial_filter(std::string_view package);
-  // The simple signatures kept for an image, by blob digest.
+  // The signatures kept for an image, by blob digest.
   std::vector<ImageSignature> image_signatures(std::string_view digest);
-  // Every blob some image needs, its signatures' too (gc keeps them).
+  // The signatures kept for a package, by key id.
+  std::vector<PackageSignature> package_signatures(std::string_view package);
+  // Every blob some image needs, its signatures' too, and every package
+  // signature's (gc keeps them).
   std::vector<std::string> image_blobs();
   // The blobs one image needs.
   std::vector<std::string> image_blobs_of(std::string_view digest);

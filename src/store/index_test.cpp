@@ -180,7 +180,7 @@ TEST(Index, UpgradesAVersion4IndexWithTheSignatureTableAndKeepsSignatureBlobs) {
   { Index index(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE image_signatures; PRAGMA user_version=4", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE image_signatures; DROP TABLE package_signatures; PRAGMA user_version=4", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   Index index(path);
   index.write([](Index::Transaction& t) {
