@@ -14,7 +14,7 @@ go-securesystemslib's encrypted key envelope) with Python's own libraries
       signature", whose docker-manifest-digest is DIGEST, and whose
       docker-reference is IDENTITY (when given). Exit 1 with the reasons
       otherwise.
-  keygen  --prefix P --passphrase PW [--algorithm ecdsa-p256|ed25519]
+  keygen  --prefix P --passphrase PW [--algorithm ecdsa-p256|ed25519|rsa]
       writes P.key in cosign's encrypted format and P.pub.
   decrypt --key KEY --passphrase PW --public PUB
       opens KEY and checks that its public half is PUB (exit 0), or says why
@@ -22,6 +22,13 @@ go-securesystemslib's encrypted key envelope) with Python's own libraries
   sign    --registry HOST:PORT --repository REPO --digest sha256:HEX
           --key KEY --passphrase PW --identity HOST:PORT/REPO:TAG
       signs as cosign would and pushes the .sig manifest (replacing any).
+  tamper  --registry HOST:PORT --repository REPO --digest sha256:HEX
+          --how payload-bit|signature-bit|garbage-signature|copy
+          [--to-repository R --to-digest sha256:HEX]
+      rewrites the .sig manifest of DIGEST: one bit flipped in the first
+      layer's payload (a new blob) or signature, a signature annotation that
+      is not base64, or the manifest copied as it is to another digest's tag
+      or another repository (a replay).
 """
 import argparse
 import base64
@@ -34,7 +41,7 @@ import urllib.request
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 import nacl.secret
 
 PAYLOAD_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -160,6 +167,8 @@ def scrypt_key(passphrase, salt, n, r, p):
 def cmd_keygen(args):
     if args.algorithm == "ed25519":
         private_key = ed25519.Ed25519PrivateKey.generate()
+    elif args.algorithm == "rsa":  # what cosign also reads, and sheaf refuses
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     else:
         private_key = ec.generate_private_key(ec.SECP256R1())
     der = private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
@@ -254,6 +263,38 @@ def cmd_sign(args):
     return 0
 
 
+def put_manifest(registry, repository, tag, manifest):
+    http("PUT", f"http://{registry}/v2/{repository}/manifests/{tag}", data=manifest,
+         headers={"Content-Type": OCI_MANIFEST})
+
+
+def cmd_tamper(args):
+    tag = args.digest.replace(":", "-") + ".sig"
+    body = fetch_manifest(args.registry, args.repository, tag)
+    manifest = json.loads(body)
+    layer = manifest["layers"][0]
+    if args.how == "payload-bit":
+        payload = bytearray(fetch_blob(args.registry, args.repository, layer["digest"]))
+        payload[len(payload) // 2] ^= 1
+        layer["digest"] = upload(args.registry, args.repository, bytes(payload))
+        layer["size"] = len(payload)
+    elif args.how == "signature-bit":
+        signature = bytearray(base64.b64decode(layer["annotations"][SIGNATURE_ANNOTATION]))
+        signature[len(signature) // 2] ^= 1
+        layer["annotations"][SIGNATURE_ANNOTATION] = base64.b64encode(bytes(signature)).decode()
+    elif args.how == "garbage-signature":
+        layer["annotations"][SIGNATURE_ANNOTATION] = "not base64!"
+    elif args.how == "copy":
+        repository = args.to_repository or args.repository
+        if repository != args.repository:  # the blobs must be in the other repository too
+            for d in [manifest["config"]] + manifest["layers"]:
+                upload(args.registry, repository, fetch_blob(args.registry, args.repository, d["digest"]))
+        put_manifest(args.registry, repository, (args.to_digest or args.digest).replace(":", "-") + ".sig", body)
+        return 0
+    put_manifest(args.registry, args.repository, tag, json.dumps(manifest).encode())
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -270,13 +311,21 @@ def main():
     keygen = commands.add_parser("keygen")
     keygen.add_argument("--prefix", required=True)
     keygen.add_argument("--passphrase", default="")
-    keygen.add_argument("--algorithm", choices=["ecdsa-p256", "ed25519"], default="ecdsa-p256")
+    keygen.add_argument("--algorithm", choices=["ecdsa-p256", "ed25519", "rsa"], default="ecdsa-p256")
     decrypt = commands.add_parser("decrypt")
     decrypt.add_argument("--key", required=True)
     decrypt.add_argument("--passphrase", default="")
     decrypt.add_argument("--public", required=True)
+    tamper = commands.add_parser("tamper")
+    tamper.add_argument("--registry", required=True)
+    tamper.add_argument("--repository", required=True)
+    tamper.add_argument("--digest", required=True)
+    tamper.add_argument("--how", required=True, choices=["payload-bit", "signature-bit", "garbage-signature", "copy"])
+    tamper.add_argument("--to-repository")
+    tamper.add_argument("--to-digest")
     args = parser.parse_args()
-    return {"verify": cmd_verify, "keygen": cmd_keygen, "decrypt": cmd_decrypt, "sign": cmd_sign}[args.command](args)
+    return {"verify": cmd_verify, "keygen": cmd_keygen, "decrypt": cmd_decrypt, "sign": cmd_sign,
+            "tamper": cmd_tamper}[args.command](args)
 
 
 if __name__ == "__main__":
