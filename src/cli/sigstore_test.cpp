@@ -310,7 +310,8 @@ TEST_F(SigstoreTest, UnsupportedKeysAndWrongPassphrasesAreClearErrors) {
   EXPECT_TRUE(contains(rsa_pub.err, "an RSA key")) << rsa_pub.err;
   fs::path policy = dir_ / "rsa-policy.json";
   write_file(policy, policy_for(dir_ / "rsa.pub"));
-  CommandResult rsa_policy = sheaf_pull(s.registry->ref("sig/demo:1"), policy, (dir_ / "store").string());
+  ASSERT_EQ(run_sheaf(s.store, {"push", "demo", s.registry->ref("rsa/demo:1")}).exit_code, 0);
+  CommandResult rsa_policy = sheaf_pull(s.registry->ref("rsa/demo:1"), policy, (dir_ / "store").string());
   EXPECT_EQ(rsa_policy.exit_code, 3);
   EXPECT_TRUE(contains(rsa_policy.err, "an RSA key")) << rsa_policy.err;
   // A wrong passphrase: named, and nothing written.
