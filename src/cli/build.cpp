@@ -13,6 +13,7 @@ namespace {
 
 struct Options {
   std::string spec = "sheaf.toml";
+  std::string package_policy;
   pipeline::BuildOptions build;
 };
 
@@ -20,6 +21,7 @@ void run(Context& context, Options& options) {
   auto start = std::chrono::steady_clock::now();
   auto spec = spec::Spec::load(options.spec);
   options.build.source_date_epoch = pipeline::source_date_epoch_from_environment();
+  if (!options.package_policy.empty()) options.build.package_policy = options.package_policy;
   pipeline::Session session = context.session();
   pipeline::BuildResult result = pipeline::build(session, spec, options.build);
 
@@ -56,7 +58,10 @@ void register_build(CLI::App& app, Context& context) {
       "(never by running them); a step that could not be read, and per-host state\n"
       "such as host keys, is a warning. What Debian's Essential set would have given\n"
       "is printed on stderr, one line per package, exactly as\n"
-      "  suggestion: include PACKAGE (REASON)");
+      "  suggestion: include PACKAGE (REASON)\n"
+      "Registry packages must carry the signatures the package policy asks for\n"
+      "(--package-policy, else ~/.config/sheaf/package-policy.toml, else\n"
+      "/etc/sheaf/package-policy.toml; with none, no signature is needed).");
   cmd->add_option("-f,--file", options->spec, "The spec (default: sheaf.toml)")->type_name("SPEC");
   cmd->add_option("-o,--output", options->build.outputs.layout, "Write (or add to) an OCI layout directory")
       ->type_name("DIR");
@@ -72,6 +77,10 @@ void register_build(CLI::App& app, Context& context) {
   cmd->add_flag("--allow-unsigned", options->build.allow_unsigned,
                 "When locking: accept unsigned repositories (local test repositories)");
   cmd->add_option("-j,--jobs", options->build.jobs, "Threads (default: one per core)");
+  cmd->add_option("--package-policy", options->package_policy,
+                  "Which keys must have signed registry packages (docs/formats/package-policy.md), instead of the "
+                  "host's")
+      ->type_name("FILE");
   cmd->callback([&context, options] { run(context, *options); });
 }
 

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   register_pkg_rm(*pkg, context);
   register_pkg_push(*pkg, context);
   register_pkg_pull(*pkg, context);
+  register_pkg_sign(*pkg, context);
 
   register_lock(app, context);
   register_fetch(app, context);

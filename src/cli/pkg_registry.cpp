@@ -30,12 +30,14 @@ void run_push(Context& context, const PushOptions& options) {
                           {"package", {{"name", r.name}, {"version", r.version}, {"id", r.id}}},
                           {"layer", r.layer.str()},       {"blobs", r.blobs},
                           {"present", r.present},         {"mounted", r.mounted},
-                          {"uploaded", r.uploaded},       {"bytes_uploaded", r.bytes_uploaded}};
+                          {"uploaded", r.uploaded},       {"bytes_uploaded", r.bytes_uploaded},
+                          {"signatures", r.signatures}};
     fmt::print("{}\n", out.dump(2));
     return;
   }
-  fmt::print(stderr, "pushed {} {} to {}: {} blobs, {} uploaded ({}), {} mounted, {} already there\n", r.name,
-             r.version, r.reference.str(), r.blobs, r.uploaded, human_bytes(r.bytes_uploaded), r.mounted, r.present);
+  fmt::print(stderr, "pushed {} {} to {}: {} blobs, {} uploaded ({}), {} mounted, {} already there; {} signatures\n",
+             r.name, r.version, r.reference.str(), r.blobs, r.uploaded, human_bytes(r.bytes_uploaded), r.mounted,
+             r.present, r.signatures);
   fmt::print("{}\n", r.manifest.str());
 }
 
@@ -58,13 +60,14 @@ void run_pull(Context& context, const PullOptions& options) {
                           {"layer_downloaded", r.layer_downloaded},
                           {"layer_made", r.layer_made},
                           {"bytes_downloaded", r.bytes_downloaded},
+                          {"signatures", r.signatures},
                           {"seconds", seconds}};
     fmt::print("{}\n", out.dump(2));
     return;
   }
   const char* how = !r.added ? "the store had it" : r.layer_downloaded ? "layer downloaded" : "layer made from the store";
-  fmt::print(stderr, "pulled {} {} from {} in {:.1f} s ({}; {} downloaded)\n", r.name, r.version, r.reference.str(),
-             seconds, how, human_bytes(r.bytes_downloaded));
+  fmt::print(stderr, "pulled {} {} from {} in {:.1f} s ({}; {} downloaded; {} signatures)\n", r.name, r.version,
+             r.reference.str(), seconds, how, human_bytes(r.bytes_downloaded), r.signatures);
   fmt::print("{}\n", r.id);
 }
 
@@ -80,7 +83,8 @@ void register_pkg_push(CLI::App& pkg, Context& context) {
       "any, and the package's layer: the same blob as in every image that holds the\n"
       "package without drop_paths, so a registry stores it once.\n"
       "Without a tag in the reference, the package's version is the tag (when it is a\n"
-      "valid OCI tag; otherwise name one). The artifact's digest is printed last.");
+      "valid OCI tag; otherwise name one). The package's signatures (sheaf pkg sign)\n"
+      "go with it, as referrers of the artifact. The artifact's digest is printed last.");
   cmd->add_option("package", options->package, "NAME, NAME@VERSION, NAME:ARCH or an id (prefix)")->required();
   cmd->add_option("destination", options->destination, "docker://HOST[:PORT]/REPOSITORY[:TAG]")->required();
   add_registry_flags(cmd, options->flags);

@@ -51,6 +51,7 @@ void run(Context& context, const Options& options) {
   pkg::Package package = pkg::Package::from_document(*document, record.id);
   pkg::PackageMetadata metadata = pkg::PackageMetadata::from_json(record.metadata);
   std::vector<std::string> origins = store->index().origins(record.id);
+  std::vector<store::PackageSignature> signatures = store->index().package_signatures(record.id);
   if (!options.script.empty()) {
     print_script(*store, record, metadata, options.script);
     return;
@@ -68,6 +69,8 @@ void run(Context& context, const Options& options) {
     out["size"] = record.size;
     out["origins"] = nlohmann::json::array();
     for (const auto& origin : origins) out["origins"].push_back(nlohmann::json::parse(origin));
+    out["signatures"] = nlohmann::json::array();
+    for (const auto& s : signatures) out["signatures"].push_back({{"keyid", s.keyid}, {"envelope", s.blob}});
     fmt::print("{}\n", out.dump(2));
     return;
   }
@@ -91,6 +94,9 @@ void run(Context& context, const Options& options) {
   if (!metadata.skipped_scripts.empty()) line("skipped:", fmt::format("{}", fmt::join(metadata.skipped_scripts, " ")));
   for (const auto& conffile : metadata.conffiles) line("conffile:", conffile);
   for (const auto& origin : origins) line("origin:", origin);
+  // The key ids as the envelopes name them; sheaf build checks the
+  // signatures themselves against the package policy's keys.
+  for (const auto& s : signatures) line("signed by:", fmt::format("{} (envelope {})", s.keyid, s.blob));
   if (pkg::needs_derivation(record, metadata, store->index())) {
     line("effects:", "not derived by this sheaf yet (it was imported by an older one); the next build derives them");
   }

@@ -336,6 +336,74 @@ TEST_F(RegistryPackagesTest, AnArtifactWhoseContentDoesNotGiveItsIdIsRefusedAndL
   (void)a;
 }
 
+// Issue 22's acceptance: a package signed with a key of sheaf key generate,
+// pushed with its signature, passes a package policy that requires the key;
+// an unsigned copy of the same package, from another repository, does not.
+TEST_F(RegistryPackagesTest, ASignedPackagePassesThePackagePolicyAndAnUnsignedCopyDoesNot) {
+  auto& s = *shared_;
+  const fs::path team = dir_ / "team", other = dir_ / "other";
+  for (const auto& prefix : {team, other}) {
+    CommandResult made = run_sheaf(s.publisher, {"key", "generate", "--no-passphrase", "-o", prefix.string()});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+  }
+  const std::string team_id = last_line(run_sheaf(s.publisher, {"key", "generate", "--no-passphrase", "--force", "-o",
+                                                                (dir_ / "team").string()})
+                                            .out);
+  json signed_ = run_json(s.publisher, {"pkg", "sign", "mylib@1.3", "--key", (team.string() + ".key")});
+  EXPECT_EQ(signed_["key_id"], team_id);
+  json shown = run_json(s.publisher, {"pkg", "show", "mylib@1.3"});
+  ASSERT_EQ(shown["signatures"].size(), 1u) << shown.dump();
+  EXPECT_EQ(shown["signatures"][0]["keyid"], team_id);
+  json pushed = push("1.3", s.registry->ref("signed/mylib"));
+  EXPECT_EQ(pushed["signatures"], 1u);
+  // The same package, from a store that never signed it.
+  const std::string copier = (dir_ / "copier").string();
+  ASSERT_EQ(add(copier, "1.3", "one-three"), s.v13);
+  ASSERT_EQ(run_sheaf(copier, {"pkg", "push", "mylib@1.3", s.registry->ref("unsigned/mylib")}).exit_code, 0);
+
+  const std::string host = s.registry->host();
+  fs::path policy = dir_ / "package-policy.toml";
+  write_file(policy, "# registry packages from these repositories must be signed by the team\n"
+                     "[[scope]]\nprefix = \"" + host + "/signed\"\nkeys = [\"team.pub\"]\n\n"
+                     "[[scope]]\nprefix = \"" + host + "/unsigned\"\nkeys = [\"team.pub\"]\n");
+  fs::path good = project("signed-app", "\"app\", \"" + s.registry->ref("signed/mylib:1.3") + "\"");
+  CommandResult built = run_sheaf((dir_ / "store").string(), {"build", "-f", good.string(), "--package-policy", policy.string()});
+  EXPECT_EQ(built.exit_code, 0) << built.err;
+  json kept = run_json((dir_ / "store").string(), {"pkg", "show", "mylib@1.3"});
+  ASSERT_EQ(kept["signatures"].size(), 1u) << kept.dump();  // pulled with the package
+  EXPECT_EQ(kept["signatures"][0]["keyid"], team_id);
+
+  fs::path bad = project("unsigned-app", "\"app\", \"" + s.registry->ref("unsigned/mylib:1.3") + "\"");
+  const std::string store = (dir_ / "store2").string();
+  CommandResult refused = run_sheaf(store, {"build", "-f", bad.string(), "--package-policy", policy.string()});
+  EXPECT_EQ(refused.exit_code, 3);
+  EXPECT_TRUE(contains(refused.err, "the registry package mylib 1.3 (" + s.registry->ref("unsigned/mylib:1.3") +
+                                        ") is refused by the package policy " + policy.string() + " (scope '" + host +
+                                        "/unsigned' at " + policy.string() + ":6:1)"))
+      << refused.err;
+  EXPECT_TRUE(contains(refused.err, "missing: " + team.string() + ".pub")) << refused.err;
+  EXPECT_TRUE(run_sheaf(store, {"image", "ls"}).out.find("unsigned-app") == std::string::npos);
+
+  // Two keys required: the team's signature is not enough; one of two is.
+  fs::path two = dir_ / "two.toml";
+  write_file(two, "[[scope]]\nprefix = \"" + host + "\"\nkeys = [\"team.pub\", \"other.pub\"]\n");
+  CommandResult both = run_sheaf((dir_ / "store").string(), {"build", "-f", good.string(), "--package-policy", two.string()});
+  EXPECT_EQ(both.exit_code, 3);
+  EXPECT_TRUE(contains(both.err, "it needs signatures by all of " + team.string() + ".pub, " + other.string() +
+                                     ".pub and has " + team.string() + ".pub; missing: " + other.string() + ".pub"))
+      << both.err;
+  write_file(two, "[[scope]]\nprefix = \"" + host + "\"\nkeys = [\"team.pub\", \"other.pub\"]\nrequire = 1\n");
+  EXPECT_EQ(run_sheaf((dir_ / "store").string(), {"build", "-f", good.string(), "--package-policy", two.string()}).exit_code, 0);
+  // A scope without keys exempts; a typo is named at its place.
+  write_file(two, "[[scope]]\nprefix = \"*\"\nkeys = [\"team.pub\"]\n[[scope]]\nprefix = \"" + host +
+                      "/unsigned\"\nkeys = []\n");
+  EXPECT_EQ(run_sheaf(store, {"build", "-f", bad.string(), "--package-policy", two.string()}).exit_code, 0);
+  write_file(two, "[[scope]]\nprefix = \"" + host + "\"\nkey = [\"team.pub\"]\n");
+  CommandResult typo = run_sheaf(store, {"build", "-f", bad.string(), "--package-policy", two.string()});
+  EXPECT_EQ(typo.exit_code, 3);
+  EXPECT_TRUE(contains(typo.err, two.string() + ":3:1: unknown key 'key' in [[scope]]; did you mean 'keys'?")) << typo.err;
+}
+
 TEST_F(RegistryPackagesTest, ASpecEntryThatIsNotAReferenceIsAnErrorAtItsLine) {
   fs::path spec = project("typo", "\"libc\", \"docker://127.0.0.1:1/Team/UPPER:1\"");
   CommandResult r = run_sheaf((dir_ / "store").string(), {"lock", "-f", spec.string()});

@@ -9,6 +9,7 @@
 #include "image/image_ref.hpp"
 #include "pipeline/fetch.hpp"
 #include "pipeline/lock.hpp"
+#include "pipeline/package_trust.hpp"
 #include "pipeline/registry_sources.hpp"
 #include "sbom/attach.hpp"
 #include "sbom/documents.hpp"
@@ -61,6 +62,7 @@ BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& 
     lock = ensure_lock(session, spec, options.locked, options.allow_unsigned);
     fetch_missing(session, *lock, *spec.debian, request.threads);
     fetch_registry_packages(session, *lock);
+    check_package_policy(session, *lock, options.package_policy);
     request.debian_packages = locked_package_ids(session.store(), *lock);
     if (!lock->suites.empty()) request.os = image::os_release_for_suite(lock->suites.front());
   }

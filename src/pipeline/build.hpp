@@ -27,6 +27,9 @@ struct BuildOptions {
   bool allow_unsigned = false;                    // when locking: accept unsigned repositories
   unsigned jobs = 0;                              // threads; 0 for one per core
   std::optional<std::int64_t> source_date_epoch;  // the image's "created"
+  // The package policy registry packages must pass, instead of the host's
+  // (sign/package_policy.hpp).
+  std::optional<std::filesystem::path> package_policy;
   Outputs outputs;
 };
 

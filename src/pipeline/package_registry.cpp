@@ -15,6 +15,7 @@
 #include "image/layers.hpp"
 #include "image/package_artifact.hpp"
 #include "image/sheaf_document.hpp"
+#include "pipeline/package_trust.hpp"
 #include "pipeline/registry.hpp"
 #include "pipeline/registry_common.hpp"
 #include "pkg/package_ref.hpp"
@@ -105,6 +106,14 @@ PackagePushResult push_package(Session& session, const PackagePushOptions& optio
     }
     blobs.push_back(std::move(blob));
   }
+  // The package's signatures travel as referrers of the artifact.
+  const oci::Descriptor subject{std::string(oci::kMediaTypeManifest), artifact.digest, artifact.manifest.size(),
+                                {}, std::nullopt, ""};
+  PackageSignatureArtifacts signatures = package_signature_artifacts(store, record.id, subject);
+  for (auto& blob : signatures.blobs) {
+    bool listed = std::any_of(blobs.begin(), blobs.end(), [&](const UploadBlob& b) { return b.digest == blob.digest; });
+    if (!listed) blobs.push_back(std::move(blob));
+  }
   result.blobs = blobs.size();
   RegistryPool pool(ref.host, options.registry);
   UploadOutcome uploaded = upload_blobs(session, pool, ref, blobs, options.threads);
@@ -114,6 +123,10 @@ PackagePushResult push_package(Session& session, const PackagePushOptions& optio
   result.bytes_uploaded = uploaded.bytes_uploaded;
   auto registry = pool.take();
   registry->put_manifest(ref.repository, artifact.digest.str(), oci::kMediaTypeManifest, artifact.manifest);
+  if (!signatures.referrers.empty()) {
+    put_referrers(*registry, ref, artifact.digest, signatures.referrers, {});
+    result.signatures = signatures.referrers.size();
+  }
   registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, artifact.manifest);
   return result;
 }
@@ -152,6 +165,7 @@ struct StagedPackage {
   store::PackageRecord record;
   oci::LayerDigests layer;
   std::string origin;  // canonical JSON
+  std::optional<PackageSignatureRows> signatures;
 };
 
 // Reads the artifact's blobs into `batch`, each checked against the package
@@ -231,6 +245,8 @@ StagedPackage stage_package(store::LocalStore& store, store::WriteBatch& batch, 
   batch.add_blob(document);
   batch.add_blob(fileset_bytes);
   if (scripts) batch.add_blob(*scripts);
+  staged.signatures.emplace(batch, fetch_package_signatures(registry, ref, artifact.manifest.digest, ref.str()));
+  result.signatures = staged.signatures->size();
   staged.record = pkg::make_record(package, metadata, manifest.entries().size(), manifest.content_size());
   staged.layer = *layer;
   return staged;
@@ -244,6 +260,7 @@ void record_staged(store::Index::Transaction& t, StagedPackage& staged) {
   t.put_layer({staged.result.id, image::layer_variant({}), staged.layer.digest.str(), staged.layer.size,
                staged.layer.diff_id.str(), 0});
   t.add_registry_blob(ref.host, ref.repository, staged.layer.digest.str());
+  if (staged.signatures) staged.signatures->record(t, staged.result.id);
 }
 
 }  // namespace
@@ -260,9 +277,12 @@ PackagePullResult pull_package(Session& session, const PackagePullOptions& optio
   auto batch = store.begin_write();
   if (auto existing = store.index().package(id); existing && !store.index().partial_filter(id)) {
     PackagePullResult result{ref, artifact.manifest.digest, existing->name, existing->version, existing->arch, id};
+    PackageSignatureRows signatures(*batch, fetch_package_signatures(registry, ref, artifact.manifest.digest, label));
+    result.signatures = signatures.size();
     batch->commit([&](store::Index::Transaction& t) {
       t.add_origin(id, pkg::registry_origin(options.origin.value_or(label), layout.kind));
       t.add_registry_blob(ref.host, ref.repository, layout.layer.digest.str());
+      signatures.record(t, id);
     });
     return result;
   }

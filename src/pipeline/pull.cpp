@@ -146,16 +146,9 @@ void Puller::check_is_sheaf_image() {
 
 std::optional<std::string> Puller::find_document() {
   const registry::Reference& ref = result_.reference;
-  std::optional<std::string> listing = registry_->referrers(ref.repository, result_.manifest, image::kArtifactTypeDocument);
-  if (!listing) {
-    auto fallback = registry_->get_manifest(ref.repository, registry::referrers_tag(result_.manifest));
-    if (!fallback) return std::nullopt;
-    listing = std::move(fallback->bytes);
-  }
-  oci::ImageIndex index = oci::parse_index(*listing, label_ + " (its referrers)");
   std::vector<Digest> documents;
-  for (const auto& d : index.manifests) {
-    if (d.artifact_type == image::kArtifactTypeDocument) documents.push_back(d.digest);
+  for (const auto& d : find_referrers(*registry_, ref, result_.manifest, image::kArtifactTypeDocument, label_)) {
+    documents.push_back(d.digest);
   }
   if (documents.empty()) return std::nullopt;
   // The same image always gives the same document; take the first by digest

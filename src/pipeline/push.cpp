@@ -150,47 +150,18 @@ PushResult push(Session& session, const PushOptions& options) {
   result.uploaded = uploaded.uploaded;
   result.bytes_uploaded = uploaded.bytes_uploaded;
 
-  // The manifests: the image by digest, its referrers, then the tag.
+  // The manifests: the image by digest, its referrers, then the tag. A
+  // sheaf document or SBOM of another push of this image (an older
+  // sheaf's) gives way to this one's.
   auto registry = pool.take();
   registry->put_manifest(ref.repository, result.manifest.str(), oci::kMediaTypeManifest, image.manifest_bytes);
-  bool indexed = true;
+  std::vector<Referrer> referrers;
+  std::set<std::string> types;
   for (const auto& artifact : artifacts) {
-    auto put = registry->put_manifest(ref.repository, Digest::of(artifact.manifest).str(), oci::kMediaTypeManifest,
-                                      artifact.manifest);
-    indexed = indexed && put.subject_indexed;
+    referrers.push_back({artifact.manifest, artifact.artifact_type});
+    types.insert(artifact.artifact_type);
   }
-  result.referrers_api = indexed;
-  if (!indexed) {
-    // No referrers API: list them in the index under the fallback tag.
-    const std::string tag = registry::referrers_tag(result.manifest);
-    oci::ImageIndex index;
-    if (auto existing = registry->get_manifest(ref.repository, tag)) {
-      index = oci::parse_index(existing->bytes, ref.name() + ":" + tag);
-    }
-    bool changed = false;
-    // A sheaf document or SBOM of another push of this image (an older
-    // sheaf's) gives way to this one's.
-    std::set<Digest> ours;
-    std::set<std::string> types;
-    for (const auto& artifact : artifacts) {
-      ours.insert(Digest::of(artifact.manifest));
-      types.insert(artifact.artifact_type);
-    }
-    changed |= std::erase_if(index.manifests, [&](const oci::Descriptor& d) {
-                 return types.count(d.artifact_type) && !ours.count(d.digest);
-               }) > 0;
-    for (const auto& artifact : artifacts) {
-      Digest digest = Digest::of(artifact.manifest);
-      bool known = std::any_of(index.manifests.begin(), index.manifests.end(),
-                               [&](const oci::Descriptor& d) { return d.digest == digest; });
-      if (known) continue;
-      oci::ImageManifest parsed = oci::parse_manifest(artifact.manifest, digest.str());
-      index.manifests.push_back({std::string(oci::kMediaTypeManifest), digest, artifact.manifest.size(),
-                                 parsed.annotations, std::nullopt, artifact.artifact_type});
-      changed = true;
-    }
-    if (changed) registry->put_manifest(ref.repository, tag, oci::kMediaTypeIndex, oci::render(index));
-  }
+  result.referrers_api = put_referrers(*registry, ref, result.manifest, referrers, types);
   if (ref.tag) registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, image.manifest_bytes);
   pool.give_back(std::move(registry));
   if (staging) {

@@ -93,7 +93,8 @@ PullResult pull(Session& session, const PullOptions& options);
 // Packages on their own (image/package_artifact.hpp):
 //
 // pkg push   the package's blobs (its unfiltered layer made first when the
-//            store lacks it), then the artifact manifest by digest, then
+//            store lacks it), then the artifact manifest by digest, its
+//            signatures as referrers (pipeline/package_trust.hpp), then
 //            the tag: the reference's, else the package's version when it
 //            is a valid tag.
 // pkg pull   the artifact manifest, the package document (whose digest is
@@ -102,7 +103,7 @@ PullResult pull(Session& session, const PullOptions& options);
 //            content and makes the same blob itself. The layer must be the
 //            canonical layer of the FileSet (image/layer_check.hpp). One
 //            commit: blobs, package, origin {"type":"registry",...}, layer
-//            record.
+//            record, and the signatures listed as the artifact's referrers.
 struct PackagePushOptions {
   std::string package;      // a package reference (pkg/package_ref.hpp)
   std::string destination;  // docker://HOST[:PORT]/REPO[:TAG]
@@ -117,6 +118,7 @@ struct PackagePushResult {
   Digest layer;
   std::uint64_t blobs = 0, present = 0, mounted = 0, uploaded = 0, bytes_uploaded = 0;
   bool layer_made = false;  // the store had no unfiltered layer of the package
+  std::uint64_t signatures = 0;  // package signatures pushed as referrers
 };
 
 PackagePushResult push_package(Session& session, const PackagePushOptions& options);
@@ -145,6 +147,7 @@ struct PackagePullResult {
   bool layer_downloaded = false;
   bool layer_made = false;     // made from file contents the store held
   std::uint64_t bytes_downloaded = 0;
+  std::uint64_t signatures = 0;  // package signatures the registry listed, kept
   // For watch_tag: the manifest digest the tag names now; nullopt when the
   // tag is gone (or could not be read: only a note is at stake).
   std::optional<Digest> tag_now;

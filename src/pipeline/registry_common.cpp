@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 
@@ -41,6 +42,58 @@ UniqueFd memory_file(const std::string& bytes) {
 }
 
 }  // namespace
+
+bool put_referrers(registry::Registry& registry, const registry::Reference& ref, const Digest& subject,
+                   const std::vector<Referrer>& referrers, const std::set<std::string>& replaced_types) {
+  bool indexed = true;
+  for (const auto& referrer : referrers) {
+    auto put = registry.put_manifest(ref.repository, Digest::of(referrer.manifest).str(), oci::kMediaTypeManifest,
+                                     referrer.manifest);
+    indexed = indexed && put.subject_indexed;
+  }
+  if (indexed) return true;
+  // No referrers API: list them in the index under the fallback tag.
+  const std::string tag = registry::referrers_tag(subject);
+  oci::ImageIndex index;
+  if (auto existing = registry.get_manifest(ref.repository, tag)) {
+    index = oci::parse_index(existing->bytes, ref.name() + ":" + tag);
+  }
+  std::set<Digest> ours;
+  for (const auto& referrer : referrers) ours.insert(Digest::of(referrer.manifest));
+  bool changed = std::erase_if(index.manifests, [&](const oci::Descriptor& d) {
+                   return replaced_types.count(d.artifact_type) && !ours.count(d.digest);
+                 }) > 0;
+  for (const auto& referrer : referrers) {
+    Digest digest = Digest::of(referrer.manifest);
+    bool known = std::any_of(index.manifests.begin(), index.manifests.end(),
+                             [&](const oci::Descriptor& d) { return d.digest == digest; });
+    if (known) continue;
+    oci::ImageManifest parsed = oci::parse_manifest(referrer.manifest, digest.str());
+    index.manifests.push_back({std::string(oci::kMediaTypeManifest), digest, referrer.manifest.size(),
+                               parsed.annotations, std::nullopt, referrer.artifact_type});
+    changed = true;
+  }
+  if (changed) registry.put_manifest(ref.repository, tag, oci::kMediaTypeIndex, oci::render(index));
+  return false;
+}
+
+std::vector<oci::Descriptor> find_referrers(registry::Registry& registry, const registry::Reference& ref,
+                                            const Digest& subject, std::string_view artifact_type,
+                                            const std::string& label) {
+  std::optional<std::string> listing = registry.referrers(ref.repository, subject, artifact_type);
+  if (!listing) {
+    auto fallback = registry.get_manifest(ref.repository, registry::referrers_tag(subject));
+    if (!fallback) return {};
+    listing = std::move(fallback->bytes);
+  }
+  oci::ImageIndex index = oci::parse_index(*listing, label + " (its referrers)");
+  std::vector<oci::Descriptor> out;
+  for (const auto& d : index.manifests) {
+    if (d.artifact_type == artifact_type) out.push_back(d);
+  }
+  std::sort(out.begin(), out.end(), [](const oci::Descriptor& a, const oci::Descriptor& b) { return a.digest < b.digest; });
+  return out;
+}
 
 UploadOutcome upload_blobs(Session& session, RegistryPool& pool, const registry::Reference& ref,
                            const std::vector<UploadBlob>& blobs, unsigned threads) {

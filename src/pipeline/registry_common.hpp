@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,28 @@ struct UploadOutcome {
 // Blobs must be distinct. The caller holds the store's lock.
 UploadOutcome upload_blobs(Session& session, RegistryPool& pool, const registry::Reference& ref,
                            const std::vector<UploadBlob>& blobs, unsigned threads);
+
+// An artifact manifest whose subject is some manifest of the repository.
+struct Referrer {
+  std::string manifest;
+  std::string artifact_type;
+};
+
+// Puts each referrer by digest into `ref`'s repository. Where the registry
+// does not index them itself (no OCI-Subject in its answers, as with
+// distribution 2.8), lists them in the fallback index under the tag
+// sha256-<hex> of `subject`, after dropping the listed referrers whose
+// artifact type is in `replaced_types` and which are not among these.
+// Returns whether the registry indexed them itself.
+bool put_referrers(registry::Registry& registry, const registry::Reference& ref, const Digest& subject,
+                   const std::vector<Referrer>& referrers, const std::set<std::string>& replaced_types);
+
+// The referrers of `subject` with `artifact_type`: through the referrers
+// API when the registry has it, else from the fallback index. Sorted by
+// digest. `label` names the subject in errors.
+std::vector<oci::Descriptor> find_referrers(registry::Registry& registry, const registry::Reference& ref,
+                                            const Digest& subject, std::string_view artifact_type,
+                                            const std::string& label);
 
 // Downloads the blob `descriptor` of `repository` into a file staged in
 // `batch` (its digest and size checked while it streams; a dropped

@@ -1,6 +1,7 @@
 // Reading a parsed TOML document strictly: the one place where sheaf's TOML
-// files (sheaf.toml, sheaf.lock) turn a wrong key or type into a ParseError
-// at "FILE:LINE:COLUMN". For the spec and repo modules' parsers only.
+// files (sheaf.toml, sheaf.lock, the package policy) turn a wrong key or type
+// into a ParseError at "FILE:LINE:COLUMN". For the spec, repo and sign
+// modules' parsers only (a header: it adds no link edge).
 #pragma once
 
 #include <fmt/format.h>
