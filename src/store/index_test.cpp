@@ -92,7 +92,7 @@ TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   for (const char* table :
-       {"image_signatures", "image_origins", "registry_blobs", "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
+       {"package_signatures", "image_signatures", "image_origins", "registry_blobs", "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
     ASSERT_EQ(sqlite3_exec(db, (std::string("DROP TABLE ") + table).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   }
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -118,8 +118,8 @@ TEST(Index, UpgradesAVersion2IndexByDroppingTheIndexByPackage) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE image_signatures; DROP TABLE image_origins; DROP TABLE registry_blobs; "
-                         "DROP TABLE partial_packages; CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
+                         "DROP TABLE package_signatures; DROP TABLE image_signatures; DROP TABLE image_origins; "
+                         "DROP TABLE registry_blobs; DROP TABLE partial_packages; CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -156,8 +156,8 @@ TEST(Index, UpgradesAVersion3IndexWithTheRegistryTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE image_signatures; DROP TABLE image_origins; DROP TABLE registry_blobs; "
-                         "DROP TABLE partial_packages; PRAGMA user_version=3",
+                         "DROP TABLE package_signatures; DROP TABLE image_signatures; DROP TABLE image_origins; "
+                         "DROP TABLE registry_blobs; DROP TABLE partial_packages; PRAGMA user_version=3",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -202,6 +202,44 @@ TEST(Index, UpgradesAVersion4IndexWithTheSignatureTableAndKeepsSignatureBlobs) {
   index.write([](Index::Transaction& t) { t.remove_image("sha256:aa"); });
   EXPECT_TRUE(index.image_signatures("sha256:aa").empty());
   EXPECT_TRUE(index.image_blobs().empty());
+}
+
+TEST(Index, UpgradesAVersion5IndexWithSignatureKindsAndPackageSignatures) {
+  testing::TempDir dir;
+  std::string path = (dir / "index.db").string();
+  { Index index(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  // The version-5 tables, with a simple signature in them.
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE package_signatures; DROP TABLE image_signatures;"
+                         "CREATE TABLE image_signatures (image TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,"
+                         " blob TEXT NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (image, blob)) WITHOUT ROWID;"
+                         "INSERT INTO images VALUES ('sha256:aa', 'sha256:bb', 10, '1970-01-01T00:00:01Z', '{}');"
+                         "INSERT INTO image_signatures VALUES ('sha256:aa', 'sha256:51', 'h:1/app:1');"
+                         "PRAGMA user_version=5",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Index index(path);
+  auto signatures = index.image_signatures("sha256:aa");
+  ASSERT_EQ(signatures.size(), 1u);
+  EXPECT_EQ(signatures[0].kind, "simple");
+  PackageRecord record{"sha256:p1", "lib", "1.0", "amd64", "sha256:f", 1, 1, "{}"};
+  index.write([&](Index::Transaction& t) {
+    t.add_image_signature("sha256:aa", "sha256:53", "h:1/app:1", "sigstore");
+    t.insert_package(record);
+    t.add_package_signature("sha256:p1", "sha256:e1", "sha256:k1");
+    t.add_package_signature("sha256:p1", "sha256:e1", "sha256:k1");  // once
+  });
+  EXPECT_EQ(index.image_signatures("sha256:aa")[1].kind, "sigstore");
+  ASSERT_EQ(index.package_signatures("sha256:p1").size(), 1u);
+  EXPECT_EQ(index.package_signatures("sha256:p1")[0].keyid, "sha256:k1");
+  // gc keeps the envelope while the package is there; it goes with it.
+  auto blobs = index.image_blobs();
+  EXPECT_NE(std::find(blobs.begin(), blobs.end(), "sha256:e1"), blobs.end());
+  index.write([](Index::Transaction& t) { t.remove_package("sha256:p1"); });
+  EXPECT_TRUE(index.package_signatures("sha256:p1").empty());
 }
 
 TEST(Index, APartialPackageBecomesWholeWhenAWriterWithEveryFileAddsIt) {
