@@ -14,6 +14,13 @@
 #            excluded). Target: <= 2 ms over the floor. For where the time
 #            goes: gpgv alone on the same signature, and sheaf verify under
 #            a policy that accepts anything (no signature checked).
+#   sigstore: the same image signed with sheaf sign --key (an ECDSA P-256
+#            key of sheaf key generate) and pulled under a sigstoreSigned
+#            policy. sheaf verify IMAGE --policy of the stored image against
+#            sheaf --help (target: <= 2 ms over the floor); and sheaf verify
+#            docker://REF --key against src/testing/cosign_check.py verify,
+#            the independent Python checker, on the same registry image
+#            (Debian has no cosign, and its skopeo has sigstore disabled).
 #   pull:    sheaf pull with the policy into an empty store, against
 #            skopeo copy --policy from the registry into an empty OCI
 #            directory (which checks the same signature and does not unpack),
@@ -88,8 +95,24 @@ ref="docker://127.0.0.1:$port/python:1"
 "$sheaf" --store "$work/pulled" pull "$ref" --policy "$work/policy.json" --registries.d "$work/registries.d" >/dev/null 2>&1
 signature="$work/lookaside/python@sha256=${image#sha256:}/signature-1"
 
+# The sigstore signature of the same image, pushed as its .sig tag.
+mkdir -p "$work/empty"
+"$sheaf" --store "$work/base" key generate --no-passphrase -o "$work/cosign" >/dev/null 2>&1
+"$sheaf" --store "$work/base" sign "$image" --identity "$ref" --key "$work/cosign.key" >/dev/null 2>&1
+"$sheaf" --store "$work/base" push "$image" "$ref" --registries.d "$work/registries.d" >/dev/null 2>&1
+printf '{"default": [{"type": "reject"}], "transports": {"docker": {"127.0.0.1:%s": [{"type": "sigstoreSigned", "keyPath": "%s"}]}}}\n' \
+  "$port" "$work/cosign.pub" > "$work/sigstore.json"
+"$sheaf" --store "$work/sigstore-pulled" pull "$ref" --policy "$work/sigstore.json" --registries.d "$work/registries.d" >/dev/null 2>&1
+checker=(/usr/bin/python3 "$repo/src/testing/cosign_check.py" verify --registry "127.0.0.1:$port" --repository python
+         --digest "$image" --key "$work/cosign.pub" --identity "127.0.0.1:$port/python:1")
+"${checker[@]}" >/dev/null
+
 declare -a verify_us=() help_us=() gpgv_us=() open_us=() pull_ms=() skopeo_ms=() podman_ms=()
+declare -a sigstore_us=() remote_us=() checker_us=()
 for ((i = 0; i < rounds; i++)); do
+  sigstore_us+=("$(ns_of "$sheaf" --store "$work/sigstore-pulled" verify "$image" --policy "$work/sigstore.json")")
+  remote_us+=("$(ns_of "$sheaf" --store "$work/sigstore-pulled" verify "$ref" --key "$work/cosign.pub" --registries.d "$work/empty")")
+  checker_us+=("$(ns_of "${checker[@]}")")
   verify_us+=("$(ns_of "$sheaf" --store "$work/pulled" verify "$image" --policy "$work/policy.json")")
   help_us+=("$(ns_of "$sheaf" --help)")
   gpgv_us+=("$(ns_of gpgv --keyring "$work/key.gpg" --output /dev/null "$signature")")
@@ -115,5 +138,12 @@ printf 'check     sheaf verify %6.2f ms   sheaf --help %6.2f ms   difference of 
   "$(awk -v a="$v" -v b="$h" 'BEGIN{print (a-b)/1000}')" "$(awk -v x="$d" 'BEGIN{print x/1000}')"
 printf '          of which: gpgv alone %.2f ms; sheaf verify under an accept-anything policy %.2f ms (%.2f ms over the floor)\n' \
   "$(awk -v x="$g" 'BEGIN{print x/1000}')" "$(awk -v x="$o" 'BEGIN{print x/1000}')" "$(awk -v a="$o" -v b="$h" 'BEGIN{print (a-b)/1000}')"
+sv=$(printf '%s\n' "${sigstore_us[@]}" | median)
+sd=$(for ((k = 0; k < rounds; k++)); do echo $(( sigstore_us[k] - help_us[k] )); done | median)
+printf 'sigstore  sheaf verify %6.2f ms   sheaf --help %6.2f ms   difference of medians %.2f ms   median difference %.2f ms\n' \
+  "$(awk -v x="$sv" 'BEGIN{print x/1000}')" "$(awk -v x="$h" 'BEGIN{print x/1000}')" \
+  "$(awk -v a="$sv" -v b="$h" 'BEGIN{print (a-b)/1000}')" "$(awk -v x="$sd" 'BEGIN{print x/1000}')"
+compare remote "sheaf verify --key" "cosign_check.py" \
+  $(for x in "${remote_us[@]}"; do echo $(( x / 1000 )); done) $(for x in "${checker_us[@]}"; do echo $(( x / 1000 )); done)
 compare pull "sheaf pull --policy" "skopeo copy --policy" "${pull_ms[@]}" "${skopeo_ms[@]}"
 compare pull "sheaf pull --policy" "podman pull --sig…" "${pull_ms[@]}" "${podman_ms[@]}"
