@@ -561,6 +561,84 @@ TEST_F(OciToolsTest, ThePython3ImageSignedBySheafIsAcceptedBySkopeoAndPodmanUnde
   EXPECT_TRUE(contains(sheaf_refused.err, "the signature is BAD")) << sheaf_refused.err;
 }
 
+// Issue 22's acceptance: the python3 image signed with a key of sheaf key
+// generate (a sigstore signature) and pushed; sheaf verify, sheaf pull under
+// a sigstoreSigned policy, and the independent checker
+// (src/testing/cosign_check.py) accept it, and all three refuse it after each
+// tampering of its .sig manifest (a bit of the payload, a bit of the
+// signature, a replay onto another tag's digest; the rest:
+// src/cli/sigstore_test.cpp).
+TEST_F(OciToolsTest, ThePython3ImageWithASigstoreSignatureIsAcceptedByThreeVerifiersAndRefusedAfterTampering) {
+  if (!fs::exists("/usr/bin/docker-registry")) GTEST_SKIP() << "docker-registry is not installed";
+  if (run_command({"/usr/bin/python3", "-c", "import nacl.secret, cryptography"}).exit_code != 0) {
+    GTEST_SKIP() << "python3-nacl or python3-cryptography is missing (tools/dev deps)";
+  }
+  const fs::path dir = dir_->path() / "sigstore";
+  testing::make_dirs(dir);
+  testing::TestRegistry registry(dir / "registry");
+  const std::string checker = std::string(SHEAF_SOURCE_DIR) + "/src/testing/cosign_check.py";
+  const std::string python = digests_["python3"];
+  const fs::path key = dir / "cosign";
+  testing::write_file(dir / "pass", "python3 signer\n");
+  CommandResult made = run_sheaf(store(), {"key", "generate", "-o", key.string(), "--passphrase-file", (dir / "pass").string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const fs::path policy = dir / "policy.json";
+  testing::write_file(policy, json{{"default", {{{"type", "reject"}}}},
+                                   {"transports",
+                                    {{"docker",
+                                      {{registry.host(), {{{"type", "sigstoreSigned"}, {"keyPath", key.string() + ".pub"}}}}}}}}}
+                                  .dump());
+  const fs::path registries_d = dir / "registries.d";  // no lookaside: only the .sig tag
+  testing::make_dirs(registries_d);
+
+  // Three verdicts on REPO:1, which must name `digest`.
+  auto verdicts = [&](const std::string& repo, const std::string& digest, const std::string& scratch) {
+    const std::string ref = registry.ref(repo + ":1");
+    CommandResult verify = run_sheaf((dir / scratch).string(),
+                                     {"verify", ref, "--key", key.string() + ".pub", "--registries.d", registries_d.string()});
+    CommandResult pull = run_sheaf((dir / scratch).string(),
+                                   {"pull", ref, "--policy", policy.string(), "--registries.d", registries_d.string()});
+    CommandResult check = run_command({"/usr/bin/python3", checker, "verify", "--registry", registry.host(), "--repository",
+                                       repo, "--digest", digest, "--key", key.string() + ".pub", "--identity",
+                                       registry.host() + "/" + repo + ":1"});
+    return std::vector<int>{verify.exit_code, pull.exit_code, check.exit_code};
+  };
+  auto sign_and_push = [&](const std::string& repo) {
+    const std::string ref = registry.ref(repo + ":1");
+    CommandResult sign = run_sheaf(store(), {"sign", python, "--identity", ref, "--key", key.string() + ".key",
+                                             "--passphrase-file", (dir / "pass").string()});
+    ASSERT_EQ(sign.exit_code, 0) << sign.err;
+    CommandResult pushed = run_sheaf(store(), {"push", python, ref, "--registries.d", registries_d.string()});
+    ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+    EXPECT_EQ(last_line(pushed.out), python);  // the signature leaves the digest alone
+    EXPECT_TRUE(contains(pushed.err, "holds 1 sigstore signatures")) << pushed.err;
+  };
+  sign_and_push("signed/python");
+  EXPECT_EQ(verdicts("signed/python", python, "accepted"), (std::vector<int>{0, 0, 0}));
+  // The pulled image keeps its signature, and sheaf run would check it.
+  CommandResult kept = run_sheaf((dir / "accepted").string(), {"verify", "127.0.0.1_" + registry.host().substr(10) +
+                                                                             "/signed/python:1", "--policy", policy.string()});
+  EXPECT_EQ(kept.exit_code, 0) << kept.out << kept.err;
+
+  for (const std::string how : {"payload-bit", "signature-bit"}) {
+    SCOPED_TRACE(how);
+    sign_and_push("t/" + how);
+    CommandResult tampered = run_command({"/usr/bin/python3", checker, "tamper", "--registry", registry.host(),
+                                          "--repository", "t/" + how, "--digest", python, "--how", how});
+    ASSERT_EQ(tampered.exit_code, 0) << tampered.err;
+    EXPECT_EQ(verdicts("t/" + how, python, how), (std::vector<int>{3, 3, 1}));
+  }
+  // A replay: python3's signature laid beside nginx pushed under the same tag.
+  sign_and_push("t/replay");
+  const std::string nginx = digests_["nginx"];
+  ASSERT_EQ(run_sheaf(store(), {"push", nginx, registry.ref("t/replay:1")}).exit_code, 0);
+  ASSERT_EQ(run_command({"/usr/bin/python3", checker, "tamper", "--registry", registry.host(), "--repository", "t/replay",
+                         "--digest", python, "--how", "copy", "--to-digest", nginx})
+                .exit_code,
+            0);
+  EXPECT_EQ(verdicts("t/replay", nginx, "replay"), (std::vector<int>{3, 3, 1}));
+}
+
 // Issue 20's acceptance: a package made from a directory, pushed to a
 // registry, included by reference in another, empty store's spec beside
 // Debian's busybox-static, and run. Its layer is the artifact's blob.

@@ -74,7 +74,8 @@ void register_pull(CLI::App& app, Context& context) {
       "store records the reference it came from. The manifest digest is printed last.\n"
       "The trust policy (policy.json, as podman reads it) must accept the image first,\n"
       "with the simple signatures of the lookaside store that registries.d names for\n"
-      "it; a refused image is not stored. The signatures are kept with the image, so\n"
+      "it and the sigstore signatures of its sha256-<hex>.sig tag; a refused image is\n"
+      "not stored. The signatures are kept with the image, so\n"
       "that sheaf run checks it again under the policy of the day.");
   cmd->add_option("source", options->source, "docker://HOST[:PORT]/REPOSITORY[:TAG|@sha256:HEX]")->required();
   cmd->add_option("--tag", options->tag, "Tag the image NAME[:TAG] in the store instead")->type_name("NAME[:TAG]");

@@ -48,6 +48,8 @@ void run(Context& context, const Options& options) {
                           {"referrers_api", r.referrers_api},
                           {"signatures", r.signatures},
                           {"signatures_to", r.signatures_to},
+                          {"sigstore_signatures", r.sigstore_signatures},
+                          {"sigstore_tag", r.sigstore_tag},
                           {"seconds", seconds}};
     fmt::print("{}\n", out.dump(2));
     return;
@@ -56,6 +58,9 @@ void run(Context& context, const Options& options) {
              r.reference.str(), seconds, r.blobs, r.uploaded, human_bytes(r.bytes_uploaded), r.mounted, r.present,
              r.referrers_api ? "through the referrers API" : "under the tag " + registry::referrers_tag(r.manifest));
   if (r.signatures > 0) fmt::print(stderr, "wrote {} signatures to {}\n", r.signatures, r.signatures_to);
+  if (!r.sigstore_tag.empty()) {
+    fmt::print(stderr, "{} holds {} sigstore signatures\n", r.sigstore_tag, r.sigstore_signatures);
+  }
   fmt::print("{}\n", r.manifest.str());
 }
 
@@ -72,7 +77,9 @@ void register_push(CLI::App& app, Context& context) {
       "filter and the sources: what a pull needs to rebuild the packages), the SBOMs\n"
       "with --sbom, the tag, and last the image's signatures (sheaf sign), written to\n"
       "the lookaside-staging directory that registries.d names for the destination\n"
-      "(checked writable before anything is uploaded). The manifest digest is printed last.\n"
+      "(checked writable before anything is uploaded), and its sigstore signatures\n"
+      "(sheaf sign --key), added to the registry's sha256-<hex>.sig manifest.\n"
+      "The manifest digest is printed last.\n"
       "DESTINATION is docker://HOST[:PORT]/REPOSITORY[:TAG|@sha256:HEX]\n"
       "(docs/formats/reference.md).");
   cmd->add_option("image", options->image, "The image: NAME[:TAG], a digest or its prefix")->required();
