@@ -35,7 +35,6 @@ constexpr std::string_view kEncryptedLabel = "ENCRYPTED SIGSTORE PRIVATE KEY";
 constexpr std::string_view kOlderEncryptedLabel = "ENCRYPTED COSIGN PRIVATE KEY";
 constexpr std::size_t kSaltSize = 32;
 
-using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
 using MdContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
 // A string whose bytes are wiped when it goes: passphrases, derived keys and
@@ -48,12 +47,6 @@ struct Secret {
 void init_sodium() {
   static const bool ready = sodium_init() >= 0;
   if (!ready) fail("libsodium could not be initialised");
-}
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(size));
 }
 
 // The key's kind, or an Error naming what it is instead.

@@ -5,9 +5,11 @@ for the tests: it shares no code with sheaf, and follows the specifications
 go-securesystemslib's encrypted key envelope) with Python's own libraries
 (cryptography, PyNaCl, hashlib, urllib).
 
-  verify  --registry HOST:PORT --repository REPO --digest sha256:HEX
+  verify  --registry HOST:PORT --repository REPO (--digest sha256:HEX | --tag TAG)
           --key PUB.pem [--identity HOST:PORT/REPO:TAG]
-      reads REPO:sha256-HEX.sig and accepts (exit 0) when one layer holds a
+      with --tag, first reads REPO:TAG and takes the sha256 of the bytes the
+      registry sends as DIGEST; then reads REPO:sha256-HEX.sig and accepts
+      (exit 0) when one layer holds a
       payload of media type application/vnd.dev.cosign.simplesigning.v1+json
       whose blob matches its digest, whose signature annotation verifies
       under the key, whose critical.type is "cosign container image
@@ -116,6 +118,16 @@ def check_payload(payload, digest, identity):
 def cmd_verify(args):
     with open(args.key, "rb") as f:
         public_key = serialization.load_pem_public_key(f.read())
+    if args.tag:
+        try:
+            body = fetch_manifest(args.registry, args.repository, args.tag)
+        except urllib.error.HTTPError as e:
+            print(f"cannot read {args.repository}:{args.tag}: HTTP {e.code}")
+            return 1
+        if body is None:
+            print(f"{args.repository}:{args.tag} does not exist")
+            return 1
+        args.digest = "sha256:" + hashlib.sha256(body).hexdigest()
     tag = args.digest.replace(":", "-") + ".sig"
     try:
         body = fetch_manifest(args.registry, args.repository, tag)
@@ -303,8 +315,11 @@ def main():
     for p in (verify, sign):
         p.add_argument("--registry", required=True)
         p.add_argument("--repository", required=True)
-        p.add_argument("--digest", required=True)
         p.add_argument("--key", required=True)
+    sign.add_argument("--digest", required=True)
+    which = verify.add_mutually_exclusive_group(required=True)
+    which.add_argument("--digest")
+    which.add_argument("--tag")
     verify.add_argument("--identity")
     sign.add_argument("--identity", required=True)
     sign.add_argument("--passphrase", default="")
