@@ -1,5 +1,7 @@
 #include "sign/package_policy.hpp"
 
+#include "sign/policy.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -86,27 +88,10 @@ PackagePolicy parse_package_policy(std::string_view text, const fs::path& file) 
 }
 
 std::optional<PackagePolicy> load_package_policy(const std::optional<fs::path>& explicit_file) {
-  std::optional<fs::path> file = explicit_file;
-  if (!file) {
-    std::vector<fs::path> candidates;
-    if (const char* home = std::getenv("HOME"); home && *home) {
-      candidates.push_back(fs::path(home) / ".config/sheaf/package-policy.toml");
-    }
-    candidates.push_back("/etc/sheaf/package-policy.toml");
-    for (const auto& candidate : candidates) {
-      std::error_code ec;
-      if (fs::exists(candidate, ec)) {
-        file = candidate;
-        break;
-      }
-    }
-    if (!file) return std::nullopt;
-  }
-  std::ifstream in(*file, std::ios::binary);
-  if (!in) fail("cannot read the package policy {}: {}", quote(file->string()), std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_package_policy(text.str(), *file);
+  auto found = read_config_file(explicit_file, ".config/sheaf/package-policy.toml", "/etc/sheaf/package-policy.toml",
+                                "package policy");
+  if (!found) return std::nullopt;
+  return parse_package_policy(found->second, found->first);
 }
 
 const PackageScope* find_package_scope(const PackagePolicy& policy, std::string_view reference) {

@@ -1,6 +1,7 @@
 #include "sign/policy.hpp"
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -245,6 +246,26 @@ std::string scope_label(const std::string& transport, const std::string& scope) 
   return fmt::format("transports.{}[{}]", transport, quoted_key(scope));
 }
 
+// Checks `count` signatures; the requirement holds when one is accepted
+// (its signer joins the decision). Returns the reason when none is.
+std::optional<std::string> accept_one(const std::string& requirement, std::string_view kind, std::size_t count,
+                                      Decision& decision, const std::function<SignatureCheck(std::size_t)>& check_one) {
+  std::vector<std::string> problems;
+  bool accepted = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    SignatureCheck c = check_one(i);
+    if (!c.accepted) {
+      problems.push_back(fmt::format("{} {}: {}", kind, i + 1, c.problem));
+      continue;
+    }
+    accepted = true;
+    decision.signers.push_back(c.signer);
+  }
+  if (accepted) return std::nullopt;
+  return fmt::format("{} accepts none of the {} {}{}: {}", requirement, count, kind, count == 1 ? "" : "s",
+                     fmt::join(problems, "; "));
+}
+
 // A sigstoreSigned requirement; returns the reason when it refuses.
 std::optional<std::string> check_sigstore(const Requirement& r, const Subject& subject, Decision& decision) {
   if (!r.unsupported.empty()) {
@@ -267,20 +288,11 @@ std::optional<std::string> check_sigstore(const Requirement& r, const Subject& s
     return fmt::format("sigstoreSigned ({}) needs a sigstore signature, and there is none{}", names,
                        subject.sigstore_from.empty() ? "" : " (looked in " + subject.sigstore_from + ")");
   }
-  std::vector<std::string> problems;
-  bool accepted = false;
-  for (std::size_t i = 0; i < subject.sigstore.size(); ++i) {
-    SignatureCheck c = check_sigstore_signature(subject.sigstore[i], keys, subject.manifest, r.identity, subject.identity);
-    if (!c.accepted) {
-      problems.push_back(fmt::format("sigstore signature {}: {}", i + 1, c.problem));
-      continue;
-    }
-    accepted = true;
-    decision.signers.push_back(c.signer);
-  }
-  if (accepted) return std::nullopt;
-  return fmt::format("sigstoreSigned ({}) accepts none of the {} sigstore signature{}: {}", names,
-                     subject.sigstore.size(), subject.sigstore.size() == 1 ? "" : "s", fmt::join(problems, "; "));
+  return accept_one(fmt::format("sigstoreSigned ({})", names), "sigstore signature", subject.sigstore.size(), decision,
+                    [&](std::size_t i) {
+                      return check_sigstore_signature(subject.sigstore[i], keys, subject.manifest, r.identity,
+                                                      subject.identity);
+                    });
 }
 
 // One requirement; returns the reason when it refuses.
@@ -314,20 +326,11 @@ std::optional<std::string> check(const Requirement& r, const Subject& subject, D
     return fmt::format("signedBy ({}) needs a signature, and there is none{}", keys,
                        subject.signatures_from.empty() ? "" : " (looked in " + subject.signatures_from + ")");
   }
-  std::vector<std::string> problems;
-  bool accepted = false;
-  for (std::size_t i = 0; i < subject.signatures.size(); ++i) {
-    SignatureCheck c = check_signature(subject.signatures[i], keyring, subject.manifest, r.identity, subject.identity);
-    if (!c.accepted) {
-      problems.push_back(fmt::format("signature {}: {}", i + 1, c.problem));
-      continue;
-    }
-    accepted = true;
-    decision.signers.push_back(c.signer);
-  }
-  if (accepted) return std::nullopt;
-  return fmt::format("signedBy ({}) accepts none of the {} signature{}: {}", keys, subject.signatures.size(),
-                     subject.signatures.size() == 1 ? "" : "s", fmt::join(problems, "; "));
+  return accept_one(fmt::format("signedBy ({})", keys), "signature", subject.signatures.size(), decision,
+                    [&](std::size_t i) {
+                      return check_signature(subject.signatures[i], keyring, subject.manifest, r.identity,
+                                             subject.identity);
+                    });
 }
 
 }  // namespace
@@ -384,13 +387,14 @@ Policy parse_policy(std::string_view text, const fs::path& file) {
   return policy;
 }
 
-std::optional<Policy> load_policy(const std::optional<fs::path>& explicit_file) {
+std::optional<std::pair<fs::path, std::string>> read_config_file(const std::optional<fs::path>& explicit_file,
+                                                                 const std::string& under_home,
+                                                                 const fs::path& system_file, std::string_view what) {
   std::optional<fs::path> file = explicit_file;
   if (!file) {
-    const char* home = std::getenv("HOME");
     std::vector<fs::path> candidates;
-    if (home && *home) candidates.push_back(fs::path(home) / ".config/containers/policy.json");
-    candidates.push_back("/etc/containers/policy.json");
+    if (const char* home = std::getenv("HOME"); home && *home) candidates.push_back(fs::path(home) / under_home);
+    candidates.push_back(system_file);
     for (const auto& candidate : candidates) {
       std::error_code ec;
       if (fs::exists(candidate, ec)) {
@@ -401,10 +405,17 @@ std::optional<Policy> load_policy(const std::optional<fs::path>& explicit_file) 
     if (!file) return std::nullopt;
   }
   std::ifstream in(*file, std::ios::binary);
-  if (!in) fail("cannot read the trust policy {}: {}", quote(file->string()), std::strerror(errno));
+  if (!in) fail("cannot read the {} {}: {}", what, quote(file->string()), std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_policy(text.str(), *file);
+  return std::pair{*file, text.str()};
+}
+
+std::optional<Policy> load_policy(const std::optional<fs::path>& explicit_file) {
+  auto found = read_config_file(explicit_file, ".config/containers/policy.json", "/etc/containers/policy.json",
+                                "trust policy");
+  if (!found) return std::nullopt;
+  return parse_policy(found->second, found->first);
 }
 
 std::vector<std::string> scope_candidates(const std::string& transport, const std::string& identity) {

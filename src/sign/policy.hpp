@@ -87,6 +87,13 @@ Policy parse_policy(std::string_view text, const std::filesystem::path& file);
 // there is none: everything is accepted then, as before there was a policy.
 std::optional<Policy> load_policy(const std::optional<std::filesystem::path>& explicit_file);
 
+// The lookup both policy files share: `explicit_file` when given (it must
+// be readable), else $HOME/`under_home` when it exists, else `system_file`
+// when it exists. Returns the file and its text; nullopt when there is none.
+std::optional<std::pair<std::filesystem::path, std::string>> read_config_file(
+    const std::optional<std::filesystem::path>& explicit_file, const std::string& under_home,
+    const std::filesystem::path& system_file, std::string_view what);
+
 // What a policy is asked about.
 struct Subject {
   std::string transport;  // "docker" or "sheaf"
