@@ -566,6 +566,16 @@ std::optional<FetchedManifest> Registry::get_manifest(std::string_view repositor
     fail("registry {} answered {}/{}@{} with a manifest whose digest is {}", host_, host_, repository, reference,
          out.digest.str());
   }
+  // A tag has no digest of its own to check against, but the registry names
+  // the digest of what it keeps. Bytes that differ from it were damaged in
+  // the registry's storage or on the way.
+  if (auto named = response.header("docker-content-digest")) {
+    if (auto stated = Digest::parse(*named); stated && *stated != out.digest) {
+      fail("registry {} answered {}/{}:{} with a manifest whose digest is {}, not the {} it names in "
+           "Docker-Content-Digest; its copy is damaged, or the answer was altered on the way",
+           host_, host_, repository, reference, out.digest.str(), stated->str());
+    }
+  }
   return out;
 }
 
