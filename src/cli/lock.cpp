@@ -47,7 +47,7 @@ void run(Context& context, const Options& options) {
                                  .update = options.names,
                                  .allow_unsigned = options.allow_unsigned});
 
-  auto path = repo::lock_path_for(spec.path);
+  auto path = repo::lock_path_for(spec);
   if (!outcome.resolved) {
     fmt::print(stderr, "{} is up to date ({} packages); --update resolves again\n", path.string(),
                outcome.lock.packages.size());

@@ -39,7 +39,7 @@ image::ImageSources sources_of(const spec::Spec& spec, const repo::Lockfile* loc
   image::ImageSources sources;
   sources.spec = absolute.string();
   if (lock) {
-    sources.lock = image::RecordedLock{repo::lock_path_for(absolute).string(), Digest::of(lock->render()).hex()};
+    sources.lock = image::RecordedLock{std::filesystem::absolute(repo::lock_path_for(spec)).lexically_normal().string(), Digest::of(lock->render()).hex()};
     sources.debian = spec.debian;
   }
   return sources;

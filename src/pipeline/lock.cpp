@@ -30,7 +30,7 @@ repo::LockOutcome lock(Session& session, const spec::Spec& spec, const LockOptio
 
 LockCheck check_lock(const spec::Spec& spec) {
   LockCheck check;
-  check.path = repo::lock_path_for(spec.path);
+  check.path = repo::lock_path_for(spec);
   std::error_code ec;
   check.exists = std::filesystem::exists(check.path, ec);
   if (check.exists) check.problems = repo::lock_problems(repo::Lockfile::load(check.path), spec);

@@ -100,6 +100,10 @@ std::filesystem::path lock_path_for(const std::filesystem::path& spec_path) {
   return spec_path.parent_path() / "sheaf.lock";
 }
 
+std::filesystem::path lock_path_for(const spec::Spec& spec) {
+  return spec.lock_path.empty() ? lock_path_for(spec.path) : spec.lock_path;
+}
+
 const LockedPackage* Lockfile::find(std::string_view name) const {
   for (const auto& p : packages) {
     if (p.name == name) return &p;
@@ -119,7 +123,7 @@ std::string Lockfile::render() const {
   out += "# sheaf.lock: the resolved closure of sheaf.toml, written by `sheaf lock`.\n";
   out += "# Do not edit it by hand. Format: docs/formats/lockfile.md\n";
   bool registry = std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_registry(); });
-  out += fmt::format("version = {}\n", registry ? 3 : implicit.empty() ? 1 : 2);
+  out += fmt::format("version = {}\n", essential ? 4 : registry ? 3 : implicit.empty() ? 1 : 2);
   out += fmt::format("arch = {}\n", toml_string(arch));
   out += fmt::format("suites = {}\n", toml_list(suites));
   out += fmt::format("components = {}\n", toml_list(components));
@@ -128,6 +132,7 @@ std::string Lockfile::render() const {
   out += fmt::format("include = {}\n", toml_list(pins));
   out += fmt::format("exclude = {}\n", toml_list(exclude));
   out += fmt::format("recommends = {}\n", recommends ? "true" : "false");
+  if (essential) out += "essential = true\n";
   if (!implicit.empty()) out += fmt::format("implicit = {}\n", toml_list(implicit));
   for (const auto& r : releases) {
     out += "\n[[release]]\n";
@@ -175,7 +180,7 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
         root, "", {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"});
   } else {
     reader.check_keys(root, "",
-                      {"version", "arch", "suites", "components", "include", "exclude", "recommends", "implicit",
+                      {"version", "arch", "suites", "components", "include", "exclude", "recommends", "essential", "implicit",
                        "release", "package"});
   }
   Lockfile lock;
@@ -200,6 +205,10 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
   }
   lock.exclude = reader.strings(root, "exclude", "the lock");
   lock.recommends = reader.as_bool(reader.need(root, "recommends", "the lock"), "recommends");
+  if (const auto* node = root.get("essential")) {
+    if (*version < 4) reader.fail_at(node->source(), "essential needs lock format 4");
+    lock.essential = reader.as_bool(*node, "essential");
+  }
   if (root.get("implicit")) {
     lock.implicit = reader.strings(root, "implicit", "the lock");
     for (const auto& name : lock.implicit) {
@@ -334,6 +343,9 @@ std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& s
   }
   if (lock.recommends != spec.packages.recommends) {
     problems.push_back(fmt::format("recommends changed: {} -> {}", lock.recommends, spec.packages.recommends));
+  }
+  if (lock.essential != spec.packages.essential) {
+    problems.push_back(fmt::format("essential changed: {} -> {}", lock.essential, spec.packages.essential));
   }
   if (auto implicit = implicit_package_names(spec); lock.implicit != implicit) {
     problems.push_back(fmt::format("implicit packages changed: [{}] -> [{}] (the environment's locale)",

@@ -21,8 +21,9 @@ namespace sheaf::repo {
 
 // The newest lock format this build reads and writes. A lock is written in
 // the oldest format that holds it: 1; 2 when it has implicit packages; 3
-// when it has registry packages.
-inline constexpr int kLockFormat = 3;
+// when it has registry packages; 4 when it asks for the Essential set (a
+// recipe's build environment).
+inline constexpr int kLockFormat = 4;
 
 struct LockedSuite {
   std::string suite;
@@ -63,6 +64,7 @@ struct Lockfile {
   std::vector<spec::PackagePin> include;
   std::vector<std::string> exclude;
   bool recommends = false;
+  bool essential = false;  // the Essential set joined include (spec::PackageSelection::essential)
   // The packages sheaf added for the Essential set (deb/essential.hpp),
   // sorted: each was resolved with `include` when the suites have it.
   std::vector<std::string> implicit;
@@ -87,6 +89,8 @@ std::vector<std::string> implicit_package_names(const spec::Spec& spec);
 
 // The lock path for a spec: sheaf.lock beside it.
 std::filesystem::path lock_path_for(const std::filesystem::path& spec_path);
+// The spec's lock_path when it sets one (a recipe's environment), else the above.
+std::filesystem::path lock_path_for(const spec::Spec& spec);
 
 // Why `lock` does not answer `spec` any more: one line per reason, empty when
 // it still does. Checks the recorded request against the spec, and that every

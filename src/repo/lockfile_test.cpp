@@ -98,8 +98,8 @@ TEST(Lockfile, RefusesMalformedLocksWithPositions) {
   EXPECT_EQ(broken("pool/main/l/libbar/libbar_1.0_all.deb", "../../etc/passwd"),
             "sheaf.lock:41:12: filename '../../etc/passwd' must be a path inside the repository");
   EXPECT_EQ(broken("size = 7", "size = -7"), "sheaf.lock:43:8: size must be a non-negative integer");
-  EXPECT_EQ(broken("version = 1\n", "version = 4\n"),
-            "'sheaf.lock' has lock format 4, but this sheaf reads format 3 only; upgrade sheaf");
+  EXPECT_EQ(broken("version = 1\n", "version = 5\n"),
+            "'sheaf.lock' has lock format 5, but this sheaf reads format 4 only; upgrade sheaf");
   EXPECT_NE(broken("recommends = false\n", "recommends = false\nimplicit = [\"libc-bin\"]\n")
                 .find("unknown table or key 'implicit'"),
             std::string::npos)
@@ -127,6 +127,23 @@ TEST(Lockfile, ImplicitPackagesNeedFormatTwo) {
   unsorted.replace(unsorted.find("[\"libc-bin\"]"), 12, "[\"zz\", \"aa\"]");
   EXPECT_EQ(testing::error_message_of([&] { Lockfile::parse(unsorted, "sheaf.lock"); }),
             "sheaf.lock:10:12: implicit must be sorted and hold each name once");
+}
+
+// A recipe's build environment asks for the Essential set: format 4, and a
+// lock that does not say so no longer answers a spec that asks.
+TEST(Lockfile, TheEssentialSetNeedsFormatFour) {
+  Lockfile lock = example();
+  lock.essential = true;
+  std::string text = lock.render();
+  EXPECT_NE(text.find("version = 4\n"), std::string::npos);
+  EXPECT_NE(text.find("recommends = false\nessential = true\n"), std::string::npos);
+  Lockfile parsed = Lockfile::parse(text, "sheaf.lock");
+  EXPECT_TRUE(parsed.essential);
+  EXPECT_EQ(parsed.render(), text);
+  std::string old = text;
+  old.replace(old.find("version = 4"), 11, "version = 3");
+  EXPECT_EQ(testing::error_message_of([&] { Lockfile::parse(old, "sheaf.lock"); }),
+            "sheaf.lock:10:13: essential needs lock format 4");
 }
 
 // A registry package makes the lock format 3; its entry records the include

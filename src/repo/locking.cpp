@@ -53,7 +53,7 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
                       const std::map<std::string, LockedPackage>& keep_registry) {
   if (!spec.debian)
     fail("{} has no [source.debian]: sheaf does not know where packages come from", quote(spec.path.string()));
-  if (spec.packages.include.empty()) fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
+  if (spec.packages.include.empty() && !spec.packages.essential) fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
   const auto& source = *spec.debian;
   auto suites = plan_suites(source, network.apt);
   // The cache is part of the store: gc (which prunes it under the exclusive
@@ -70,6 +70,7 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   lock.include = spec.packages.include;
   lock.exclude = spec.packages.exclude;
   lock.recommends = spec.packages.recommends;
+  lock.essential = spec.packages.essential;
   // Suites load on threads of their own (each with its own downloader), and
   // each index is parsed as soon as it is verified, so the network and the
   // parsing of different suites overlap. The pool is then filled in the
@@ -119,6 +120,17 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
     if (request.note) request.note(fmt::format("implicit: {} ({})", p.name, p.reason));
     include.push_back({p.name, std::nullopt, {}});
   }
+  if (spec.packages.essential) {
+    // Debian's Essential set, as the suites mark it, unless excluded.
+    std::size_t added = 0;
+    for (const auto& name : resolver.essential_names()) {
+      if (std::binary_search(spec.packages.exclude.begin(), spec.packages.exclude.end(), name)) continue;
+      if (std::any_of(include.begin(), include.end(), [&](const spec::PackagePin& p) { return p.name == name; })) continue;
+      include.push_back({name, std::nullopt, {}});
+      ++added;
+    }
+    if (added == 0 && request.warn) request.warn("the suites mark no package Essential: yes; the environment goes without");
+  }
   std::vector<RegistryPackage> registry = registry_packages(spec, request, keep_registry);
   {
     std::vector<RegistryCandidate> candidates;
@@ -162,7 +174,7 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
 
 LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
                       const LockRequest& request) {
-  const auto path = lock_path_for(spec.path);
+  const auto path = lock_path_for(spec);
   std::optional<Lockfile> old;
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) old = Lockfile::load(path);

@@ -56,6 +56,7 @@ struct ExtraFields {
   std::string source_version;
   std::string pre_depends, depends, provides;  // as the index spells them
   std::uint64_t size = 0;
+  bool essential = false;  // "Essential: yes"
 };
 
 // The fields libsolvext's reader turns into solver input or data sheaf uses.
@@ -114,6 +115,8 @@ std::unordered_map<std::string, ExtraFields> scan_extra_fields(std::string_view 
           fields.depends = value;
         else if (field == "Provides")
           fields.provides = value;
+        else if (field == "Essential")
+          fields.essential = value == "yes";
       }
       if (keep) {
         filtered += line;
@@ -135,13 +138,14 @@ std::unordered_map<std::string, ExtraFields> scan_extra_fields(std::string_view 
 }
 
 struct Keys {
-  Id size, source_version, pre_depends, depends, provides;
+  Id size, source_version, pre_depends, depends, provides, essential;
   explicit Keys(Pool* pool)
       : size(pool_str2id(pool, "sheaf:size", 1)),
         source_version(pool_str2id(pool, "sheaf:source-version", 1)),
         pre_depends(pool_str2id(pool, "sheaf:pre-depends", 1)),
         depends(pool_str2id(pool, "sheaf:depends", 1)),
-        provides(pool_str2id(pool, "sheaf:provides", 1)) {}
+        provides(pool_str2id(pool, "sheaf:provides", 1)),
+        essential(pool_str2id(pool, "sheaf:essential", 1)) {}
 };
 
 // A string kept with repodata_set_id.
@@ -185,6 +189,18 @@ bool Resolver::has_package(std::string_view name) const {
     if (s->repo && s->name == id) return true;
   }
   return false;
+}
+
+std::vector<std::string> Resolver::essential_names() const {
+  Pool* pool = state_->pool;
+  Keys keys(pool);
+  std::set<std::string> names;
+  for (Id p = 2; p < pool->nsolvables; ++p) {
+    Solvable* s = pool_id2solvable(pool, p);
+    if (!s->repo || !pool_installable(pool, s)) continue;
+    if (solvable_lookup_num(s, keys.essential, 0) == 1) names.insert(pool_id2str(pool, s->name));
+  }
+  return {names.begin(), names.end()};
 }
 
 std::size_t Resolver::package_count() const {
@@ -231,6 +247,7 @@ void Resolver::prepare_index(const LoadedIndex& index, const RepositoryCache& ca
       set_text(scratch, data, p, keys.pre_depends, f.pre_depends);
       set_text(scratch, data, p, keys.depends, f.depends);
       set_text(scratch, data, p, keys.provides, f.provides);
+      if (f.essential) repodata_set_num(data, p, keys.essential, 1);
     }
     repodata_internalize(data);
     std::filesystem::path tmp = cache.temp_path("solv");

@@ -99,6 +99,11 @@ class Resolver {
   // one that others provide).
   bool has_package(std::string_view name) const;
 
+  // The names of the packages the indexes mark "Essential: yes" (for this
+  // architecture), sorted: Debian's Essential set, which a recipe's build
+  // environment holds by default.
+  std::vector<std::string> essential_names() const;
+
   // How many packages the indexes hold, for messages.
   std::size_t package_count() const;
 

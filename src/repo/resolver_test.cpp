@@ -67,6 +67,7 @@ class ResolverTest : public ::testing::Test {
       auto loaded = cache.load(planned[i], {.now = std::time(nullptr)});
       for (const auto& index : loaded.indexes) resolver.add_index(index, i, cache);
     }
+    essential_ = resolver.essential_names();
     return resolver.resolve(request);
   }
 
@@ -88,6 +89,7 @@ class ResolverTest : public ::testing::Test {
   static testing::GpgKey* key_;
   static std::string* url_;
   testing::TempDir work_;
+  std::vector<std::string> essential_;  // of the last resolve()
 };
 testing::TempDir* ResolverTest::dir_ = nullptr;
 testing::GpgKey* ResolverTest::key_ = nullptr;
@@ -144,6 +146,12 @@ TEST_F(ResolverTest, RecommendsOnlyWhenAskedFor) {
 TEST_F(ResolverTest, NothingIsAddedImplicitlyNotEvenEssentialPackages) {
   auto packages = names_versions(resolve({.include = {pin("libc")}}));
   EXPECT_EQ(packages, std::vector<std::string>{"libc=1.0"});
+}
+
+// What a recipe's environment adds when it asks for the Essential set.
+TEST_F(ResolverTest, TheIndexesNameTheirEssentialPackages) {
+  resolve({.include = {pin("libc")}});
+  EXPECT_EQ(essential_, std::vector<std::string>{"ess"});
 }
 
 TEST_F(ResolverTest, UnmetVersionsAreExplainedInPlainWords) {

@@ -152,20 +152,24 @@ ImageConfig read_image(const TomlReader& reader, const toml::table& table) {
   return image;
 }
 
+std::string path_glob(const TomlReader& reader, std::string glob, const toml::source_region& where,
+                      std::string_view what) {
+  if (glob.starts_with('/')) glob.erase(0, glob.find_first_not_of('/'));
+  bool ok = !glob.empty() && glob.find('\0') == std::string::npos;
+  for (std::size_t at = 0; ok && at < glob.size();) {
+    std::size_t end = glob.find('/', at);
+    if (end == std::string::npos) end = glob.size();
+    std::string_view part(glob.data() + at, end - at);
+    ok = !part.empty() && part != "." && part != "..";
+    at = end + 1;
+  }
+  if (!ok) reader.fail_at(where, fmt::format("{} {} must be a path glob such as \"usr/share/doc/**\"", what, quote(glob)));
+  return glob;
+}
+
 std::vector<std::string> read_drop_paths(const TomlReader& reader, const toml::node& node) {
   return reader.as_strings(node, "drop_paths", [&](std::string& glob, const toml::source_region& where) {
-    if (glob.starts_with('/')) glob.erase(0, glob.find_first_not_of('/'));
-    bool ok = !glob.empty() && glob.find('\0') == std::string::npos;
-    for (std::size_t at = 0; ok && at < glob.size();) {
-      std::size_t end = glob.find('/', at);
-      if (end == std::string::npos) end = glob.size();
-      std::string_view part(glob.data() + at, end - at);
-      ok = !part.empty() && part != "." && part != "..";
-      at = end + 1;
-    }
-    if (!ok)
-      reader.fail_at(where,
-                     fmt::format("drop_paths entry {} must be a path glob such as \"usr/share/doc/**\"", quote(glob)));
+    glob = path_glob(reader, glob, where, "drop_paths entry");
   });
 }
 

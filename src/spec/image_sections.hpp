@@ -1,6 +1,7 @@
-// The image sections of sheaf.toml ([image], [[users]], [[groups]],
-// [[files]], [[paths]], [alternatives], and [packages] drop_paths). For
-// spec.cpp only.
+// The sections of sheaf.toml ([image], [[users]], [[groups]], [[files]],
+// [[paths]], [alternatives], and [packages] drop_paths), and the pieces a
+// recipe shares with it ([source.debian], include entries). For spec.cpp and
+// recipe.cpp only.
 #pragma once
 
 #include <filesystem>
@@ -10,6 +11,14 @@
 #include "spec/toml_reader.hpp"
 
 namespace sheaf::spec::detail {
+
+DebianSource read_debian_source(const TomlReader& reader, const toml::table& table, const std::filesystem::path& path);
+// One include entry: "name", "name=version", or a docker:// reference.
+PackagePin parse_pin(const TomlReader& reader, const std::string& text, const toml::source_region& where);
+// One path glob, as drop_paths takes them (a leading '/' dropped); `what`
+// names the key in the message.
+std::string path_glob(const TomlReader& reader, std::string glob, const toml::source_region& where,
+                      std::string_view what);
 
 ImageConfig read_image(const TomlReader& reader, const toml::table& table);
 std::vector<std::string> read_drop_paths(const TomlReader& reader, const toml::node& node);

@@ -41,6 +41,10 @@ void check_word(const TomlReader& reader, const std::string& value, const toml::
   if (!ok) reader.fail_at(where, fmt::format("{} is not a valid {}", quote(value), what));
 }
 
+}  // namespace
+
+namespace detail {
+
 DebianSource read_debian_source(const TomlReader& reader, const toml::table& table, const std::filesystem::path& path) {
   reader.check_keys(table, "source.debian", {"suites", "components", "arch", "mirror", "keyring"});
   DebianSource source;
@@ -123,13 +127,17 @@ PackagePin parse_pin(const TomlReader& reader, const std::string& text, const to
   return pin;
 }
 
+}  // namespace detail
+
+namespace {
+
 PackageSelection read_packages(const TomlReader& reader, const toml::table& table) {
   reader.check_keys(table, "packages", {"include", "exclude", "recommends", "drop_paths"});
   PackageSelection selection;
   if (const auto* node = table.get("include")) {
     std::map<std::string, PackagePin> by_name;
     reader.as_strings(*node, "include", [&](const std::string& v, const toml::source_region& r) {
-      PackagePin pin = parse_pin(reader, v, r);
+      PackagePin pin = detail::parse_pin(reader, v, r);
       auto [it, fresh] = by_name.emplace(pin.name, pin);
       if (!fresh && it->second.version != pin.version) {
         reader.fail_at(r, fmt::format("{} conflicts with {} at line {}: a package can be pinned to one version only",
@@ -175,7 +183,7 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
     const auto& sources = reader.as_table(*node, "[source]");
     reader.check_keys(sources, "source", {"debian"});
     if (const auto* debian = sources.get("debian")) {
-      spec.debian = read_debian_source(reader, reader.as_table(*debian, "[source.debian]"), path);
+      spec.debian = detail::read_debian_source(reader, reader.as_table(*debian, "[source.debian]"), path);
     }
   }
   if (const auto* node = root.get("packages")) {

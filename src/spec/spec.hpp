@@ -67,6 +67,10 @@ struct PackageSelection {
   // the spec's order: `*` and `?` stay within one path component, `**`
   // matches any number of them.
   std::vector<std::string> drop_paths;
+  // Debian's Essential set joins `include`: every package of the suites
+  // marked "Essential: yes". Set by a recipe's build environment
+  // (spec/recipe.hpp); sheaf.toml has no key for it.
+  bool essential = false;
 };
 
 // [image]: the runtime configuration.
@@ -146,6 +150,9 @@ struct Spec {
   std::vector<LocalFiles> files;
   std::vector<PathEntry> paths;
   std::vector<AlternativeChoice> alternatives;  // sorted by name
+  // Where the lock lives; "" for sheaf.lock beside the spec. A recipe's
+  // build environment keeps its lock beside the recipe.
+  std::filesystem::path lock_path;
 
   // Reads and parses `path`. Throws an Error when the file cannot be read, and
   // a ParseError ("FILE:LINE:COLUMN: problem") when it is not a valid spec.
