@@ -1,11 +1,16 @@
 #include "base/process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
@@ -24,10 +29,19 @@ std::optional<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOpti
   } else if (options.discard_stdout) {
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   }
-  if (options.discard_stderr) posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  if (options.stderr_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, options.stderr_fd, 2);
+  } else if (options.discard_stderr) {
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  }
 
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
+  short flags = 0;
+  if (options.new_process_group) {
+    posix_spawnattr_setpgroup(&attributes, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
   if (options.unblock) {
     sigset_t mask;
     ::sigprocmask(SIG_BLOCK, nullptr, &mask);
@@ -35,8 +49,9 @@ std::optional<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOpti
       if (::sigismember(options.unblock, sig) == 1) ::sigdelset(&mask, sig);
     }
     posix_spawnattr_setsigmask(&attributes, &mask);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+    flags |= POSIX_SPAWN_SETSIGMASK;
   }
+  posix_spawnattr_setflags(&attributes, flags);
 
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -49,12 +64,36 @@ std::optional<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOpti
   return pid;
 }
 
+std::optional<std::string> find_system_program(const std::string& name) {
+  for (const char* dir : {"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"}) {
+    std::string path = std::string(dir) + "/" + name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return std::nullopt;
+}
+
 int wait_for(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) fail_errno(errno, "waitpid");
   }
   return status;
+}
+
+std::optional<int> wait_for(pid_t pid, long timeout_ms) {
+  // A pidfd becomes readable when the process ends (Linux 5.3).
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd) fail_errno(errno, "pidfd_open");
+  struct pollfd p {fd.get(), POLLIN, 0};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    int rc = ::poll(&p, 1, static_cast<int>(std::max<long>(0, std::min<long>(left.count(), INT32_MAX))));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) fail_errno(errno, "poll");
+    if (rc == 0) return std::nullopt;
+    return wait_for(pid);
+  }
 }
 
 std::optional<ProcessResult> run_capture(const std::vector<std::string>& argv, const RunOptions& options) {

@@ -34,6 +34,8 @@ struct SpawnOptions {
   int stdout_fd = -1;           // stdout to this descriptor instead of ours
   bool discard_stdout = false;  // stdout to /dev/null
   bool discard_stderr = false;  // stderr to /dev/null
+  int stderr_fd = -1;           // stderr to this descriptor instead of ours
+  bool new_process_group = false;  // the program leads a process group of its own
   // Signals to unblock in the program: a caller that blocks signals in order
   // to forward them (sigwaitinfo) must not pass that mask on.
   const sigset_t* unblock = nullptr;
@@ -44,8 +46,17 @@ struct SpawnOptions {
 // installed, not executable).
 std::optional<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
 
+// A program of the host's system directories (/usr/sbin, /usr/bin, /sbin,
+// /bin, /usr/local/sbin, /usr/local/bin, in that order), whatever PATH says:
+// for the tools sheaf hands work to as root (runc, crun, bwrap).
+std::optional<std::string> find_system_program(const std::string& name);
+
 // Waits for the child `pid` to end (through EINTR) and returns its wait
 // status, as waitpid gives it.
 int wait_for(pid_t pid);
+
+// Waits at most `timeout_ms` for the child `pid` to end: its wait status, or
+// nullopt when it is still running (the caller may kill it and wait_for it).
+std::optional<int> wait_for(pid_t pid, long timeout_ms);
 
 }  // namespace sheaf

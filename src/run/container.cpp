@@ -33,14 +33,6 @@ namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-std::optional<std::string> find_program(const std::string& name) {
-  for (const char* dir : {"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"}) {
-    std::string path = std::string(dir) + "/" + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return std::nullopt;
-}
-
 // Opens `path` inside `root` as if root were "/": symlinks cannot leave it.
 UniqueFd open_in_root(int root_fd, const std::string& path) {
   open_how how{};
@@ -292,15 +284,15 @@ std::string choose_runtime(const std::string& requested) {
   if (!requested.empty()) {
     if (requested != "runc" && requested != "crun")
       fail_usage("--runtime must be runc or crun, not {}", quote(requested));
-    auto path = find_program(requested);
+    auto path = find_system_program(requested);
     if (!path) fail("the runtime {} is not installed", requested);
     return *path;
   }
   if (!cgroups_hybrid()) {
-    if (auto crun = find_program("crun")) return *crun;
+    if (auto crun = find_system_program("crun")) return *crun;
   }
-  if (auto runc = find_program("runc")) return *runc;
-  if (auto crun = find_program("crun")) return *crun;
+  if (auto runc = find_system_program("runc")) return *runc;
+  if (auto crun = find_system_program("crun")) return *crun;
   fail("neither runc nor crun is installed; sheaf run hands containers to one of them");
 }
 
