@@ -42,6 +42,8 @@ Package make_package(const AddDirectoryRequest& request) {
   package.arch = request.arch;
   package.validate();
   package.depends = parse_option(request.depends, deb::RelationKind::dependency, "--depends");
+  package.pre_depends = parse_option(request.pre_depends, deb::RelationKind::dependency, "--pre-depends");
+  package.breaks = parse_option(request.breaks, deb::RelationKind::conflict, "--breaks");
   package.provides = parse_option(request.provides, deb::RelationKind::provides, "--provides");
   package.conflicts = parse_option(request.conflicts, deb::RelationKind::conflict, "--conflicts");
   return package;
@@ -68,13 +70,16 @@ AddResult add_directory(store::LocalStore& store, const AddDirectoryRequest& req
                                                           .on_file = request.on_file},
                                                          &stats);
     if (request.owner) manifest = with_owner(manifest, *request.owner);
+    if (request.transform) manifest = request.transform(manifest);
     package.fileset = batch->add_blob(manifest.serialize());
     result.id = batch->add_blob(package.document());
     result.entries = manifest.entries().size();
     result.size = manifest.content_size();
     result.cached_files = stats.cached_files;
     store::PackageRecord record = make_record(package, result.metadata, result.entries, result.size);
-    std::string origin = canonical_json({{"type", "directory"}, {"path", request.dir.string()}});
+    std::string origin = request.origin.empty()
+                             ? canonical_json({{"type", "directory"}, {"path", request.dir.string()}})
+                             : request.origin;
     batch->commit([&](store::Index::Transaction& transaction) {
       result.inserted = transaction.insert_package(record);
       transaction.add_origin(record.id, origin);

@@ -22,13 +22,20 @@ struct AddDirectoryRequest {
   std::string arch;
   // Relation fields in Debian syntax; "" when absent.
   std::string depends;
+  std::string pre_depends;
   std::string provides;
   std::string conflicts;
+  std::string breaks;
   PackageMetadata metadata;
   // Record every entry as owned by this uid:gid instead of its owner on disk.
   std::optional<std::pair<std::uint32_t, std::uint32_t>> owner;
   unsigned threads = 1;
   bool rehash = false;  // read every file, even those the store's file cache knows unchanged
+  // Applied to the manifest as read, before it is stored (owners, checks);
+  // throws to refuse it.
+  std::function<fileset::Manifest(const fileset::Manifest&)> transform = nullptr;
+  // The origin recorded (canonical JSON); "" for {"type":"directory","path":DIR}.
+  std::string origin;
   std::function<void(std::string_view path, std::uint64_t size)> on_file = nullptr;
 };
 
@@ -50,7 +57,8 @@ struct AddResult {
 Package make_package(const AddDirectoryRequest& request);
 
 // Validates the request, reads the tree into the store in one write batch and
-// records the package with the origin {"type":"directory","path":<dir as given>}.
+// records the package with its origin (by default {"type":"directory",
+// "path":<dir as given>}).
 // On any error nothing becomes visible in the store.
 AddResult add_directory(store::LocalStore& store, const AddDirectoryRequest& request);
 

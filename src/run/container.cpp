@@ -280,6 +280,29 @@ std::uint64_t export_rootfs(store::LocalStore& store, const Digest& manifest, co
   return stats.files;
 }
 
+struct ImageRoot::State {
+  std::unique_ptr<ContainerDir> dir;
+  std::optional<OverlayMount> mount;
+};
+
+ImageRoot::ImageRoot(store::LocalStore& store, const Digest& manifest) : state_(std::make_unique<State>()) {
+  if (::geteuid() != 0) fail("mounting an image's root needs root: it is an overlay of package trees");
+  image::StoredImage image = image::load_image(store, manifest);
+  store::StoreLock held = store.lock(store::StoreLock::Mode::shared);
+  std::vector<fs::path> lowers = package_trees(store, image);
+  RunRequest read_only;
+  read_only.read_only = true;
+  OverlayLayout layout;
+  state_->dir = make_container_dir(store, lowers, read_only, layout);
+  path_ = state_->dir->path / "bundle/rootfs";
+  state_->mount.emplace(layout, path_, state_->dir->path);
+}
+
+ImageRoot::~ImageRoot() {
+  state_->mount.reset();  // before the directory goes
+  state_->dir.reset();
+}
+
 std::string choose_runtime(const std::string& requested) {
   if (!requested.empty()) {
     if (requested != "runc" && requested != "crun")

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,5 +60,24 @@ std::uint64_t export_rootfs(store::LocalStore& store, const Digest& manifest, co
 // Runs the container to its end and returns its exit code (128 + signal
 // when a signal ended it), or 126/127 when the command cannot be run.
 int run_container(store::LocalStore& store, const RunRequest& request);
+
+// A stored image's root, mounted read-only (steps 1 and 2 above, with no
+// upper layer), for as long as the object lives: what a recipe's build
+// environment is (build/sandbox.hpp). Its directory under <store>/run/ keeps
+// gc from the trees it uses. Needs root.
+class ImageRoot {
+ public:
+  ImageRoot(store::LocalStore& store, const Digest& manifest);
+  ~ImageRoot();
+  ImageRoot(const ImageRoot&) = delete;
+  ImageRoot& operator=(const ImageRoot&) = delete;
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::filesystem::path path_;
+};
 
 }  // namespace sheaf::run
