@@ -212,10 +212,25 @@ std::string pin_of(const fs::path& path) {
   return file_digest(path).str();
 }
 
-PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir,
-                                std::optional<std::int64_t> source_date_epoch) {
+PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir) {
   PreparedSources prepared;
+  // Archives first: their newest entry is SOURCE_DATE_EPOCH when the recipe
+  // gives none, and the files and directories then take that time.
+  std::vector<const spec::RecipeSource*> ordered;
   for (const auto& source : recipe.sources) {
+    if (source.kind == spec::RecipeSource::Kind::archive) ordered.push_back(&source);
+  }
+  for (const auto& source : recipe.sources) {
+    if (source.kind != spec::RecipeSource::Kind::archive) ordered.push_back(&source);
+  }
+  std::optional<std::int64_t> source_date_epoch = recipe.build.source_date_epoch;
+  bool archives_done = false;
+  for (const spec::RecipeSource* each : ordered) {
+    const spec::RecipeSource& source = *each;
+    if (source.kind != spec::RecipeSource::Kind::archive && !archives_done) {
+      archives_done = true;
+      if (!source_date_epoch) source_date_epoch = prepared.newest_archive_entry;
+    }
     std::string shown = fmt::format("{} ({})", quote(source.path_as_written), recipe.where(source.position));
     std::error_code ec;
     auto status = fs::symlink_status(source.path, ec);
@@ -225,7 +240,7 @@ PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir,
       if (!fs::is_directory(status)) fail("the source {} is pinned by fileset, but it is not a directory", shown);
       // Copied aside first: the copy is what the build sees, so the copy is
       // what is checked; then its entries move into place.
-      fs::path staging = dir.parent_path() / fmt::format(".source-{}", &source - recipe.sources.data());
+      fs::path staging = dir.parent_path() / fmt::format(".source-{}", each - recipe.sources.data());
       fs::remove_all(staging);
       fs::copy(source.path, staging, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
       std::string actual = directory_pin(staging).str();
@@ -268,6 +283,12 @@ PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir,
     fs::permissions(target, executable ? fs::perms(0755) : fs::perms(0644));
     if (source_date_epoch) set_times(target, *source_date_epoch);
   }
+  if (!source_date_epoch) source_date_epoch = prepared.newest_archive_entry;
+  if (!source_date_epoch) {
+    fail("{} gives no source_date_epoch and its archives record no times; give [build] source_date_epoch",
+         quote(recipe.path.string()));
+  }
+  prepared.source_date_epoch = *source_date_epoch;
   return prepared;
 }
 

@@ -62,8 +62,9 @@ TEST_F(RecipeSourcesTest, EachKindOfSourceLandsWhereTheRecipeSays) {
                           source("vendor", "dest = \"third_party/vendor\"\n"));
   fs::path out = dir_.path() / "out";
   fs::create_directories(out);
-  PreparedSources prepared = prepare_sources(r, out, 1600000000);
+  PreparedSources prepared = prepare_sources(r, out);
   EXPECT_EQ(prepared.newest_archive_entry, 1700000000);
+  EXPECT_EQ(prepared.source_date_epoch, 1600000000);  // the recipe's own
   EXPECT_EQ(read(out / "Makefile"), "all:\n");
   EXPECT_EQ(read(out / "src/greet.c"), "int main(void) { return 0; }\n");
   EXPECT_EQ(read(out / "fix.patch"), "--- a\n+++ b\n");
@@ -82,7 +83,7 @@ TEST_F(RecipeSourcesTest, ASourceThatDiffersFromItsPinIsRefusedBeforeAnythingRun
   write(dir_.path() / "fix.patch", "--- changed\n");
   fs::path out = dir_.path() / "out";
   fs::create_directories(out);
-  std::string message = testing::error_message_of([&] { prepare_sources(r, out, std::nullopt); });
+  std::string message = testing::error_message_of([&] { prepare_sources(r, out); });
   EXPECT_NE(message.find("the source 'fix.patch' (" + (dir_.path() / "greet.toml").string() +
                          ":7:1) has the sha256 " + pin_of(dir_.path() / "fix.patch") + ", not the "),
             std::string::npos)
@@ -93,7 +94,7 @@ TEST_F(RecipeSourcesTest, ASourceThatDiffersFromItsPinIsRefusedBeforeAnythingRun
   write(dir_.path() / "vendor/extra.h", "\n");
   fs::remove_all(out);
   fs::create_directories(out);
-  message = testing::error_message_of([&] { prepare_sources(d, out, std::nullopt); });
+  message = testing::error_message_of([&] { prepare_sources(d, out); });
   EXPECT_NE(message.find("has the FileSet id"), std::string::npos) << message;
 }
 
@@ -111,7 +112,7 @@ TEST_F(RecipeSourcesTest, AnArchiveThatReachesOutsideIsRefused) {
   spec::Recipe r = recipe(source("evil.tar"));
   fs::path out = dir_.path() / "out/src";
   fs::create_directories(out);
-  std::string message = testing::error_message_of([&] { prepare_sources(r, out, std::nullopt); });
+  std::string message = testing::error_message_of([&] { prepare_sources(r, out); });
   EXPECT_NE(message.find("holds 'pkg/../../escaped', which would land outside the build's source directory"),
             std::string::npos)
       << message;

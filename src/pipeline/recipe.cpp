@@ -1,0 +1,215 @@
+#include "pipeline/recipe.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "base/error.hpp"
+#include "base/fs.hpp"
+#include "base/host.hpp"
+#include "build/recipe_build.hpp"
+#include "build/sandbox.hpp"
+#include "image/compose.hpp"
+#include "pipeline/fetch.hpp"
+#include "pkg/add_directory.hpp"
+#include "run/container.hpp"
+
+namespace sheaf::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read the recipe {}: {}", quote(path.string()), std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string joined(const std::vector<std::string>& relations) {
+  std::string out;
+  for (const auto& r : relations) out += (out.empty() ? "" : ", ") + r;
+  return out;
+}
+
+// The build's scratch directory under the store's tmp/, removed when done.
+struct WorkDir {
+  fs::path path;
+  explicit WorkDir(const store::LocalStore& store)
+      : path(store.root() / "tmp" / ("recipe-" + random_hex(8))) {
+    for (const char* d : {"src", "dest", "home", "tmp"}) fs::create_directories(path / d);
+    ::chmod(path.c_str(), 0700);
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+};
+
+RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options,
+                            std::vector<fs::path>& stack) {
+  Reporter& reporter = session.reporter();
+  store::LocalStore& store = session.store();
+  fs::path self = fs::absolute(recipe.path).lexically_normal();
+  if (std::find(stack.begin(), stack.end(), self) != stack.end()) {
+    std::string cycle;
+    for (const auto& p : stack) cycle += p.string() + " -> ";
+    fail("the recipes' environments form a cycle: {}{}", cycle, self.string());
+  }
+  stack.push_back(self);
+  const std::string arch = recipe.debian ? recipe.debian->arch : host_debian_arch();
+  if (arch != host_debian_arch()) {
+    fail("{} builds for {}, but recipes build for the host's architecture ({}) only in this version of sheaf",
+         quote(recipe.path.string()), arch, host_debian_arch());
+  }
+  unsigned threads = options.jobs == 0 ? hardware_threads() : options.jobs;
+
+  // 1. The environment.
+  spec::Spec env = recipe.environment_spec();
+  std::vector<std::string> debian_ids;
+  std::optional<repo::Lockfile> lock;
+  if (recipe.debian) {
+    lock = ensure_lock(session, env, options.locked, options.allow_unsigned);
+    fetch_missing(session, *lock, *recipe.debian, threads);
+    debian_ids = locked_package_ids(store, *lock);
+    for (const auto& p : lock->packages) {
+      if (p.name == recipe.package.name && p.version == recipe.package.version) {
+        fail("{} builds {} {}, which is also the Debian package of that name and version in its environment; give "
+             "the output a version of its own (for example {}+local1)",
+             quote(recipe.path.string()), p.name, p.version, p.version);
+      }
+    }
+  }
+  std::vector<std::string> recipe_ids;
+  for (std::size_t i = 0; i < recipe.environment.recipes.size(); ++i) {
+    const fs::path& other = recipe.environment.recipes[i];
+    RecipeBuildResult built = with_context(
+        fmt::format("while building {}, which {} names in its environment ({})", quote(other.string()),
+                    quote(recipe.path.string()), recipe.where(recipe.environment.recipe_positions[i])),
+        [&] { return build_one(session, spec::Recipe::load(other), options, stack); });
+    recipe_ids.push_back(built.package_id);
+  }
+
+  // 2. The key, and the store's answer to it.
+  build::RecipeInputs inputs;
+  inputs.recipe = Digest::of(read_bytes(recipe.path));
+  for (const auto& s : recipe.sources) inputs.sources.emplace_back(s.path_as_written, s.digest);
+  inputs.environment = debian_ids;
+  inputs.environment.insert(inputs.environment.end(), recipe_ids.begin(), recipe_ids.end());
+  std::sort(inputs.environment.begin(), inputs.environment.end());
+  inputs.environment.erase(std::unique(inputs.environment.begin(), inputs.environment.end()), inputs.environment.end());
+  inputs.arch = arch;
+  RecipeBuildResult result;
+  result.key = inputs.key();
+  result.name = recipe.package.name;
+  result.version = recipe.package.version;
+  std::string origin = inputs.origin();
+  if (!options.rebuild) {
+    for (const auto& record : store.index().packages_with_origin(origin)) {
+      result.package_id = record.id;
+      result.cached = true;
+      reporter.note(fmt::format("{} {}: built before with the same inputs (key {})", result.name, result.version,
+                                result.key));
+      stack.pop_back();
+      return result;
+    }
+  }
+
+  // 3. Compose and mount the environment; prepare, run, add.
+  if (::geteuid() != 0) {
+    fail("building {} needs root: its environment is an overlay of package trees, as `sheaf run` mounts",
+         quote(recipe.path.string()));
+  }
+  build::find_bwrap();  // before any work, a clear error when it is missing
+  image::ComposeRequest request;
+  request.debian_packages = debian_ids;
+  request.files_packages = recipe_ids;
+  request.arch = arch;
+  if (lock && !lock->suites.empty()) request.os = image::os_release_for_suite(lock->suites.front());
+  request.threads = threads;
+  request.warn = [&reporter](const std::string& w) { reporter.warning(w); };
+  request.on_layer = [&reporter](std::size_t done, std::size_t total) {
+    reporter.progress({Progress::Stage::layers, done, total, 0, 0});
+  };
+  image::ComposeResult composed;
+  {
+    ProgressScope scope(reporter);
+    composed = with_context(fmt::format("while composing the build environment of {}", quote(recipe.path.string())),
+                            [&] { return image::compose_image(store, env, request); });
+  }
+  run::ImageRoot root(store, composed.manifest);
+  WorkDir work(store);
+  build::PreparedSources prepared = build::prepare_sources(recipe, work.path / "src");
+  build::SandboxRequest sandbox;
+  sandbox.root = root.path();
+  sandbox.source_dir = work.path / "src";
+  sandbox.dest_dir = work.path / "dest";
+  sandbox.home_dir = work.path / "home";
+  sandbox.tmp_dir = work.path / "tmp";
+  sandbox.log = work.path / "log";
+  sandbox.steps = recipe.build.steps;
+  sandbox.env = recipe.build.env;
+  sandbox.source_date_epoch = prepared.source_date_epoch;
+  sandbox.timeout = std::chrono::seconds(recipe.build.timeout);
+  sandbox.on_step = [&](std::size_t i, const std::string& step) {
+    reporter.note(fmt::format("{}: step {}/{}: {}", recipe.package.name, i + 1, recipe.build.steps.size(),
+                              step.substr(0, step.find('\n'))));
+  };
+  with_context(fmt::format("while building {}", quote(recipe.path.string())), [&] { build::run_steps(sandbox); });
+  if (fs::is_empty(work.path / "dest")) {
+    fail("the steps of {} installed nothing under $DESTDIR (/build/dest), so there is no package",
+         quote(recipe.path.string()));
+  }
+
+  pkg::AddDirectoryRequest add;
+  add.dir = work.path / "dest";
+  add.name = recipe.package.name;
+  add.version = recipe.package.version;
+  add.arch = arch;
+  add.depends = joined(recipe.package.depends);
+  add.pre_depends = joined(recipe.package.pre_depends);
+  add.provides = joined(recipe.package.provides);
+  add.conflicts = joined(recipe.package.conflicts);
+  add.breaks = joined(recipe.package.breaks);
+  add.metadata.license = recipe.package.license;
+  add.metadata.homepage = recipe.package.homepage;
+  add.metadata.description = recipe.package.description;
+  add.metadata.date = prepared.source_date_epoch;
+  add.threads = threads;
+  add.transform = [&](const fileset::Manifest& m) { return build::shape_output(m, recipe.owners); };
+  add.origin = origin;
+  pkg::AddResult added = with_context(fmt::format("while adding the output of {}", quote(recipe.path.string())),
+                                      [&] { return pkg::add_directory(store, add); });
+  result.package_id = added.id.str();
+  reporter.note(fmt::format("built {} {} ({} entries, key {})", result.name, result.version, added.entries, result.key));
+  stack.pop_back();
+  return result;
+}
+
+}  // namespace
+
+RecipeBuildResult build_recipe(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options) {
+  std::vector<fs::path> stack;
+  return build_one(session, recipe, options, stack);
+}
+
+repo::LockOutcome lock_recipe(Session& session, const spec::Recipe& recipe, const LockOptions& options) {
+  if (!recipe.debian) {
+    fail("{} has no [source.debian]: its environment holds recipe outputs only, and has no lock",
+         quote(recipe.path.string()));
+  }
+  return lock(session, recipe.environment_spec(), options);
+}
+
+}  // namespace sheaf::pipeline

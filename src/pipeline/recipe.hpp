@@ -1,0 +1,47 @@
+// Recipe builds: `sheaf recipe build` and `sheaf recipe lock`.
+//
+//   1. the environment: its Debian packages locked beside the recipe (as an
+//      image's are) and fetched, and the outputs of the recipes it names,
+//      built first (the same way, depth first; a cycle is an error);
+//   2. the inputs (the recipe's digest, the source pins, the environment's
+//      package ids, the arch) give the key; a package recorded with that
+//      origin is the answer, and nothing is built (build/recipe_build.hpp);
+//   3. otherwise the environment is composed like an image (the assembly
+//      and derived effects included) and mounted read-only (run::ImageRoot);
+//      the sources are checked and laid out in a work directory under the
+//      store's tmp/, the steps run in the sandbox (build/sandbox.hpp), and
+//      what they installed under $DESTDIR becomes the package, with the
+//      origin that step 2 looks for. The work directory goes, whatever
+//      happened.
+// Building needs root (the overlay mount), as `sheaf run` does. Only the
+// host's architecture is built.
+#pragma once
+
+#include <string>
+
+#include "pipeline/lock.hpp"
+#include "pipeline/session.hpp"
+#include "spec/recipe.hpp"
+
+namespace sheaf::pipeline {
+
+struct RecipeBuildOptions {
+  bool locked = false;          // fail instead of creating or changing an environment's lock
+  bool allow_unsigned = false;  // when locking: accept unsigned repositories
+  bool rebuild = false;         // build even when the store has the key's output
+  unsigned jobs = 0;            // threads; 0 for one per core
+};
+
+struct RecipeBuildResult {
+  std::string package_id;
+  std::string name, version;
+  std::string key;
+  bool cached = false;  // answered from the store; nothing was built
+};
+
+RecipeBuildResult build_recipe(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options);
+
+// Locks the recipe's environment into its lock (spec::Recipe::lock_path).
+repo::LockOutcome lock_recipe(Session& session, const spec::Recipe& recipe, const LockOptions& options);
+
+}  // namespace sheaf::pipeline
