@@ -25,15 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-// Hashes contents and keeps nothing: a directory's FileSet id alone.
-class DigestOnlySink final : public fileset::ContentSink {
- public:
-  fileset::ContentRef put(ByteSource& source) override {
-    StreamDigest d = digest_stream(source);
-    return {d.digest, d.size};
-  }
-};
-
 Digest file_digest(const fs::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) fail_errno(errno, "cannot read " + quote(path.string()));
@@ -44,7 +35,7 @@ Digest file_digest(const fs::path& path) {
 // A directory's FileSet id as a source pin: owners root's, no xattrs (a copy
 // does not carry them, and the build sees the copy).
 Digest directory_pin(const fs::path& dir) {
-  DigestOnlySink sink;
+  fileset::HashOnlySink sink;
   fileset::Manifest read = fileset::read_directory(dir, sink, {});
   std::vector<fileset::Entry> entries = read.entries();
   for (auto& e : entries) {

@@ -23,4 +23,14 @@ class ContentSink {
   virtual ContentRef put(ByteSource& source) = 0;
 };
 
+// Hashes contents and keeps nothing: for reading a FileSet back, or a
+// directory's FileSet id, when only the digests matter.
+class HashOnlySink final : public ContentSink {
+ public:
+  ContentRef put(ByteSource& source) override {
+    StreamDigest d = digest_stream(source);
+    return {d.digest, d.size};
+  }
+};
+
 }  // namespace sheaf::fileset

@@ -28,15 +28,6 @@ using fileset::EntryType;
 
 namespace {
 
-// Reads a FileSet back without keeping anything: only digests matter.
-class HashOnlySink final : public fileset::ContentSink {
- public:
-  fileset::ContentRef put(ByteSource& source) override {
-    StreamDigest d = digest_stream(source);
-    return {d.digest, d.size};
-  }
-};
-
 void copy_content(const store::LocalStore& store, const Entry& e, int out_fd) {
   auto in = store.open_object(e.digest);
   if (!in) fail("the content of {} (object {}) is missing from the store", quote(e.path), e.digest.str());
@@ -145,7 +136,7 @@ fs::path ensure_package_tree(store::LocalStore& store, const std::string& packag
     materialize(store, manifest, staging, local);
 
     // Read it back: the same FileSet, or the tree is not what the package says.
-    HashOnlySink sink;
+    fileset::HashOnlySink sink;
     fileset::Manifest read_back = fileset::read_directory(staging, sink, {.threads = 2});
     if (read_back.serialize() != manifest.serialize()) {
       fail(

@@ -46,7 +46,7 @@ TEST(Recipe, ReadsEverySection) {
 name = "greet"
 version = "1.0-1"
 license = "MIT"
-homepage = "https://greet.example.invalid"
+homepage = "file:///usr/share/doc/greet"
 description = "says hello"
 depends = ["libgreet1 (= 1.0-1)", "libc6 (>= 2.34) | libc6.1"]
 provides = ["greeter (= 1)"]
