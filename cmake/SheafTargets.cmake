@@ -34,15 +34,20 @@ function(sheaf_library name)
   sheaf_configure_target(sheaf_${name})
 endfunction()
 
-# sheaf_test(NAME [SERIAL] SOURCES... DEPS... [LABELS...]): one GoogleTest
-# executable per module. SERIAL tests run alone, for those that measure time
-# against a reference run and would be skewed by tests running beside them.
+# sheaf_test(NAME [SERIAL] [LOCK NAME] [COST N] [TIMEOUT S] SOURCES... DEPS... [LABELS...]):
+# one GoogleTest executable per module. SERIAL tests run alone, for those that
+# measure time against a reference run and would be skewed by tests running
+# beside them. LOCK names a ctest resource lock: tests holding the same one
+# never run at once, but run beside everything else (for suites that share a
+# work directory). COST orders a fresh run, which has no timings yet: the
+# highest cost starts first, so the long suites do not make the tail.
+# TIMEOUT replaces the 600 s limit of each test.
 # LABELS are ctest labels ("mirror": needs the host's Debian mirror).
 function(sheaf_test name)
   if(NOT SHEAF_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "LOCK;COST;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   set(serial FALSE)
   if(ARG_SERIAL)
     set(serial TRUE)
@@ -57,5 +62,17 @@ function(sheaf_test name)
   if(ARG_LABELS)
     set(labels ${ARG_LABELS})
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 RUN_SERIAL ${serial} LABELS "${labels}")
+  set(timeout 600)
+  if(ARG_TIMEOUT)
+    set(timeout ${ARG_TIMEOUT})
+  endif()
+  set(extra)
+  if(ARG_LOCK)
+    list(APPEND extra RESOURCE_LOCK ${ARG_LOCK})
+  endif()
+  if(ARG_COST)
+    list(APPEND extra COST ${ARG_COST})
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+                       PROPERTIES TIMEOUT ${timeout} RUN_SERIAL ${serial} LABELS "${labels}" ${extra})
 endfunction()

@@ -77,7 +77,8 @@ class OciToolsTest : public ::testing::Test {
     // tree: ctest runs each test in a process of its own, and building the
     // three examples from the mirror takes most of a minute under the
     // sanitizers, so later processes build from the first one's store and
-    // locks, offline. The test is SERIAL, so no two processes share it at once.
+    // locks, offline. The suite holds a ctest resource lock, so no two of its
+    // processes share the directory at once.
     fs::path work = fs::path(testing::sheaf_binary()).parent_path() / "oci-tools-work";
     bool ready = fs::exists(work / "ready");
     if (!ready) {

@@ -18,6 +18,7 @@ struct BuildOptions {
   bool allow_unsigned = false;
   bool json = false;
   unsigned jobs = 0;
+  std::string build_dir;
 };
 
 void build(Context& context, const BuildOptions& options) {
@@ -25,7 +26,11 @@ void build(Context& context, const BuildOptions& options) {
   pipeline::Session session = context.session();
   pipeline::RecipeBuildResult result = pipeline::build_recipe(
       session, recipe,
-      {.locked = options.locked, .allow_unsigned = options.allow_unsigned, .rebuild = options.rebuild, .jobs = options.jobs});
+      {.locked = options.locked,
+       .allow_unsigned = options.allow_unsigned,
+       .rebuild = options.rebuild,
+       .jobs = options.jobs,
+       .build_dir = options.build_dir});
   if (options.json) {
     fmt::print("{}\n", nlohmann::json{{"id", result.package_id},
                                       {"name", result.name},
@@ -87,6 +92,9 @@ void register_recipe(CLI::App& app, Context& context) {
               "Accept repositories whose Release is unsigned (local test repositories)");
   b->add_flag("--json", build_options->json, "Print {id, name, version, key, cached}");
   b->add_option("-j,--jobs", build_options->jobs, "Threads (default: one per core)")->type_name("N");
+  b->add_option("--build-dir", build_options->build_dir,
+                "Make the build's directories under DIR (default: the store's tmp/)")
+      ->type_name("DIR");
   b->callback([&context, build_options] { build(context, *build_options); });
 
   auto lock_options = std::make_shared<LockOptions>();

@@ -407,11 +407,12 @@ Member Composer::stored_member(const std::string& id, Kind kind) const {
   m.stored = true;
   m.record = *record;
   // A locked package is a Debian one, unless it came from a registry where
-  // it had been added from a directory.
+  // it had been added from a directory, or a recipe built it.
   m.from_deb = kind == Kind::debian;
   for (const auto& origin : store_.index().origins(id)) {
     auto doc = nlohmann::json::parse(origin, nullptr, false);
-    if (string_field(doc, "type") == "registry" && string_field(doc, "kind") != "deb") m.from_deb = false;
+    std::string type = string_field(doc, "type");
+    if ((type == "registry" && string_field(doc, "kind") != "deb") || type == "recipe") m.from_deb = false;
   }
   auto digest = Digest::parse(id);
   auto document = digest ? store_.read_blob(*digest) : std::nullopt;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "base/error.hpp"
 #include "base/host.hpp"
 #include "base/text.hpp"
@@ -10,6 +12,7 @@
 #include "pipeline/fetch.hpp"
 #include "pipeline/lock.hpp"
 #include "pipeline/package_trust.hpp"
+#include "pipeline/recipe.hpp"
 #include "pipeline/registry_sources.hpp"
 #include "sbom/attach.hpp"
 #include "sbom/documents.hpp"
@@ -45,6 +48,28 @@ image::ImageSources sources_of(const spec::Spec& spec, const repo::Lockfile* loc
   return sources;
 }
 
+// The spec's [[recipes]], each built unless the store has the output of its
+// inputs (pipeline/recipe.hpp): the path as written -> the package id.
+std::map<std::string, std::string> build_recipes(Session& session, const spec::Spec& spec, const repo::Lockfile& lock,
+                                                 const BuildOptions& options) {
+  std::map<std::string, std::string> out;
+  for (const auto& ref : spec.recipes) {
+    const repo::LockedPackage* locked = lock.find_recipe(ref.path_as_written);
+    if (!locked) fail("internal: the recipe {} is not in the lock", quote(ref.path_as_written));
+    RecipeBuildOptions recipe_options{.locked = options.locked, .allow_unsigned = options.allow_unsigned,
+                                      .rebuild = false, .jobs = options.jobs};
+    RecipeBuildResult built = with_context(
+        fmt::format("while building the recipe {} ({})", quote(ref.path_as_written), spec.where(ref.position)),
+        [&] { return build_recipe(session, spec::Recipe::load(ref.path), recipe_options); });
+    if (built.name != locked->name || built.version != locked->version) {
+      fail("the recipe {} built {} {}, but the lock has {} {}; run 'sheaf lock'", quote(ref.path_as_written),
+           built.name, built.version, locked->name, locked->version);
+    }
+    out[ref.path_as_written] = built.package_id;
+  }
+  return out;
+}
+
 }  // namespace
 
 BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& options) {
@@ -58,12 +83,18 @@ BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& 
   request.threads = options.jobs == 0 ? hardware_threads() : options.jobs;
   request.arch = spec.debian ? spec.debian->arch : host_debian_arch();
   std::optional<repo::Lockfile> lock;
+  if (!spec.debian && !spec.recipes.empty()) {
+    fail("{} names recipes ({}) but has no [source.debian]: their outputs are resolved with the Debian packages they "
+         "depend on",
+         quote(spec.path.string()), spec.where(spec.recipes.front().position));
+  }
   if (spec.debian) {
     lock = ensure_lock(session, spec, options.locked, options.allow_unsigned);
     fetch_missing(session, *lock, *spec.debian, request.threads);
     fetch_registry_packages(session, *lock);
     check_package_policy(session, *lock, options.package_policy);
-    request.debian_packages = locked_package_ids(session.store(), *lock);
+    std::map<std::string, std::string> recipe_outputs = build_recipes(session, spec, *lock, options);
+    request.debian_packages = locked_package_ids(session.store(), *lock, recipe_outputs);
     if (!lock->suites.empty()) request.os = image::os_release_for_suite(lock->suites.front());
   }
   request.sources = sources_of(spec, lock ? &*lock : nullptr);
@@ -71,7 +102,9 @@ BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& 
     // Which source answered for each locked package.
     for (std::size_t i = 0; i < lock->packages.size(); ++i) {
       const repo::LockedPackage& p = lock->packages[i];
-      request.sources.packages[request.debian_packages[i]] = p.from_registry() ? p.registry : "debian " + p.suite;
+      request.sources.packages[request.debian_packages[i]] = p.from_registry() ? p.registry
+                                                             : p.from_recipe()  ? "recipe " + p.recipe
+                                                                                : "debian " + p.suite;
     }
   }
   request.source_date_epoch = options.source_date_epoch;

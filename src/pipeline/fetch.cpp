@@ -41,7 +41,7 @@ FetchOutcome fetch(Session& session, const spec::Spec& spec, const FetchOptions&
   if (repo::missing_packages(session.store(), lock).empty()) {
     // Nothing to do for Debian: no apt configuration, no network.
     outcome.report.present = static_cast<std::size_t>(std::count_if(
-        lock.packages.begin(), lock.packages.end(), [](const repo::LockedPackage& p) { return !p.from_registry(); }));
+        lock.packages.begin(), lock.packages.end(), [](const repo::LockedPackage& p) { return p.from_debian(); }));
   } else {
     outcome.report = fetch_with_progress(session, lock, *spec.debian, options.jobs);
   }
@@ -62,9 +62,19 @@ void fetch_missing(Session& session, const repo::Lockfile& lock, const spec::Deb
       fmt::format("fetched {} packages ({}){}", report.downloaded, human_bytes(report.bytes), shared_summary(report)));
 }
 
-std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock) {
+std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock,
+                                            const std::map<std::string, std::string>& recipe_outputs) {
   std::vector<std::string> ids;
   for (const auto& p : lock.packages) {
+    if (p.from_recipe()) {
+      auto built = recipe_outputs.find(p.recipe);
+      if (built == recipe_outputs.end()) {
+        fail("{} {} is the output of the recipe {}, which only `sheaf build` of the spec builds", p.name, p.version,
+             quote(p.recipe));
+      }
+      ids.push_back(built->second);
+      continue;
+    }
     if (p.from_registry()) {
       if (!store.index().package(p.id.str())) {
         fail("{} {} ({}) is locked but not in the store after fetching", p.name, p.version, p.registry);

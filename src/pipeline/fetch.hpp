@@ -2,6 +2,7 @@
 // step of build and update.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,12 @@ FetchOutcome fetch(Session& session, const spec::Spec& spec, const FetchOptions&
 // what came. Does nothing, and touches no network, when none is missing.
 void fetch_missing(Session& session, const repo::Lockfile& lock, const spec::DebianSource& debian, unsigned jobs);
 
-// The store's package for each locked .deb, found by origin (the .deb's
-// sha256 and size), in lock order. Throws when one is missing.
-std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock);
+// The store's package for each locked package, in lock order: a .deb's
+// found by origin (its sha256 and size), a registry package's by its id, a
+// recipe output's in `recipe_outputs` (the [[recipes]] path as written ->
+// the id its build gave). Throws when one is missing.
+std::vector<std::string> locked_package_ids(store::LocalStore& store, const repo::Lockfile& lock,
+                                            const std::map<std::string, std::string>& recipe_outputs = {});
 
 // "; 3 more came from other sheaf processes ...": what a fetch shared, or "".
 std::string shared_summary(const repo::FetchReport& report);

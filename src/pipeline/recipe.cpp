@@ -41,11 +41,19 @@ std::string joined(const std::vector<std::string>& relations) {
   return out;
 }
 
-// The build's scratch directory under the store's tmp/, removed when done.
+// The build's scratch directory, under the store's tmp/ unless the options
+// name another place, removed when done. It holds the store's shared lock
+// while it exists: a writer that finds the store unlocked takes what is in
+// tmp/ for a dead writer's and removes it.
 struct WorkDir {
+  store::StoreLock held;
   fs::path path;
-  explicit WorkDir(const store::LocalStore& store)
-      : path(store.root() / "tmp" / ("recipe-" + random_hex(8))) {
+  WorkDir(const store::LocalStore& store, const fs::path& parent)
+      : held(store.lock(store::StoreLock::Mode::shared)),
+        path((parent.empty() ? store.root() / "tmp" : fs::absolute(parent)) / ("recipe-" + random_hex(8))) {
+    if (!parent.empty() && !fs::is_directory(parent)) {
+      fail("the build directory {} is not a directory", quote(parent.string()));
+    }
     for (const char* d : {"src", "dest", "home", "tmp"}) fs::create_directories(path / d);
     ::chmod(path.c_str(), 0700);
   }
@@ -132,6 +140,11 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
          quote(recipe.path.string()));
   }
   build::find_bwrap();  // before any work, a clear error when it is missing
+  // The sources first: a pin that does not hold is refused before anything
+  // is composed or run. The work directory's lock also keeps gc from the
+  // trees the root will mount.
+  WorkDir work(store, options.build_dir);
+  build::PreparedSources prepared = build::prepare_sources(recipe, work.path / "src");
   image::ComposeRequest request;
   request.debian_packages = debian_ids;
   request.files_packages = recipe_ids;
@@ -149,8 +162,6 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
                             [&] { return image::compose_image(store, env, request); });
   }
   run::ImageRoot root(store, composed.manifest);
-  WorkDir work(store);
-  build::PreparedSources prepared = build::prepare_sources(recipe, work.path / "src");
   build::SandboxRequest sandbox;
   sandbox.root = root.path();
   sandbox.source_dir = work.path / "src";

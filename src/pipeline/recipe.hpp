@@ -9,7 +9,7 @@
 //   3. otherwise the environment is composed like an image (the assembly
 //      and derived effects included) and mounted read-only (run::ImageRoot);
 //      the sources are checked and laid out in a work directory under the
-//      store's tmp/, the steps run in the sandbox (build/sandbox.hpp), and
+//      store's tmp/ (or RecipeBuildOptions::build_dir), the steps run in the sandbox (build/sandbox.hpp), and
 //      what they installed under $DESTDIR becomes the package, with the
 //      origin that step 2 looks for. The work directory goes, whatever
 //      happened.
@@ -17,6 +17,7 @@
 // host's architecture is built.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "pipeline/lock.hpp"
@@ -30,6 +31,9 @@ struct RecipeBuildOptions {
   bool allow_unsigned = false;  // when locking: accept unsigned repositories
   bool rebuild = false;         // build even when the store has the key's output
   unsigned jobs = 0;            // threads; 0 for one per core
+  // Where the build's directories (/build/src, /build/dest, ...) are made,
+  // each build in a fresh subdirectory; "" for the store's tmp/.
+  std::filesystem::path build_dir;
 };
 
 struct RecipeBuildResult {

@@ -51,7 +51,7 @@ bool store_holds(store::LocalStore& store, const LockedPackage& p) {
 std::vector<const LockedPackage*> missing_packages(store::LocalStore& store, const Lockfile& lock) {
   std::vector<const LockedPackage*> missing;
   for (const auto& p : lock.packages) {
-    if (!p.from_registry() && !store_holds(store, p)) missing.push_back(&p);
+    if (p.from_debian() && !store_holds(store, p)) missing.push_back(&p);
   }
   return missing;
 }
@@ -117,7 +117,7 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
   FetchReport report;
   auto missing = missing_packages(store, lock);
   report.present = static_cast<std::size_t>(std::count_if(lock.packages.begin(), lock.packages.end(), [](const LockedPackage& p) {
-                     return !p.from_registry();
+                     return p.from_debian();
                    })) - missing.size();
   if (missing.empty()) return report;
 

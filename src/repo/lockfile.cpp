@@ -111,6 +111,13 @@ const LockedPackage* Lockfile::find(std::string_view name) const {
   return nullptr;
 }
 
+const LockedPackage* Lockfile::find_recipe(std::string_view path_as_written) const {
+  for (const auto& p : packages) {
+    if (p.recipe == path_as_written) return &p;
+  }
+  return nullptr;
+}
+
 const LockedPackage* Lockfile::find_registry(std::string_view reference) const {
   for (const auto& p : packages) {
     if (p.registry == reference) return &p;
@@ -123,7 +130,12 @@ std::string Lockfile::render() const {
   out += "# sheaf.lock: the resolved closure of sheaf.toml, written by `sheaf lock`.\n";
   out += "# Do not edit it by hand. Format: docs/formats/lockfile.md\n";
   bool registry = std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_registry(); });
-  out += fmt::format("version = {}\n", essential ? 4 : registry ? 3 : implicit.empty() ? 1 : 2);
+  bool recipes = std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_recipe(); });
+  out += fmt::format("version = {}\n", recipes     ? 5
+                                       : essential ? 4
+                                       : registry  ? 3
+                                       : implicit.empty() ? 1
+                                                          : 2);
   out += fmt::format("arch = {}\n", toml_string(arch));
   out += fmt::format("suites = {}\n", toml_list(suites));
   out += fmt::format("components = {}\n", toml_list(components));
@@ -149,6 +161,9 @@ std::string Lockfile::render() const {
       out += fmt::format("registry = {}\n", toml_string(p.registry));
       out += fmt::format("manifest = {}\n", toml_string(p.manifest.str()));
       out += fmt::format("id = {}\n", toml_string(p.id.str()));
+    } else if (p.from_recipe()) {
+      out += fmt::format("recipe = {}\n", toml_string(p.recipe));
+      out += fmt::format("recipe_sha256 = {}\n", toml_string(p.recipe_sha256.hex()));
     } else {
       out += fmt::format("source = {}\n", toml_string(p.source));
       if (!p.source_version.empty()) out += fmt::format("source_version = {}\n", toml_string(p.source_version));
@@ -247,6 +262,12 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
       };
       p.manifest = oci_digest("manifest");
       p.id = oci_digest("id");
+    } else if (*version >= 5 && table.get("recipe")) {
+      reader.check_keys(table, "[package]",
+                        {"name", "version", "arch", "recipe", "recipe_sha256", "pre_depends", "depends", "provides"});
+      p.recipe = reader.string(table, "recipe", "[[package]]");
+      if (p.recipe.empty()) reader.fail_at(table.get("recipe")->source(), "recipe must name a recipe file");
+      p.recipe_sha256 = reader.digest(table, "recipe_sha256", "[[package]]");
     } else {
       reader.check_keys(table, "[package]",
                         {"name", "version", "arch", "source", "source_version", "suite", "filename", "sha256", "size",
@@ -265,7 +286,7 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
     if (!seen.insert(p.name).second) {
       reader.fail_at(table.source(), fmt::format("{} is locked twice", quote(p.name)));
     }
-    if (p.from_registry()) {
+    if (!p.from_debian()) {
       lock.packages.push_back(std::move(p));
       continue;
     }
@@ -385,6 +406,31 @@ std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& s
   }
   for (const auto& name : spec.packages.exclude) {
     if (lock.find(name)) problems.push_back(fmt::format("{} is excluded but locked", quote(name)));
+  }
+  // Each recipe locked at its bytes now, and no other.
+  std::set<std::string> named;
+  for (const auto& recipe : spec.recipes) {
+    named.insert(recipe.path_as_written);
+    const LockedPackage* locked = lock.find_recipe(recipe.path_as_written);
+    if (!locked) {
+      problems.push_back(fmt::format("recipes gained {}", quote(recipe.path_as_written)));
+      continue;
+    }
+    std::string bytes;
+    try {
+      bytes = read_file(recipe.path.string());
+    } catch (const Error& e) {
+      problems.push_back(e.what());
+      continue;
+    }
+    if (Digest::of(bytes) != locked->recipe_sha256) {
+      problems.push_back(fmt::format("the recipe {} changed since it was locked", quote(recipe.path_as_written)));
+    }
+  }
+  for (const auto& p : lock.packages) {
+    if (p.from_recipe() && !named.count(p.recipe)) {
+      problems.push_back(fmt::format("recipes lost {}", quote(p.recipe)));
+    }
   }
   return problems;
 }

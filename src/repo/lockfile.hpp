@@ -22,8 +22,8 @@ namespace sheaf::repo {
 // The newest lock format this build reads and writes. A lock is written in
 // the oldest format that holds it: 1; 2 when it has implicit packages; 3
 // when it has registry packages; 4 when it asks for the Essential set (a
-// recipe's build environment).
-inline constexpr int kLockFormat = 4;
+// recipe's build environment); 5 when it has recipe outputs.
+inline constexpr int kLockFormat = 5;
 
 struct LockedSuite {
   std::string suite;
@@ -33,7 +33,9 @@ struct LockedSuite {
 
 // A package of the closure. A Debian package records the suite and the
 // .deb it came from; a registry package (format 3) records the include
-// entry that named it and the artifact it was locked to.
+// entry that named it and the artifact it was locked to; a recipe output
+// (format 5) records the spec's [[recipes]] entry and the recipe's sha256,
+// which pins its sources and, through the lock beside it, its environment.
 struct LockedPackage {
   std::string name;
   std::string version;
@@ -49,12 +51,17 @@ struct LockedPackage {
   std::string registry;  // the include entry as written: docker://HOST/REPO:TAG
   Digest manifest;       // the package artifact's manifest digest
   Digest id;             // the package id (its package document's digest)
+  // Recipe outputs:
+  std::string recipe;    // the [[recipes]] path as the spec writes it
+  Digest recipe_sha256;  // of the recipe file's bytes
 
   std::string pre_depends;
   std::string depends;
   std::string provides;
 
   bool from_registry() const { return !registry.empty(); }
+  bool from_recipe() const { return !recipe.empty(); }
+  bool from_debian() const { return registry.empty() && recipe.empty(); }
 };
 
 struct Lockfile {
@@ -81,6 +88,8 @@ struct Lockfile {
   const LockedPackage* find(std::string_view name) const;
   // The registry package an include entry (docker://...) was locked to.
   const LockedPackage* find_registry(std::string_view reference) const;
+  // The output of the recipe a [[recipes]] path (as written) names.
+  const LockedPackage* find_recipe(std::string_view path_as_written) const;
 };
 
 // The implicit packages a spec asks for (deb::implicit_packages of its

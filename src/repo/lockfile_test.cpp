@@ -98,8 +98,8 @@ TEST(Lockfile, RefusesMalformedLocksWithPositions) {
   EXPECT_EQ(broken("pool/main/l/libbar/libbar_1.0_all.deb", "../../etc/passwd"),
             "sheaf.lock:41:12: filename '../../etc/passwd' must be a path inside the repository");
   EXPECT_EQ(broken("size = 7", "size = -7"), "sheaf.lock:43:8: size must be a non-negative integer");
-  EXPECT_EQ(broken("version = 1\n", "version = 5\n"),
-            "'sheaf.lock' has lock format 5, but this sheaf reads format 4 only; upgrade sheaf");
+  EXPECT_EQ(broken("version = 1\n", "version = 6\n"),
+            "'sheaf.lock' has lock format 6, but this sheaf reads format 5 only; upgrade sheaf");
   EXPECT_NE(broken("recommends = false\n", "recommends = false\nimplicit = [\"libc-bin\"]\n")
                 .find("unknown table or key 'implicit'"),
             std::string::npos)
@@ -194,6 +194,78 @@ TEST(Lockfile, RegistryPackagesNeedFormatThree) {
   EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(short_id, "sheaf.lock"); })
                 .find("id must be sha256:<64 hex digits>"),
             std::string::npos);
+}
+
+// A recipe output makes the lock format 5; its entry records the [[recipes]]
+// path and the recipe's sha256 instead of a .deb.
+TEST(Lockfile, RecipeOutputsNeedFormatFive) {
+  Lockfile lock = example();
+  LockedPackage greet;
+  greet.name = "greet";
+  greet.version = "1.0-1+local1";
+  greet.arch = "amd64";
+  greet.recipe = "greet/greet.toml";
+  greet.recipe_sha256 = digest_of('2');
+  greet.depends = "libc (>= 2.36)";
+  lock.packages.push_back(greet);
+  std::string text = lock.render();
+  EXPECT_NE(text.find("version = 5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("[[package]]\nname = \"greet\"\nversion = \"1.0-1+local1\"\narch = \"amd64\"\nrecipe = "
+                      "\"greet/greet.toml\"\nrecipe_sha256 = \"" +
+                      std::string(64, '2') + "\"\ndepends = \"libc (>= 2.36)\"\n"),
+            std::string::npos)
+      << text;
+  Lockfile parsed = Lockfile::parse(text, "sheaf.lock");
+  EXPECT_EQ(parsed.render(), text);
+  ASSERT_NE(parsed.find_recipe("greet/greet.toml"), nullptr);
+  EXPECT_EQ(parsed.find_recipe("greet/greet.toml")->recipe_sha256, digest_of('2'));
+  EXPECT_TRUE(parsed.find_recipe("greet/greet.toml")->from_recipe());
+  EXPECT_FALSE(parsed.find_recipe("greet/greet.toml")->from_debian());
+
+  // Format 4 has no recipe outputs: the entry reads as a .deb missing its fields.
+  std::string v4 = text;
+  v4.replace(v4.find("version = 5"), 11, "version = 4");
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(v4, "sheaf.lock"); })
+                .find("unknown key 'recipe' in [[package]]"),
+            std::string::npos);
+  std::string mixed = text;
+  mixed.replace(mixed.find("recipe = "), 0, "suite = \"stable\"\n");
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(mixed, "sheaf.lock"); }).find("unknown key 'suite'"),
+            std::string::npos);
+  std::string newer = text;
+  newer.replace(newer.find("version = 5"), 11, "version = 6");
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(newer, "sheaf.lock"); }).find("upgrade sheaf"),
+            std::string::npos);
+}
+
+// A [[recipes]] entry is locked at the recipe's bytes: an edit, a new entry
+// or a dropped one each make the lock stale.
+TEST(LockProblems, ARecipeIsLockedAtItsBytes) {
+  testing::TempDir dir;
+  write_file_atomically(dir / "greet.toml", "[package]\n");
+  write_file_atomically(dir / "other.toml", "[package]\n");
+  auto spec = spec::Spec::parse("[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[[recipes]]\npath = "
+                                "\"greet.toml\"\n",
+                                dir / "sheaf.toml");
+  Lockfile lock;
+  lock.arch = "amd64";
+  lock.suites = {"stable"};
+  lock.components = {"main"};
+  LockedPackage greet;
+  greet.name = "greet";
+  greet.version = "1.0";
+  greet.arch = "amd64";
+  greet.recipe = "greet.toml";
+  greet.recipe_sha256 = Digest::of("[package]\n");
+  lock.packages = {greet};
+  EXPECT_EQ(lock_problems(lock, spec), std::vector<std::string>{});
+  write_file_atomically(dir / "greet.toml", "[package]\nname = \"greet\"\n");
+  EXPECT_EQ(lock_problems(lock, spec), std::vector<std::string>{"the recipe 'greet.toml' changed since it was locked"});
+  auto more = spec::Spec::parse("[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[[recipes]]\npath = "
+                                "\"other.toml\"\n",
+                                dir / "sheaf.toml");
+  EXPECT_EQ(lock_problems(lock, more),
+            (std::vector<std::string>{"recipes gained 'other.toml'", "recipes lost 'greet.toml'"}));
 }
 
 TEST(LockProblems, ARegistryIncludeMustBeLockedByItsReference) {

@@ -8,10 +8,13 @@
 
 #include "base/error.hpp"
 #include "base/fs.hpp"
+#include "base/host.hpp"
 #include "base/parallel.hpp"
+#include "base/unique_fd.hpp"
 #include "deb/essential.hpp"
 #include "repo/repository.hpp"
 #include "repo/resolver.hpp"
+#include "spec/recipe.hpp"
 
 namespace sheaf::repo {
 
@@ -46,6 +49,64 @@ std::vector<RegistryPackage> registry_packages(const spec::Spec& spec, const Loc
   return out;
 }
 
+// A [[recipes]] entry's output, as its recipe describes it: the lock needs
+// no build, only the recipe's [package] table and bytes.
+struct RecipeOutput {
+  const spec::RecipeRef* ref;
+  Digest sha256;
+  RegistryCandidate package;
+};
+
+std::string joined(const std::vector<std::string>& relations) {
+  std::string out;
+  for (const auto& r : relations) out += (out.empty() ? "" : ", ") + r;
+  return out;
+}
+
+std::vector<RecipeOutput> recipe_outputs(const spec::Spec& spec, const std::vector<RegistryPackage>& registry) {
+  std::vector<RecipeOutput> out;
+  std::map<std::string, const spec::RecipeRef*> by_name;
+  for (const auto& ref : spec.recipes) {
+    std::string bytes = read_file(ref.path.string());
+    spec::Recipe recipe = with_context(fmt::format("in the recipe {} ({})", quote(ref.path_as_written), spec.where(ref.position)),
+                                       [&] { return spec::Recipe::parse(bytes, ref.path); });
+    const std::string& name = recipe.package.name;
+    if (spec.debian->arch != host_debian_arch()) {
+      fail("{} is for {}, but recipe outputs ({}) are built for the host's architecture ({}) only in this version of "
+           "sheaf",
+           quote(spec.path.string()), spec.debian->arch, spec.where(ref.position), host_debian_arch());
+    }
+    if (auto [it, fresh] = by_name.emplace(name, &ref); !fresh) {
+      fail("two recipes of {} build the package {}: {} ({}) and {} ({})", quote(spec.path.string()), name,
+           it->second->path_as_written, spec.where(it->second->position), ref.path_as_written, spec.where(ref.position));
+    }
+    for (const auto& pin : spec.packages.include) {
+      if (!pin.from_registry() && pin.name == name) {
+        fail("{} includes {} twice: from the Debian suites ({}) and as the output of the recipe {} ({}); include one "
+             "of them",
+             quote(spec.path.string()), name, spec.where(pin.position), ref.path_as_written, spec.where(ref.position));
+      }
+    }
+    for (const auto& r : registry) {
+      if (r.package.name == name) {
+        fail("{} includes {} twice: from {} and as the output of the recipe {} ({}); include one of them",
+             quote(spec.path.string()), name, r.reference, ref.path_as_written, spec.where(ref.position));
+      }
+    }
+    RecipeOutput output{&ref, Digest::of(bytes), {}};
+    output.package = {name,
+                      recipe.package.version,
+                      spec.debian->arch,
+                      joined(recipe.package.pre_depends),
+                      joined(recipe.package.depends),
+                      joined(recipe.package.provides),
+                      joined(recipe.package.conflicts),
+                      joined(recipe.package.breaks)};
+    out.push_back(std::move(output));
+  }
+  return out;
+}
+
 }  // namespace
 
 Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
@@ -53,7 +114,7 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
                       const std::map<std::string, LockedPackage>& keep_registry) {
   if (!spec.debian)
     fail("{} has no [source.debian]: sheaf does not know where packages come from", quote(spec.path.string()));
-  if (spec.packages.include.empty() && !spec.packages.essential) fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
+  if (spec.packages.include.empty() && !spec.packages.essential && spec.recipes.empty()) fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
   const auto& source = *spec.debian;
   auto suites = plan_suites(source, network.apt);
   // The cache is part of the store: gc (which prunes it under the exclusive
@@ -132,15 +193,41 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
     if (added == 0 && request.warn) request.warn("the suites mark no package Essential: yes; the environment goes without");
   }
   std::vector<RegistryPackage> registry = registry_packages(spec, request, keep_registry);
+  std::vector<RecipeOutput> recipes = recipe_outputs(spec, registry);
   {
+    // Registry packages, then recipe outputs: one repository of packages
+    // that are not Debian's, indexed in that order.
     std::vector<RegistryCandidate> candidates;
     for (const auto& r : registry) candidates.push_back(r.package);
+    for (const auto& r : recipes) {
+      if (resolver.has_debian_version(r.package.name, r.package.version)) {
+        fail("the recipe {} ({}) builds {} {}, which is also a Debian package of the suites; give the output a "
+             "version of its own (for example {}+local1)",
+             quote(r.ref->path_as_written), spec.where(r.ref->position), r.package.name, r.package.version,
+             r.package.version);
+      }
+      candidates.push_back(r.package);
+      include.push_back({r.package.name, r.package.version, r.ref->position});
+    }
     resolver.add_registry_packages(candidates);
   }
   ResolveRequest resolve{
       .include = include, .exclude = spec.packages.exclude, .recommends = spec.packages.recommends, .favor = favor};
   for (auto& r : resolver.resolve(resolve)) {
     LockedPackage p;
+    if (r.registry && *r.registry >= registry.size()) {
+      const RecipeOutput& from = recipes.at(*r.registry - registry.size());
+      p.name = from.package.name;
+      p.version = from.package.version;
+      p.arch = from.package.arch;
+      p.recipe = from.ref->path_as_written;
+      p.recipe_sha256 = from.sha256;
+      p.pre_depends = from.package.pre_depends;
+      p.depends = from.package.depends;
+      p.provides = from.package.provides;
+      lock.packages.push_back(std::move(p));
+      continue;
+    }
     if (r.registry) {
       const RegistryPackage& from = registry.at(*r.registry);
       p.name = from.package.name;
@@ -210,7 +297,9 @@ LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const Ne
   // A change of version, or of the bytes behind one (a .deb or a registry
   // artifact republished under the same version).
   std::map<std::string, std::pair<std::string, std::string>> before, after;
-  auto identity = [](const LockedPackage& p) { return p.from_registry() ? p.id.str() : p.sha256.str(); };
+  auto identity = [](const LockedPackage& p) {
+    return p.from_registry() ? p.id.str() : p.from_recipe() ? p.recipe_sha256.str() : p.sha256.str();
+  };
   if (old) {
     for (const auto& p : old->packages) before[p.name] = {p.version, identity(p)};
   }

@@ -191,6 +191,18 @@ bool Resolver::has_package(std::string_view name) const {
   return false;
 }
 
+bool Resolver::has_debian_version(std::string_view name, std::string_view version) const {
+  Pool* pool = state_->pool;
+  Id id = pool_strn2id(pool, name.data(), static_cast<unsigned>(name.size()), 0);
+  Id evr = pool_strn2id(pool, version.data(), static_cast<unsigned>(version.size()), 0);
+  if (id == 0 || evr == 0) return false;
+  for (Id p = 2; p < pool->nsolvables; ++p) {
+    Solvable* s = pool_id2solvable(pool, p);
+    if (s->repo && s->repo->repoid != state_->registry_repo && s->name == id && s->evr == evr) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> Resolver::essential_names() const {
   Pool* pool = state_->pool;
   Keys keys(pool);

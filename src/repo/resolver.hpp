@@ -98,6 +98,8 @@ class Resolver {
   // True when the indexes hold a package of this name (not only a virtual
   // one that others provide).
   bool has_package(std::string_view name) const;
+  // True when the suites' indexes hold this name at exactly this version.
+  bool has_debian_version(std::string_view name, std::string_view version) const;
 
   // The names of the packages the indexes mark "Essential: yes" (for this
   // architecture), sorted: Debian's Essential set, which a recipe's build

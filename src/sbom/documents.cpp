@@ -119,6 +119,11 @@ std::string render_spdx(const Inventory& inv) {
               {"externalRefs",
                {{{"referenceCategory", "PACKAGE-MANAGER"}, {"referenceType", "purl"}, {"referenceLocator", c.purl}}}}};
     if (debian) p["sourceInfo"] = "built package from: " + c.source_name + " " + c.source_version;
+    if (c.kind == Component::Kind::recipe) {
+      std::string sources;
+      for (const auto& [path, digest] : c.sources) sources += fmt::format("; source {} ({})", path, digest);
+      p["sourceInfo"] = fmt::format("built by sheaf from the recipe {}{}", c.recipe, sources);
+    }
     if (!c.homepage.empty()) p["homepage"] = c.homepage;
     if (!c.description.empty()) p["summary"] = c.description.substr(0, c.description.find('\n'));
     if (c.dropped > 0) p["comment"] = fmt::format("drop_paths removed {} entries from this package", c.dropped);
@@ -199,6 +204,12 @@ std::string render_cyclonedx(const Inventory& inv) {
       props.push_back({{"name", "aquasecurity:trivy:SrcVersion"}, {"value", c.source_version}});
       props.push_back({{"name", "syft:metadata:source"}, {"value", c.source_name}});
       props.push_back({{"name", "syft:metadata:sourceVersion"}, {"value", c.source_version}});
+    }
+    if (c.kind == Component::Kind::recipe) {
+      props.push_back({{"name", "sheaf:recipe"}, {"value", c.recipe}});
+      for (const auto& [path, digest] : c.sources) {
+        props.push_back({{"name", "sheaf:source"}, {"value", fmt::format("{} {}", path, digest)}});
+      }
     }
     if (c.dropped > 0) props.push_back({{"name", "sheaf:dropped"}, {"value", std::to_string(c.dropped)}});
     for (const auto& effect : c.effects) props.push_back({{"name", "sheaf:effect"}, {"value", effect}});

@@ -18,10 +18,25 @@ namespace {
 
 Component::Kind kind_of(store::Index& index, const std::string& id) {
   if (pkg::has_origin_type(index, id, "assembly")) return Component::Kind::assembly;
+  if (pkg::has_origin_type(index, id, "recipe")) return Component::Kind::recipe;
   if (pkg::has_origin_type(index, id, "directory") || pkg::has_origin_type(index, id, "file")) {
     return Component::Kind::files;
   }
   return Component::Kind::debian;
+}
+
+// A recipe output's recipe and sources, from its origin (build/recipe_build.hpp,
+// RecipeInputs::origin).
+void read_recipe_origin(store::Index& index, Component& c) {
+  for (const auto& text : index.origins(c.id)) {
+    auto origin = nlohmann::json::parse(text, nullptr, false);
+    if (!origin.is_object() || origin.value("type", "") != "recipe") continue;
+    c.recipe = origin.value("recipe", "");
+    for (const auto& source : origin.value("sources", nlohmann::json::array())) {
+      c.sources.emplace_back(source.value("path", ""), source.value("digest", ""));
+    }
+    return;
+  }
 }
 
 }  // namespace
@@ -71,6 +86,7 @@ Inventory load_inventory(store::LocalStore& store, const store::ImageRecord& rec
       c.homepage = metadata.homepage;
       c.description = metadata.description;
       if (c.kind == Component::Kind::assembly) c.effects = deb::describe_effects(metadata.effects);
+      if (c.kind == Component::Kind::recipe) read_recipe_origin(store.index(), c);
       inv.components.push_back(std::move(c));
       closure.push_back({package.name, package.version, package.pre_depends, package.depends, package.provides,
                          package.conflicts, package.breaks});

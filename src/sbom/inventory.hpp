@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "image/assembly.hpp"
@@ -15,7 +16,7 @@
 namespace sheaf::sbom {
 
 struct Component {
-  enum class Kind { debian, files, assembly };
+  enum class Kind { debian, files, assembly, recipe };
   Kind kind = Kind::debian;
   std::string name;
   std::string version;
@@ -33,6 +34,10 @@ struct Component {
   // The assembly: what the members' maintainer scripts did in the image,
   // one line each (deb::describe_effects of its recorded effects).
   std::vector<std::string> effects;
+  // A recipe output: the recipe's sha256 and its sources, (path as the
+  // recipe writes it, pinned digest), from the package's origin.
+  std::string recipe;
+  std::vector<std::pair<std::string, std::string>> sources;
   std::vector<std::size_t> depends;  // indices of the components it depends on
 };
 

@@ -282,6 +282,29 @@ std::vector<LocalFiles> read_files(const TomlReader& reader, const toml::node& n
   return files;
 }
 
+std::vector<RecipeRef> read_recipes(const TomlReader& reader, const toml::node& node,
+                                    const std::filesystem::path& spec_path) {
+  std::vector<RecipeRef> recipes;
+  std::map<std::filesystem::path, unsigned> seen;
+  for (const auto& element : reader.as_tables(node, "recipes")) {
+    const auto& table = *element.as_table();
+    reader.check_keys(table, "[recipes]", {"path"});
+    RecipeRef entry;
+    entry.position = position_of(table.source());
+    const auto& path_node = reader.need(table, "path", "a [[recipes]] entry");
+    entry.path_as_written = reader.as_string(path_node, "path");
+    if (entry.path_as_written.empty()) reader.fail_at(path_node.source(), "path must name a recipe file");
+    std::filesystem::path path(entry.path_as_written);
+    entry.path = (path.is_absolute() ? path : spec_path.parent_path() / path).lexically_normal();
+    if (auto [it, fresh] = seen.emplace(entry.path, entry.position.line); !fresh) {
+      reader.fail_at(path_node.source(),
+                     fmt::format("the recipe {} is already named at line {}", quote(entry.path_as_written), it->second));
+    }
+    recipes.push_back(std::move(entry));
+  }
+  return recipes;
+}
+
 std::vector<PathEntry> read_paths(const TomlReader& reader, const toml::node& node) {
   std::vector<PathEntry> paths;
   std::map<std::string, unsigned> seen;

@@ -27,6 +27,8 @@ std::vector<Group> read_groups(const TomlReader& reader, const toml::node& node)
 std::vector<LocalFiles> read_files(const TomlReader& reader, const toml::node& node,
                                    const std::filesystem::path& spec_path);
 std::vector<PathEntry> read_paths(const TomlReader& reader, const toml::node& node);
+std::vector<RecipeRef> read_recipes(const TomlReader& reader, const toml::node& node,
+                                    const std::filesystem::path& spec_path);
 std::vector<AlternativeChoice> read_alternatives(const TomlReader& reader, const toml::node& node);
 
 }  // namespace sheaf::spec::detail

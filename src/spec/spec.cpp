@@ -177,7 +177,7 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   toml::table root = parse_toml(text, path);
   Spec spec;
   spec.path = path;
-  reader.check_keys(root, "", {"image", "source", "packages", "users", "groups", "files", "paths", "alternatives"});
+  reader.check_keys(root, "", {"image", "source", "packages", "users", "groups", "files", "paths", "alternatives", "recipes"});
   if (const auto* node = root.get("image")) spec.image = detail::read_image(reader, reader.as_table(*node, "[image]"));
   if (const auto* node = root.get("source")) {
     const auto& sources = reader.as_table(*node, "[source]");
@@ -194,6 +194,7 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   if (const auto* node = root.get("files")) spec.files = detail::read_files(reader, *node, path);
   if (const auto* node = root.get("paths")) spec.paths = detail::read_paths(reader, *node);
   if (const auto* node = root.get("alternatives")) spec.alternatives = detail::read_alternatives(reader, *node);
+  if (const auto* node = root.get("recipes")) spec.recipes = detail::read_recipes(reader, *node, path);
   return spec;
 }
 

@@ -14,6 +14,7 @@
 //   [[groups]]       name, gid
 //   [[files]]        src, dest, mode, uid, gid
 //   [[paths]]        path, type (dir, symlink, file), mode, uid, gid, target, content
+//   [[recipes]]      path (a recipe whose output the image includes)
 #pragma once
 
 #include <cstdint>
@@ -128,6 +129,14 @@ struct PathEntry {
   Position position;
 };
 
+// [[recipes]]: a recipe (spec/recipe.hpp) whose output the image includes,
+// built when the store lacks it.
+struct RecipeRef {
+  std::filesystem::path path;   // absolute (relative ones start at the spec's directory)
+  std::string path_as_written;  // as the lock records it
+  Position position;
+};
+
 // [alternatives] NAME = "/path": the choice `update-alternatives --set NAME
 // PATH` would make, instead of the highest priority.
 struct AlternativeChoice {
@@ -150,6 +159,7 @@ struct Spec {
   std::vector<LocalFiles> files;
   std::vector<PathEntry> paths;
   std::vector<AlternativeChoice> alternatives;  // sorted by name
+  std::vector<RecipeRef> recipes;                // in the spec's order
   // Where the lock lives; "" for sheaf.lock beside the spec. A recipe's
   // build environment keeps its lock beside the recipe.
   std::filesystem::path lock_path;

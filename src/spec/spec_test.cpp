@@ -275,6 +275,23 @@ TEST(Spec, FilesAndPathsAreChecked) {
       std::string::npos);
 }
 
+TEST(Spec, RecipesAreNamedByPath) {
+  Spec spec = parse("[[recipes]]\npath = \"greet/greet.toml\"\n\n[[recipes]]\npath = \"/opt/lib.toml\"\n");
+  ASSERT_EQ(spec.recipes.size(), 2u);
+  EXPECT_EQ(spec.recipes[0].path, "/work/app/greet/greet.toml");
+  EXPECT_EQ(spec.recipes[0].path_as_written, "greet/greet.toml");
+  EXPECT_EQ(spec.recipes[0].position.line, 1u);
+  EXPECT_EQ(spec.recipes[1].path, "/opt/lib.toml");
+  EXPECT_NE(error_of("[[recipes]]\npath = \"a.toml\"\n[[recipes]]\npath = \"./a.toml\"\n")
+                .find("sheaf.toml:4:8: the recipe './a.toml' is already named at line 1"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[recipes]]\npaht = \"a.toml\"\n").find("sheaf.toml:2:1: unknown key 'paht' in [[recipes]] (known: path)"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[recipes]]\npathh = \"a.toml\"\n").find("did you mean 'path'?"), std::string::npos);
+  EXPECT_NE(error_of("[[recipes]]\npath = \"\"\n").find("path must name a recipe file"), std::string::npos);
+  EXPECT_NE(error_of("[recipes]\npath = \"a.toml\"\n").find("recipes must be"), std::string::npos);
+}
+
 TEST(Spec, LoadNamesAMissingFile) {
   try {
     Spec::load("/nonexistent/sheaf.toml");

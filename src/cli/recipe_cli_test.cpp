@@ -1,0 +1,226 @@
+// Recipe builds end to end (issue 23's acceptance), on examples/greet: a
+// shared library and a program of our own, built from tarballs in the
+// repository with bookworm's build-essential from the host's mirror, then an
+// image of the program that runs under sheaf run and podman.
+//
+// Reproducibility: a second copy of the recipes, in another directory and
+// another store, is built under the variations the sandbox does not fix by
+// itself (reprotest's): the clock ten years on (libfaketime preloaded into
+// every step), one CPU (taskset), the kernel's version string (setarch
+// --uname-2.6), and the build directory on disorderfs, which hands out
+// directory entries in a shuffled order. Each variation is checked from
+// inside the build by a step of its own, so a variation that did not reach
+// the build fails the test instead of passing it. Both builds must give the
+// same package ids.
+//
+// Labelled "mirror"; skips itself when the mirror, root or a tool is missing.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "testing/command.hpp"
+#include "testing/oci_tools.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace sheaf {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::CommandResult;
+using testing::contains;
+using testing::last_line;
+using testing::read_file_bytes;
+using testing::run_command;
+using testing::run_sheaf;
+using testing::tool;
+
+std::string skip_reason() {
+  auto probe = run_command({"/usr/bin/apt-get", "-qq", "--print-uris", "download", "base-files"});
+  if (probe.exit_code != 0 || probe.out.empty()) return "the host's apt configuration names no reachable mirror";
+  if (::geteuid() != 0) return "recipe builds and sheaf run need root";
+  for (const char* t : {"bwrap", "runc", "podman", "skopeo", "disorderfs", "taskset", "setarch", "umount"}) {
+    if (tool(t).empty()) return std::string(t) + " is not installed (tools/dev test installs it)";
+  }
+  return "";
+}
+
+// Replaces the first `from` in the file at `path` by `to`.
+void edit(const fs::path& path, const std::string& from, const std::string& to) {
+  std::string text = read_file_bytes(path);
+  auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << path << " has no " << from;
+  text.replace(at, from.size(), to);
+  testing::write_file(path, text);
+}
+
+// disorderfs over `real` at `mount` for the life of the object.
+class Disorderfs {
+ public:
+  Disorderfs(const fs::path& real, const fs::path& mount) : mount_(mount) {
+    fs::create_directories(real);
+    fs::create_directories(mount);
+    CommandResult r = run_command({tool("disorderfs"), "--shuffle-dirents=yes", "--multi-user=yes", real.string(),
+                                   mount.string()});
+    mounted_ = r.exit_code == 0;
+    error_ = r.err;
+  }
+  ~Disorderfs() {
+    if (mounted_) run_command({tool("umount"), mount_.string()});
+  }
+  Disorderfs(const Disorderfs&) = delete;
+  Disorderfs& operator=(const Disorderfs&) = delete;
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  fs::path mount_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+std::string id_of(const std::string& store, const fs::path& recipe, const std::vector<std::string>& wrapper = {},
+                  const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = wrapper;
+  argv.insert(argv.end(), {testing::sheaf_binary(), "--store", store, "recipe", "build", recipe.string()});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  CommandResult r = run_command(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return last_line(r.out);
+}
+
+TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariations) {
+  if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  testing::TempDir dir;
+  fs::copy(fs::path(SHEAF_SOURCE_DIR) / "examples/greet", dir / "a", fs::copy_options::recursive);
+  // The committed locks may name versions the mirror has since dropped.
+  for (const char* lock : {"a/sheaf.lock", "a/greet/greet.lock", "a/libgreet/libgreet.lock"}) fs::remove(dir / lock);
+  fs::copy(dir / "a", dir / "b", fs::copy_options::recursive);
+  std::string store_a = (dir / "store-a").string();
+
+  // The image: both recipes built, then composed like any other.
+  CommandResult r = run_sheaf(store_a, {"build", "-f", (dir / "a/sheaf.toml").string(), "-o", (dir / "oci").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "libgreet1: step 1/2: make")) << r.err;
+  EXPECT_TRUE(contains(r.err, "built greet 1.0-1+local1")) << r.err;
+  std::string lock = read_file_bytes(dir / "a/sheaf.lock");
+  EXPECT_TRUE(contains(lock, "version = 5\n")) << lock;
+  EXPECT_TRUE(contains(lock, "recipe = \"greet/greet.toml\"\n")) << lock;
+
+  r = run_sheaf(store_a, {"run", "greet", "world"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello, world!\n");
+  std::string name = "localhost/sheaf-test-greet:latest";
+  r = run_command({tool("skopeo"), "copy", "oci:" + (dir / "oci").string() + ":latest", "containers-storage:" + name});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> podman = testing::podman_run(name, {"--network", "none"});
+  podman.push_back("podman");
+  r = run_command(podman);
+  run_command(testing::podman({"rmi", "-f", name}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello, podman!\n");
+
+  // The SBOM names each output's recipe and sources.
+  r = run_sheaf(store_a, {"sbom", "greet", "--format", "cyclonedx"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "greet-1.0.tar.gz sha256:7b2d08bf1a831da3197713657f05f5f6b0515177b6c06eba5acf6aab60bda456"))
+      << r.out;
+  EXPECT_TRUE(contains(r.out, "libgreet-1.0.tar.gz sha256:ac550dd3")) << r.out;
+
+  // Unchanged, nothing is built again.
+  r = run_sheaf(store_a, {"build", "-f", (dir / "a/sheaf.toml").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(contains(r.err, "step 1/2")) << r.err;
+  EXPECT_TRUE(contains(r.err, "greet 1.0-1+local1: built before with the same inputs")) << r.err;
+  std::string lib_a = id_of(store_a, dir / "a/libgreet/libgreet.toml");
+  std::string greet_a = id_of(store_a, dir / "a/greet/greet.toml");
+  ASSERT_TRUE(lib_a.starts_with("sha256:")) << lib_a;
+
+  // Copy b: another directory and store, under every variation at once.
+  std::string multiarch = last_line(run_command({"/usr/bin/gcc", "-print-multiarch"}).out);
+  for (const char* recipe : {"b/libgreet/libgreet.toml", "b/greet/greet.toml"}) {
+    edit(dir / recipe, "[build]\nsteps = [\n",
+         "[build]\nenv = { LD_PRELOAD = \"/usr/lib/" + multiarch +
+             "/faketime/libfaketime.so.1\", FAKETIME = \"+3650d\" }\nsteps = [\n"
+             "  \"test $(date +%Y) -ge 2035\",\n"
+             "  \"test $(nproc) = 1\",\n"
+             "  \"uname -r | grep -q '^2\\\\.6'\",\n"
+             "  \"grep ' /build/src ' /proc/self/mountinfo | grep -q fuse.disorderfs\",\n");
+  }
+  edit(dir / "b/libgreet/libgreet.toml", "[[sources]]", "[environment]\ninclude = [\"libfaketime\"]\n\n[[sources]]");
+  edit(dir / "b/greet/greet.toml", "[environment]\n", "[environment]\ninclude = [\"libfaketime\"]\n");
+  Disorderfs shuffled(dir / "build-real", dir / "build-shuffled");
+  ASSERT_TRUE(shuffled.mounted()) << shuffled.error();
+  std::string store_b = (dir / "store-b").string();
+  utsname host{};
+  ::uname(&host);
+  std::vector<std::string> wrapper{tool("taskset"), "-c", "0", tool("setarch"), host.machine, "--uname-2.6"};
+  std::vector<std::string> extra{"--build-dir", (dir / "build-shuffled").string()};
+  std::string lib_b = id_of(store_b, dir / "b/libgreet/libgreet.toml", wrapper, extra);
+  std::string greet_b = id_of(store_b, dir / "b/greet/greet.toml", wrapper, extra);
+  EXPECT_EQ(lib_b, lib_a);
+  EXPECT_EQ(greet_b, greet_a);
+
+  // Bad input, through the command, on store A's environment (the lock is
+  // copied, so nothing is resolved or fetched). Each is refused, naming the
+  // problem, and adds no package.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t length = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &length);
+  std::string port = std::to_string(ntohs(addr.sin_port));
+  std::string packages = run_sheaf(store_a, {"pkg", "ls"}).out;
+  struct Case {
+    std::string name, from, to, expect;
+  };
+  std::vector<Case> cases{
+      {"sha", "sha256 = \"ac55", "sha256 = \"bc55",
+       "has the sha256 sha256:ac550dd3edd82bd4c0c1abe53de59347bbfb53f9f74a27d65d2369b6fae1caeb, not the "
+       "sha256:bc55"},
+      {"network", "\"make\",",
+       "\"perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => q(127.0.0.1:" + port +
+           "), Timeout => 5) or die qq(connect: $!)'\",",
+       "the build has no network"},
+      {"outside", "\"make\",", "\"touch /usr/sheaf-escape\",", "Read-only file system"},
+      {"timeout", "steps = [", "timeout = 2\nsteps = [\"sleep 30\", ", "time limit of 2 s ran out"},
+      {"fifo", "\"make install PREFIX=/usr\",", "\"mkdir -p $DESTDIR/run && mkfifo $DESTDIR/run/pipe\",",
+       "'run/pipe' is a fifo"},
+      {"device", "\"make install PREFIX=/usr\",", "\"mknod $DESTDIR/null c 1 3\",", "step 2 of 2"},
+      {"symlink", "\"make install PREFIX=/usr\",",
+       "\"mkdir -p $DESTDIR/usr && ln -s ../../../../etc/shadow $DESTDIR/usr/shadow\",", "usr/shadow"},
+      {"typo", "[build]\n", "[build]\ntimout = 5\n", ":1: unknown key 'timout' in [build]; did you mean 'timeout'?"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    fs::path bad = dir / ("bad-" + c.name);
+    fs::create_directories(bad);
+    for (const char* file : {"libgreet.toml", "libgreet.lock", "libgreet-1.0.tar.gz"}) {
+      fs::copy(dir / "a/libgreet" / file, bad / file);
+    }
+    edit(bad / "libgreet.toml", c.from, c.to);
+    r = run_sheaf(store_a, {"recipe", "build", "--locked", (bad / "libgreet.toml").string()});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_TRUE(contains(r.err, c.expect)) << r.err;
+    if (c.name == "sha" || c.name == "typo") {
+      EXPECT_FALSE(contains(r.err, "step 1")) << "refused before the build";
+    }
+  }
+  ::close(listener);
+  EXPECT_EQ(run_sheaf(store_a, {"pkg", "ls"}).out, packages);
+  EXPECT_FALSE(fs::exists("/usr/sheaf-escape"));
+}
+
+}  // namespace
+}  // namespace sheaf
