@@ -4,7 +4,8 @@
 // image of the program that runs under sheaf run and podman.
 //
 // Reproducibility: a second copy of the recipes, in another directory and
-// another store, is built under the variations the sandbox does not fix by
+// another store (which starts with the first one's index cache only), is
+// built under the variations the sandbox does not fix by
 // itself (reprotest's): the clock ten years on (libfaketime preloaded into
 // every step), one CPU (taskset), the kernel's version string (setarch
 // --uname-2.6), and the build directory on disorderfs, which hands out
@@ -159,7 +160,17 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
   edit(dir / "b/greet/greet.toml", "[environment]\n", "[environment]\ninclude = [\"libfaketime\"]\n");
   Disorderfs shuffled(dir / "build-real", dir / "build-shuffled");
   ASSERT_TRUE(shuffled.mounted()) << shuffled.error();
+  // Store B starts with store A's repository cache (the indexes and their
+  // parsed form; no packages), so that the indexes are not downloaded and
+  // parsed again on one CPU. Its packages are fetched, imported and built
+  // in store B.
   std::string store_b = (dir / "store-b").string();
+  ASSERT_EQ(run_sheaf(store_b, {"pkg", "ls"}).exit_code, 0);
+  for (const char* part : {"release", "index", "solv"}) {
+    fs::create_directories(dir / "store-b/cache/apt" / part);
+    fs::copy(dir / "store-a/cache/apt" / part, dir / "store-b/cache/apt" / part,
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  }
   utsname host{};
   ::uname(&host);
   std::vector<std::string> wrapper{tool("taskset"), "-c", "0", tool("setarch"), host.machine, "--uname-2.6"};
