@@ -6,14 +6,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <optional>
-#include <set>
-#include <sstream>
 
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/host.hpp"
+#include "base/unique_fd.hpp"
 #include "build/recipe_build.hpp"
 #include "build/sandbox.hpp"
 #include "image/compose.hpp"
@@ -26,20 +24,6 @@ namespace sheaf::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read the recipe {}: {}", quote(path.string()), std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string joined(const std::vector<std::string>& relations) {
-  std::string out;
-  for (const auto& r : relations) out += (out.empty() ? "" : ", ") + r;
-  return out;
-}
 
 // The build's scratch directory, under the store's tmp/ unless the options
 // name another place, removed when done. It holds the store's shared lock
@@ -111,7 +95,7 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
 
   // 2. The key, and the store's answer to it.
   build::RecipeInputs inputs;
-  inputs.recipe = Digest::of(read_bytes(recipe.path));
+  inputs.recipe = Digest::of(read_file(recipe.path.string()));
   for (const auto& s : recipe.sources) inputs.sources.emplace_back(s.path_as_written, s.digest);
   inputs.environment = debian_ids;
   inputs.environment.insert(inputs.environment.end(), recipe_ids.begin(), recipe_ids.end());
@@ -188,11 +172,11 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   add.name = recipe.package.name;
   add.version = recipe.package.version;
   add.arch = arch;
-  add.depends = joined(recipe.package.depends);
-  add.pre_depends = joined(recipe.package.pre_depends);
-  add.provides = joined(recipe.package.provides);
-  add.conflicts = joined(recipe.package.conflicts);
-  add.breaks = joined(recipe.package.breaks);
+  add.depends = spec::relation_field(recipe.package.depends);
+  add.pre_depends = spec::relation_field(recipe.package.pre_depends);
+  add.provides = spec::relation_field(recipe.package.provides);
+  add.conflicts = spec::relation_field(recipe.package.conflicts);
+  add.breaks = spec::relation_field(recipe.package.breaks);
   add.metadata.license = recipe.package.license;
   add.metadata.homepage = recipe.package.homepage;
   add.metadata.description = recipe.package.description;

@@ -57,19 +57,16 @@ struct RecipeOutput {
   RegistryCandidate package;
 };
 
-std::string joined(const std::vector<std::string>& relations) {
-  std::string out;
-  for (const auto& r : relations) out += (out.empty() ? "" : ", ") + r;
-  return out;
-}
-
 std::vector<RecipeOutput> recipe_outputs(const spec::Spec& spec, const std::vector<RegistryPackage>& registry) {
   std::vector<RecipeOutput> out;
   std::map<std::string, const spec::RecipeRef*> by_name;
   for (const auto& ref : spec.recipes) {
-    std::string bytes = read_file(ref.path.string());
-    spec::Recipe recipe = with_context(fmt::format("in the recipe {} ({})", quote(ref.path_as_written), spec.where(ref.position)),
-                                       [&] { return spec::Recipe::parse(bytes, ref.path); });
+    std::string bytes;
+    spec::Recipe recipe = with_context(
+        fmt::format("in the recipe {} ({})", quote(ref.path_as_written), spec.where(ref.position)), [&] {
+          bytes = read_file(ref.path.string());
+          return spec::Recipe::parse(bytes, ref.path);
+        });
     const std::string& name = recipe.package.name;
     if (spec.debian->arch != host_debian_arch()) {
       fail("{} is for {}, but recipe outputs ({}) are built for the host's architecture ({}) only in this version of "
@@ -97,11 +94,11 @@ std::vector<RecipeOutput> recipe_outputs(const spec::Spec& spec, const std::vect
     output.package = {name,
                       recipe.package.version,
                       spec.debian->arch,
-                      joined(recipe.package.pre_depends),
-                      joined(recipe.package.depends),
-                      joined(recipe.package.provides),
-                      joined(recipe.package.conflicts),
-                      joined(recipe.package.breaks)};
+                      spec::relation_field(recipe.package.pre_depends),
+                      spec::relation_field(recipe.package.depends),
+                      spec::relation_field(recipe.package.provides),
+                      spec::relation_field(recipe.package.conflicts),
+                      spec::relation_field(recipe.package.breaks)};
     out.push_back(std::move(output));
   }
   return out;

@@ -355,4 +355,10 @@ Spec Recipe::environment_spec() const {
   return spec;
 }
 
+std::string relation_field(const std::vector<std::string>& relations) {
+  std::string out;
+  for (const auto& r : relations) out += (out.empty() ? "" : ", ") + r;
+  return out;
+}
+
 }  // namespace sheaf::spec

@@ -119,4 +119,8 @@ struct Recipe {
 // The lock of the recipe at `recipe_path`: greet.toml -> greet.lock.
 std::filesystem::path recipe_lock_path(const std::filesystem::path& recipe_path);
 
+// A relation list of [package] as one Debian field: the entries joined with
+// ", " ("" for none), as a package document and a lock spell it.
+std::string relation_field(const std::vector<std::string>& relations);
+
 }  // namespace sheaf::spec
