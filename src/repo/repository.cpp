@@ -106,7 +106,7 @@ RepositoryCache::RepositoryCache(std::filesystem::path cache_dir, const NetworkS
 
 // The suffix names what Resolver::add_index stores in a parsed index; bump it
 // when that changes.
-constexpr std::string_view kSolvSuffix = ".sheaf3.solv";
+constexpr std::string_view kSolvSuffix = ".sheaf4.solv";
 
 std::filesystem::path RepositoryCache::solv_path(const Digest& index) const {
   return dir_ / "solv" / (index.hex() + std::string(kSolvSuffix));

@@ -46,27 +46,33 @@ struct FileCloser {
 };
 using File = std::unique_ptr<FILE, FileCloser>;
 
-// The fields sheaf needs that libsolvext's reader does not keep: the .deb's
-// Size, the source version, and the relation fields as written (libsolv
-// keeps relations as ids, in an order of its own). Filename, SHA256 and
-// Source come from libsolv's own data. The strings go into the pool's string
-// table (repodata_set_id), which deduplicates them and grows in 64 KiB
-// steps, not into the repodata's attribute data, which grows in 1 KiB steps.
+// The fields sheaf keeps itself rather than through libsolvext's reader: the
+// .deb's Size, Filename and SHA256, the source version, and the relation
+// fields as written (libsolv keeps relations as ids, in an order of its own).
+// Source comes from libsolv's own data. The strings go into the pool's string
+// table (repodata_set_id), which grows in 64 KiB steps, not into the
+// repodata's attribute data, where libsolv's reader would put Filename and
+// SHA256 and which grows in 1 KiB steps: under AddressSanitizer every step
+// copies everything, and parsing bookworm's main index took minutes instead
+// of seconds (docs/decisions.md).
 struct ExtraFields {
   std::string source_version;
   std::string pre_depends, depends, provides;  // as the index spells them
+  std::string filename, sha256;                // as the index spells them
   std::uint64_t size = 0;
   bool essential = false;  // "Essential: yes"
 };
 
-// The fields libsolvext's reader turns into solver input or data sheaf uses.
-// The rest (Description above all, which is most of an index) is dropped
-// before parsing: libsolv grows its string data in 1 KiB steps, and under
-// AddressSanitizer each step copies everything.
+// The fields libsolvext's reader turns into solver input, or into data sheaf
+// reads back as libsolv keeps it (Source). The rest (Description above all,
+// which is most of an index) is dropped before parsing, and Filename and
+// SHA256 are kept as ExtraFields: libsolv's reader would grow its attribute
+// data in 1 KiB steps with them, and under AddressSanitizer each step copies
+// everything.
 bool is_resolver_field(std::string_view name) {
-  static constexpr std::string_view kKept[] = {"Package",  "Version",   "Architecture", "Depends",   "Pre-Depends",
-                                               "Provides", "Conflicts", "Breaks",       "Replaces",  "Recommends",
-                                               "Filename", "SHA256",    "Source",       "Multi-Arch"};
+  static constexpr std::string_view kKept[] = {"Package",   "Version", "Architecture", "Depends",  "Pre-Depends",
+                                               "Provides",  "Conflicts", "Breaks",     "Replaces", "Recommends",
+                                               "Source",    "Multi-Arch"};
   return std::find(std::begin(kKept), std::end(kKept), name) != std::end(kKept);
 }
 
@@ -117,6 +123,10 @@ std::unordered_map<std::string, ExtraFields> scan_extra_fields(std::string_view 
           fields.provides = value;
         else if (field == "Essential")
           fields.essential = value == "yes";
+        else if (field == "Filename")
+          fields.filename = value;
+        else if (field == "SHA256")
+          fields.sha256 = value;
       }
       if (keep) {
         filtered += line;
@@ -138,14 +148,16 @@ std::unordered_map<std::string, ExtraFields> scan_extra_fields(std::string_view 
 }
 
 struct Keys {
-  Id size, source_version, pre_depends, depends, provides, essential;
+  Id size, source_version, pre_depends, depends, provides, essential, filename, sha256;
   explicit Keys(Pool* pool)
       : size(pool_str2id(pool, "sheaf:size", 1)),
         source_version(pool_str2id(pool, "sheaf:source-version", 1)),
         pre_depends(pool_str2id(pool, "sheaf:pre-depends", 1)),
         depends(pool_str2id(pool, "sheaf:depends", 1)),
         provides(pool_str2id(pool, "sheaf:provides", 1)),
-        essential(pool_str2id(pool, "sheaf:essential", 1)) {}
+        essential(pool_str2id(pool, "sheaf:essential", 1)),
+        filename(pool_str2id(pool, "sheaf:filename", 1)),
+        sha256(pool_str2id(pool, "sheaf:sha256", 1)) {}
 };
 
 // A string kept with repodata_set_id.
@@ -259,6 +271,8 @@ void Resolver::prepare_index(const LoadedIndex& index, const RepositoryCache& ca
       set_text(scratch, data, p, keys.pre_depends, f.pre_depends);
       set_text(scratch, data, p, keys.depends, f.depends);
       set_text(scratch, data, p, keys.provides, f.provides);
+      set_text(scratch, data, p, keys.filename, f.filename);
+      set_text(scratch, data, p, keys.sha256, f.sha256);
       if (f.essential) repodata_set_num(data, p, keys.essential, 1);
     }
     repodata_internalize(data);
@@ -625,11 +639,8 @@ ResolvedPackage resolved_package(Pool* pool, Solvable* s, const Keys& keys,
   const char* source = solvable_lookup_sourcepkg(s);
   r.source = source ? source : r.name;
   r.source_version = lookup(s, keys.source_version);
-  Id checksum_type = 0;
-  const char* checksum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &checksum_type);
-  auto digest = checksum && checksum_type == REPOKEY_TYPE_SHA256 ? Digest::parse_hex(checksum) : std::nullopt;
-  const char* location = solvable_lookup_location(s, nullptr);
-  r.filename = location ? location : "";
+  auto digest = Digest::parse_hex(lookup(s, keys.sha256));
+  r.filename = lookup(s, keys.filename);
   if (!digest || r.filename.empty()) {
     fail("the index entry for {} {} has no SHA256 or Filename; sheaf cannot fetch it safely", r.name, r.version);
   }
