@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "base/canonical_json.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/host.hpp"
@@ -47,6 +48,50 @@ struct WorkDir {
   }
   WorkDir(const WorkDir&) = delete;
   WorkDir& operator=(const WorkDir&) = delete;
+};
+
+// A build environment's image is composed once per set of what composing
+// reads: the package ids, the architecture, the release the lock's first
+// suite names (its os-release), and the sheaf that composes. The store keeps
+// each composed environment's manifest digest under cache/recipe-env/, named
+// by the hash of those, and a later build with the same ones mounts that
+// image again: composing 119 packages was most of every build's fixed cost
+// (docs/decisions.md).
+class ComposedEnvironments {
+ public:
+  ComposedEnvironments(store::LocalStore& store, const image::ComposeRequest& request, std::string_view suite)
+      : store_(store) {
+    std::vector<std::string> debian = request.debian_packages;
+    std::sort(debian.begin(), debian.end());
+    Digest key = Digest::of(canonical_json({{"sheaf-recipe-environment", SHEAF_VERSION},
+                                            {"debian", debian},
+                                            {"recipes", request.files_packages},
+                                            {"arch", request.arch},
+                                            {"suite", suite}}));
+    record_ = store.root() / "cache" / "recipe-env" / key.hex();
+  }
+
+  // The image composed before, while the index still holds it and the store
+  // its manifest (`image rm` and then gc take them away; the build's work
+  // directory keeps gc waiting from here on).
+  std::optional<Digest> find() const {
+    std::error_code ec;
+    if (!fs::is_regular_file(record_, ec)) return std::nullopt;
+    std::string text = read_file(record_.string());
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    auto manifest = Digest::parse(text);
+    if (!manifest || !store_.index().image(manifest->str()) || !store_.has_blob(*manifest)) return std::nullopt;
+    return manifest;
+  }
+
+  void remember(const Digest& manifest) const {
+    fs::create_directories(record_.parent_path());
+    write_file_atomically(record_, manifest.str() + "\n");
+  }
+
+ private:
+  store::LocalStore& store_;
+  fs::path record_;
 };
 
 RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options,
@@ -139,13 +184,17 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   request.on_layer = [&reporter](std::size_t done, std::size_t total) {
     reporter.progress({Progress::Stage::layers, done, total, 0, 0});
   };
-  image::ComposeResult composed;
-  {
+  ComposedEnvironments environments(store, request, lock && !lock->suites.empty() ? lock->suites.front() : "");
+  std::optional<Digest> environment = environments.find();
+  if (!environment) {
     ProgressScope scope(reporter);
-    composed = with_context(fmt::format("while composing the build environment of {}", quote(recipe.path.string())),
-                            [&] { return image::compose_image(store, env, request); });
+    image::ComposeResult composed =
+        with_context(fmt::format("while composing the build environment of {}", quote(recipe.path.string())),
+                     [&] { return image::compose_image(store, env, request); });
+    environments.remember(composed.manifest);
+    environment = composed.manifest;
   }
-  run::ImageRoot root(store, composed.manifest);
+  run::ImageRoot root(store, *environment);
   build::SandboxRequest sandbox;
   sandbox.root = root.path();
   sandbox.source_dir = work.path / "src";
