@@ -112,6 +112,7 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.err, "libgreet1: step 1/2: make")) << r.err;
   EXPECT_TRUE(contains(r.err, "built greet 1.0-1+local1")) << r.err;
+  EXPECT_TRUE(contains(r.err, "libgreet1: composing the build environment (")) << r.err;
   std::string lock = read_file_bytes(dir / "a/sheaf.lock");
   EXPECT_TRUE(contains(lock, "version = 5\n")) << lock;
   EXPECT_TRUE(contains(lock, "recipe = \"greet/greet.toml\"\n")) << lock;
@@ -193,6 +194,7 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
   ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &length);
   std::string port = std::to_string(ntohs(addr.sin_port));
   std::string packages = run_sheaf(store_a, {"pkg", "ls"}).out;
+  std::string environment;  // the manifest digest of libgreet's environment
   struct Case {
     std::string name, from, to, expect;
   };
@@ -227,10 +229,30 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
     if (c.name == "sha" || c.name == "typo") {
       EXPECT_FALSE(contains(r.err, "step 1")) << "refused before the build";
     }
+    if (c.name == "network") {
+      // Other steps and sources, the same environment: composed once, by
+      // the first build.
+      const std::string before = "libgreet1: the build environment composed before (";
+      auto at = r.err.find(before);
+      ASSERT_NE(at, std::string::npos) << r.err;
+      environment = r.err.substr(at + before.size(), 71);
+    }
   }
   ::close(listener);
   EXPECT_EQ(run_sheaf(store_a, {"pkg", "ls"}).out, packages);
   EXPECT_FALSE(fs::exists("/usr/sheaf-escape"));
+
+  // Once `image rm` takes the environment's image away, gc drops its record
+  // and the next build composes it again.
+  ASSERT_TRUE(environment.starts_with("sha256:")) << environment;
+  ASSERT_EQ(run_sheaf(store_a, {"image", "rm", environment}).exit_code, 0);
+  r = run_sheaf(store_a, {"store", "gc"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "removed 1 record(s) of composed build environments whose image is gone")) << r.out;
+  r = run_sheaf(store_a, {"recipe", "build", "--locked", "--rebuild", (dir / "a/libgreet/libgreet.toml").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "libgreet1: composing the build environment (")) << r.err;
+  EXPECT_EQ(last_line(r.out), lib_a);
 }
 
 }  // namespace

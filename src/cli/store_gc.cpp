@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
+#include "pipeline/recipe.hpp"
 #include "pkg/package.hpp"
 #include "repo/repository.hpp"
 #include "store/maintenance.hpp"
@@ -18,9 +19,14 @@ struct Options {
 void run(Context& context, const Options& options) {
   auto store = context.open_store();
   repo::CachePruneReport cache;
+  std::size_t environments = 0;
   store::GcOptions gc{.dry_run = options.dry_run,
                       .wait = std::chrono::seconds(options.wait_seconds),
-                      .also = [&] { cache = repo::prune_cache(repo::apt_cache_dir(store->root()), options.dry_run); },
+                      .also =
+                          [&] {
+                            cache = repo::prune_cache(repo::apt_cache_dir(store->root()), options.dry_run);
+                            environments = pipeline::prune_composed_environments(*store, options.dry_run);
+                          },
                       .package_blobs = pkg::metadata_blobs};
   store::GcReport report = store::collect_garbage(*store, gc);
   const char* verb = options.dry_run ? "would remove" : "removed";
@@ -32,6 +38,9 @@ void run(Context& context, const Options& options) {
                report.runs_removed, report.trees_in_use);
   }
   fmt::print("{} {} cached repository files ({})\n", verb, cache.files, human_bytes(cache.bytes));
+  if (environments > 0) {
+    fmt::print("{} {} record(s) of composed build environments whose image is gone\n", verb, environments);
+  }
 }
 
 }  // namespace
@@ -46,7 +55,9 @@ void register_store_gc(CLI::App& store, Context& context) {
       "--wait seconds (default 300) it gives up, naming the processes it waited for,\n"
       "removes nothing, and exits 3. Package trees that a running container uses\n"
       "are kept. It also prunes the repository cache (cache/apt): indexes no cached\n"
-      "Release lists any more, and downloads no fetch finished within an hour.");
+      "Release lists any more, and downloads no fetch finished within an hour; and\n"
+      "the records of composed build environments (cache/recipe-env) whose image\n"
+      "'sheaf image rm' removed.");
   cmd->add_flag("-n,--dry-run", options->dry_run, "Report what would be removed, remove nothing");
   cmd->add_option("--wait", options->wait_seconds, "Seconds to wait for running sheaf commands (default 300)")
       ->type_name("SECONDS");

@@ -59,6 +59,20 @@ struct WorkDir {
 // (docs/decisions.md).
 class ComposedEnvironments {
  public:
+  static fs::path directory(const store::LocalStore& store) { return store.root() / "cache" / "recipe-env"; }
+
+  // The image a record names, while the index still holds it and the store
+  // its manifest (`image rm` and then gc take them away).
+  static std::optional<Digest> image_of(store::LocalStore& store, const fs::path& record) {
+    std::error_code ec;
+    if (!fs::is_regular_file(record, ec)) return std::nullopt;
+    std::string text = read_file(record.string());
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    auto manifest = Digest::parse(text);
+    if (!manifest || !store.index().image(manifest->str()) || !store.has_blob(*manifest)) return std::nullopt;
+    return manifest;
+  }
+
   ComposedEnvironments(store::LocalStore& store, const image::ComposeRequest& request, std::string_view suite)
       : store_(store) {
     std::vector<std::string> debian = request.debian_packages;
@@ -68,21 +82,12 @@ class ComposedEnvironments {
                                             {"recipes", request.files_packages},
                                             {"arch", request.arch},
                                             {"suite", suite}}));
-    record_ = store.root() / "cache" / "recipe-env" / key.hex();
+    record_ = directory(store) / key.hex();
   }
 
-  // The image composed before, while the index still holds it and the store
-  // its manifest (`image rm` and then gc take them away; the build's work
+  // The image composed before, if it is still there (the build's work
   // directory keeps gc waiting from here on).
-  std::optional<Digest> find() const {
-    std::error_code ec;
-    if (!fs::is_regular_file(record_, ec)) return std::nullopt;
-    std::string text = read_file(record_.string());
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    auto manifest = Digest::parse(text);
-    if (!manifest || !store_.index().image(manifest->str()) || !store_.has_blob(*manifest)) return std::nullopt;
-    return manifest;
-  }
+  std::optional<Digest> find() const { return image_of(store_, record_); }
 
   void remember(const Digest& manifest) const {
     fs::create_directories(record_.parent_path());
@@ -186,7 +191,12 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   };
   ComposedEnvironments environments(store, request, lock && !lock->suites.empty() ? lock->suites.front() : "");
   std::optional<Digest> environment = environments.find();
-  if (!environment) {
+  if (environment) {
+    reporter.note(fmt::format("{}: the build environment composed before ({})", recipe.package.name,
+                              environment->str()));
+  } else {
+    reporter.note(fmt::format("{}: composing the build environment ({} packages)", recipe.package.name,
+                              debian_ids.size() + recipe_ids.size()));
     ProgressScope scope(reporter);
     image::ComposeResult composed =
         with_context(fmt::format("while composing the build environment of {}", quote(recipe.path.string())),
@@ -246,6 +256,18 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
 RecipeBuildResult build_recipe(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options) {
   std::vector<fs::path> stack;
   return build_one(session, recipe, options, stack);
+}
+
+std::size_t prune_composed_environments(store::LocalStore& store, bool dry_run) {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(ComposedEnvironments::directory(store), ec)) {
+    if (entry.path().filename().string().starts_with(".")) continue;  // a record being written
+    if (ComposedEnvironments::image_of(store, entry.path())) continue;
+    ++removed;
+    if (!dry_run) fs::remove(entry.path(), ec);
+  }
+  return removed;
 }
 
 repo::LockOutcome lock_recipe(Session& session, const spec::Recipe& recipe, const LockOptions& options) {

@@ -7,7 +7,9 @@
 //      package ids, the arch) give the key; a package recorded with that
 //      origin is the answer, and nothing is built (build/recipe_build.hpp);
 //   3. otherwise the environment is composed like an image (the assembly
-//      and derived effects included) and mounted read-only (run::ImageRoot);
+//      and derived effects included), once per set of package ids, arch,
+//      release and sheaf version (cache/recipe-env/ keeps each composed
+//      manifest), and mounted read-only (run::ImageRoot);
 //      the sources are checked and laid out in a work directory under the
 //      store's tmp/ (or RecipeBuildOptions::build_dir), the steps run in the sandbox (build/sandbox.hpp), and
 //      what they installed under $DESTDIR becomes the package, with the
@@ -44,6 +46,11 @@ struct RecipeBuildResult {
 };
 
 RecipeBuildResult build_recipe(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options);
+
+// Removes the records of composed build environments (cache/recipe-env/)
+// whose image the index no longer holds; returns how many it removed (or
+// would remove, with dry_run). `sheaf store gc` calls it under its lock.
+std::size_t prune_composed_environments(store::LocalStore& store, bool dry_run);
 
 // Locks the recipe's environment into its lock (spec::Recipe::lock_path).
 repo::LockOutcome lock_recipe(Session& session, const spec::Recipe& recipe, const LockOptions& options);
