@@ -19,7 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-struct Options {
+struct AuditArgs {
   std::string image;
   std::string osv;
   std::string release;
@@ -27,7 +27,7 @@ struct Options {
   bool json = false;
 };
 
-void run(Context& context, const Options& options) {
+void audit_command(Context& context, const AuditArgs& options) {
   if (options.all == !options.image.empty()) fail_usage("give an IMAGE or --all (not both)");
   auto store = context.open_store();
   auto& index = store->index();
@@ -109,7 +109,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_audit(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<AuditArgs>();
   CLI::App* cmd = app.add_subcommand("audit", "Match an image's packages against OSV advisories");
   cmd->footer(
       "Reads every *.json OSV record below --osv DIR and keeps those for the image's\n"
@@ -126,7 +126,7 @@ void register_audit(CLI::App& app, Context& context) {
   cmd->add_option("--release", options->release, "The Debian release, when the image records none (12)")
       ->type_name("N");
   cmd->add_flag("--json", options->json, "Print JSON");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { audit_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

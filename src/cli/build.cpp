@@ -11,13 +11,13 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct BuildArgs {
   std::string spec = "sheaf.toml";
   std::string package_policy;
   pipeline::BuildOptions build;
 };
 
-void run(Context& context, Options& options) {
+void build_command(Context& context, BuildArgs& options) {
   auto start = std::chrono::steady_clock::now();
   auto spec = spec::Spec::load(options.spec);
   options.build.source_date_epoch = pipeline::source_date_epoch_from_environment();
@@ -42,7 +42,7 @@ void run(Context& context, Options& options) {
 }  // namespace
 
 void register_build(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<BuildArgs>();
   CLI::App* cmd = app.add_subcommand("build", "Compose the spec's image from its packages");
   cmd->footer(
       "Uses sheaf.lock beside the spec while it satisfies the spec; otherwise locks\n"
@@ -81,7 +81,7 @@ void register_build(CLI::App& app, Context& context) {
                   "Which keys must have signed registry packages (docs/formats/package-policy.md), instead of the "
                   "host's")
       ->type_name("FILE");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { build_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -11,12 +11,12 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct FetchArgs {
   std::string spec = "sheaf.toml";
   unsigned jobs = 4;
 };
 
-void run(Context& context, const Options& options) {
+void fetch_command(Context& context, const FetchArgs& options) {
   auto spec = spec::Spec::load(options.spec);
   auto start = std::chrono::steady_clock::now();
   pipeline::Session session = context.session();
@@ -34,7 +34,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_fetch(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<FetchArgs>();
   CLI::App* cmd = app.add_subcommand("fetch", "Download the locked .deb files into the store");
   cmd->footer(
       "Every package in sheaf.lock that the store lacks is downloaded (in parallel,\n"
@@ -43,7 +43,7 @@ void register_fetch(CLI::App& app, Context& context) {
       "the store already holds from the same .deb is not downloaded again.");
   cmd->add_option("-f,--file", options->spec, "The spec (default: sheaf.toml)")->type_name("SPEC");
   cmd->add_option("-j,--jobs", options->jobs, "Downloads at once (default 4)");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { fetch_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

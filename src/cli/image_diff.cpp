@@ -17,7 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-struct Options {
+struct ImageDiffArgs {
   std::string a;
   std::string b;
   bool json = false;
@@ -51,7 +51,7 @@ json config_fields(const oci::ImageConfig& c) {
           {"stop_signal", c.config.stop_signal}};
 }
 
-void run(Context& context, const Options& options) {
+void image_diff_command(Context& context, const ImageDiffArgs& options) {
   auto store = context.open_store();
   auto load = [&](const std::string& ref) {
     auto record = image::resolve_image(store->index(), ref);
@@ -137,7 +137,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_image_diff(CLI::App& image, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<ImageDiffArgs>();
   CLI::App* cmd = image.add_subcommand("diff", "Show what changed from one image to another");
   cmd->footer(
       "Packages added (+), removed (-) and changed (~, with both versions), then\n"
@@ -146,7 +146,7 @@ void register_image_diff(CLI::App& image, Context& context) {
   cmd->add_option("A", options->a, "The image to compare from")->required();
   cmd->add_option("B", options->b, "The image to compare to")->required();
   cmd->add_flag("--json", options->json, "Print JSON");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { image_diff_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -8,12 +8,12 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct ImageExportArgs {
   std::string image;
   std::string rootfs;
 };
 
-void run(Context& context, const Options& options) {
+void image_export_command(Context& context, const ImageExportArgs& options) {
   pipeline::Session session = context.session();
   pipeline::Exported exported = pipeline::export_rootfs(session, options.image, options.rootfs);
   fmt::print(stderr, "wrote {} files of {} to {}\n", exported.files, exported.digest, options.rootfs);
@@ -22,7 +22,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_image_export(CLI::App& image, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<ImageExportArgs>();
   CLI::App* cmd = image.add_subcommand("export", "Write an image's flattened root to a directory");
   cmd->footer(
       "The union of the image's layers, as the container sees it: modes, xattrs,\n"
@@ -30,7 +30,7 @@ void register_image_export(CLI::App& image, Context& context) {
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
   cmd->add_option("--rootfs", options->rootfs, "The directory to write")->type_name("DIR")->required();
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { image_export_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -8,11 +8,11 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct ImageRmArgs {
   std::vector<std::string> refs;
 };
 
-void run(Context& context, const Options& options) {
+void image_rm_command(Context& context, const ImageRmArgs& options) {
   auto store = context.open_store();
   std::vector<store::ImageRecord> records;
   for (const auto& ref : options.refs) records.push_back(image::resolve_image(store->index(), ref));
@@ -26,14 +26,14 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_image_rm(CLI::App& image, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<ImageRmArgs>();
   CLI::App* cmd = image.add_subcommand("rm", "Remove images from the store (gc frees their blobs)");
   cmd->footer(
       "IMAGE is a manifest digest (sha256:<hex>, or at least 12 hex digits), NAME[:TAG]\n"
       "or an OCI layout path (DIR or DIR:REF). Removing an image removes its tags;\n"
       "the packages it held stay in the store.");
   cmd->add_option("IMAGE", options->refs, "The images to remove")->required();
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { image_rm_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -13,7 +13,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct ImageUpdateArgs {
   std::vector<std::string> set;
   std::vector<std::string> add;
   pipeline::UpdateOptions update;
@@ -31,7 +31,7 @@ spec::PackagePin parse_pin(const std::string& text, std::string_view flag, bool 
   return pin;
 }
 
-void run(Context& context, Options& options) {
+void image_update_command(Context& context, ImageUpdateArgs& options) {
   auto start = std::chrono::steady_clock::now();
   for (const auto& s : options.set) {
     auto pin = parse_pin(s, "--set", true);
@@ -65,7 +65,7 @@ void run(Context& context, Options& options) {
 }  // namespace
 
 void register_image_update(CLI::App& image, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<ImageUpdateArgs>();
   CLI::App* cmd = image.add_subcommand("update", "Make a new image from a stored one with some packages changed");
   cmd->footer(
       "Every unchanged package keeps its layer blob; the new image is the one a fresh\n"
@@ -94,7 +94,7 @@ void register_image_update(CLI::App& image, Context& context) {
   cmd->add_flag("--allow-unsigned", options->update.allow_unsigned,
                 "When resolving: accept unsigned repositories (local test repositories)");
   cmd->add_option("-j,--jobs", options->update.jobs, "Threads (default: one per core)");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { image_update_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

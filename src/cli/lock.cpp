@@ -10,7 +10,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct LockArgs {
   std::string spec = "sheaf.toml";
   bool update = false;
   std::vector<std::string> names;
@@ -34,7 +34,7 @@ void check(Context& context, const spec::Spec& spec) {
   context.exit_code = kExitFound;
 }
 
-void run(Context& context, const Options& options) {
+void lock_command(Context& context, const LockArgs& options) {
   if (options.check && (options.update || !options.names.empty()))
     fail_usage("--check cannot be combined with --update");
   if (!options.names.empty() && !options.update) fail_usage("package names are given only with --update NAME...");
@@ -62,7 +62,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_lock(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<LockArgs>();
   CLI::App* cmd = app.add_subcommand("lock", "Resolve the spec's packages into sheaf.lock");
   cmd->footer(
       "Reads [source.debian] and [packages] from the spec, verifies each suite's\n"
@@ -83,7 +83,7 @@ void register_lock(CLI::App& app, Context& context) {
   cmd->add_flag("--check", options->check, "Exit 1 when the lock no longer satisfies the spec; change nothing");
   cmd->add_flag("--allow-unsigned", options->allow_unsigned,
                 "Accept repositories whose Release is unsigned or fails verification (local test repositories)");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { lock_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -16,7 +16,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct PkgAddArgs {
   pkg::AddDirectoryRequest request;
   std::string dir;
   std::string owner;
@@ -72,7 +72,7 @@ std::pair<std::uint32_t, std::uint32_t> parse_owner(const std::string& text) {
   return {number(std::string_view(text).substr(0, colon)), number(std::string_view(text).substr(colon + 1))};
 }
 
-void run(Context& context, Options& options) {
+void pkg_add_command(Context& context, PkgAddArgs& options) {
   auto& request = options.request;
   if (!options.owner.empty()) request.owner = parse_owner(options.owner);
   if (request.arch.empty()) request.arch = host_debian_arch();
@@ -107,7 +107,7 @@ void run(Context& context, Options& options) {
 }  // namespace
 
 void register_pkg_add(CLI::App& pkg, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<PkgAddArgs>();
   CLI::App* cmd = pkg.add_subcommand("add", "Store a directory as a package and print its id");
   cmd->footer(
       "The package id is the sha256 of the package document (name, version, arch,\n"
@@ -128,7 +128,7 @@ void register_pkg_add(CLI::App& pkg, Context& context) {
                 "Read and hash every file, even those the store knows to be unchanged");
   cmd->add_option("-j,--jobs", options->jobs, "Files read at once (default: one per core)");
   cmd->add_flag("--json", options->json, "Print the package metadata as JSON instead of the id");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { pkg_add_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

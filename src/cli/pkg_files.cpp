@@ -10,11 +10,11 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct PkgFilesArgs {
   std::string ref;
 };
 
-void run(Context& context, const Options& options) {
+void pkg_files_command(Context& context, const PkgFilesArgs& options) {
   auto store = context.open_store();
   store::PackageRecord record = resolve_package_ref(*store, options.ref);
   Digest fileset_id = *Digest::parse(record.fileset);
@@ -26,10 +26,10 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_pkg_files(CLI::App& pkg, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<PkgFilesArgs>();
   CLI::App* cmd = pkg.add_subcommand("files", "List a package's files: mode, uid/gid, size and path");
   cmd->add_option("PACKAGE", options->ref, "NAME[@VERSION], NAME:ARCH or an id (prefix)")->required();
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { pkg_files_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

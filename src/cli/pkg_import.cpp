@@ -14,7 +14,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct PkgImportArgs {
   std::vector<std::string> operands;
   std::string max_file_size;
   std::string max_unpacked_size;
@@ -56,7 +56,7 @@ nlohmann::json to_json(const pkg::ImportResult& result) {
   return out;
 }
 
-void run(Context& context, Options& options) {
+void pkg_import_command(Context& context, PkgImportArgs& options) {
   pkg::ImportOptions request;
   if (!options.max_file_size.empty()) {
     request.limits.max_file_size = parse_size(options.max_file_size, "--max-file-size");
@@ -95,7 +95,7 @@ void run(Context& context, Options& options) {
 }  // namespace
 
 void register_pkg_import(CLI::App& pkg, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<PkgImportArgs>();
   CLI::App* cmd = pkg.add_subcommand("import", "Import Debian binary packages (.deb) and print their ids");
   cmd->footer(
       "Each .deb becomes one package, in input order one id per line. data.tar streams\n"
@@ -110,7 +110,7 @@ void register_pkg_import(CLI::App& pkg, Context& context) {
   cmd->add_option("--max-unpacked-size", options->max_unpacked_size,
                   "Refuse a .deb that unpacks to more than this (default 16G)");
   cmd->add_flag("--json", options->json, "Print each package's metadata as a JSON array instead of ids");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { pkg_import_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

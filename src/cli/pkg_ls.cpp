@@ -12,7 +12,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct PkgLsArgs {
   bool json = false;
 };
 
@@ -26,7 +26,7 @@ bool listing_order(const store::PackageRecord& a, const store::PackageRecord& b)
   return std::tie(a.arch, a.id) < std::tie(b.arch, b.id);
 }
 
-void run(Context& context, const Options& options) {
+void pkg_ls_command(Context& context, const PkgLsArgs& options) {
   auto store = context.open_store();
   auto packages = store->index().packages();
   std::sort(packages.begin(), packages.end(), listing_order);
@@ -67,13 +67,13 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_pkg_ls(CLI::App& pkg, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<PkgLsArgs>();
   CLI::App* cmd = pkg.add_subcommand("ls", "List the packages in the store");
   cmd->footer(
       "Columns: name, version, arch, and the first 12 hex digits of the id.\n"
       "The header line is printed only when stdout is a terminal.");
   cmd->add_flag("--json", options->json, "Print a JSON array");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { pkg_ls_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -8,11 +8,11 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct PkgRmArgs {
   std::string ref;
 };
 
-void run(Context& context, const Options& options) {
+void pkg_rm_command(Context& context, const PkgRmArgs& options) {
   auto store = context.open_store();
   store::PackageRecord r = resolve_package_ref(*store, options.ref);
   if (auto images = store->index().images_with_package(r.id); !images.empty()) {
@@ -32,10 +32,10 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_pkg_rm(CLI::App& pkg, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<PkgRmArgs>();
   CLI::App* cmd = pkg.add_subcommand("rm", "Remove a package from the store's index (gc frees its files)");
   cmd->add_option("PACKAGE", options->ref, "NAME[@VERSION], NAME:ARCH or an id (prefix)")->required();
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { pkg_rm_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -13,7 +13,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct PkgShowArgs {
   std::string ref;
   bool json = false;
   std::string script;  // print this maintainer script instead
@@ -42,7 +42,7 @@ void print_script(store::LocalStore& store, const store::PackageRecord& record, 
   fail_usage("{} has no {} script; it has: {}", label, quote(name), fmt::join(names, ", "));
 }
 
-void run(Context& context, const Options& options) {
+void pkg_show_command(Context& context, const PkgShowArgs& options) {
   auto store = context.open_store();
   store::PackageRecord record = resolve_package_ref(*store, options.ref);
 
@@ -109,7 +109,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_pkg_show(CLI::App& pkg, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<PkgShowArgs>();
   CLI::App* cmd = pkg.add_subcommand("show", "Show one package");
   cmd->footer(
       "PACKAGE is NAME (its highest version, by Debian ordering), NAME@VERSION,\n"
@@ -118,7 +118,7 @@ void register_pkg_show(CLI::App& pkg, Context& context) {
   cmd->add_flag("--json", options->json, "Print JSON");
   cmd->add_option("--script", options->script,
                   "Print one maintainer script (preinst, postinst, prerm, postrm, config, triggers) as shipped");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { pkg_show_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -13,7 +13,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct PullArgs {
   std::string source;
   std::string tag;
   std::string arch;
@@ -21,7 +21,7 @@ struct Options {
   TrustFlags trust;
 };
 
-void run(Context& context, const Options& options) {
+void pull_command(Context& context, const PullArgs& options) {
   pipeline::PullOptions pull;
   pull.source = options.source;
   pull.registry = registry_options(options.flags);
@@ -60,7 +60,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_pull(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<PullArgs>();
   CLI::App* cmd = app.add_subcommand("pull", "Pull an image from an OCI registry into the store");
   cmd->footer(
       "The image stays a set of packages: each is rebuilt from its layer and the\n"
@@ -83,7 +83,7 @@ void register_pull(CLI::App& app, Context& context) {
   add_registry_flags(cmd, options->flags);
   add_policy_flag(cmd, options->trust);
   add_registries_d_flag(cmd, options->trust);
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { pull_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

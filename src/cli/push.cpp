@@ -12,7 +12,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct PushArgs {
   std::string image;
   std::string destination;
   bool sbom = false;
@@ -20,7 +20,7 @@ struct Options {
   TrustFlags trust;
 };
 
-void run(Context& context, const Options& options) {
+void push_command(Context& context, const PushArgs& options) {
   pipeline::PushOptions push;
   push.image = options.image;
   push.destination = options.destination;
@@ -67,7 +67,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_push(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<PushArgs>();
   CLI::App* cmd = app.add_subcommand("push", "Push an image to an OCI registry");
   cmd->footer(
       "Each blob the registry lacks is uploaded (one PUT, or PATCH chunks for large\n"
@@ -90,7 +90,7 @@ void register_push(CLI::App& app, Context& context) {
   cmd->add_option("--chunk-size", options->flags.chunk_size,
                   "Upload blobs larger than this in chunks of this many bytes (default 16 MiB)")
       ->check(CLI::Range(std::uint64_t{1} << 10, std::uint64_t{1} << 32));
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { push_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

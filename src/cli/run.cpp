@@ -10,7 +10,7 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct RunArgs {
   std::string image;
   std::vector<std::string> command;
   std::vector<std::string> env;
@@ -25,7 +25,7 @@ struct Options {
   TrustFlags trust;
 };
 
-void run(Context& context, const Options& options) {
+void run_command(Context& context, const RunArgs& options) {
   run::RunRequest request;
   request.env = options.env;
   request.volumes = options.volumes;
@@ -51,7 +51,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_run(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run an image from the store with runc or crun");
   cmd->footer(
       "The root is an overlay of read-only package trees, one per package and shared by\n"
@@ -84,7 +84,7 @@ void register_run(CLI::App& app, Context& context) {
   cmd->callback([&context, options] {
     // podman's convention: 125 when the container could not be run at all.
     context.error_exit_code = run::kExitRunFailed;
-    run(context, *options);
+    run_command(context, *options);
   });
 }
 

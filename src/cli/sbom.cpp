@@ -11,13 +11,13 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct SbomArgs {
   std::string image;
   std::string format;
   std::string output;
 };
 
-void run(Context& context, const Options& options) {
+void sbom_command(Context& context, const SbomArgs& options) {
   auto store = context.open_store();
   store::ImageRecord record = image::resolve_image(store->index(), options.image);
   sbom::Inventory inventory = sbom::load_inventory(*store, record);
@@ -35,7 +35,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_sbom(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<SbomArgs>();
   CLI::App* cmd = app.add_subcommand("sbom", "Write an image's SBOM (SPDX 2.3 or CycloneDX 1.5 JSON)");
   cmd->footer(
       "Every package of the image with its version, purl, layer sha256, license,\n"
@@ -50,7 +50,7 @@ void register_sbom(CLI::App& app, Context& context) {
       ->required()
       ->check(CLI::IsMember({"spdx", "cyclonedx"}));
   cmd->add_option("-o,--output", options->output, "Write to FILE instead of stdout")->type_name("FILE");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { sbom_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

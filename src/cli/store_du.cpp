@@ -11,11 +11,11 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct StoreDuArgs {
   bool json = false;
 };
 
-void run(Context& context, const Options& options) {
+void store_du_command(Context& context, const StoreDuArgs& options) {
   auto store = context.open_store();
   store::DiskUsage usage = store::disk_usage(*store);
   std::uint64_t cache = repo::cache_size(repo::apt_cache_dir(store->root()));
@@ -41,13 +41,13 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_store_du(CLI::App& store, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<StoreDuArgs>();
   CLI::App* cmd = store.add_subcommand("du", "Show the store's size and its deduplication ratio");
   cmd->footer(
       "logical is what the packages' files would take with a copy each; stored is\n"
       "each distinct content once; the ratio is logical / stored.");
   cmd->add_flag("--json", options->json, "Print JSON");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { store_du_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -11,12 +11,12 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct StoreGcArgs {
   bool dry_run = false;
   unsigned wait_seconds = static_cast<unsigned>(store::kDefaultGcWait.count());
 };
 
-void run(Context& context, const Options& options) {
+void store_gc_command(Context& context, const StoreGcArgs& options) {
   auto store = context.open_store();
   repo::CachePruneReport cache;
   std::size_t environments = 0;
@@ -46,7 +46,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_store_gc(CLI::App& store, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<StoreGcArgs>();
   CLI::App* cmd = store.add_subcommand("gc", "Remove objects and blobs that no package references");
   cmd->footer(
       "gc takes the store lock exclusively, so it never removes an object a writer\n"
@@ -61,7 +61,7 @@ void register_store_gc(CLI::App& store, Context& context) {
   cmd->add_flag("-n,--dry-run", options->dry_run, "Report what would be removed, remove nothing");
   cmd->add_option("--wait", options->wait_seconds, "Seconds to wait for running sheaf commands (default 300)")
       ->type_name("SECONDS");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { store_gc_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -12,12 +12,12 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct StoreVerifyArgs {
   bool json = false;
   unsigned jobs = 0;
 };
 
-void run(Context& context, const Options& options) {
+void store_verify_command(Context& context, const StoreVerifyArgs& options) {
   auto store = context.open_store();
   store::VerifyReport report =
       store::verify_store(*store, pkg::check_document, pkg::metadata_blobs, options.jobs == 0 ? hardware_threads() : options.jobs);
@@ -48,14 +48,14 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_store_verify(CLI::App& store, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<StoreVerifyArgs>();
   CLI::App* cmd = store.add_subcommand("verify", "Re-hash every object and blob and check every package");
   cmd->footer(
       "Prints one 'damaged: SUBJECT: PROBLEM' line per problem and exits 1 if\n"
       "there is any, 0 if there is none.");
   cmd->add_flag("--json", options->json, "Print a JSON report");
   cmd->add_option("-j,--jobs", options->jobs, "Files hashed at once (default: one per core)");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { store_verify_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -15,12 +15,12 @@ namespace sheaf::cli {
 
 namespace {
 
-struct Options {
+struct WhichArgs {
   std::string query;
   bool json = false;
 };
 
-void run(Context& context, const Options& options) {
+void which_command(Context& context, const WhichArgs& options) {
   deb::PackageQuery query = deb::PackageQuery::parse(options.query);
   auto store = context.open_store();
   auto& index = store->index();
@@ -75,7 +75,7 @@ void run(Context& context, const Options& options) {
 }  // namespace
 
 void register_which(CLI::App& app, Context& context) {
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<WhichArgs>();
   CLI::App* cmd = app.add_subcommand("which", "List the images that hold a package");
   cmd->footer(
       "QUERY is NAME, NAME@VERSION, or NAME@<VERSION (also <=, =, >= and >),\n"
@@ -86,7 +86,7 @@ void register_which(CLI::App& app, Context& context) {
       "Answered from the store's index, without reading any image.");
   cmd->add_option("QUERY", options->query, "NAME[@[OP]VERSION]")->required();
   cmd->add_flag("--json", options->json, "Print JSON");
-  cmd->callback([&context, options] { run(context, *options); });
+  cmd->callback([&context, options] { which_command(context, *options); });
 }
 
 }  // namespace sheaf::cli

@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,8 +22,11 @@ namespace sheaf::testing {
 
 namespace {
 
-// Forks and executes `argv` with stdout on `out_fd`, stderr on `err_fd` and
-// stdin on /dev/null.
+// Executes `argv` with stdout on `out_fd`, stderr on `err_fd` and stdin on
+// /dev/null: through posix_spawn (a vfork), unless it must change user or
+// group first. A fork copies the page tables of a process under ASan, whose
+// shadow memory makes that slow: 6.6 ms per command against 1.8 ms, and the
+// suites run tens of thousands of commands.
 pid_t spawn(const std::vector<std::string>& argv, const CommandOptions& options, int out_fd, int err_fd) {
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -38,6 +42,19 @@ pid_t spawn(const std::vector<std::string>& argv, const CommandOptions& options,
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
+  if (!options.uid && !options.gid) {
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+    ::posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+    ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    pid_t pid = 0;
+    int error = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (error == 0) return pid;
+    // As a fork would have: the command "exits 127" when it cannot run.
+    if (error != ENOENT && error != EACCES && error != ENOEXEC) throw std::runtime_error("posix_spawn");
+  }
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork");
   if (pid == 0) {
