@@ -192,8 +192,8 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   ComposedEnvironments environments(store, request, lock && !lock->suites.empty() ? lock->suites.front() : "");
   std::optional<Digest> environment = environments.find();
   if (environment) {
-    reporter.note(fmt::format("{}: the build environment composed before ({})", recipe.package.name,
-                              environment->str()));
+    reporter.note(
+        fmt::format("{}: the build environment composed before ({})", recipe.package.name, environment->str()));
   } else {
     reporter.note(fmt::format("{}: composing the build environment ({} packages)", recipe.package.name,
                               debian_ids.size() + recipe_ids.size()));

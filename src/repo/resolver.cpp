@@ -70,9 +70,9 @@ struct ExtraFields {
 // data in 1 KiB steps with them, and under AddressSanitizer each step copies
 // everything.
 bool is_resolver_field(std::string_view name) {
-  static constexpr std::string_view kKept[] = {"Package",   "Version", "Architecture", "Depends",  "Pre-Depends",
-                                               "Provides",  "Conflicts", "Breaks",     "Replaces", "Recommends",
-                                               "Source",    "Multi-Arch"};
+  static constexpr std::string_view kKept[] = {"Package",     "Version",    "Architecture", "Depends",
+                                               "Pre-Depends", "Provides",   "Conflicts",    "Breaks",
+                                               "Replaces",    "Recommends", "Source",       "Multi-Arch"};
   return std::find(std::begin(kKept), std::end(kKept), name) != std::end(kKept);
 }
 
