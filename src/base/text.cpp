@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
 namespace sheaf {
 
 std::vector<std::string> split_whitespace(std::string_view text) {
@@ -37,6 +41,55 @@ std::string ascii_lower(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+namespace {
+
+template <typename T>
+bool parse_digits(std::string_view text, T& out) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_rfc2822_date(std::string_view text) {
+  auto parts = split_whitespace(text);
+  if (!parts.empty() && parts[0].ends_with(",")) parts.erase(parts.begin());
+  if (parts.size() != 5) return std::nullopt;
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  int day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  if (!parse_digits(parts[0], day) || !parse_digits(parts[2], year)) return std::nullopt;
+  auto month = std::find(std::begin(kMonths), std::end(kMonths), parts[1]);
+  if (month == std::end(kMonths)) return std::nullopt;
+  const std::string& clock = parts[3];
+  if (clock.size() != 8 || clock[2] != ':' || clock[5] != ':' || !parse_digits(clock.substr(0, 2), hour) ||
+      !parse_digits(clock.substr(3, 2), minute) || !parse_digits(clock.substr(6, 2), second)) {
+    return std::nullopt;
+  }
+  std::int64_t offset = 0;  // seconds east of UTC
+  const std::string& zone = parts[4];
+  if (zone.size() == 5 && (zone[0] == '+' || zone[0] == '-')) {
+    int hours = 0, minutes = 0;
+    if (!parse_digits(zone.substr(1, 2), hours) || !parse_digits(zone.substr(3, 2), minutes) || hours > 23 ||
+        minutes > 59) {
+      return std::nullopt;
+    }
+    offset = (hours * 3600 + minutes * 60) * (zone[0] == '-' ? -1 : 1);
+  } else if (zone != "UTC" && zone != "GMT" && zone != "Z") {
+    return std::nullopt;
+  }
+  if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 || year < 1970) return std::nullopt;
+  std::tm tm{};
+  tm.tm_mday = day;
+  tm.tm_mon = static_cast<int>(month - std::begin(kMonths));
+  tm.tm_year = year - 1900;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<std::int64_t>(::timegm(&tm)) - offset;
 }
 
 std::string human_bytes(std::uint64_t bytes) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,12 @@ std::vector<std::string_view> split_lines(std::string_view text);
 
 // `text` with ASCII letters in lower case (host names, header names).
 std::string ascii_lower(std::string_view text);
+
+// Seconds since the epoch of an RFC 2822 date as Debian writes them, in
+// Release files and changelog trailers: "[Day, ]DD Mon YYYY HH:MM:SS ZONE",
+// the zone UTC, GMT, Z or a numeric offset (+0200, -0700). nullopt when it
+// does not parse.
+std::optional<std::int64_t> parse_rfc2822_date(std::string_view text);
 
 // "4.2 KiB", "61.0 MiB": sizes for people (1024-based).
 std::string human_bytes(std::uint64_t bytes);

@@ -105,9 +105,10 @@ std::optional<std::int64_t> unpack(const fs::path& archive_path, const fs::path&
     std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
     auto type = archive_entry_filetype(entry);
     if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
-      fail("the source {} holds {}, which is not a file, a directory or a symlink; sources hold no devices, "
-           "fifos or sockets",
-           shown, quote(name));
+      fail(
+          "the source {} holds {}, which is not a file, a directory or a symlink; sources hold no devices, "
+          "fifos or sockets",
+          shown, quote(name));
     }
     if (name.starts_with('/') || name == ".." || name.starts_with("../") || name.find("/../") != std::string::npos ||
         name.ends_with("/..")) {
@@ -136,7 +137,8 @@ std::optional<std::int64_t> unpack(const fs::path& archive_path, const fs::path&
     for (;;) {
       int r = archive_read_data_block(in.get(), &block, &size, &offset);
       if (r == ARCHIVE_EOF) break;
-      if (r != ARCHIVE_OK) fail("the source {} is damaged at {}: {}", shown, quote(name), archive_error_string(in.get()));
+      if (r != ARCHIVE_OK)
+        fail("the source {} is damaged at {}: {}", shown, quote(name), archive_error_string(in.get()));
       if (archive_write_data_block(out.get(), block, size, offset) != ARCHIVE_OK) {
         fail("cannot unpack {} from the source {}: {}", quote(name), shown, archive_error_string(out.get()));
       }
@@ -203,7 +205,8 @@ std::string pin_of(const fs::path& path) {
   return file_digest(path).str();
 }
 
-PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir) {
+PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir,
+                                std::optional<std::int64_t> debian_changelog_date) {
   PreparedSources prepared;
   // Archives first: their newest entry is SOURCE_DATE_EPOCH when the recipe
   // gives none, and the files and directories then take that time.
@@ -212,9 +215,12 @@ PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir)
     if (source.kind == spec::RecipeSource::Kind::archive) ordered.push_back(&source);
   }
   for (const auto& source : recipe.sources) {
-    if (source.kind != spec::RecipeSource::Kind::archive) ordered.push_back(&source);
+    if (source.kind == spec::RecipeSource::Kind::file || source.kind == spec::RecipeSource::Kind::directory) {
+      ordered.push_back(&source);
+    }
   }
   std::optional<std::int64_t> source_date_epoch = recipe.build.source_date_epoch;
+  if (!source_date_epoch) source_date_epoch = debian_changelog_date;
   bool archives_done = false;
   for (const spec::RecipeSource* each : ordered) {
     const spec::RecipeSource& source = *each;
@@ -267,7 +273,8 @@ PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir)
       }
       continue;
     }
-    if (fs::exists(target)) fail("the source {} would be copied onto {}, which another source wrote", shown, quote(source.dest));
+    if (fs::exists(target))
+      fail("the source {} would be copied onto {}, which another source wrote", shown, quote(source.dest));
     fs::create_directories(target.parent_path());
     fs::copy_file(source.path, target);
     bool executable = (fs::status(source.path).permissions() & fs::perms::owner_exec) != fs::perms::none;

@@ -48,17 +48,22 @@ std::string pin_of(const std::filesystem::path& path);
 struct PreparedSources {
   // The newest entry time of the recipe's archives; none when it has none.
   std::optional<std::int64_t> newest_archive_entry;
-  // The recipe's source_date_epoch, else the newest archive entry.
+  // The recipe's source_date_epoch, else a Debian source package's
+  // changelog date, else the newest archive entry.
   std::int64_t source_date_epoch = 0;
 };
 
-// Checks every source against its pin and writes it below `dir` (the
+// Checks every source but the Debian source packages (debian_source.hpp
+// unpacks those, first) against its pin and writes it below `dir` (the
 // build's /build/src): a file copied (mode 0644, or 0755 when executable),
 // an archive unpacked (entry times kept, owners not; nothing outside `dir`,
 // no devices), a directory copied. Archives come first; files and
-// directories then take the time SOURCE_DATE_EPOCH. Throws an Error naming
-// the source, its pin and what it is, before anything runs.
-PreparedSources prepare_sources(const spec::Recipe& recipe, const std::filesystem::path& dir);
+// directories then take the time SOURCE_DATE_EPOCH: the recipe's, else
+// `debian_changelog_date` (a Debian source package's), else the newest
+// archive entry's. Throws an Error naming the source, its pin and what it
+// is, before anything runs.
+PreparedSources prepare_sources(const spec::Recipe& recipe, const std::filesystem::path& dir,
+                                std::optional<std::int64_t> debian_changelog_date = std::nullopt);
 
 // The destination's FileSet as the package holds it: every entry root's
 // unless an [[owners]] glob gives it another owner (the last match wins).

@@ -13,11 +13,14 @@
 #include "base/fs.hpp"
 #include "base/host.hpp"
 #include "base/unique_fd.hpp"
+#include "build/debian_source.hpp"
 #include "build/recipe_build.hpp"
 #include "build/sandbox.hpp"
 #include "image/compose.hpp"
 #include "pipeline/fetch.hpp"
 #include "pkg/add_directory.hpp"
+#include "repo/fetcher.hpp"
+#include "repo/repository.hpp"
 #include "run/container.hpp"
 
 namespace sheaf::pipeline {
@@ -127,26 +130,51 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
     debian_ids = locked_package_ids(store, *lock);
     for (const auto& p : lock->packages) {
       if (p.name == recipe.package.name && p.version == recipe.package.version) {
-        fail("{} builds {} {}, which is also the Debian package of that name and version in its environment; give "
-             "the output a version of its own (for example {}+local1)",
-             quote(recipe.path.string()), p.name, p.version, p.version);
+        fail(
+            "{} builds {} {}, which is also the Debian package of that name and version in its environment; give "
+            "the output a version of its own (for example {}+local1)",
+            quote(recipe.path.string()), p.name, p.version, p.version);
       }
     }
   }
   std::vector<std::string> recipe_ids;
   for (std::size_t i = 0; i < recipe.environment.recipes.size(); ++i) {
     const fs::path& other = recipe.environment.recipes[i];
-    RecipeBuildResult built = with_context(
-        fmt::format("while building {}, which {} names in its environment ({})", quote(other.string()),
-                    quote(recipe.path.string()), recipe.where(recipe.environment.recipe_positions[i])),
-        [&] { return build_one(session, spec::Recipe::load(other), options, stack); });
+    RecipeBuildResult built =
+        with_context(fmt::format("while building {}, which {} names in its environment ({})", quote(other.string()),
+                                 quote(recipe.path.string()), recipe.where(recipe.environment.recipe_positions[i])),
+                     [&] { return build_one(session, spec::Recipe::load(other), options, stack); });
     recipe_ids.push_back(built.package_id);
+  }
+
+  // The Debian source packages, as the lock pins them.
+  std::vector<const repo::LockedSource*> debian_sources(recipe.sources.size(), nullptr);
+  for (std::size_t i = 0; i < recipe.sources.size(); ++i) {
+    const spec::RecipeSource& source = recipe.sources[i];
+    if (source.kind != spec::RecipeSource::Kind::debian) continue;
+    const repo::LockedSource* locked = lock ? lock->find_source(source.package, source.version) : nullptr;
+    if (!locked || !locked->dsc()) {
+      fail("{} has no source package {} {}; run 'sheaf recipe lock'", quote(recipe.lock_path().string()),
+           source.package, source.version);
+    }
+    if (!source.digest.empty() && source.digest != locked->dsc()->sha256.str()) {
+      fail(
+          "the source {} ({}) pins the .dsc's sha256 {}, but the suite's Sources index has {} for {}; nothing was "
+          "built",
+          quote(source.path_as_written), recipe.where(source.position), source.digest, locked->dsc()->sha256.str(),
+          locked->dsc()->name);
+    }
+    debian_sources[i] = locked;
   }
 
   // 2. The key, and the store's answer to it.
   build::RecipeInputs inputs;
   inputs.recipe = Digest::of(read_file(recipe.path.string()));
-  for (const auto& s : recipe.sources) inputs.sources.emplace_back(s.path_as_written, s.digest);
+  for (std::size_t i = 0; i < recipe.sources.size(); ++i) {
+    const spec::RecipeSource& s = recipe.sources[i];
+    inputs.sources.emplace_back(s.path_as_written,
+                                debian_sources[i] ? debian_sources[i]->dsc()->sha256.str() : s.digest);
+  }
   inputs.environment = debian_ids;
   inputs.environment.insert(inputs.environment.end(), recipe_ids.begin(), recipe_ids.end());
   std::sort(inputs.environment.begin(), inputs.environment.end());
@@ -161,8 +189,8 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
     for (const auto& record : store.index().packages_with_origin(origin)) {
       result.package_id = record.id;
       result.cached = true;
-      reporter.note(fmt::format("{} {}: built before with the same inputs (key {})", result.name, result.version,
-                                result.key));
+      reporter.note(
+          fmt::format("{} {}: built before with the same inputs (key {})", result.name, result.version, result.key));
       stack.pop_back();
       return result;
     }
@@ -178,7 +206,27 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   // is composed or run. The work directory's lock also keeps gc from the
   // trees the root will mount.
   WorkDir work(store, options.build_dir);
-  build::PreparedSources prepared = build::prepare_sources(recipe, work.path / "src");
+  // A Debian source package's files are fetched and checked now; it is
+  // unpacked by the environment's dpkg-source, so after composing, and its
+  // changelog then dates the other sources.
+  std::vector<build::DebianSourceRequest> unpacks;
+  for (std::size_t i = 0; i < recipe.sources.size(); ++i) {
+    if (!debian_sources[i]) continue;
+    const repo::LockedSource& locked = *debian_sources[i];
+    build::DebianSourceRequest unpack{locked.name, locked.version, {}, recipe.sources[i].dest};
+    unpack.files = with_context(fmt::format("while fetching the source package {} {} ({})", locked.name, locked.version,
+                                            recipe.where(recipe.sources[i].position)),
+                                [&] {
+                                  return repo::fetch_source_package(
+                                      repo::apt_cache_dir(store.root()), locked,
+                                      repo::plan_suites(*recipe.debian, session.network().apt), session.network());
+                                });
+    unpacks.push_back(std::move(unpack));
+  }
+  // Shallower destinations first: one may unpack inside another.
+  std::stable_sort(unpacks.begin(), unpacks.end(), [](const auto& a, const auto& b) { return a.dest < b.dest; });
+  std::optional<build::PreparedSources> prepared;
+  if (unpacks.empty()) prepared = build::prepare_sources(recipe, work.path / "src");
   image::ComposeRequest request;
   request.debian_packages = debian_ids;
   request.files_packages = recipe_ids;
@@ -212,10 +260,20 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   sandbox.home_dir = work.path / "home";
   sandbox.tmp_dir = work.path / "tmp";
   sandbox.log = work.path / "log";
+  sandbox.timeout = std::chrono::seconds(recipe.build.timeout);
+  if (!unpacks.empty()) {
+    std::optional<std::int64_t> changelog_date;
+    for (const auto& unpack : unpacks) {
+      reporter.note(
+          fmt::format("{}: unpacking the source package {} {}", recipe.package.name, unpack.name, unpack.version));
+      std::int64_t date = build::unpack_debian_source(sandbox, work.path / "src", unpack);
+      if (!changelog_date) changelog_date = date;  // the outermost package's
+    }
+    prepared = build::prepare_sources(recipe, work.path / "src", changelog_date);
+  }
   sandbox.steps = recipe.build.steps;
   sandbox.env = recipe.build.env;
-  sandbox.source_date_epoch = prepared.source_date_epoch;
-  sandbox.timeout = std::chrono::seconds(recipe.build.timeout);
+  sandbox.source_date_epoch = prepared->source_date_epoch;
   sandbox.on_step = [&](std::size_t i, const std::string& step) {
     reporter.note(fmt::format("{}: step {}/{}: {}", recipe.package.name, i + 1, recipe.build.steps.size(),
                               step.substr(0, step.find('\n'))));
@@ -239,14 +297,15 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   add.metadata.license = recipe.package.license;
   add.metadata.homepage = recipe.package.homepage;
   add.metadata.description = recipe.package.description;
-  add.metadata.date = prepared.source_date_epoch;
+  add.metadata.date = prepared->source_date_epoch;
   add.threads = threads;
   add.transform = [&](const fileset::Manifest& m) { return build::shape_output(m, recipe.owners); };
   add.origin = origin;
   pkg::AddResult added = with_context(fmt::format("while adding the output of {}", quote(recipe.path.string())),
                                       [&] { return pkg::add_directory(store, add); });
   result.package_id = added.id.str();
-  reporter.note(fmt::format("built {} {} ({} entries, key {})", result.name, result.version, added.entries, result.key));
+  reporter.note(
+      fmt::format("built {} {} ({} entries, key {})", result.name, result.version, added.entries, result.key));
   stack.pop_back();
   return result;
 }

@@ -37,6 +37,55 @@ std::string package_url(const LockedPackage& package, const std::vector<SuiteSou
        quote(package.suite));
 }
 
+std::vector<std::pair<std::string, std::filesystem::path>> fetch_source_package(const std::filesystem::path& cache_dir,
+                                                                                const LockedSource& source,
+                                                                                const std::vector<SuiteSource>& suites,
+                                                                                const NetworkSettings& network) {
+  auto suite =
+      std::find_if(suites.begin(), suites.end(), [&](const SuiteSource& s) { return s.suite == source.suite; });
+  if (suite == suites.end()) {
+    fail("the source package {} {} comes from suite {}, which the recipe no longer lists; run 'sheaf recipe lock'",
+         source.name, source.version, quote(source.suite));
+  }
+  std::filesystem::create_directories(cache_dir / "sources");
+  std::filesystem::create_directories(cache_dir / "tmp");
+  std::optional<http::Downloader> downloader;
+  std::vector<std::pair<std::string, std::filesystem::path>> out;
+  for (const auto& file : source.files) {
+    std::filesystem::path kept = cache_dir / "sources" / file.sha256.hex();
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(kept, ec) && size_of(kept) == file.size) {
+      out.emplace_back(file.name, kept);
+      continue;
+    }
+    std::string url = fmt::format("{}/{}/{}", suite->uri, source.directory, file.name);
+    std::filesystem::path download = cache_dir / "tmp" / fmt::format("{}-{}", random_hex(8), file.name);
+    struct Remove {
+      std::filesystem::path path;
+      ~Remove() {
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+      }
+    } cleanup{download};
+    if (!downloader) downloader.emplace(network.http);
+    auto got = downloader->fetch({.url = url, .destination = download, .max_size = file.size});
+    if (got.status != http::DownloadResult::Status::done) {
+      fail("{} is missing on the mirror, though the Sources index of {} lists it ({} {})", url, source.suite,
+           source.name, source.version);
+    }
+    auto actual = digest_file(download.string());
+    if (actual.size != file.size || actual.digest != file.sha256) {
+      fail(
+          "{} does not match the lock ({} bytes, sha256 {}; the lock has {} bytes, {}): the file is damaged or was "
+          "tampered with, and was not used",
+          url, actual.size, actual.digest.str(), file.size, file.sha256.str());
+    }
+    std::filesystem::rename(download, kept);
+    out.emplace_back(file.name, kept);
+  }
+  return out;
+}
+
 namespace {
 
 // The store holds the package of this .deb, and needs nothing more from the
@@ -116,9 +165,9 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
                          const NetworkSettings& network, const FetchOptions& options) {
   FetchReport report;
   auto missing = missing_packages(store, lock);
-  report.present = static_cast<std::size_t>(std::count_if(lock.packages.begin(), lock.packages.end(), [](const LockedPackage& p) {
-                     return p.from_debian();
-                   })) - missing.size();
+  report.present = static_cast<std::size_t>(std::count_if(lock.packages.begin(), lock.packages.end(),
+                                                          [](const LockedPackage& p) { return p.from_debian(); })) -
+                   missing.size();
   if (missing.empty()) return report;
 
   // gc prunes the download area under the exclusive lock; hold it shared.

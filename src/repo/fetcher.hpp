@@ -27,7 +27,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pkg/import_deb.hpp"
@@ -72,6 +74,17 @@ std::string package_url(const LockedPackage& package, const std::vector<SuiteSou
 // Fetches and imports every locked package the store lacks.
 FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const std::vector<SuiteSource>& suites,
                          const NetworkSettings& network, const FetchOptions& options);
+
+// The files of a locked Debian source package, each checked against the
+// lock's sha256 and size, kept in <store>/cache/apt/sources/<sha256> (a
+// download goes to a file of its own and is renamed into place once it
+// matched, so processes that fetch the same file at once never see a part
+// of it). Returns (file name, path in the cache), in the lock's order.
+// Throws an Error naming the URL and what was wrong; nothing unchecked
+// enters the cache.
+std::vector<std::pair<std::string, std::filesystem::path>> fetch_source_package(
+    const std::filesystem::path& cache_dir, const LockedSource& source, const std::vector<SuiteSource>& suites,
+    const NetworkSettings& network);
 
 // The locked Debian packages the store lacks, in lock order (registry
 // packages come through pipeline/registry_sources.hpp).

@@ -94,6 +94,12 @@ class LockReader : public spec::TomlReader {
   }
 };
 
+// A path joined to a mirror URI must stay below it.
+bool inside_repository(std::string_view path) {
+  return !path.empty() && path.front() != '/' && path.find("..") == std::string_view::npos &&
+         path.find("://") == std::string_view::npos;
+}
+
 }  // namespace
 
 std::filesystem::path lock_path_for(const std::filesystem::path& spec_path) {
@@ -125,15 +131,31 @@ const LockedPackage* Lockfile::find_registry(std::string_view reference) const {
   return nullptr;
 }
 
+const LockedSource* Lockfile::find_source(std::string_view name, std::string_view version) const {
+  for (const auto& s : sources) {
+    if (s.name == name && s.version == version) return &s;
+  }
+  return nullptr;
+}
+
+const deb::SourceFile* LockedSource::dsc() const {
+  for (const auto& f : files) {
+    if (f.name.ends_with(".dsc")) return &f;
+  }
+  return nullptr;
+}
+
 std::string Lockfile::render() const {
   std::string out;
   out += "# sheaf.lock: the resolved closure of sheaf.toml, written by `sheaf lock`.\n";
   out += "# Do not edit it by hand. Format: docs/formats/lockfile.md\n";
-  bool registry = std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_registry(); });
+  bool registry =
+      std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_registry(); });
   bool recipes = std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_recipe(); });
-  out += fmt::format("version = {}\n", recipes     ? 5
-                                       : essential ? 4
-                                       : registry  ? 3
+  out += fmt::format("version = {}\n", !sources.empty()   ? 6
+                                       : recipes          ? 5
+                                       : essential        ? 4
+                                       : registry         ? 3
                                        : implicit.empty() ? 1
                                                           : 2);
   out += fmt::format("arch = {}\n", toml_string(arch));
@@ -176,6 +198,19 @@ std::string Lockfile::render() const {
     if (!p.depends.empty()) out += fmt::format("depends = {}\n", toml_string(p.depends));
     if (!p.provides.empty()) out += fmt::format("provides = {}\n", toml_string(p.provides));
   }
+  for (const auto& src : sources) {
+    out += "\n[[source]]\n";
+    out += fmt::format("name = {}\n", toml_string(src.name));
+    out += fmt::format("version = {}\n", toml_string(src.version));
+    out += fmt::format("suite = {}\n", toml_string(src.suite));
+    out += fmt::format("directory = {}\n", toml_string(src.directory));
+    out += "files = [\n";
+    for (const auto& f : src.files) {
+      out += fmt::format("  {{ name = {}, sha256 = {}, size = {} }},\n", toml_string(f.name),
+                         toml_string(f.sha256.hex()), f.size);
+    }
+    out += "]\n";
+  }
   return out;
 }
 
@@ -192,11 +227,13 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
   if (*version < 1) reader.fail_at(version_node.source(), fmt::format("unknown lock format {}", *version));
   if (*version == 1) {
     reader.check_keys(
-        root, "", {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"});
+        root, "",
+        {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"});
   } else {
-    reader.check_keys(root, "",
-                      {"version", "arch", "suites", "components", "include", "exclude", "recommends", "essential", "implicit",
-                       "release", "package"});
+    std::vector<std::string> keys{"version",    "arch",      "suites",   "components", "include", "exclude",
+                                  "recommends", "essential", "implicit", "release",    "package"};
+    if (*version >= 6) keys.push_back("source");
+    reader.check_keys(root, "", keys);
   }
   Lockfile lock;
   lock.arch = reader.string(root, "arch", "the lock");
@@ -248,8 +285,9 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
     const auto& table = *node.as_table();
     LockedPackage p;
     if (*version >= 3 && table.get("registry")) {
-      reader.check_keys(table, "[package]",
-                        {"name", "version", "arch", "registry", "manifest", "id", "pre_depends", "depends", "provides"});
+      reader.check_keys(
+          table, "[package]",
+          {"name", "version", "arch", "registry", "manifest", "id", "pre_depends", "depends", "provides"});
       p.registry = reader.string(table, "registry", "[[package]]");
       if (!p.registry.starts_with("docker://")) {
         reader.fail_at(table.get("registry")->source(),
@@ -300,12 +338,57 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
     if (!size_value || *size_value < 0) reader.fail_at(size.source(), "size must be a non-negative integer");
     p.size = static_cast<std::uint64_t>(*size_value);
     // The filename is joined to a mirror URI: it must stay below it.
-    if (p.filename.empty() || p.filename.front() == '/' || p.filename.find("..") != std::string::npos ||
-        p.filename.find("://") != std::string::npos) {
+    if (!inside_repository(p.filename)) {
       reader.fail_at(table.get("filename")->source(),
                      fmt::format("filename {} must be a path inside the repository", quote(p.filename)));
     }
     lock.packages.push_back(std::move(p));
+  }
+  for (const auto& node : reader.tables(root, "source")) {
+    const auto& table = *node.as_table();
+    reader.check_keys(table, "[source]", {"name", "version", "suite", "directory", "files"});
+    LockedSource src;
+    src.name = reader.string(table, "name", "[[source]]");
+    src.version = reader.string(table, "version", "[[source]]");
+    src.suite = reader.string(table, "suite", "[[source]]");
+    src.directory = reader.string(table, "directory", "[[source]]");
+    if (!deb::is_valid_package_name(src.name))
+      reader.fail_at(table.source(), fmt::format("{} is not a valid source package name", quote(src.name)));
+    if (!deb::Version::try_parse(src.version))
+      reader.fail_at(table.source(), fmt::format("{} is not a valid version", quote(src.version)));
+    if (!inside_repository(src.directory)) {
+      reader.fail_at(table.get("directory")->source(),
+                     fmt::format("directory {} must be a path inside the repository", quote(src.directory)));
+    }
+    if (lock.find_source(src.name, src.version)) {
+      reader.fail_at(table.source(), fmt::format("{} {} is locked twice", quote(src.name), src.version));
+    }
+    const auto& files = reader.need(table, "files", "[[source]]");
+    const auto* array = files.as_array();
+    if (!array || !array->is_array_of_tables()) reader.fail_at(files.source(), "files must be a list of tables");
+    for (const auto& f : *array) {
+      const auto& entry = *f.as_table();
+      reader.check_keys(entry, "a [[source]] file", {"name", "sha256", "size"});
+      deb::SourceFile file;
+      file.name = reader.string(entry, "name", "a [[source]] file");
+      if (file.name.empty() || file.name.find('/') != std::string::npos || file.name == "." || file.name == "..") {
+        reader.fail_at(entry.source(), fmt::format("{} is not a plain file name", quote(file.name)));
+      }
+      file.sha256 = reader.digest(entry, "sha256", "a [[source]] file");
+      const auto& size = reader.need(entry, "size", "a [[source]] file");
+      auto size_value = size.value<std::int64_t>();
+      if (!size_value || *size_value < 0) reader.fail_at(size.source(), "size must be a non-negative integer");
+      file.size = static_cast<std::uint64_t>(*size_value);
+      if (!src.files.empty() && src.files.back().name >= file.name) {
+        reader.fail_at(entry.source(), "files must be sorted by name, each once");
+      }
+      src.files.push_back(std::move(file));
+    }
+    if (std::count_if(src.files.begin(), src.files.end(),
+                      [](const deb::SourceFile& x) { return x.name.ends_with(".dsc"); }) != 1) {
+      reader.fail_at(files.source(), "files must hold exactly one .dsc");
+    }
+    lock.sources.push_back(std::move(src));
   }
   return lock;
 }
@@ -431,6 +514,18 @@ std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& s
     if (p.from_recipe() && !named.count(p.recipe)) {
       problems.push_back(fmt::format("recipes lost {}", quote(p.recipe)));
     }
+  }
+  // Each Debian source package locked, and no other.
+  for (const auto& pin : spec.source_packages) {
+    if (!lock.find_source(pin.name, pin.version.value_or(""))) {
+      problems.push_back(fmt::format("the source package {} is not in the lock", quote(pin.str())));
+    }
+  }
+  for (const auto& src : lock.sources) {
+    bool wanted = std::any_of(spec.source_packages.begin(), spec.source_packages.end(), [&](const spec::PackagePin& p) {
+      return p.name == src.name && p.version == src.version;
+    });
+    if (!wanted) problems.push_back(fmt::format("source packages lost {}", quote(src.name + "=" + src.version)));
   }
   return problems;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/digest.hpp"
+#include "deb/source_package.hpp"
 #include "spec/spec.hpp"
 
 namespace sheaf::repo {
@@ -22,8 +23,9 @@ namespace sheaf::repo {
 // The newest lock format this build reads and writes. A lock is written in
 // the oldest format that holds it: 1; 2 when it has implicit packages; 3
 // when it has registry packages; 4 when it asks for the Essential set (a
-// recipe's build environment); 5 when it has recipe outputs.
-inline constexpr int kLockFormat = 5;
+// recipe's build environment); 5 when it has recipe outputs; 6 when it has
+// Debian source packages (a recipe's sources).
+inline constexpr int kLockFormat = 6;
 
 struct LockedSuite {
   std::string suite;
@@ -64,6 +66,19 @@ struct LockedPackage {
   bool from_debian() const { return registry.empty() && recipe.empty(); }
 };
 
+// A Debian source package a recipe builds from (format 6): its stanza in
+// the suite's Sources index, whose sha256 the signed Release lists. The
+// files are fetched from the suite's URI joined with `directory`.
+struct LockedSource {
+  std::string name;
+  std::string version;
+  std::string suite;
+  std::string directory;                // "pool/main/h/hello"
+  std::vector<deb::SourceFile> files;  // sorted by name; one is the .dsc
+
+  const deb::SourceFile* dsc() const;
+};
+
 struct Lockfile {
   std::string arch;
   std::vector<std::string> suites;
@@ -77,6 +92,7 @@ struct Lockfile {
   std::vector<std::string> implicit;
   std::vector<LockedSuite> releases;    // in the spec's suite order
   std::vector<LockedPackage> packages;  // sorted by name, then arch
+  std::vector<LockedSource> sources;    // sorted by name, then version
 
   // The canonical text. Stable: same lock, same bytes.
   std::string render() const;
@@ -88,6 +104,7 @@ struct Lockfile {
   const LockedPackage* find(std::string_view name) const;
   // The registry package an include entry (docker://...) was locked to.
   const LockedPackage* find_registry(std::string_view reference) const;
+  const LockedSource* find_source(std::string_view name, std::string_view version) const;
   // The output of the recipe a [[recipes]] path (as written) names.
   const LockedPackage* find_recipe(std::string_view path_as_written) const;
 };

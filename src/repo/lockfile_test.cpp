@@ -98,8 +98,8 @@ TEST(Lockfile, RefusesMalformedLocksWithPositions) {
   EXPECT_EQ(broken("pool/main/l/libbar/libbar_1.0_all.deb", "../../etc/passwd"),
             "sheaf.lock:41:12: filename '../../etc/passwd' must be a path inside the repository");
   EXPECT_EQ(broken("size = 7", "size = -7"), "sheaf.lock:43:8: size must be a non-negative integer");
-  EXPECT_EQ(broken("version = 1\n", "version = 6\n"),
-            "'sheaf.lock' has lock format 6, but this sheaf reads format 5 only; upgrade sheaf");
+  EXPECT_EQ(broken("version = 1\n", "version = 7\n"),
+            "'sheaf.lock' has lock format 7, but this sheaf reads format 6 only; upgrade sheaf");
   EXPECT_NE(broken("recommends = false\n", "recommends = false\nimplicit = [\"libc-bin\"]\n")
                 .find("unknown table or key 'implicit'"),
             std::string::npos)
@@ -166,8 +166,8 @@ TEST(Lockfile, RegistryPackagesNeedFormatThree) {
   EXPECT_NE(text.find("version = 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("include = [\"app\", \"libbar=1.0\", \"" + ref + "\"]\n"), std::string::npos) << text;
   EXPECT_NE(text.find("[[package]]\nname = \"mylib\"\nversion = \"1.2\"\narch = \"amd64\"\nregistry = \"" + ref +
-                      "\"\nmanifest = \"sha256:" + std::string(64, 'f') + "\"\nid = \"sha256:" +
-                      std::string(64, '1') + "\"\ndepends = \"libc\"\nprovides = \"mail-transport-agent\"\n"),
+                      "\"\nmanifest = \"sha256:" + std::string(64, 'f') + "\"\nid = \"sha256:" + std::string(64, '1') +
+                      "\"\ndepends = \"libc\"\nprovides = \"mail-transport-agent\"\n"),
             std::string::npos)
       << text;
   Lockfile parsed = Lockfile::parse(text, "sheaf.lock");
@@ -179,20 +179,23 @@ TEST(Lockfile, RegistryPackagesNeedFormatThree) {
   // Older formats have no registry packages; a registry entry holds no .deb.
   std::string v2 = text;
   v2.replace(v2.find("version = 3"), 11, "version = 2");
-  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(v2, "sheaf.lock"); })
-                .find("'" + ref + "' is not a valid package name"),
+  EXPECT_NE(testing::error_message_of([&] {
+              Lockfile::parse(v2, "sheaf.lock");
+            }).find("'" + ref + "' is not a valid package name"),
             std::string::npos);
   v2.replace(v2.find(", \"" + ref + "\""), ref.size() + 4, "");
-  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(v2, "sheaf.lock"); }).find("unknown key 'id' in [[package]]"),
-            std::string::npos);
+  EXPECT_NE(
+      testing::error_message_of([&] { Lockfile::parse(v2, "sheaf.lock"); }).find("unknown key 'id' in [[package]]"),
+      std::string::npos);
   std::string mixed = text;
   mixed.replace(mixed.find("id = \"sha256:"), 0, "suite = \"stable\"\n");
   EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(mixed, "sheaf.lock"); }).find("unknown key 'suite'"),
             std::string::npos);
   std::string short_id = text;
   short_id.replace(short_id.find("id = \"sha256:") + 13, 64, "11");
-  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(short_id, "sheaf.lock"); })
-                .find("id must be sha256:<64 hex digits>"),
+  EXPECT_NE(testing::error_message_of([&] {
+              Lockfile::parse(short_id, "sheaf.lock");
+            }).find("id must be sha256:<64 hex digits>"),
             std::string::npos);
 }
 
@@ -225,17 +228,61 @@ TEST(Lockfile, RecipeOutputsNeedFormatFive) {
   // Format 4 has no recipe outputs: the entry reads as a .deb missing its fields.
   std::string v4 = text;
   v4.replace(v4.find("version = 5"), 11, "version = 4");
-  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(v4, "sheaf.lock"); })
-                .find("unknown key 'recipe' in [[package]]"),
-            std::string::npos);
+  EXPECT_NE(
+      testing::error_message_of([&] { Lockfile::parse(v4, "sheaf.lock"); }).find("unknown key 'recipe' in [[package]]"),
+      std::string::npos);
   std::string mixed = text;
   mixed.replace(mixed.find("recipe = "), 0, "suite = \"stable\"\n");
   EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(mixed, "sheaf.lock"); }).find("unknown key 'suite'"),
             std::string::npos);
   std::string newer = text;
-  newer.replace(newer.find("version = 5"), 11, "version = 6");
+  newer.replace(newer.find("version = 5"), 11, "version = 7");
   EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(newer, "sheaf.lock"); }).find("upgrade sheaf"),
             std::string::npos);
+}
+
+// A recipe's Debian source packages (format 6): each file of the stanza
+// with its sha256 and size, and the pool directory that holds them.
+TEST(Lockfile, SourcePackagesNeedFormatSix) {
+  Lockfile lock = example();
+  LockedSource hello{"hello", "2.10-3", "stable", "pool/main/h/hello", {}};
+  hello.files = {{"hello_2.10-3.debian.tar.xz", digest_of('3'), 12684},
+                 {"hello_2.10-3.dsc", digest_of('4'), 1721},
+                 {"hello_2.10.orig.tar.gz", digest_of('5'), 725946}};
+  lock.sources.push_back(hello);
+  std::string text = lock.render();
+  EXPECT_NE(text.find("version = 6\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n[[source]]\nname = \"hello\"\nversion = \"2.10-3\"\nsuite = \"stable\"\ndirectory = "
+                      "\"pool/main/h/hello\"\nfiles = [\n  { name = \"hello_2.10-3.debian.tar.xz\", sha256 = \"" +
+                      std::string(64, '3') + "\", size = 12684 },\n"),
+            std::string::npos)
+      << text;
+  Lockfile parsed = Lockfile::parse(text, "sheaf.lock");
+  EXPECT_EQ(parsed.render(), text);
+  const LockedSource* found = parsed.find_source("hello", "2.10-3");
+  ASSERT_NE(found, nullptr);
+  ASSERT_NE(found->dsc(), nullptr);
+  EXPECT_EQ(found->dsc()->name, "hello_2.10-3.dsc");
+  EXPECT_EQ(found->dsc()->sha256, digest_of('4'));
+  EXPECT_EQ(parsed.find_source("hello", "2.10-2"), nullptr);
+
+  auto error_of = [&](const std::string& from, const std::string& to, std::string base = "") {
+    if (base.empty()) base = text;
+    auto at = base.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    base.replace(at, from.size(), to);
+    return testing::error_message_of([&] { Lockfile::parse(base, "sheaf.lock"); });
+  };
+  EXPECT_NE(error_of("version = 6", "version = 5").find("unknown table or key 'source'"), std::string::npos);
+  EXPECT_NE(
+      error_of("pool/main/h/hello", "../../etc").find("directory '../../etc' must be a path inside the repository"),
+      std::string::npos);
+  EXPECT_NE(error_of("hello_2.10-3.dsc", "../x.dsc").find("'../x.dsc' is not a plain file name"), std::string::npos);
+  EXPECT_NE(error_of("hello_2.10-3.dsc", "hello_2.10-3.txt").find("files must hold exactly one .dsc"),
+            std::string::npos);
+  EXPECT_NE(error_of("hello_2.10-3.dsc", "a.dsc").find("files must be sorted by name, each once"), std::string::npos);
+  EXPECT_NE(error_of("size = 1721", "size = -1").find("size must be a non-negative integer"), std::string::npos);
+  EXPECT_NE(error_of("directory = ", "colour = \"red\"\ndirectory = ").find("unknown key 'colour'"), std::string::npos);
 }
 
 // A [[recipes]] entry is locked at the recipe's bytes: an edit, a new entry
@@ -244,9 +291,10 @@ TEST(LockProblems, ARecipeIsLockedAtItsBytes) {
   testing::TempDir dir;
   write_file_atomically(dir / "greet.toml", "[package]\n");
   write_file_atomically(dir / "other.toml", "[package]\n");
-  auto spec = spec::Spec::parse("[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[[recipes]]\npath = "
-                                "\"greet.toml\"\n",
-                                dir / "sheaf.toml");
+  auto spec = spec::Spec::parse(
+      "[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[[recipes]]\npath = "
+      "\"greet.toml\"\n",
+      dir / "sheaf.toml");
   Lockfile lock;
   lock.arch = "amd64";
   lock.suites = {"stable"};
@@ -261,16 +309,36 @@ TEST(LockProblems, ARecipeIsLockedAtItsBytes) {
   EXPECT_EQ(lock_problems(lock, spec), std::vector<std::string>{});
   write_file_atomically(dir / "greet.toml", "[package]\nname = \"greet\"\n");
   EXPECT_EQ(lock_problems(lock, spec), std::vector<std::string>{"the recipe 'greet.toml' changed since it was locked"});
-  auto more = spec::Spec::parse("[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[[recipes]]\npath = "
-                                "\"other.toml\"\n",
-                                dir / "sheaf.toml");
+  auto more = spec::Spec::parse(
+      "[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[[recipes]]\npath = "
+      "\"other.toml\"\n",
+      dir / "sheaf.toml");
   EXPECT_EQ(lock_problems(lock, more),
             (std::vector<std::string>{"recipes gained 'other.toml'", "recipes lost 'greet.toml'"}));
 }
 
+// A recipe's source packages are locked at their name and version: another
+// version, or one more or less, makes the lock stale.
+TEST(LockProblems, SourcePackagesAreLockedByNameAndVersion) {
+  spec::Spec spec = spec::Spec::parse("[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n", "/r/hello.toml");
+  spec.source_packages = {{"hello", "2.10-3", {}}};
+  Lockfile lock;
+  lock.arch = "amd64";
+  lock.suites = {"stable"};
+  lock.components = {"main"};
+  lock.sources = {{"hello", "2.10-3", "stable", "pool/main/h/hello", {{"hello_2.10-3.dsc", digest_of('4'), 1}}}};
+  EXPECT_EQ(lock_problems(lock, spec), std::vector<std::string>{});
+  spec.source_packages = {{"hello", "2.10-4", {}}};
+  EXPECT_EQ(lock_problems(lock, spec), (std::vector<std::string>{"the source package 'hello=2.10-4' is not in the lock",
+                                                                 "source packages lost 'hello=2.10-3'"}));
+  spec.source_packages.clear();
+  EXPECT_EQ(lock_problems(lock, spec), std::vector<std::string>{"source packages lost 'hello=2.10-3'"});
+}
+
 TEST(LockProblems, ARegistryIncludeMustBeLockedByItsReference) {
   auto spec = spec::Spec::parse(
-      "[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[packages]\ninclude = [\"docker://127.0.0.1:5000/a:1\"]\n",
+      "[source.debian]\nsuites = [\"stable\"]\narch = \"amd64\"\n\n[packages]\ninclude = "
+      "[\"docker://127.0.0.1:5000/a:1\"]\n",
       "/app/sheaf.toml");
   Lockfile lock;
   lock.arch = "amd64";
@@ -304,8 +372,7 @@ TEST(LockProblems, TheEnvironmentsLocaleIsPartOfTheRequest) {
   EXPECT_EQ(lock_problems(example(), c_utf8),
             std::vector<std::string>{"implicit packages changed: [] -> [libc-bin] (the environment's locale)"});
   EXPECT_TRUE(implicit_package_names(with_env("LANG = \"C\"", kPackages)).empty());
-  EXPECT_TRUE(implicit_package_names(with_env("LC_ALL = \"C.utf8\"",
-                                              "include = [\"app\"]\nexclude = [\"libc-bin\"]\n"))
+  EXPECT_TRUE(implicit_package_names(with_env("LC_ALL = \"C.utf8\"", "include = [\"app\"]\nexclude = [\"libc-bin\"]\n"))
                   .empty())
       << "excluded";
   EXPECT_TRUE(implicit_package_names(with_env("LANG = \"C.UTF-8\"", "include = [\"libc-bin\"]\n")).empty())

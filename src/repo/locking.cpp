@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "base/error.hpp"
 #include "base/fs.hpp"
@@ -12,6 +14,7 @@
 #include "base/parallel.hpp"
 #include "base/unique_fd.hpp"
 #include "deb/essential.hpp"
+#include "repo/index_decoder.hpp"
 #include "repo/repository.hpp"
 #include "repo/resolver.hpp"
 #include "spec/recipe.hpp"
@@ -29,20 +32,20 @@ std::vector<RegistryPackage> registry_packages(const spec::Spec& spec, const Loc
     if (pin.from_registry()) references.push_back(pin.name);
   }
   if (references.empty()) return {};
-  if (!request.registry) fail("{} includes registry packages, which this operation cannot resolve", quote(spec.path.string()));
+  if (!request.registry)
+    fail("{} includes registry packages, which this operation cannot resolve", quote(spec.path.string()));
   std::vector<RegistryPackage> out = request.registry(references, keep);
   std::map<std::string, const RegistryPackage*> by_name;
   for (const auto& r : out) {
     auto [it, fresh] = by_name.emplace(r.package.name, &r);
     if (!fresh) {
-      fail("two include entries of {} give the package {}: {} and {}; include one of them",
-           quote(spec.path.string()), r.package.name, it->second->reference, r.reference);
+      fail("two include entries of {} give the package {}: {} and {}; include one of them", quote(spec.path.string()),
+           r.package.name, it->second->reference, r.reference);
     }
     for (const auto& pin : spec.packages.include) {
       if (!pin.from_registry() && pin.name == r.package.name) {
         fail("{} includes {} twice: from the Debian suites ({}) and from {} ({}); include one of them",
-             quote(spec.path.string()), r.package.name, spec.where(pin.position), r.reference,
-             r.manifest.str());
+             quote(spec.path.string()), r.package.name, spec.where(pin.position), r.reference, r.manifest.str());
       }
     }
   }
@@ -62,26 +65,29 @@ std::vector<RecipeOutput> recipe_outputs(const spec::Spec& spec, const std::vect
   std::map<std::string, const spec::RecipeRef*> by_name;
   for (const auto& ref : spec.recipes) {
     std::string bytes;
-    spec::Recipe recipe = with_context(
-        fmt::format("in the recipe {} ({})", quote(ref.path_as_written), spec.where(ref.position)), [&] {
+    spec::Recipe recipe =
+        with_context(fmt::format("in the recipe {} ({})", quote(ref.path_as_written), spec.where(ref.position)), [&] {
           bytes = read_file(ref.path.string());
           return spec::Recipe::parse(bytes, ref.path);
         });
     const std::string& name = recipe.package.name;
     if (spec.debian->arch != host_debian_arch()) {
-      fail("{} is for {}, but recipe outputs ({}) are built for the host's architecture ({}) only in this version of "
-           "sheaf",
-           quote(spec.path.string()), spec.debian->arch, spec.where(ref.position), host_debian_arch());
+      fail(
+          "{} is for {}, but recipe outputs ({}) are built for the host's architecture ({}) only in this version of "
+          "sheaf",
+          quote(spec.path.string()), spec.debian->arch, spec.where(ref.position), host_debian_arch());
     }
     if (auto [it, fresh] = by_name.emplace(name, &ref); !fresh) {
       fail("two recipes of {} build the package {}: {} ({}) and {} ({})", quote(spec.path.string()), name,
-           it->second->path_as_written, spec.where(it->second->position), ref.path_as_written, spec.where(ref.position));
+           it->second->path_as_written, spec.where(it->second->position), ref.path_as_written,
+           spec.where(ref.position));
     }
     for (const auto& pin : spec.packages.include) {
       if (!pin.from_registry() && pin.name == name) {
-        fail("{} includes {} twice: from the Debian suites ({}) and as the output of the recipe {} ({}); include one "
-             "of them",
-             quote(spec.path.string()), name, spec.where(pin.position), ref.path_as_written, spec.where(ref.position));
+        fail(
+            "{} includes {} twice: from the Debian suites ({}) and as the output of the recipe {} ({}); include one "
+            "of them",
+            quote(spec.path.string()), name, spec.where(pin.position), ref.path_as_written, spec.where(ref.position));
       }
     }
     for (const auto& r : registry) {
@@ -104,6 +110,49 @@ std::vector<RecipeOutput> recipe_outputs(const spec::Spec& spec, const std::vect
   return out;
 }
 
+// The Debian source packages the spec names, each from the first suite (in
+// the spec's order) whose Sources index has that version.
+std::vector<LockedSource> lock_source_packages(const spec::Spec& spec, const std::vector<SuiteSource>& suites,
+                                               const std::vector<std::vector<deb::SourceStanza>>& stanzas) {
+  std::vector<LockedSource> out;
+  for (const auto& pin : spec.source_packages) {
+    const std::string version = pin.version.value_or("");
+    const deb::SourceStanza* chosen = nullptr;
+    std::size_t suite = 0;
+    std::vector<std::string> seen;  // "VERSION (SUITE)" of the other versions
+    for (std::size_t i = 0; i < suites.size() && !chosen; ++i) {
+      for (const auto& stanza : stanzas[i]) {
+        if (stanza.name != pin.name) continue;
+        if (stanza.version == version) {
+          chosen = &stanza;
+          suite = i;
+          break;
+        }
+        seen.push_back(fmt::format("{} ({})", stanza.version, suites[i].suite));
+      }
+    }
+    if (!chosen) {
+      std::vector<std::string> names;
+      for (const auto& s : suites) names.push_back(s.suite);
+      if (seen.empty()) {
+        fail("the source package {} ({}) is in no Sources index of {}", quote(pin.name), spec.where(pin.position),
+             fmt::join(names, ", "));
+      }
+      fail("the source package {} {} ({}) is not in the Sources index of {}; they have {}", pin.name, version,
+           spec.where(pin.position), fmt::join(names, ", "), fmt::join(seen, ", "));
+    }
+    if (std::any_of(out.begin(), out.end(),
+                    [&](const LockedSource& s) { return s.name == pin.name && s.version == version; })) {
+      continue;
+    }
+    out.push_back({chosen->name, chosen->version, suites[suite].suite, chosen->directory, chosen->files});
+  }
+  std::sort(out.begin(), out.end(), [](const LockedSource& a, const LockedSource& b) {
+    return std::tie(a.name, a.version) < std::tie(b.name, b.version);
+  });
+  return out;
+}
+
 }  // namespace
 
 Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
@@ -111,14 +160,18 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
                       const std::map<std::string, LockedPackage>& keep_registry) {
   if (!spec.debian)
     fail("{} has no [source.debian]: sheaf does not know where packages come from", quote(spec.path.string()));
-  if (spec.packages.include.empty() && !spec.packages.essential && spec.recipes.empty()) fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
+  if (spec.packages.include.empty() && !spec.packages.essential && spec.recipes.empty())
+    fail("{} includes no packages ([packages] include)", quote(spec.path.string()));
   const auto& source = *spec.debian;
   auto suites = plan_suites(source, network.apt);
   // The cache is part of the store: gc (which prunes it under the exclusive
   // lock) must not remove an index between its download and its use.
   store::StoreLock held = store.lock(store::StoreLock::Mode::shared);
   RepositoryCache cache(apt_cache_dir(store.root()), network);
-  LoadOptions load_options{.allow_unsigned = request.allow_unsigned, .now = request.now, .warn = request.warn};
+  LoadOptions load_options{.allow_unsigned = request.allow_unsigned,
+                           .now = request.now,
+                           .sources = !spec.source_packages.empty(),
+                           .warn = request.warn};
 
   Resolver resolver(source.arch);
   Lockfile lock;
@@ -134,6 +187,8 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   // parsing of different suites overlap. The pool is then filled in the
   // spec's order, which is what the answer depends on.
   std::vector<LoadedSuite> loaded(suites.size());
+  // The stanzas of each wanted source package, per suite.
+  std::vector<std::vector<deb::SourceStanza>> stanzas(suites.size());
   // Each suite's failure is kept, and the first in the spec's order is
   // reported, so the message does not depend on which thread lost a race.
   std::vector<std::exception_ptr> failures(suites.size());
@@ -147,6 +202,14 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
       for (auto& index : loaded[i].indexes) {
         Resolver::prepare_index(index, cache_of_thread);
         index.text.reset();
+      }
+      for (auto& index : loaded[i].source_indexes) {
+        std::string text = index.text ? *index.text : decompress_index(index.file, kMaxIndexText);
+        index.text.reset();
+        std::string where = fmt::format("{}/dists/{}/{}", suites[i].uri, suites[i].suite, index.path);
+        for (const auto& pin : spec.source_packages) {
+          for (auto& stanza : deb::find_source_stanzas(text, pin.name, where)) stanzas[i].push_back(std::move(stanza));
+        }
       }
     } catch (...) {
       failures[i] = std::current_exception();
@@ -183,12 +246,15 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
     std::size_t added = 0;
     for (const auto& name : resolver.essential_names()) {
       if (std::binary_search(spec.packages.exclude.begin(), spec.packages.exclude.end(), name)) continue;
-      if (std::any_of(include.begin(), include.end(), [&](const spec::PackagePin& p) { return p.name == name; })) continue;
+      if (std::any_of(include.begin(), include.end(), [&](const spec::PackagePin& p) { return p.name == name; }))
+        continue;
       include.push_back({name, std::nullopt, {}});
       ++added;
     }
-    if (added == 0 && request.warn) request.warn("the suites mark no package Essential: yes; the environment goes without");
+    if (added == 0 && request.warn)
+      request.warn("the suites mark no package Essential: yes; the environment goes without");
   }
+  lock.sources = lock_source_packages(spec, suites, stanzas);
   std::vector<RegistryPackage> registry = registry_packages(spec, request, keep_registry);
   std::vector<RecipeOutput> recipes = recipe_outputs(spec, registry);
   {
@@ -198,10 +264,11 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
     for (const auto& r : registry) candidates.push_back(r.package);
     for (const auto& r : recipes) {
       if (resolver.has_debian_version(r.package.name, r.package.version)) {
-        fail("the recipe {} ({}) builds {} {}, which is also a Debian package of the suites; give the output a "
-             "version of its own (for example {}+local1)",
-             quote(r.ref->path_as_written), spec.where(r.ref->position), r.package.name, r.package.version,
-             r.package.version);
+        fail(
+            "the recipe {} ({}) builds {} {}, which is also a Debian package of the suites; give the output a "
+            "version of its own (for example {}+local1)",
+            quote(r.ref->path_as_written), spec.where(r.ref->position), r.package.name, r.package.version,
+            r.package.version);
       }
       candidates.push_back(r.package);
       include.push_back({r.package.name, r.package.version, r.ref->position});

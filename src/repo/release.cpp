@@ -77,31 +77,7 @@ std::string run_gpgv(std::vector<std::string> args, const std::filesystem::path&
 }  // namespace
 
 std::optional<std::int64_t> parse_release_date(std::string_view text) {
-  // "[Day, ]DD Mon YYYY HH:MM:SS UTC|GMT|+0000"
-  auto parts = split_whitespace(text);
-  if (!parts.empty() && parts[0].ends_with(",")) parts.erase(parts.begin());
-  if (parts.size() != 5) return std::nullopt;
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::tm tm{};
-  int day = 0, year = 0, hour = 0, minute = 0, second = 0;
-  if (!parse_number(parts[0], day) || !parse_number(parts[2], year)) return std::nullopt;
-  auto month = std::find(std::begin(kMonths), std::end(kMonths), parts[1]);
-  if (month == std::end(kMonths)) return std::nullopt;
-  const std::string& clock = parts[3];
-  if (clock.size() != 8 || clock[2] != ':' || clock[5] != ':' || !parse_number(clock.substr(0, 2), hour) ||
-      !parse_number(clock.substr(3, 2), minute) || !parse_number(clock.substr(6, 2), second)) {
-    return std::nullopt;
-  }
-  if (parts[4] != "UTC" && parts[4] != "GMT" && parts[4] != "+0000" && parts[4] != "Z") return std::nullopt;
-  if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 || year < 1970) return std::nullopt;
-  tm.tm_mday = day;
-  tm.tm_mon = static_cast<int>(month - std::begin(kMonths));
-  tm.tm_year = year - 1900;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return static_cast<std::int64_t>(::timegm(&tm));
+  return parse_rfc2822_date(text);
 }
 
 Release Release::parse(std::string_view text, std::string_view where) {

@@ -151,7 +151,8 @@ CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_ru
     if (!current) remove(entry.path());
   }
   // Downloads: partial ones and verified ones that no import took (their
-  // fetch died) are kept an hour for a retry to resume or use. The callers
+  // fetch died), and source packages' files (fetched again when a recipe
+  // needs them), are kept an hour for a retry to resume or use. The callers
   // hold the exclusive store lock, so no fetch is running: its download
   // locks and private directories of links are all stale.
   // Lock files are empty and recreated on use; they are removed, not counted.
@@ -165,7 +166,7 @@ CachePruneReport prune_cache(const std::filesystem::path& cache_dir, bool dry_ru
   for (const auto& entry : std::filesystem::directory_iterator(cache_dir / "release", ec)) {
     if (is_lock(entry.path())) remove_lock(entry.path());  // suite locks (lock_suite)
   }
-  for (const char* sub : {"tmp", "partial", "debs"}) {
+  for (const char* sub : {"tmp", "partial", "debs", "sources"}) {
     for (const auto& entry : std::filesystem::directory_iterator(cache_dir / sub, ec)) {
       std::error_code type_ec;
       if (is_lock(entry.path())) {
@@ -323,27 +324,29 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
   }
   loaded.valid_until = release.valid_until();
 
-  // 3. The Packages index of each component.
-  for (const auto& component : source.components) {
+  // 3. The Packages index of each component (and its Sources index, when
+  // asked for). An index is fetched only when the cache lacks its sha256.
+  auto load_index = [&](const std::string& component, std::string_view kind, const std::string& dir) {
     LoadedIndex index;
     index.component = component;
     const ReleaseEntry* entry = nullptr;
     // .gz first: it decompresses 7 times faster (index_decoder.hpp).
     for (const char* suffix : {".gz", ".xz"}) {
-      index.path = fmt::format("{}/binary-{}/Packages{}", component, source.arch, suffix);
+      index.path = fmt::format("{}/{}/{}{}", component, dir, kind, suffix);
       if ((entry = release.find(index.path))) break;
     }
     // Components are matched by the files the Release lists, not by its Components
     // field: security suites list "updates/main" there but serve "main/".
     if (!entry) {
-      fail("{} lists no Packages.xz or Packages.gz for component {} on {} (its components: {})", release_url,
-           quote(component), source.arch, fmt::join(release.components(), " "));
+      fail("{} lists no {}.xz or {}.gz for component {}{} (its components: {})", release_url, kind, kind,
+           quote(component), kind == "Packages" ? " on " + source.arch : std::string(),
+           fmt::join(release.components(), " "));
     }
     index.sha256 = entry->sha256;
     index.size = entry->size;
     index.file = dir_ / "index" / entry->sha256.hex();
     if (!std::filesystem::exists(index.file, ec)) {
-      std::filesystem::path download = temp_path("Packages");
+      std::filesystem::path download = temp_path(kind);
       cleanup.paths.push_back(download);
       std::string url = fmt::format("{}/{}", dists, index.path);
       // Decode while downloading; the text counts only if the file verifies.
@@ -371,7 +374,15 @@ LoadedSuite RepositoryCache::load(const SuiteSource& source, const LoadOptions& 
         index.text = std::make_shared<const std::string>(decoder->take());
       }
     }
-    loaded.indexes.push_back(std::move(index));
+    return index;
+  };
+  for (const auto& component : source.components) {
+    loaded.indexes.push_back(load_index(component, "Packages", "binary-" + source.arch));
+  }
+  if (options.sources) {
+    for (const auto& component : source.components) {
+      loaded.source_indexes.push_back(load_index(component, "Sources", "source"));
+    }
   }
 
   // 4. Only now, with everything verified, does the Release enter the cache.

@@ -3,8 +3,8 @@
 //
 // Loading a suite fetches InRelease (or Release and Release.gpg), checks the
 // signature with gpgv, the suite name and Valid-Until, then fetches each
-// component's Packages.xz (or .gz) and checks it against the Release's sha256
-// and size. Verified indexes are kept in the store's cache directory,
+// component's Packages.gz (or .xz), and its Sources index when asked, and
+// checks it against the Release's sha256 and size. Verified indexes are kept in the store's cache directory,
 // <store>/cache/apt/, named by their sha256, so an unchanged index is never
 // fetched twice. InRelease is always asked for again (a conditional request),
 // and always verified again, so the cache never widens trust.
@@ -68,12 +68,15 @@ struct LoadedSuite {
   bool verified = false;     // false only under --allow-unsigned
   std::optional<std::int64_t> valid_until;
   std::vector<LoadedIndex> indexes;  // in the order of source.components
+  // The Sources index of each component, when LoadOptions::sources asked.
+  std::vector<LoadedIndex> source_indexes;
   unsigned downloads = 0;            // files fetched from the mirror (not 304, not from the cache)
 };
 
 struct LoadOptions {
   bool allow_unsigned = false;
   std::int64_t now = 0;  // seconds since the epoch, for Valid-Until
+  bool sources = false;  // also each component's Sources index (source packages)
   // Where warnings go (unsigned repositories); stderr when unset.
   std::function<void(const std::string&)> warn = nullptr;
 };

@@ -31,8 +31,8 @@ std::vector<std::string> read_relations(const TomlReader& reader, const toml::no
     try {
       deb::Relations parsed = deb::Relations::parse(value, kind, name);
       if (parsed.groups().size() != 1) {
-        reader.fail_at(where, fmt::format("each entry of {} is one relation; write {} as separate entries", name,
-                                          quote(value)));
+        reader.fail_at(
+            where, fmt::format("each entry of {} is one relation; write {} as separate entries", name, quote(value)));
       }
       value = parsed.str();
     } catch (const ParseError& e) {
@@ -50,9 +50,9 @@ RecipePackage read_package(const TomlReader& reader, const toml::table& table) {
   const auto& name_node = reader.need(table, "name", "[package]");
   package.name = reader.as_string(name_node, "name");
   if (!deb::is_valid_package_name(package.name)) {
-    reader.fail_at(name_node.source(),
-                   fmt::format("{} is not a valid Debian package name (lowercase a-z, 0-9, '+', '-', '.')",
-                               quote(package.name)));
+    reader.fail_at(
+        name_node.source(),
+        fmt::format("{} is not a valid Debian package name (lowercase a-z, 0-9, '+', '-', '.')", quote(package.name)));
   }
   const auto& version_node = reader.need(table, "version", "[package]");
   package.version = reader.as_string(version_node, "version");
@@ -63,13 +63,16 @@ RecipePackage read_package(const TomlReader& reader, const toml::table& table) {
   if (const auto* node = table.get("homepage")) package.homepage = reader.as_string(*node, "homepage");
   if (const auto* node = table.get("description")) package.description = reader.as_string(*node, "description");
   using deb::RelationKind;
-  if (const auto* n = table.get("depends")) package.depends = read_relations(reader, *n, "depends", RelationKind::dependency);
+  if (const auto* n = table.get("depends"))
+    package.depends = read_relations(reader, *n, "depends", RelationKind::dependency);
   if (const auto* n = table.get("pre_depends"))
     package.pre_depends = read_relations(reader, *n, "pre_depends", RelationKind::dependency);
-  if (const auto* n = table.get("provides")) package.provides = read_relations(reader, *n, "provides", RelationKind::provides);
+  if (const auto* n = table.get("provides"))
+    package.provides = read_relations(reader, *n, "provides", RelationKind::provides);
   if (const auto* n = table.get("conflicts"))
     package.conflicts = read_relations(reader, *n, "conflicts", RelationKind::conflict);
-  if (const auto* n = table.get("breaks")) package.breaks = read_relations(reader, *n, "breaks", RelationKind::conflict);
+  if (const auto* n = table.get("breaks"))
+    package.breaks = read_relations(reader, *n, "breaks", RelationKind::conflict);
   return package;
 }
 
@@ -78,7 +81,8 @@ std::filesystem::path beside(const std::filesystem::path& recipe, const std::str
   return (p.is_absolute() ? p : recipe.parent_path() / p).lexically_normal();
 }
 
-RecipeEnvironment read_environment(const TomlReader& reader, const toml::table& table, const std::filesystem::path& path) {
+RecipeEnvironment read_environment(const TomlReader& reader, const toml::table& table,
+                                   const std::filesystem::path& path) {
   reader.check_keys(table, "environment", {"include", "exclude", "essential", "build_essential", "recipes"});
   RecipeEnvironment env;
   if (const auto* node = table.get("include")) {
@@ -100,7 +104,8 @@ RecipeEnvironment read_environment(const TomlReader& reader, const toml::table& 
   }
   if (const auto* node = table.get("exclude")) {
     auto names = reader.as_strings(*node, "exclude", [&](const std::string& v, const toml::source_region& r) {
-      if (!deb::is_valid_package_name(v)) reader.fail_at(r, fmt::format("{} is not a valid Debian package name", quote(v)));
+      if (!deb::is_valid_package_name(v))
+        reader.fail_at(r, fmt::format("{} is not a valid Debian package name", quote(v)));
       for (const auto& pin : env.include) {
         if (pin.name == v)
           reader.fail_at(r, fmt::format("{} is both included (line {}) and excluded", quote(v), pin.position.line));
@@ -128,7 +133,8 @@ RecipeEnvironment read_environment(const TomlReader& reader, const toml::table& 
 }
 
 bool is_archive_name(const std::string& name) {
-  for (const char* suffix : {".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst", ".tar.lz"}) {
+  for (const char* suffix :
+       {".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst", ".tar.lz"}) {
     if (name.ends_with(suffix)) return true;
   }
   return false;
@@ -149,8 +155,9 @@ std::string relative_dest(const TomlReader& reader, const toml::node& node) {
     at = end + 1;
   }
   if (!ok) {
-    reader.fail_at(node.source(),
-                   fmt::format("dest {} must be a path inside the source directory, such as \"vendor/zlib\"", quote(dest)));
+    reader.fail_at(
+        node.source(),
+        fmt::format("dest {} must be a path inside the source directory, such as \"vendor/zlib\"", quote(dest)));
   }
   return dest;
 }
@@ -160,21 +167,60 @@ std::string digest_value(const TomlReader& reader, const toml::node& node, std::
   std::string hex = text.starts_with("sha256:") ? text.substr(7) : text;
   auto digest = Digest::parse("sha256:" + hex);
   if (!digest) {
-    reader.fail_at(node.source(), fmt::format("{} {} must be 64 lowercase hex digits (\"sha256:\" may lead)", key,
-                                              quote(text)));
+    reader.fail_at(node.source(),
+                   fmt::format("{} {} must be 64 lowercase hex digits (\"sha256:\" may lead)", key, quote(text)));
   }
   return digest->str();
 }
 
-std::vector<RecipeSource> read_sources(const TomlReader& reader, const toml::node& node, const std::filesystem::path& path) {
+// A [[sources]] entry that names a Debian source package: debian = "NAME",
+// version = "VERSION", and optionally the .dsc's sha256 and a dest.
+RecipeSource read_debian_source_package(const TomlReader& reader, const toml::table& table, const toml::node& node) {
+  RecipeSource source;
+  source.kind = RecipeSource::Kind::debian;
+  source.position = position_of(table.source());
+  source.package = reader.as_string(node, "debian");
+  if (!deb::is_valid_package_name(source.package)) {
+    reader.fail_at(node.source(), fmt::format("debian {} is not a valid source package name", quote(source.package)));
+  }
+  for (std::string_view key : {"path", "fileset", "unpack", "strip_components"}) {
+    if (const auto* n = table.get(key)) {
+      reader.fail_at(n->source(),
+                     fmt::format("{} does not apply to a Debian source package (debian = \"{}\"): it is fetched "
+                                 "from the suites and unpacked as dpkg-source -x does",
+                                 key, source.package));
+    }
+  }
+  const auto& version =
+      reader.need(table, "version", fmt::format("the Debian source package {}", quote(source.package)));
+  source.version = reader.as_string(version, "version");
+  if (!deb::Version::try_parse(source.version)) {
+    reader.fail_at(version.source(), fmt::format("version {} is not a Debian version", quote(source.version)));
+  }
+  if (const auto* n = table.get("sha256")) source.digest = digest_value(reader, *n, "sha256");
+  if (const auto* n = table.get("dest")) source.dest = relative_dest(reader, *n);
+  source.path_as_written = fmt::format("debian:{}={}", source.package, source.version);
+  return source;
+}
+
+std::vector<RecipeSource> read_sources(const TomlReader& reader, const toml::node& node,
+                                       const std::filesystem::path& path) {
   std::vector<RecipeSource> sources;
   std::map<std::string, unsigned> dests;
   for (const auto& element : reader.as_tables(node, "sources")) {
     const auto& table = *element.as_table();
-    reader.check_keys(table, "[sources]", {"path", "sha256", "fileset", "strip_components", "dest", "unpack"});
+    reader.check_keys(table, "[sources]",
+                      {"path", "debian", "version", "sha256", "fileset", "strip_components", "dest", "unpack"});
     RecipeSource source;
     source.position = position_of(table.source());
-    const auto& path_node = reader.need(table, "path", "a [[sources]] entry");
+    if (const auto* debian = table.get("debian")) {
+      sources.push_back(read_debian_source_package(reader, table, *debian));
+      continue;
+    }
+    if (const auto* n = table.get("version")) {
+      reader.fail_at(n->source(), "version applies to a Debian source package (debian = \"NAME\")");
+    }
+    const auto& path_node = reader.need(table, "path", "a [[sources]] entry (or debian = \"NAME\")");
     source.path_as_written = reader.as_string(path_node, "path");
     if (source.path_as_written.empty()) reader.fail_at(path_node.source(), "path must name a file or directory");
     source.path = beside(path, source.path_as_written);
@@ -238,11 +284,11 @@ RecipeBuild read_build(const TomlReader& reader, const toml::table& table) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
       });
       if (!ok) reader.fail_at(key.source(), fmt::format("{} is not a valid environment variable name", quote(k)));
-      static const std::set<std::string> fixed{"PATH", "HOME", "TZ", "LANG", "SOURCE_DATE_EPOCH", "DESTDIR",
-                                               "HOSTNAME"};
+      static const std::set<std::string> fixed{"PATH",    "HOME",    "TZ", "LANG", "SOURCE_DATE_EPOCH",
+                                               "DESTDIR", "HOSTNAME"};
       if (fixed.count(k)) {
-        reader.fail_at(key.source(), fmt::format("{} is fixed by the sandbox and cannot be set (docs/formats/recipe.md)",
-                                                 k));
+        reader.fail_at(key.source(),
+                       fmt::format("{} is fixed by the sandbox and cannot be set (docs/formats/recipe.md)", k));
       }
       build.env.emplace_back(k, reader.as_string(value, fmt::format("env.{}", k)));
     }
@@ -267,10 +313,11 @@ std::vector<RecipeOwner> read_owners(const TomlReader& reader, const toml::node&
     owner.position = position_of(table.source());
     const auto& path_node = reader.need(table, "path", "an [[owners]] entry");
     owner.glob = detail::path_glob(reader, reader.as_string(path_node, "path"), path_node.source(), "path");
-    owner.uid = static_cast<std::uint32_t>(reader.as_uint(reader.need(table, "uid", "an [[owners]] entry"), "uid",
-                                                          0xfffffffe));
+    owner.uid =
+        static_cast<std::uint32_t>(reader.as_uint(reader.need(table, "uid", "an [[owners]] entry"), "uid", 0xfffffffe));
     owner.gid = owner.uid;
-    if (const auto* gid = table.get("gid")) owner.gid = static_cast<std::uint32_t>(reader.as_uint(*gid, "gid", 0xfffffffe));
+    if (const auto* gid = table.get("gid"))
+      owner.gid = static_cast<std::uint32_t>(reader.as_uint(*gid, "gid", 0xfffffffe));
     owners.push_back(std::move(owner));
   }
   return owners;
@@ -300,8 +347,8 @@ Recipe Recipe::parse(std::string_view text, const std::filesystem::path& path) {
   if (const auto* node = root.get("environment")) {
     recipe.environment = read_environment(reader, reader.as_table(*node, "[environment]"), path);
   }
-  bool wants_debian = !recipe.environment.include.empty() || recipe.environment.essential ||
-                      recipe.environment.build_essential;
+  bool wants_debian =
+      !recipe.environment.include.empty() || recipe.environment.essential || recipe.environment.build_essential;
   if (wants_debian && !recipe.debian) {
     const toml::node* env = root.get("environment");
     reader.fail_at(env ? env->source() : root.source(),
@@ -311,12 +358,30 @@ Recipe Recipe::parse(std::string_view text, const std::filesystem::path& path) {
   if (const auto* node = root.get("sources")) recipe.sources = read_sources(reader, *node, path);
   recipe.build = read_build(reader, reader.as_table(reader.need(root, "build", "the recipe"), "[build]"));
   if (const auto* node = root.get("owners")) recipe.owners = read_owners(reader, *node);
+  std::map<std::string, const RecipeSource*> unpacked;  // Debian source packages by dest
+  for (const auto& source : recipe.sources) {
+    if (source.kind != RecipeSource::Kind::debian) continue;
+    if (!recipe.debian) {
+      reader.fail_at(root.get("sources")->source(),
+                     fmt::format("the Debian source package {} comes from the recipe's suites, so the recipe needs "
+                                 "[source.debian] with suites",
+                                 quote(source.package)));
+    }
+    if (auto [it, fresh] = unpacked.emplace(source.dest, &source); !fresh) {
+      throw ParseError(recipe.where(source.position),
+                       fmt::format("the Debian source packages {} and {} would both unpack into {}; give dest",
+                                   quote(it->second->package), quote(source.package),
+                                   quote(source.dest.empty() ? "/build/src" : "/build/src/" + source.dest)));
+    }
+  }
   if (!recipe.build.source_date_epoch &&
-      std::none_of(recipe.sources.begin(), recipe.sources.end(),
-                   [](const RecipeSource& s) { return s.kind == RecipeSource::Kind::archive; })) {
+      std::none_of(recipe.sources.begin(), recipe.sources.end(), [](const RecipeSource& s) {
+        return s.kind == RecipeSource::Kind::archive || s.kind == RecipeSource::Kind::debian;
+      })) {
     reader.fail_at(root.get("build")->source(),
-                   "[build] needs source_date_epoch: it defaults to the newest entry of the recipe's archives, and "
-                   "this recipe has none (a file's or a directory's time on disk is not pinned)");
+                   "[build] needs source_date_epoch: it defaults to the date of a Debian source package's newest "
+                   "changelog entry, else to the newest entry of the recipe's archives, and this recipe has neither "
+                   "(a file's or a directory's time on disk is not pinned)");
   }
   return recipe;
 }
@@ -337,7 +402,9 @@ std::filesystem::path recipe_lock_path(const std::filesystem::path& recipe_path)
   return lock;
 }
 
-std::filesystem::path Recipe::lock_path() const { return recipe_lock_path(path); }
+std::filesystem::path Recipe::lock_path() const {
+  return recipe_lock_path(path);
+}
 
 Spec Recipe::environment_spec() const {
   Spec spec;
@@ -345,13 +412,17 @@ Spec Recipe::environment_spec() const {
   spec.lock_path = lock_path();
   spec.debian = debian;
   spec.packages.include = environment.include;
-  if (environment.build_essential &&
-      std::none_of(spec.packages.include.begin(), spec.packages.include.end(),
-                   [](const PackagePin& p) { return p.name == "build-essential"; })) {
+  if (environment.build_essential && std::none_of(spec.packages.include.begin(), spec.packages.include.end(),
+                                                  [](const PackagePin& p) { return p.name == "build-essential"; })) {
     spec.packages.include.push_back({"build-essential", std::nullopt, {}});
   }
   spec.packages.exclude = environment.exclude;
   spec.packages.essential = environment.essential;
+  for (const auto& source : sources) {
+    if (source.kind == RecipeSource::Kind::debian) {
+      spec.source_packages.push_back({source.package, source.version, source.position});
+    }
+  }
   return spec;
 }
 

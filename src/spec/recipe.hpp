@@ -10,7 +10,8 @@
 //                    relations depends, pre_depends, provides, conflicts, breaks
 //   [source.debian]  the build environment's suites (as in sheaf.toml)
 //   [environment]    include, exclude, essential, build_essential, recipes
-//   [[sources]]      path, sha256 | fileset, strip_components, dest
+//   [[sources]]      path, sha256 | fileset, strip_components, dest; or
+//                    debian, version (a Debian source package), sha256, dest
 //   [build]          steps, env, timeout, source_date_epoch
 //   [[owners]]       path (a glob under the destination), uid, gid
 //
@@ -58,14 +59,21 @@ struct RecipeEnvironment {
   std::vector<Position> recipe_positions;
 };
 
-// [[sources]]: one pinned input, copied into the build directory.
+// [[sources]]: one pinned input, copied into the build directory. A Debian
+// source package (debian = "NAME", version = "VERSION") is pinned by the
+// lock beside the recipe, which records its files' sha256 from the suite's
+// signed Sources index, and unpacked as `dpkg-source -x` does.
 struct RecipeSource {
-  enum class Kind { file, archive, directory };
-  std::filesystem::path path;  // absolute (relative ones start at the recipe's directory)
+  enum class Kind { file, archive, directory, debian };
+  std::filesystem::path path;  // absolute (relative ones start at the recipe's directory); none for debian
+  // As written; "debian:NAME=VERSION" for a Debian source package.
   std::string path_as_written;
   Kind kind = Kind::file;
-  // A file or archive: its sha256 ("sha256:HEX"); a directory: its FileSet id.
+  // A file or archive: its sha256 ("sha256:HEX"); a directory: its FileSet
+  // id; a Debian source package: its .dsc's sha256 when the recipe gives
+  // one ("" otherwise: the lock pins it).
   std::string digest;
+  std::string package, version;  // a Debian source package's name and version
   unsigned strip_components = 0;  // archives only
   std::string dest;               // relative to the source directory; "" for the directory itself
   Position position;
@@ -109,6 +117,7 @@ struct Recipe {
   // The build environment as an image spec: [source.debian] and the
   // packages, with build-essential and (as a flag for the resolver, see
   // Spec::essential) the Essential set. Its lock lives at lock_path().
+  // Its Debian source packages are Spec::source_packages.
   Spec environment_spec() const;
 
   // The environment's lock, beside the recipe: the recipe's file name with

@@ -160,6 +160,9 @@ struct Spec {
   std::vector<PathEntry> paths;
   std::vector<AlternativeChoice> alternatives;  // sorted by name
   std::vector<RecipeRef> recipes;                // in the spec's order
+  // Debian source packages to lock beside the binary ones: a recipe's
+  // sources (Recipe::environment_spec). sheaf.toml has none.
+  std::vector<PackagePin> source_packages;
   // Where the lock lives; "" for sheaf.lock beside the spec. A recipe's
   // build environment keeps its lock beside the recipe.
   std::filesystem::path lock_path;
