@@ -23,7 +23,7 @@ namespace sheaf::build {
 
 // Bumped when the sandbox or the way outputs are made changes what a build
 // of the same inputs gives: part of every key.
-inline constexpr int kBuildFormat = 1;
+inline constexpr int kBuildFormat = 2;  // 2: Depends gains the shared libraries' packages
 
 // Everything a build's output is a function of. Paths and times are not:
 // the same recipe in another directory, on another day, has the same key.

@@ -102,6 +102,7 @@ void register_key(CLI::App& app, Context& context);
 void register_pkg_sign(CLI::App& pkg, Context& context);
 void register_build(CLI::App& app, Context& context);
 void register_recipe(CLI::App& app, Context& context);
+void register_rebuild(CLI::App& app, Context& context);
 void register_image_rm(CLI::App& image, Context& context);
 void register_run(CLI::App& app, Context& context);
 void register_image_export(CLI::App& image, Context& context);

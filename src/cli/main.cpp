@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   register_fetch(app, context);
   register_build(app, context);
   register_recipe(app, context);
+  register_rebuild(app, context);
   register_run(app, context);
   register_push(app, context);
   register_pull(app, context);

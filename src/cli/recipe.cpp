@@ -5,6 +5,7 @@
 #include "base/error.hpp"
 #include "build/recipe_build.hpp"
 #include "cli/context.hpp"
+#include "cli/passphrase.hpp"
 #include "pipeline/recipe.hpp"
 
 namespace sheaf::cli {
@@ -19,6 +20,8 @@ struct BuildOptions {
   bool json = false;
   unsigned jobs = 0;
   std::string build_dir;
+  std::string provenance_key;
+  std::string passphrase_file;
 };
 
 void build(Context& context, const BuildOptions& options) {
@@ -30,7 +33,11 @@ void build(Context& context, const BuildOptions& options) {
        .allow_unsigned = options.allow_unsigned,
        .rebuild = options.rebuild,
        .jobs = options.jobs,
-       .build_dir = options.build_dir});
+       .build_dir = options.build_dir,
+       .provenance_key = options.provenance_key,
+       .passphrase = options.provenance_key.empty()
+                         ? pipeline::Passphrase{}
+                         : passphrase_for_reading(options.passphrase_file, options.provenance_key)});
   if (options.json) {
     fmt::print("{}\n", nlohmann::json{{"id", result.package_id},
                                       {"name", result.name},
@@ -83,8 +90,11 @@ void register_recipe(CLI::App& app, Context& context) {
       "source pins, the environment's package ids). Otherwise the environment is\n"
       "composed like an image and mounted read-only, the sources are checked against\n"
       "their pins, and each step runs in a bubblewrap sandbox with no network; what\n"
-      "the steps install under $DESTDIR becomes the package. Needs root, as sheaf run\n"
-      "does. The format: docs/formats/recipe.md.");
+      "the steps install under $DESTDIR becomes the package, depending on the\n"
+      "packages whose shared libraries its ELF files link. The store keeps the\n"
+      "recipe, the sources and a provenance statement (signed with --provenance-key)\n"
+      "with the package, for sheaf rebuild. Needs root, as sheaf run does. The\n"
+      "format: docs/formats/recipe.md; the provenance: docs/formats/provenance.md.");
   b->add_option("RECIPE", build_options->recipe, "The recipe file")->required()->type_name("RECIPE");
   b->add_flag("--locked", build_options->locked, "Fail instead of creating or changing an environment's lock");
   b->add_flag("--rebuild", build_options->rebuild, "Build even when the store has a package from the same inputs");
@@ -95,6 +105,10 @@ void register_recipe(CLI::App& app, Context& context) {
   b->add_option("--build-dir", build_options->build_dir,
                 "Make the build's directories under DIR (default: the store's tmp/)")
       ->type_name("DIR");
+  b->add_option("--provenance-key", build_options->provenance_key,
+                "Sign each built package's provenance statement with this private key (a DSSE envelope)")
+      ->type_name("KEY");
+  add_passphrase_flag(b, build_options->passphrase_file);
   b->callback([&context, build_options] { build(context, *build_options); });
 
   auto lock_options = std::make_shared<LockOptions>();

@@ -1,7 +1,9 @@
-// Recipe builds end to end (issue 23's acceptance), on examples/greet: a
-// shared library and a program of our own, built from tarballs in the
-// repository with bookworm's build-essential from the host's mirror, then an
-// image of the program that runs under sheaf run and podman.
+// Recipe builds end to end (issues 23 and 24), on examples/greet: a shared
+// library and a program of our own, built from tarballs in the repository
+// with bookworm's build-essential from the host's mirror, then an image of
+// the program that runs under sheaf run and podman; and on
+// examples/gnu-hello: GNU hello from bookworm's source package, its Depends
+// found from the binary's shared libraries.
 //
 // Reproducibility: a second copy of the recipes, in another directory and
 // another store (which starts with the first one's index cache only), is
@@ -253,6 +255,67 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.err, "libgreet1: composing the build environment (")) << r.err;
   EXPECT_EQ(last_line(r.out), lib_a);
+
+  // GNU hello from bookworm's source package (examples/gnu-hello), in store
+  // A: the same environment as libgreet's, so it is not composed again.
+  SCOPED_TRACE("gnu-hello");
+  fs::copy(fs::path(SHEAF_SOURCE_DIR) / "examples/gnu-hello", dir / "hello", fs::copy_options::recursive);
+  for (const char* stale : {"hello/sheaf.lock", "hello/hello/hello.lock"}) fs::remove(dir / stale);
+  r = run_sheaf(store_a, {"build", "-f", (dir / "hello/sheaf.toml").string(), "-o", (dir / "hello-oci").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "hello: unpacking the source package hello 2.10-3")) << r.err;
+  EXPECT_TRUE(contains(r.err, "hello: depends on libc6 (>= ")) << r.err;
+  std::string hello_lock = read_file_bytes(dir / "hello/hello/hello.lock");
+  EXPECT_TRUE(contains(hello_lock, "version = 6\n")) << hello_lock;
+  EXPECT_TRUE(contains(hello_lock, "[[source]]\nname = \"hello\"\nversion = \"2.10-3\"\nsuite = \"bookworm\"\n"
+                                   "directory = \"pool/main/h/hello\"\n"))
+      << hello_lock;
+  // The image's lock holds what the built binary links to, and nothing else.
+  std::string image_lock = read_file_bytes(dir / "hello/sheaf.lock");
+  EXPECT_TRUE(contains(image_lock, "name = \"libc6\"\n")) << image_lock;
+  r = run_sheaf(store_a, {"run", "gnu-hello"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello, world!\n");
+  name = "localhost/sheaf-test-gnu-hello:latest";
+  r = run_command(
+      {tool("skopeo"), "copy", "oci:" + (dir / "hello-oci").string() + ":latest", "containers-storage:" + name});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  podman = testing::podman_run(name, {"--network", "none"});
+  podman.insert(podman.end(), {"--greeting", "Hello, podman!"});
+  r = run_command(podman);
+  run_command(testing::podman({"rmi", "-f", name}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello, podman!\n");
+
+  // Bad input: a version the suites lack, a .dsc pin that does not hold, and
+  // a lock whose file sha256 the mirror's bytes do not match. Each is
+  // refused, naming the problem, and adds no package.
+  packages = run_sheaf(store_a, {"pkg", "ls"}).out;
+  struct SourceCase {
+    std::string name, file, from, to, expect;
+  };
+  std::vector<SourceCase> source_cases{
+      {"version", "hello.toml", "version = \"2.10-3\"", "version = \"2.10-99\"",
+       "the source package hello 2.10-99 (" /* the recipe's line */},
+      {"pin", "hello.toml", "version = \"2.10-3\"\n",
+       "version = \"2.10-3\"\nsha256 = \"" + std::string(64, 'a') + "\"\n",
+       "pins the .dsc's sha256 sha256:" + std::string(64, 'a') + ", but the suite's Sources index has sha256:"},
+      {"tampered", "hello.lock", "sha256 = \"31e066137a962676e89f69d1b65382de95a7ef7d914b8cb956f41ea72e0f516b\"",
+       "sha256 = \"" + std::string(64, 'b') + "\"", "does not match the lock"},
+  };
+  for (const auto& c : source_cases) {
+    SCOPED_TRACE(c.name);
+    fs::path bad = dir / ("bad-hello-" + c.name);
+    fs::copy(dir / "hello/hello", bad, fs::copy_options::recursive);
+    edit(bad / c.file, c.from, c.to);
+    std::vector<std::string> args{"recipe", "build", (bad / "hello.toml").string()};
+    if (c.name == "tampered") args.push_back("--rebuild");
+    r = run_sheaf(store_a, args);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_TRUE(contains(r.err, c.expect)) << r.err;
+    EXPECT_FALSE(contains(r.err, "step 1/3")) << "refused before the build";
+  }
+  EXPECT_EQ(run_sheaf(store_a, {"pkg", "ls"}).out, packages);
 }
 
 }  // namespace

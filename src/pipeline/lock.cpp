@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "base/error.hpp"
+#include "pipeline/recipe.hpp"
 #include "pipeline/registry_sources.hpp"
 
 namespace sheaf::pipeline {
@@ -24,7 +25,9 @@ repo::LockOutcome lock(Session& session, const spec::Spec& spec, const LockOptio
                             .allow_unsigned = options.allow_unsigned,
                             .now = now(),
                             .note = [&reporter](const std::string& n) { reporter.note(n); },
-                            .registry = registry_resolver(session)};
+                            .registry = registry_resolver(session),
+                            .recipe_output = recipe_output_resolver(
+                                session, {.locked = false, .allow_unsigned = options.allow_unsigned})};
   return repo::lock_spec(spec, session.store(), session.network(), request);
 }
 
@@ -50,7 +53,9 @@ repo::Lockfile ensure_lock(Session& session, const spec::Spec& spec, bool locked
                             .now = now(),
                             .warn = [&reporter](const std::string& w) { reporter.warning(w); },
                             .note = [&reporter](const std::string& n) { reporter.note(n); },
-                            .registry = registry_resolver(session)};
+                            .registry = registry_resolver(session),
+                            .recipe_output = recipe_output_resolver(
+                                session, {.locked = locked, .allow_unsigned = allow_unsigned})};
   auto outcome = repo::lock_spec(spec, session.store(), session.network(), request);
   for (const auto& change : outcome.changes) reporter.note(describe(change));
   reporter.note(fmt::format("{} {} ({} packages)", check.exists ? "updated" : "created", check.path.string(),

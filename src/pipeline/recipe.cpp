@@ -1,11 +1,15 @@
 #include "pipeline/recipe.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include "base/canonical_json.hpp"
@@ -14,14 +18,24 @@
 #include "base/host.hpp"
 #include "base/unique_fd.hpp"
 #include "build/debian_source.hpp"
+#include "build/provenance.hpp"
 #include "build/recipe_build.hpp"
 #include "build/sandbox.hpp"
+#include "build/shlibdeps.hpp"
+#include "fileset/content_sink.hpp"
+#include "fileset/directory_reader.hpp"
 #include "image/compose.hpp"
+#include "image/stored_image.hpp"
 #include "pipeline/fetch.hpp"
+#include "pipeline/registry_common.hpp"
 #include "pkg/add_directory.hpp"
+#include "pkg/package_ref.hpp"
 #include "repo/fetcher.hpp"
 #include "repo/repository.hpp"
 #include "run/container.hpp"
+#include "sign/dsse.hpp"
+#include "sign/keys.hpp"
+#include "store/write_batch.hpp"
 
 namespace sheaf::pipeline {
 
@@ -101,6 +115,274 @@ class ComposedEnvironments {
   store::LocalStore& store_;
   fs::path record_;
 };
+
+// Everything a build runs from, decided: what build_one resolves from the
+// recipe and its lock, and what rebuild_package reads back from the store.
+struct BuildPlan {
+  const spec::Recipe& recipe;  // its sources' paths may point into the store (a rebuild)
+  std::string arch;
+  unsigned threads = 1;
+  spec::Spec environment;  // the recipe's environment spec (composing reads its image settings)
+  std::string suite;       // the release the environment's os-release names
+  std::vector<std::string> debian_ids, recipe_ids;
+  build::RecipeInputs inputs;
+  std::vector<build::DebianSourceRequest> debian_sources;  // in recipe order, with their files
+  fs::path build_dir;
+};
+
+// What the steps made, before it is a package of the store.
+struct Built {
+  pkg::Package package;  // its fileset set, its id that of the document
+  fileset::Manifest manifest;
+  std::int64_t source_date_epoch = 0;
+  std::int64_t started = 0, finished = 0;
+  pkg::PackageMetadata metadata;
+  fs::path dest;            // the destination, while `work` lives
+  std::unique_ptr<WorkDir> work;
+};
+
+// Stages the file at `path` as a blob, streamed; returns its digest.
+Digest add_blob_file(store::WriteBatch& batch, const fs::path& path) {
+  UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) fail_errno(errno, "cannot read " + quote(path.string()));
+  store::WriteBatch::BlobFile file = batch.create_blob_file();
+  Sha256 digest;
+  std::uint64_t size = 0;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(in.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(errno, "cannot read " + quote(path.string()));
+    if (n == 0) break;
+    digest.update(std::string_view(buffer, static_cast<std::size_t>(n)));
+    size += static_cast<std::uint64_t>(n);
+    write_all(file.fd.get(), std::string_view(buffer, static_cast<std::size_t>(n)), "a blob of the build record");
+  }
+  Digest result = digest.finish();
+  batch.keep_blob_file(std::move(file), result, size);
+  return result;
+}
+
+std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// Composes and mounts the environment, lays out the sources, runs the
+// steps in the sandbox, and reads the destination as the package (its
+// Depends with the shared libraries' packages). Nothing enters the store
+// but the environment's composed image.
+Built execute_build(Session& session, const BuildPlan& plan) {
+  Reporter& reporter = session.reporter();
+  store::LocalStore& store = session.store();
+  const spec::Recipe& recipe = plan.recipe;
+  if (::geteuid() != 0) {
+    fail("building {} needs root: its environment is an overlay of package trees, as `sheaf run` mounts",
+         quote(recipe.path.string()));
+  }
+  build::find_bwrap();  // before any work, a clear error when it is missing
+  Built built;
+  built.started = now_seconds();
+  // The sources first: a pin that does not hold is refused before anything
+  // is composed or run. The work directory's lock also keeps gc from the
+  // trees the root will mount. A Debian source package is unpacked by the
+  // environment's dpkg-source, so after composing, and its changelog then
+  // dates the other sources.
+  built.work = std::make_unique<WorkDir>(store, plan.build_dir);
+  const fs::path& work = built.work->path;
+  std::vector<build::DebianSourceRequest> unpacks = plan.debian_sources;
+  // Shallower destinations first: one may unpack inside another.
+  std::stable_sort(unpacks.begin(), unpacks.end(), [](const auto& a, const auto& b) { return a.dest < b.dest; });
+  std::optional<build::PreparedSources> prepared;
+  if (unpacks.empty()) prepared = build::prepare_sources(recipe, work / "src");
+  image::ComposeRequest request;
+  request.debian_packages = plan.debian_ids;
+  request.files_packages = plan.recipe_ids;
+  request.arch = plan.arch;
+  if (!plan.suite.empty()) request.os = image::os_release_for_suite(plan.suite);
+  request.threads = plan.threads;
+  request.warn = [&reporter](const std::string& w) { reporter.warning(w); };
+  request.on_layer = [&reporter](std::size_t done, std::size_t total) {
+    reporter.progress({Progress::Stage::layers, done, total, 0, 0});
+  };
+  ComposedEnvironments environments(store, request, plan.suite);
+  std::optional<Digest> environment = environments.find();
+  if (environment) {
+    reporter.note(
+        fmt::format("{}: the build environment composed before ({})", recipe.package.name, environment->str()));
+  } else {
+    reporter.note(fmt::format("{}: composing the build environment ({} packages)", recipe.package.name,
+                              plan.debian_ids.size() + plan.recipe_ids.size()));
+    ProgressScope scope(reporter);
+    image::ComposeResult composed =
+        with_context(fmt::format("while composing the build environment of {}", quote(recipe.path.string())),
+                     [&] { return image::compose_image(store, plan.environment, request); });
+    environments.remember(composed.manifest);
+    environment = composed.manifest;
+  }
+  run::ImageRoot root(store, *environment);
+  build::SandboxRequest sandbox;
+  sandbox.root = root.path();
+  sandbox.source_dir = work / "src";
+  sandbox.dest_dir = work / "dest";
+  sandbox.home_dir = work / "home";
+  sandbox.tmp_dir = work / "tmp";
+  sandbox.log = work / "log";
+  sandbox.timeout = std::chrono::seconds(recipe.build.timeout);
+  if (!unpacks.empty()) {
+    std::optional<std::int64_t> changelog_date;
+    for (const auto& unpack : unpacks) {
+      reporter.note(
+          fmt::format("{}: unpacking the source package {} {}", recipe.package.name, unpack.name, unpack.version));
+      std::int64_t date = build::unpack_debian_source(sandbox, work / "src", unpack);
+      if (!changelog_date) changelog_date = date;  // the outermost package's
+    }
+    prepared = build::prepare_sources(recipe, work / "src", changelog_date);
+  }
+  sandbox.steps = recipe.build.steps;
+  sandbox.env = recipe.build.env;
+  sandbox.source_date_epoch = prepared->source_date_epoch;
+  sandbox.on_step = [&](std::size_t i, const std::string& step) {
+    reporter.note(fmt::format("{}: step {}/{}: {}", recipe.package.name, i + 1, recipe.build.steps.size(),
+                              step.substr(0, step.find('\n'))));
+  };
+  with_context(fmt::format("while building {}", quote(recipe.path.string())), [&] { build::run_steps(sandbox); });
+  built.dest = work / "dest";
+  if (fs::is_empty(built.dest)) {
+    fail("the steps of {} installed nothing under $DESTDIR (/build/dest), so there is no package",
+         quote(recipe.path.string()));
+  }
+
+  // Depends on the packages whose shared libraries the output links to.
+  std::vector<std::string> depends = recipe.package.depends;
+  if (recipe.package.shlibdeps) {
+    build::LibraryIndex libraries(plan.arch);
+    for (const auto& id : plan.inputs.environment) {
+      auto record = store.index().package(id);
+      if (!record) fail("the build environment's package {} left the store during the build", id);
+      libraries.add(record->name, record->version, image::load_manifest(store, record->fileset));
+    }
+    build::SharedLibraryDepends found =
+        with_context(fmt::format("while finding the shared-library dependencies of {}", quote(recipe.path.string())),
+                     [&] { return build::shared_library_depends(built.dest, libraries, depends); });
+    if (!found.added.empty()) {
+      reporter.note(fmt::format("{}: depends on {} (its ELF files' shared libraries)", recipe.package.name,
+                                fmt::join(found.added, ", ")));
+    }
+    depends = std::move(found.depends);
+  }
+
+  pkg::AddDirectoryRequest add;
+  add.dir = built.dest;
+  add.name = recipe.package.name;
+  add.version = recipe.package.version;
+  add.arch = plan.arch;
+  add.depends = spec::relation_field(depends);
+  add.pre_depends = spec::relation_field(recipe.package.pre_depends);
+  add.provides = spec::relation_field(recipe.package.provides);
+  add.conflicts = spec::relation_field(recipe.package.conflicts);
+  add.breaks = spec::relation_field(recipe.package.breaks);
+  built.package = pkg::make_package(add);
+  built.metadata.license = recipe.package.license;
+  built.metadata.homepage = recipe.package.homepage;
+  built.metadata.description = recipe.package.description;
+  built.metadata.date = prepared->source_date_epoch;
+  built.source_date_epoch = prepared->source_date_epoch;
+  // The output as the package holds it; its contents are read again when it
+  // is added (the file cache makes that cheap).
+  fileset::HashOnlySink sink;
+  built.manifest = with_context(fmt::format("while reading the output of {}", quote(recipe.path.string())), [&] {
+    return build::shape_output(fileset::read_directory(built.dest, sink, {.threads = plan.threads}), recipe.owners);
+  });
+  built.package.fileset = Digest::of(built.manifest.serialize());
+  built.finished = now_seconds();
+  return built;
+}
+
+// Adds the output to the store with its origin, and records what a rebuild
+// needs: the recipe, every source file, and the provenance statement
+// (signed in a DSSE envelope with options.provenance_key). Returns the id.
+Digest keep_output(Session& session, const BuildPlan& plan, const Built& built, const RecipeBuildOptions& options) {
+  store::LocalStore& store = session.store();
+  const spec::Recipe& recipe = plan.recipe;
+  pkg::AddDirectoryRequest add;
+  add.dir = built.dest;
+  add.name = built.package.name;
+  add.version = built.package.version;
+  add.arch = built.package.arch;
+  add.depends = built.package.depends.str();
+  add.pre_depends = built.package.pre_depends.str();
+  add.provides = built.package.provides.str();
+  add.conflicts = built.package.conflicts.str();
+  add.breaks = built.package.breaks.str();
+  add.metadata = built.metadata;
+  add.threads = plan.threads;
+  add.transform = [&](const fileset::Manifest& m) { return build::shape_output(m, recipe.owners); };
+  add.origin = plan.inputs.origin();
+  pkg::AddResult added = with_context(fmt::format("while adding the output of {}", quote(recipe.path.string())),
+                                      [&] { return pkg::add_directory(store, add); });
+  if (added.id != built.package.id()) {
+    fail("internal: the output of {} read as {} and was added as {}", quote(recipe.path.string()),
+         built.package.id().str(), added.id.str());
+  }
+
+  // The record of the build: the recipe, the sources and the provenance.
+  build::Provenance provenance;
+  provenance.package_id = added.id.str();
+  provenance.name = built.package.name;
+  provenance.version = built.package.version;
+  provenance.arch = built.package.arch;
+  provenance.key = plan.inputs.key();
+  provenance.build_format = build::kBuildFormat;
+  provenance.recipe_file = recipe.path.filename().string();
+  provenance.source_date_epoch = built.source_date_epoch;
+  provenance.builder_version = SHEAF_VERSION;
+  provenance.started = built.started;
+  provenance.finished = built.finished;
+  auto batch = store.begin_write();
+  std::vector<std::pair<std::string, Digest>> rows;  // (role, blob)
+  Digest recipe_blob = batch->add_blob(read_file(recipe.path.string()));
+  if (recipe_blob != plan.inputs.recipe) fail("{} changed during its build", quote(recipe.path.string()));
+  rows.emplace_back("recipe", recipe_blob);
+  provenance.inputs.push_back({"recipe:" + provenance.recipe_file, recipe_blob.str(), "recipe"});
+  std::size_t debian = 0;
+  for (const auto& source : recipe.sources) {
+    if (source.kind == spec::RecipeSource::Kind::debian) {
+      const build::DebianSourceRequest& unpack = plan.debian_sources.at(debian++);
+      std::string dsc;
+      for (const auto& [name, path] : unpack.files) {
+        Digest blob = add_blob_file(*batch, path);
+        rows.emplace_back("source", blob);
+        if (name.ends_with(".dsc")) dsc = blob.str();
+        provenance.inputs.push_back({source.path_as_written + "/" + name, blob.str(), "source-file"});
+      }
+      provenance.inputs.push_back({source.path_as_written, dsc, "source"});
+    } else if (source.kind == spec::RecipeSource::Kind::directory) {
+      provenance.inputs.push_back({source.path_as_written, source.digest, "source"});  // not kept: see rebuild
+    } else {
+      Digest blob = add_blob_file(*batch, source.path);
+      if (blob.str() != source.digest) fail("the source {} changed during the build", quote(source.path_as_written));
+      rows.emplace_back("source", blob);
+      provenance.inputs.push_back({source.path_as_written, blob.str(), "source"});
+    }
+  }
+  for (const auto& id : plan.debian_ids) {
+    auto record = store.index().package(id);
+    provenance.inputs.push_back({record ? record->name + " " + record->version : id, id, "environment"});
+  }
+  for (const auto& id : plan.recipe_ids) {
+    auto record = store.index().package(id);
+    provenance.inputs.push_back({record ? record->name + " " + record->version : id, id, "environment-recipe"});
+  }
+  std::string statement = build::render_provenance(provenance);
+  if (!options.provenance_key.empty()) {
+    sign::PrivateKey key = sign::load_private_key(options.provenance_key, options.passphrase.given,
+                                                  options.passphrase.ask);
+    statement = sign::render_envelope(sign::sign_envelope(build::kInTotoPayloadType, statement, key));
+  }
+  rows.emplace_back("provenance", batch->add_blob(statement));
+  batch->commit([&](store::Index::Transaction& t) {
+    for (const auto& [role, blob] : rows) t.add_package_build_blob(added.id.str(), role, blob.str());
+  });
+  return added.id;
+}
 
 RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options,
                             std::vector<fs::path>& stack) {
@@ -196,20 +478,9 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
     }
   }
 
-  // 3. Compose and mount the environment; prepare, run, add.
-  if (::geteuid() != 0) {
-    fail("building {} needs root: its environment is an overlay of package trees, as `sheaf run` mounts",
-         quote(recipe.path.string()));
-  }
-  build::find_bwrap();  // before any work, a clear error when it is missing
-  // The sources first: a pin that does not hold is refused before anything
-  // is composed or run. The work directory's lock also keeps gc from the
-  // trees the root will mount.
-  WorkDir work(store, options.build_dir);
-  // A Debian source package's files are fetched and checked now; it is
-  // unpacked by the environment's dpkg-source, so after composing, and its
-  // changelog then dates the other sources.
-  std::vector<build::DebianSourceRequest> unpacks;
+  // 3. Fetch the Debian source packages' files, then compose, run, add.
+  BuildPlan plan{recipe, arch, threads, env, lock && !lock->suites.empty() ? lock->suites.front() : "",
+                 debian_ids, recipe_ids, inputs, {}, options.build_dir};
   for (std::size_t i = 0; i < recipe.sources.size(); ++i) {
     if (!debian_sources[i]) continue;
     const repo::LockedSource& locked = *debian_sources[i];
@@ -221,91 +492,13 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
                                       repo::apt_cache_dir(store.root()), locked,
                                       repo::plan_suites(*recipe.debian, session.network().apt), session.network());
                                 });
-    unpacks.push_back(std::move(unpack));
+    plan.debian_sources.push_back(std::move(unpack));
   }
-  // Shallower destinations first: one may unpack inside another.
-  std::stable_sort(unpacks.begin(), unpacks.end(), [](const auto& a, const auto& b) { return a.dest < b.dest; });
-  std::optional<build::PreparedSources> prepared;
-  if (unpacks.empty()) prepared = build::prepare_sources(recipe, work.path / "src");
-  image::ComposeRequest request;
-  request.debian_packages = debian_ids;
-  request.files_packages = recipe_ids;
-  request.arch = arch;
-  if (lock && !lock->suites.empty()) request.os = image::os_release_for_suite(lock->suites.front());
-  request.threads = threads;
-  request.warn = [&reporter](const std::string& w) { reporter.warning(w); };
-  request.on_layer = [&reporter](std::size_t done, std::size_t total) {
-    reporter.progress({Progress::Stage::layers, done, total, 0, 0});
-  };
-  ComposedEnvironments environments(store, request, lock && !lock->suites.empty() ? lock->suites.front() : "");
-  std::optional<Digest> environment = environments.find();
-  if (environment) {
-    reporter.note(
-        fmt::format("{}: the build environment composed before ({})", recipe.package.name, environment->str()));
-  } else {
-    reporter.note(fmt::format("{}: composing the build environment ({} packages)", recipe.package.name,
-                              debian_ids.size() + recipe_ids.size()));
-    ProgressScope scope(reporter);
-    image::ComposeResult composed =
-        with_context(fmt::format("while composing the build environment of {}", quote(recipe.path.string())),
-                     [&] { return image::compose_image(store, env, request); });
-    environments.remember(composed.manifest);
-    environment = composed.manifest;
-  }
-  run::ImageRoot root(store, *environment);
-  build::SandboxRequest sandbox;
-  sandbox.root = root.path();
-  sandbox.source_dir = work.path / "src";
-  sandbox.dest_dir = work.path / "dest";
-  sandbox.home_dir = work.path / "home";
-  sandbox.tmp_dir = work.path / "tmp";
-  sandbox.log = work.path / "log";
-  sandbox.timeout = std::chrono::seconds(recipe.build.timeout);
-  if (!unpacks.empty()) {
-    std::optional<std::int64_t> changelog_date;
-    for (const auto& unpack : unpacks) {
-      reporter.note(
-          fmt::format("{}: unpacking the source package {} {}", recipe.package.name, unpack.name, unpack.version));
-      std::int64_t date = build::unpack_debian_source(sandbox, work.path / "src", unpack);
-      if (!changelog_date) changelog_date = date;  // the outermost package's
-    }
-    prepared = build::prepare_sources(recipe, work.path / "src", changelog_date);
-  }
-  sandbox.steps = recipe.build.steps;
-  sandbox.env = recipe.build.env;
-  sandbox.source_date_epoch = prepared->source_date_epoch;
-  sandbox.on_step = [&](std::size_t i, const std::string& step) {
-    reporter.note(fmt::format("{}: step {}/{}: {}", recipe.package.name, i + 1, recipe.build.steps.size(),
-                              step.substr(0, step.find('\n'))));
-  };
-  with_context(fmt::format("while building {}", quote(recipe.path.string())), [&] { build::run_steps(sandbox); });
-  if (fs::is_empty(work.path / "dest")) {
-    fail("the steps of {} installed nothing under $DESTDIR (/build/dest), so there is no package",
-         quote(recipe.path.string()));
-  }
-
-  pkg::AddDirectoryRequest add;
-  add.dir = work.path / "dest";
-  add.name = recipe.package.name;
-  add.version = recipe.package.version;
-  add.arch = arch;
-  add.depends = spec::relation_field(recipe.package.depends);
-  add.pre_depends = spec::relation_field(recipe.package.pre_depends);
-  add.provides = spec::relation_field(recipe.package.provides);
-  add.conflicts = spec::relation_field(recipe.package.conflicts);
-  add.breaks = spec::relation_field(recipe.package.breaks);
-  add.metadata.license = recipe.package.license;
-  add.metadata.homepage = recipe.package.homepage;
-  add.metadata.description = recipe.package.description;
-  add.metadata.date = prepared->source_date_epoch;
-  add.threads = threads;
-  add.transform = [&](const fileset::Manifest& m) { return build::shape_output(m, recipe.owners); };
-  add.origin = origin;
-  pkg::AddResult added = with_context(fmt::format("while adding the output of {}", quote(recipe.path.string())),
-                                      [&] { return pkg::add_directory(store, add); });
-  result.package_id = added.id.str();
-  reporter.note(
-      fmt::format("built {} {} ({} entries, key {})", result.name, result.version, added.entries, result.key));
+  Built built = execute_build(session, plan);
+  Digest id = keep_output(session, plan, built, options);
+  result.package_id = id.str();
+  reporter.note(fmt::format("built {} {} ({} entries, key {})", result.name, result.version,
+                            built.manifest.entries().size(), result.key));
   stack.pop_back();
   return result;
 }
@@ -315,6 +508,215 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
 RecipeBuildResult build_recipe(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options) {
   std::vector<fs::path> stack;
   return build_one(session, recipe, options, stack);
+}
+
+namespace {
+
+// What differs between the package's manifest and the rebuilt one, path by
+// path, then between their documents' fields.
+std::vector<std::string> differences(const fileset::Manifest& before, const fileset::Manifest& after,
+                                     const pkg::Package& was, const pkg::Package& now) {
+  std::vector<std::string> out;
+  auto describe = [](const fileset::Entry& e) {
+    switch (e.type) {
+      case fileset::EntryType::file:
+        return fmt::format("a file of {} bytes, {}, mode {:04o}, owner {}:{}", e.size, e.digest.str(), e.mode, e.uid, e.gid);
+      case fileset::EntryType::dir:
+        return fmt::format("a directory, mode {:04o}, owner {}:{}", e.mode, e.uid, e.gid);
+      case fileset::EntryType::symlink:
+        return fmt::format("a symlink to {}, owner {}:{}", quote(e.target), e.uid, e.gid);
+      case fileset::EntryType::hardlink:
+        return fmt::format("a hard link to {}", quote("/" + e.target));
+    }
+    return std::string("an entry");
+  };
+  const auto& a = before.entries();
+  const auto& b = after.entries();
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && a[i].path < b[j].path)) {
+      out.push_back(fmt::format("/{}: only in the package ({})", a[i].path, describe(a[i])));
+      ++i;
+    } else if (i == a.size() || b[j].path < a[i].path) {
+      out.push_back(fmt::format("/{}: only in the rebuild ({})", b[j].path, describe(b[j])));
+      ++j;
+    } else {
+      if (!(a[i] == b[j])) {
+        if (a[i].type == fileset::EntryType::file && b[j].type == fileset::EntryType::file && a[i].digest != b[j].digest) {
+          out.push_back(fmt::format("/{}: the content differs ({} in the package, {} rebuilt)", a[i].path,
+                                    a[i].digest.str(), b[j].digest.str()));
+        } else {
+          out.push_back(fmt::format("/{}: {} in the package, {} rebuilt", a[i].path, describe(a[i]), describe(b[j])));
+        }
+      }
+      ++i;
+      ++j;
+    }
+  }
+  auto field = [&](std::string_view name, const std::string& x, const std::string& y) {
+    if (x != y) out.push_back(fmt::format("{}: {} in the package, {} rebuilt", name, quote(x), quote(y)));
+  };
+  field("Depends", was.depends.str(), now.depends.str());
+  field("Pre-Depends", was.pre_depends.str(), now.pre_depends.str());
+  field("Provides", was.provides.str(), now.provides.str());
+  field("Conflicts", was.conflicts.str(), now.conflicts.str());
+  field("Breaks", was.breaks.str(), now.breaks.str());
+  return out;
+}
+
+// The statement a provenance blob holds: the bytes themselves, or the
+// payload of the envelope that signs them.
+std::string statement_bytes(const std::string& blob, const std::string& where) {
+  if (blob.find("\"payloadType\"") != std::string::npos && blob.find("\"_type\"") == std::string::npos) {
+    sign::Envelope envelope = sign::parse_envelope(blob, where);
+    if (envelope.payload_type != build::kInTotoPayloadType) {
+      throw ParseError(where, fmt::format("is an envelope of {}, not of an in-toto statement", envelope.payload_type));
+    }
+    return envelope.payload;
+  }
+  return blob;
+}
+
+}  // namespace
+
+RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
+  Reporter& reporter = session.reporter();
+  store::LocalStore& store = session.store();
+  pkg::ResolvedPackage resolved = pkg::resolve_package(store.index(), options.package);
+  if (!resolved.note.empty()) reporter.note(resolved.note);
+  const store::PackageRecord& record = resolved.record;
+  RebuildResult result{record.name, record.version, record.id, "", false, {}, std::nullopt, ""};
+  // A key that cannot sign is refused before an hour of building.
+  std::optional<sign::PrivateKey> key;
+  if (options.attest) {
+    if (options.key.empty()) fail_usage("--attest needs --key KEY: the attestation is signed");
+    key = sign::load_private_key(options.key, options.passphrase.given, options.passphrase.ask);
+  }
+
+  // The record: the provenance statement names every input by digest.
+  std::optional<build::Provenance> provenance;
+  std::map<std::string, std::string> blobs;  // digest -> role, of what the build kept
+  for (const auto& row : store.index().package_build_blobs(record.id)) {
+    blobs[row.blob] = row.role;
+    if (row.role != "provenance" || provenance) continue;
+    auto digest = Digest::parse(row.blob);
+    auto bytes = digest ? store.read_blob(*digest) : std::nullopt;
+    if (!bytes) fail("the store lacks the provenance {} of {} {} (sheaf store verify)", row.blob, record.name, record.version);
+    std::string where = fmt::format("the provenance {} of {} {}", row.blob, record.name, record.version);
+    provenance = build::parse_provenance(statement_bytes(*bytes, where), where);
+  }
+  if (!provenance) {
+    fail("{} {} ({}) has no build record in this store: rebuild needs the recipe, sources and provenance that "
+         "`sheaf recipe build` keeps with the packages it builds",
+         record.name, record.version, record.id);
+  }
+  if (provenance->package_id != record.id) {
+    fail("the provenance of {} {} names another package ({})", record.name, record.version, provenance->package_id);
+  }
+  if (provenance->build_format != build::kBuildFormat) {
+    fail("{} {} was built by a sheaf whose build format was {}, and this one's is {}: the rebuild would not compare "
+         "like with like",
+         record.name, record.version, provenance->build_format, build::kBuildFormat);
+  }
+  auto kept_path = [&](const std::string& digest, const std::string& what) {
+    auto d = Digest::parse(digest);
+    if (!d || !blobs.count(digest) || !store.has_blob(*d)) {
+      fail("the build record of {} {} lacks {} ({}); it cannot be rebuilt from this store", record.name,
+           record.version, what, digest);
+    }
+    return store.blob_path(*d);
+  };
+  std::string recipe_digest;
+  std::map<std::string, std::string> source_digests;                             // path as written -> digest
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> files;  // debian:N=V -> (file, digest)
+  std::vector<std::string> debian_ids, recipe_ids;
+  for (const auto& input : provenance->inputs) {
+    if (input.role == "recipe") recipe_digest = input.digest;
+    if (input.role == "source") source_digests[input.name] = input.digest;
+    if (input.role == "source-file") {
+      auto slash = input.name.rfind('/');
+      files[input.name.substr(0, slash)].emplace_back(input.name.substr(slash + 1), input.digest);
+    }
+    if (input.role == "environment") debian_ids.push_back(input.digest);
+    if (input.role == "environment-recipe") recipe_ids.push_back(input.digest);
+  }
+  if (recipe_digest.empty()) fail("the provenance of {} {} names no recipe", record.name, record.version);
+  fs::path recipe_blob = kept_path(recipe_digest, "the recipe");
+  spec::Recipe recipe = spec::Recipe::parse(read_file(recipe_blob.string()), provenance->recipe_file);
+
+  // The recipe's sources, read from the store.
+  build::RecipeInputs inputs;
+  inputs.recipe = *Digest::parse(recipe_digest);
+  std::vector<build::DebianSourceRequest> debian_sources;
+  for (auto& source : recipe.sources) {
+    auto digest = source_digests.find(source.path_as_written);
+    if (digest == source_digests.end()) {
+      fail("the provenance of {} {} does not name the source {}", record.name, record.version,
+           quote(source.path_as_written));
+    }
+    inputs.sources.emplace_back(source.path_as_written, digest->second);
+    if (source.kind == spec::RecipeSource::Kind::directory) {
+      fail("the source {} of {} {} is a directory, which the build record does not keep; rebuild it from its recipe "
+           "with `sheaf recipe build --rebuild`",
+           quote(source.path_as_written), record.name, record.version);
+    }
+    if (source.kind == spec::RecipeSource::Kind::debian) {
+      build::DebianSourceRequest unpack{source.package, source.version, {}, source.dest};
+      for (const auto& [name, file_digest] : files[source.path_as_written]) {
+        unpack.files.emplace_back(name, kept_path(file_digest, quote(source.path_as_written + "/" + name)));
+      }
+      debian_sources.push_back(std::move(unpack));
+      continue;
+    }
+    source.path = kept_path(digest->second, "the source " + quote(source.path_as_written));
+  }
+  for (const auto& id : debian_ids) {
+    if (!store.index().package(id)) fail("the build environment's package {} is not in the store any more", id);
+  }
+  for (const auto& id : recipe_ids) {
+    if (!store.index().package(id)) fail("the build environment's recipe output {} is not in the store any more", id);
+  }
+  inputs.environment = debian_ids;
+  inputs.environment.insert(inputs.environment.end(), recipe_ids.begin(), recipe_ids.end());
+  std::sort(inputs.environment.begin(), inputs.environment.end());
+  inputs.arch = provenance->arch;
+  if (inputs.key() != provenance->key) {
+    fail("the inputs the provenance of {} {} names give the key {}, not the {} it records", record.name,
+         record.version, inputs.key(), provenance->key);
+  }
+  if (provenance->arch != host_debian_arch()) {
+    fail("{} {} was built for {}; this host builds {}", record.name, record.version, provenance->arch,
+         host_debian_arch());
+  }
+
+  reporter.note(fmt::format("rebuilding {} {} from its build record (key {})", record.name, record.version,
+                            provenance->key));
+  BuildPlan plan{recipe,     provenance->arch, options.jobs == 0 ? hardware_threads() : options.jobs,
+                 recipe.environment_spec(), recipe.debian && !recipe.debian->suites.empty() ? recipe.debian->suites.front() : "",
+                 debian_ids, recipe_ids,       inputs,
+                 debian_sources, options.build_dir};
+  Built built = execute_build(session, plan);
+  result.rebuilt_id = built.package.id().str();
+  result.equal = result.rebuilt_id == record.id;
+  if (!result.equal) {
+    auto document = store.read_blob(*Digest::parse(record.id));
+    pkg::Package was = pkg::Package::from_document(*document, record.id);
+    result.differences = differences(image::load_manifest(store, record.fileset), built.manifest, was, built.package);
+    return result;
+  }
+  if (key) {
+    build::RebuildAttestation attestation{record.id, record.name, record.version, record.arch, provenance->key,
+                                          SHEAF_VERSION};
+    std::string envelope = sign::render_envelope(sign::sign_envelope(
+        build::kInTotoPayloadType, build::render_rebuild_attestation(attestation), *key));
+    result.key_id = key->public_key().key_id();
+    auto batch = store.begin_write();
+    result.attestation = batch->add_blob(envelope);
+    batch->commit([&](store::Index::Transaction& t) {
+      t.add_package_signature(record.id, result.attestation->str(), result.key_id);
+    });
+  }
+  return result;
 }
 
 std::size_t prune_composed_environments(store::LocalStore& store, bool dry_run) {
@@ -327,6 +729,16 @@ std::size_t prune_composed_environments(store::LocalStore& store, bool dry_run) 
     if (!dry_run) fs::remove(entry.path(), ec);
   }
   return removed;
+}
+
+repo::RecipeOutputResolver recipe_output_resolver(Session& session, const RecipeBuildOptions& options) {
+  return [&session, options](const spec::RecipeRef& ref) {
+    RecipeBuildResult built = build_recipe(session, spec::Recipe::load(ref.path), options);
+    auto id = Digest::parse(built.package_id);
+    auto document = id ? session.store().read_blob(*id) : std::nullopt;
+    if (!document) fail("the output of the recipe {} ({}) is not in the store", quote(ref.path_as_written), built.package_id);
+    return package_candidate(pkg::Package::from_document(*document, built.package_id));
+  };
 }
 
 repo::LockOutcome lock_recipe(Session& session, const spec::Recipe& recipe, const LockOptions& options) {

@@ -20,10 +20,15 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "base/digest.hpp"
 
 #include "pipeline/lock.hpp"
 #include "pipeline/session.hpp"
+#include "pipeline/trust.hpp"
 #include "spec/recipe.hpp"
 
 namespace sheaf::pipeline {
@@ -36,6 +41,10 @@ struct RecipeBuildOptions {
   // Where the build's directories (/build/src, /build/dest, ...) are made,
   // each build in a fresh subdirectory; "" for the store's tmp/.
   std::filesystem::path build_dir;
+  // A private key (sheaf key generate) that signs the provenance statement
+  // of each output built, in a DSSE envelope; "" keeps it unsigned.
+  std::string provenance_key;
+  Passphrase passphrase;
 };
 
 struct RecipeBuildResult {
@@ -47,10 +56,46 @@ struct RecipeBuildResult {
 
 RecipeBuildResult build_recipe(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options);
 
+// `sheaf rebuild PKG`: the package built again from what its build recorded
+// in the store (the recipe, the sources, the provenance statement naming
+// the environment's package ids), in a fresh sandbox, and the ids compared.
+// Nothing is resolved or fetched: the environment is the one recorded.
+struct RebuildOptions {
+  std::string package;  // a package reference (pkg/package_ref.hpp)
+  unsigned jobs = 0;
+  std::filesystem::path build_dir;
+  // With `attest`, an equal rebuild is attested: a DSSE envelope signed
+  // with `key`, kept with the package's signatures (pkg push publishes it).
+  bool attest = false;
+  std::string key;
+  Passphrase passphrase;
+};
+
+struct RebuildResult {
+  std::string name, version, id;  // the package
+  std::string rebuilt_id;         // what the rebuild gave
+  bool equal = false;
+  // When not equal: what differs, one line each ("/usr/share/stamp: the
+  // content differs (sha256:... in the package, sha256:... rebuilt)").
+  std::vector<std::string> differences;
+  std::optional<Digest> attestation;  // the envelope kept, with --attest
+  std::string key_id;
+};
+
+// Throws an Error when the package has no build record, a recorded input is
+// missing from the store, or the build fails; a rebuild that differs is a
+// result, not an error.
+RebuildResult rebuild_package(Session& session, const RebuildOptions& options);
+
 // Removes the records of composed build environments (cache/recipe-env/)
 // whose image the index no longer holds; returns how many it removed (or
 // would remove, with dry_run). `sheaf store gc` calls it under its lock.
 std::size_t prune_composed_environments(store::LocalStore& store, bool dry_run);
+
+// What `sheaf lock` and `sheaf build` record for a spec's [[recipes]]
+// entry: its output, built unless the store has it, as the resolver takes it
+// (its Depends include its shared libraries' packages).
+repo::RecipeOutputResolver recipe_output_resolver(Session& session, const RecipeBuildOptions& options);
 
 // Locks the recipe's environment into its lock (spec::Recipe::lock_path).
 repo::LockOutcome lock_recipe(Session& session, const spec::Recipe& recipe, const LockOptions& options);

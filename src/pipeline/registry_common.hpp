@@ -17,6 +17,8 @@
 #include "base/digest.hpp"
 #include "oci/documents.hpp"
 #include "pipeline/session.hpp"
+#include "pkg/package.hpp"
+#include "repo/resolver.hpp"
 #include "registry/client.hpp"
 #include "registry/reference.hpp"
 #include "store/local_store.hpp"
@@ -119,5 +121,8 @@ store::WriteBatch::BlobFile download_blob(registry::Registry& registry, store::W
 // arm64 -> arm64 (variant v8), armhf -> arm v7, armel -> arm v5, i386 ->
 // 386, ppc64el -> ppc64le, mips64el -> mips64le; others keep their name.
 oci::Platform oci_platform(const std::string& debian_arch);
+
+// A package as the resolver takes it: its name, version, arch and relations.
+repo::RegistryCandidate package_candidate(const pkg::Package& package);
 
 }  // namespace sheaf::pipeline

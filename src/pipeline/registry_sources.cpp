@@ -16,11 +16,6 @@ namespace sheaf::pipeline {
 
 namespace {
 
-repo::RegistryCandidate candidate_of(const pkg::Package& p) {
-  return {p.name,          p.version,         p.arch,          p.pre_depends.str(),
-          p.depends.str(), p.provides.str(), p.conflicts.str(), p.breaks.str()};
-}
-
 registry::Reference by_digest(const registry::Reference& ref, const Digest& manifest) {
   return registry::Reference{ref.host, ref.repository, std::nullopt, manifest};
 }
@@ -73,7 +68,7 @@ repo::RegistryResolver registry_resolver(Session& session) {
         remote.push_back(i);
         continue;
       }
-      out[i].package = candidate_of(
+      out[i].package = package_candidate(
           pkg::Package::from_document(*document, fmt::format("{} (package {})", references[i], locked.id.str())));
     }
     std::map<std::string, std::unique_ptr<RegistryPool>> pools;
@@ -98,14 +93,14 @@ repo::RegistryResolver registry_resolver(Session& session) {
           fail("{} at the locked {} carries the package {}, but the lock names {}", references[i],
                locked.manifest.str(), Digest::of(info.document).str(), locked.id.str());
         }
-        r.package = candidate_of(info.package);
+        r.package = package_candidate(info.package);
         notes[i] = moved_tag(*registry, ref, locked);
       } else {
         RegistryPackageInfo info =
             with_context(fmt::format("while reading {}", references[i]), [&] { return inspect_package(*registry, ref); });
         r.manifest = info.manifest;
         r.id = Digest::of(info.document);
-        r.package = candidate_of(info.package);
+        r.package = package_candidate(info.package);
         if (ref.digest && *ref.digest != r.manifest) {
           fail("{} names {}, but the registry answered with {}", references[i], ref.digest->str(), r.manifest.str());
         }

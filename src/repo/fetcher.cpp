@@ -54,7 +54,10 @@ std::vector<std::pair<std::string, std::filesystem::path>> fetch_source_package(
   for (const auto& file : source.files) {
     std::filesystem::path kept = cache_dir / "sources" / file.sha256.hex();
     std::error_code ec;
-    if (std::filesystem::is_regular_file(kept, ec) && size_of(kept) == file.size) {
+    // A kept file is checked again, as a download is: the cache is not
+    // trusted more than the mirror.
+    if (std::filesystem::is_regular_file(kept, ec) && size_of(kept) == file.size &&
+        digest_file(kept.string()).digest == file.sha256) {
       out.emplace_back(file.name, kept);
       continue;
     }

@@ -52,15 +52,17 @@ std::vector<RegistryPackage> registry_packages(const spec::Spec& spec, const Loc
   return out;
 }
 
-// A [[recipes]] entry's output, as its recipe describes it: the lock needs
-// no build, only the recipe's [package] table and bytes.
+// A [[recipes]] entry's output: as its recipe's [package] table describes
+// it, or, with LockRequest::recipe_output, as its build came out (its
+// Depends then include its shared libraries' packages).
 struct RecipeOutput {
   const spec::RecipeRef* ref;
   Digest sha256;
   RegistryCandidate package;
 };
 
-std::vector<RecipeOutput> recipe_outputs(const spec::Spec& spec, const std::vector<RegistryPackage>& registry) {
+std::vector<RecipeOutput> recipe_outputs(const spec::Spec& spec, const std::vector<RegistryPackage>& registry,
+                                         const LockRequest& request) {
   std::vector<RecipeOutput> out;
   std::map<std::string, const spec::RecipeRef*> by_name;
   for (const auto& ref : spec.recipes) {
@@ -105,6 +107,14 @@ std::vector<RecipeOutput> recipe_outputs(const spec::Spec& spec, const std::vect
                       spec::relation_field(recipe.package.provides),
                       spec::relation_field(recipe.package.conflicts),
                       spec::relation_field(recipe.package.breaks)};
+    if (request.recipe_output) {
+      RegistryCandidate built = request.recipe_output(ref);
+      if (built.name != output.package.name || built.version != output.package.version) {
+        fail("the recipe {} ({}) declares {} {}, but its build is {} {}", quote(ref.path_as_written),
+             spec.where(ref.position), output.package.name, output.package.version, built.name, built.version);
+      }
+      output.package = std::move(built);
+    }
     out.push_back(std::move(output));
   }
   return out;
@@ -256,7 +266,7 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
   }
   lock.sources = lock_source_packages(spec, suites, stanzas);
   std::vector<RegistryPackage> registry = registry_packages(spec, request, keep_registry);
-  std::vector<RecipeOutput> recipes = recipe_outputs(spec, registry);
+  std::vector<RecipeOutput> recipes = recipe_outputs(spec, registry, request);
   {
     // Registry packages, then recipe outputs: one repository of packages
     // that are not Debian's, indexed in that order.

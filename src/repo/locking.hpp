@@ -37,6 +37,11 @@ struct RegistryPackage {
 using RegistryResolver = std::function<std::vector<RegistryPackage>(
     const std::vector<std::string>& references, const std::map<std::string, LockedPackage>& keep)>;
 
+// The output of a spec's [[recipes]] entry as the lock records it: built
+// (or found in the store), because its Depends come from the shared
+// libraries it links (build/shlibdeps.hpp), which only a build knows.
+using RecipeOutputResolver = std::function<RegistryCandidate(const spec::RecipeRef& ref)>;
+
 struct LockRequest {
   bool update_all = false;
   std::vector<std::string> update;  // names to free (must be in the old lock)
@@ -47,6 +52,9 @@ struct LockRequest {
   std::function<void(const std::string&)> note = nullptr;
   // Needed when the spec includes registry packages.
   RegistryResolver registry = nullptr;
+  // Builds recipe outputs; unset, an output is what its recipe's [package]
+  // table declares (nothing is built).
+  RecipeOutputResolver recipe_output = nullptr;
 };
 
 struct LockChange {

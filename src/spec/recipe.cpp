@@ -43,7 +43,7 @@ std::vector<std::string> read_relations(const TomlReader& reader, const toml::no
 
 RecipePackage read_package(const TomlReader& reader, const toml::table& table) {
   reader.check_keys(table, "package",
-                    {"name", "version", "license", "homepage", "description", "depends", "pre_depends", "provides",
+                    {"name", "version", "license", "homepage", "description", "shlibdeps", "depends", "pre_depends", "provides",
                      "conflicts", "breaks"});
   RecipePackage package;
   package.position = position_of(table.source());
@@ -61,6 +61,7 @@ RecipePackage read_package(const TomlReader& reader, const toml::table& table) {
   }
   if (const auto* node = table.get("license")) package.license = reader.as_string(*node, "license");
   if (const auto* node = table.get("homepage")) package.homepage = reader.as_string(*node, "homepage");
+  if (const auto* node = table.get("shlibdeps")) package.shlibdeps = reader.as_bool(*node, "shlibdeps");
   if (const auto* node = table.get("description")) package.description = reader.as_string(*node, "description");
   using deb::RelationKind;
   if (const auto* n = table.get("depends"))

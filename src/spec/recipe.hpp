@@ -6,8 +6,9 @@
 // key. The format is documented in docs/formats/recipe.md.
 //
 // Sections:
-//   [package]        name, version, license, homepage, description, and the
-//                    relations depends, pre_depends, provides, conflicts, breaks
+//   [package]        name, version, license, homepage, description,
+//                    shlibdeps, and the relations depends, pre_depends,
+//                    provides, conflicts, breaks
 //   [source.debian]  the build environment's suites (as in sheaf.toml)
 //   [environment]    include, exclude, essential, build_essential, recipes
 //   [[sources]]      path, sha256 | fileset, strip_components, dest; or
@@ -44,6 +45,9 @@ struct RecipePackage {
   std::vector<std::string> provides;
   std::vector<std::string> conflicts;
   std::vector<std::string> breaks;
+  // Depends gains a relation for each shared library the output's ELF files
+  // need (build/shlibdeps.hpp) unless this is false.
+  bool shlibdeps = true;
   Position position;  // of the [package] table
 };
 

@@ -177,12 +177,61 @@ TEST(Recipe, EveryMalformedEntryIsNamedWhereItIs) {
       {"[package]\nname = \"greet\"\nversion = \"1\"\n[source.debian]\nsuites = [\"bookworm\"]\n[build]\nsteps = [\"true\"]\n",
        "[build] needs source_date_epoch"},
       {without_steps(), "steps must list at least one command"},
+      {minimal("\n[[sources]]\ndebian = \"hello\"\n"), "the Debian source package 'hello' has no version"},
+      {minimal("\n[[sources]]\ndebian = \"Hello\"\nversion = \"1\"\n"),
+       "debian 'Hello' is not a valid source package name"},
+      {minimal("\n[[sources]]\ndebian = \"hello\"\nversion = \"x y\"\n"), "version 'x y' is not a Debian version"},
+      {minimal("\n[[sources]]\ndebian = \"hello\"\nversion = \"1\"\npath = \"h.tar\"\n"),
+       "path does not apply to a Debian source package (debian = \"hello\")"},
+      {minimal("\n[[sources]]\ndebian = \"hello\"\nversion = \"1\"\nstrip_components = 1\n"),
+       "strip_components does not apply to a Debian source package"},
+      {minimal("\n[[sources]]\npath = \"h.tar\"\nversion = \"1\"\n"), "version applies to a Debian source package"},
+      {minimal("\n[[sources]]\ndebian = \"hello\"\nversion = \"1\"\n[[sources]]\ndebian = \"bye\"\nversion = "
+               "\"2\"\n"),
+       "the Debian source packages 'hello' and 'bye' would both unpack into '/build/src'; give dest"},
+      {"[package]\nname = \"greet\"\nversion = \"1\"\n[environment]\nessential = false\nbuild_essential = "
+       "false\n[[sources]]\ndebian = \"hello\"\nversion = \"1\"\n[build]\nsteps = [\"true\"]\n",
+       "the Debian source package 'hello' comes from the recipe's suites, so the recipe needs [source.debian]"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);
     std::string message = error_of(c.text);
     EXPECT_NE(message.find(c.says), std::string::npos) << message;
   }
+}
+
+// A Debian source package: no path, the lock pins it, and its changelog
+// dates the build, so [build] needs no source_date_epoch.
+TEST(Recipe, ADebianSourcePackageIsASource) {
+  Recipe recipe = parse(R"([package]
+name = "hello"
+version = "2.10-3+sheaf1"
+shlibdeps = false
+[source.debian]
+suites = ["bookworm"]
+[[sources]]
+debian = "hello"
+version = "2.10-3"
+sha256 = "sha256:)" + kHex + R"("
+dest = "hello"
+[build]
+steps = ["make"]
+)");
+  ASSERT_EQ(recipe.sources.size(), 1u);
+  const RecipeSource& source = recipe.sources[0];
+  EXPECT_EQ(source.kind, RecipeSource::Kind::debian);
+  EXPECT_EQ(source.package, "hello");
+  EXPECT_EQ(source.version, "2.10-3");
+  EXPECT_EQ(source.digest, "sha256:" + kHex);
+  EXPECT_EQ(source.dest, "hello");
+  EXPECT_EQ(source.path_as_written, "debian:hello=2.10-3");
+  EXPECT_FALSE(recipe.package.shlibdeps);
+  EXPECT_TRUE(parse(minimal()).package.shlibdeps);
+  EXPECT_FALSE(recipe.build.source_date_epoch);
+  Spec env = recipe.environment_spec();
+  ASSERT_EQ(env.source_packages.size(), 1u);
+  EXPECT_EQ(env.source_packages[0].str(), "hello=2.10-3");
+  EXPECT_TRUE(parse(minimal()).environment_spec().source_packages.empty());
 }
 
 TEST(Recipe, ARecipeOfRecipeOutputsAloneNeedsNoDebianSource) {

@@ -128,6 +128,17 @@ CREATE TABLE package_signatures (
 ) WITHOUT ROWID;
 )sql";
 
+// Added by schema version 7: what a recipe build of a package read and
+// recorded, so that `sheaf rebuild` can build it again (pipeline/recipe.hpp).
+constexpr std::string_view kSchemaBuilds = R"sql(
+CREATE TABLE package_builds (
+  package TEXT NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  role    TEXT NOT NULL,      -- 'provenance' (a statement or its DSSE envelope), 'recipe' or 'source'
+  blob    TEXT NOT NULL,
+  PRIMARY KEY (package, role, blob)
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::string_view kPackageColumns = "id, name, version, arch, fileset, entries, size, metadata";
 
 PackageRecord read_record(const Statement& row) {
@@ -193,19 +204,22 @@ Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
       db_->exec(kSchemaRegistries);
       db_->exec(kSchemaSignatures);
       db_->exec(kSchemaSignatureKinds);
+      db_->exec(kSchemaBuilds);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
-    } else if (version >= 1 && version <= 5) {
+    } else if (version >= 1 && version <= 6) {
       // Version 2 added the image tables; version 3 dropped the index of
       // image_packages by package (see the queries that use the table);
       // version 4 added the registry tables; version 5 the signatures;
-      // version 6 their kinds and package signatures.
+      // version 6 their kinds and package signatures; version 7 the
+      // records of recipe builds.
       if (version == 1) db_->exec(kSchemaImages);
       if (version <= 3) {
         db_->exec("DROP INDEX IF EXISTS image_packages_by_package");
         db_->exec(kSchemaRegistries);
       }
       if (version <= 4) db_->exec(kSchemaSignatures);
-      db_->exec(kSchemaSignatureKinds);
+      if (version <= 5) db_->exec(kSchemaSignatureKinds);
+      db_->exec(kSchemaBuilds);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     } else if (version != kSchemaVersion) {
       throw Error(fmt::format("the store index {} has unknown schema version {}", quote(path), version));
@@ -576,6 +590,12 @@ std::vector<ImageSignature> Index::image_signatures(std::string_view digest) {
   return out;
 }
 
+void Index::Transaction::add_package_build_blob(std::string_view package, std::string_view role,
+                                               std::string_view blob) {
+  Statement insert(db_, "INSERT OR IGNORE INTO package_builds VALUES (?1, ?2, ?3)");
+  insert.bind(1, package).bind(2, role).bind(3, blob).run();
+}
+
 std::vector<PackageSignature> Index::package_signatures(std::string_view package) {
   Statement query(*db_, "SELECT blob, keyid FROM package_signatures WHERE package = ?1 ORDER BY keyid, blob");
   query.bind(1, package);
@@ -584,10 +604,18 @@ std::vector<PackageSignature> Index::package_signatures(std::string_view package
   return out;
 }
 
+std::vector<PackageBuildBlob> Index::package_build_blobs(std::string_view package) {
+  Statement query(*db_, "SELECT role, blob FROM package_builds WHERE package = ?1 ORDER BY role, blob");
+  query.bind(1, package);
+  std::vector<PackageBuildBlob> out;
+  while (query.step()) out.push_back({query.text(0), query.text(1)});
+  return out;
+}
+
 std::vector<std::string> Index::image_blobs() {
   Statement query(*db_,
                   "SELECT blob FROM image_blobs UNION SELECT blob FROM image_signatures UNION "
-                  "SELECT blob FROM package_signatures ORDER BY blob");
+                  "SELECT blob FROM package_signatures UNION SELECT blob FROM package_builds ORDER BY blob");
   return collect_texts(query);
 }
 

@@ -74,10 +74,17 @@ struct PackageSignature {
   std::string keyid;  // sha256:<hex> of the key's SubjectPublicKeyInfo
 };
 
+// A blob a recipe build recorded for a package: its provenance, the recipe,
+// or one source (pipeline/recipe.hpp).
+struct PackageBuildBlob {
+  std::string role;  // "provenance", "recipe" or "source"
+  std::string blob;  // sha256:<hex>
+};
+
 class Index {
  public:
   // The schema version this build reads and writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
 
   // Opens or creates the index at `path`. Refuses an index written by a newer
   // sheaf (a higher schema version).
@@ -109,6 +116,9 @@ class Index {
     // Records a package signature: a DSSE envelope (its blob is in the
     // batch) signed by the key `keyid`.
     void add_package_signature(std::string_view package, std::string_view blob, std::string_view keyid);
+    // Records a blob of a recipe build of the package (its blob is in the
+    // batch): gc keeps it while the package stays.
+    void add_package_build_blob(std::string_view package, std::string_view role, std::string_view blob);
     // Records that a registry repository holds a blob (it answered for it,
     // or took it): a candidate source for cross-repository mounts.
     void add_registry_blob(std::string_view registry, std::string_view repository, std::string_view blob);
@@ -190,8 +200,10 @@ class Index {
   std::vector<ImageSignature> image_signatures(std::string_view digest);
   // The signatures kept for a package, by key id.
   std::vector<PackageSignature> package_signatures(std::string_view package);
-  // Every blob some image needs, its signatures' too, and every package
-  // signature's (gc keeps them).
+  // What recipe builds recorded for a package, by role, then blob.
+  std::vector<PackageBuildBlob> package_build_blobs(std::string_view package);
+  // Every blob some image needs, its signatures' too, every package
+  // signature's and every blob a recipe build recorded (gc keeps them).
   std::vector<std::string> image_blobs();
   // The blobs one image needs.
   std::vector<std::string> image_blobs_of(std::string_view digest);

@@ -92,7 +92,7 @@ TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   for (const char* table :
-       {"package_signatures", "image_signatures", "image_origins", "registry_blobs", "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
+       {"package_builds", "package_signatures", "image_signatures", "image_origins", "registry_blobs", "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
     ASSERT_EQ(sqlite3_exec(db, (std::string("DROP TABLE ") + table).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   }
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -118,8 +118,8 @@ TEST(Index, UpgradesAVersion2IndexByDroppingTheIndexByPackage) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE package_signatures; DROP TABLE image_signatures; DROP TABLE image_origins; "
-                         "DROP TABLE registry_blobs; DROP TABLE partial_packages; CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
+                         "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures; "
+                         "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -156,8 +156,9 @@ TEST(Index, UpgradesAVersion3IndexWithTheRegistryTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE package_signatures; DROP TABLE image_signatures; DROP TABLE image_origins; "
-                         "DROP TABLE registry_blobs; DROP TABLE partial_packages; PRAGMA user_version=3",
+                         "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures; "
+                         "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; "
+                         "PRAGMA user_version=3",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -180,7 +181,8 @@ TEST(Index, UpgradesAVersion4IndexWithTheSignatureTableAndKeepsSignatureBlobs) {
   { Index index(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE image_signatures; DROP TABLE package_signatures; PRAGMA user_version=4", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE package_builds; DROP TABLE image_signatures; DROP TABLE package_signatures; PRAGMA "
+                         "user_version=4", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   Index index(path);
   index.write([](Index::Transaction& t) {
@@ -212,7 +214,7 @@ TEST(Index, UpgradesAVersion5IndexWithSignatureKindsAndPackageSignatures) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   // The version-5 tables, with a simple signature in them.
   ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE package_signatures; DROP TABLE image_signatures;"
+                         "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures;"
                          "CREATE TABLE image_signatures (image TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,"
                          " blob TEXT NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (image, blob)) WITHOUT ROWID;"
                          "INSERT INTO images VALUES ('sha256:aa', 'sha256:bb', 10, '1970-01-01T00:00:01Z', '{}');"
@@ -240,6 +242,33 @@ TEST(Index, UpgradesAVersion5IndexWithSignatureKindsAndPackageSignatures) {
   EXPECT_NE(std::find(blobs.begin(), blobs.end(), "sha256:e1"), blobs.end());
   index.write([](Index::Transaction& t) { t.remove_package("sha256:p1"); });
   EXPECT_TRUE(index.package_signatures("sha256:p1").empty());
+}
+
+TEST(Index, UpgradesAVersion6IndexWithTheRecordsOfBuilds) {
+  testing::TempDir dir;
+  std::string path = (dir / "index.db").string();
+  { Index index(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE package_builds; PRAGMA user_version=6", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Index index(path);
+  PackageRecord record{"sha256:p1", "hello", "2.10-3+sheaf1", "amd64", "sha256:f", 1, 1, "{}"};
+  index.write([&](Index::Transaction& t) {
+    t.insert_package(record);
+    t.add_package_build_blob("sha256:p1", "recipe", "sha256:r1");
+    t.add_package_build_blob("sha256:p1", "source", "sha256:s1");
+    t.add_package_build_blob("sha256:p1", "source", "sha256:s1");  // once
+  });
+  auto records = index.package_build_blobs("sha256:p1");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].role, "recipe");
+  EXPECT_EQ(records[1].blob, "sha256:s1");
+  // gc keeps them while the package is there; they go with it.
+  auto blobs = index.image_blobs();
+  EXPECT_NE(std::find(blobs.begin(), blobs.end(), "sha256:r1"), blobs.end());
+  index.write([](Index::Transaction& t) { t.remove_package("sha256:p1"); });
+  EXPECT_TRUE(index.package_build_blobs("sha256:p1").empty());
 }
 
 TEST(Index, APartialPackageBecomesWholeWhenAWriterWithEveryFileAddsIt) {
