@@ -1,4 +1,5 @@
 // sheaf pkg show NAME[@VERSION]|ID: one package in full.
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -8,6 +9,8 @@
 #include "cli/context.hpp"
 #include "pkg/derived.hpp"
 #include "pkg/package.hpp"
+#include "sign/dsse.hpp"
+#include "sign/in_toto.hpp"
 
 namespace sheaf::cli {
 
@@ -51,7 +54,36 @@ void pkg_show_command(Context& context, const PkgShowArgs& options) {
   pkg::Package package = pkg::Package::from_document(*document, record.id);
   pkg::PackageMetadata metadata = pkg::PackageMetadata::from_json(record.metadata);
   std::vector<std::string> origins = store->index().origins(record.id);
-  std::vector<store::PackageSignature> signatures = store->index().package_signatures(record.id);
+  // The envelopes kept with the package, told apart by what they say; the
+  // key ids are as the envelopes name them (sheaf build checks the
+  // signatures themselves against the package policy's keys).
+  std::vector<store::PackageSignature> signatures, rebuilds;
+  for (const auto& s : store->index().package_signatures(record.id)) {
+    auto bytes = store->read_blob(*Digest::parse(s.blob));
+    if (!bytes) fail("the envelope {} of {} is missing from the store (run 'sheaf store verify')", s.blob, record.id);
+    sign::Envelope envelope = sign::parse_envelope(*bytes, s.blob);
+    (sign::envelope_kind(envelope) == sign::EnvelopeKind::rebuild_attestation ? rebuilds : signatures).push_back(s);
+  }
+  // The provenance of a recipe build: the statement, signed or not.
+  struct Provenance {
+    std::string blob, signed_by;
+    sign::Provenance statement;
+  };
+  std::vector<Provenance> provenance;
+  for (const auto& b : store->index().package_build_blobs(record.id)) {
+    if (b.role != "provenance") continue;
+    auto bytes = store->read_blob(*Digest::parse(b.blob));
+    if (!bytes) fail("the provenance {} of {} is missing from the store (run 'sheaf store verify')", b.blob, record.id);
+    Provenance p{b.blob, "", {}};
+    std::string statement = *bytes;
+    if (sign::is_envelope(*bytes)) {
+      sign::Envelope envelope = sign::parse_envelope(*bytes, b.blob);
+      p.signed_by = envelope.signatures.front().keyid;
+      statement = envelope.payload;
+    }
+    p.statement = sign::parse_provenance(statement, b.blob);
+    provenance.push_back(std::move(p));
+  }
   if (!options.script.empty()) {
     print_script(*store, record, metadata, options.script);
     return;
@@ -71,6 +103,17 @@ void pkg_show_command(Context& context, const PkgShowArgs& options) {
     for (const auto& origin : origins) out["origins"].push_back(nlohmann::json::parse(origin));
     out["signatures"] = nlohmann::json::array();
     for (const auto& s : signatures) out["signatures"].push_back({{"keyid", s.keyid}, {"envelope", s.blob}});
+    out["rebuilds"] = nlohmann::json::array();
+    for (const auto& s : rebuilds) out["rebuilds"].push_back({{"keyid", s.keyid}, {"envelope", s.blob}});
+    out["provenance"] = nlohmann::json::array();
+    for (const auto& p : provenance) {
+      nlohmann::json entry = {{"blob", p.blob},
+                              {"key", p.statement.key},
+                              {"inputs", p.statement.inputs.size()},
+                              {"finished", p.statement.finished}};
+      if (!p.signed_by.empty()) entry["signed_by"] = p.signed_by;
+      out["provenance"].push_back(entry);
+    }
     fmt::print("{}\n", out.dump(2));
     return;
   }
@@ -94,9 +137,15 @@ void pkg_show_command(Context& context, const PkgShowArgs& options) {
   if (!metadata.skipped_scripts.empty()) line("skipped:", fmt::format("{}", fmt::join(metadata.skipped_scripts, " ")));
   for (const auto& conffile : metadata.conffiles) line("conffile:", conffile);
   for (const auto& origin : origins) line("origin:", origin);
-  // The key ids as the envelopes name them; sheaf build checks the
-  // signatures themselves against the package policy's keys.
   for (const auto& s : signatures) line("signed by:", fmt::format("{} (envelope {})", s.keyid, s.blob));
+  for (const auto& s : rebuilds) line("rebuilt by:", fmt::format("{}, equal (attestation {})", s.keyid, s.blob));
+  for (const auto& p : provenance) {
+    line("provenance:",
+         fmt::format("built {:%Y-%m-%dT%H:%M:%SZ} by sheaf {} from {} inputs, key {} ({}{})",
+                     fmt::gmtime(static_cast<std::time_t>(p.statement.finished)), p.statement.builder_version,
+                     p.statement.inputs.size(), p.statement.key, p.blob,
+                     p.signed_by.empty() ? std::string(", unsigned") : ", signed by " + p.signed_by));
+  }
   if (pkg::needs_derivation(record, metadata, store->index())) {
     line("effects:", "not derived by this sheaf yet (it was imported by an older one); the next build derives them");
   }

@@ -1,5 +1,7 @@
 #include "pipeline/package_trust.hpp"
 
+#include "sign/in_toto.hpp"
+
 #include "base/error.hpp"
 #include "pkg/package_ref.hpp"
 #include "registry/reference.hpp"
@@ -10,15 +12,16 @@ namespace sheaf::pipeline {
 
 namespace {
 
-// The referrer that carries one envelope: an artifact of the envelope's
-// media type, its config the empty descriptor, its one layer the envelope.
-std::string envelope_artifact(const oci::Descriptor& subject, const std::string& envelope) {
+// The referrer that carries one envelope (or, with its own media type, an
+// unsigned in-toto statement): an artifact of that media type, its config
+// the empty descriptor, its one layer the document.
+std::string envelope_artifact(const oci::Descriptor& subject, const std::string& envelope,
+                              std::string_view media_type = sign::kEnvelopeMediaType) {
   const std::string empty = "{}";
   oci::ImageManifest manifest;
-  manifest.artifact_type = std::string(sign::kEnvelopeMediaType);
+  manifest.artifact_type = std::string(media_type);
   manifest.config = {std::string(oci::kMediaTypeEmpty), Digest::of(empty), empty.size(), {}, std::nullopt, ""};
-  manifest.layers.push_back(
-      {std::string(sign::kEnvelopeMediaType), Digest::of(envelope), envelope.size(), {}, std::nullopt, ""});
+  manifest.layers.push_back({std::string(media_type), Digest::of(envelope), envelope.size(), {}, std::nullopt, ""});
   manifest.subject = oci::Descriptor{subject.media_type, subject.digest, subject.size, {}, std::nullopt, ""};
   return oci::render(manifest);
 }
@@ -60,6 +63,18 @@ PackageSignatureArtifacts package_signature_artifacts(store::LocalStore& store, 
     out.blobs.push_back({*digest, bytes->size(), *bytes, "a package signature"});
     out.referrers.push_back({envelope_artifact(subject, *bytes), std::string(sign::kEnvelopeMediaType)});
   }
+  // The provenance of a recipe build: an envelope when it was signed, else
+  // the statement itself, as application/vnd.in-toto+json.
+  for (const auto& b : store.index().package_build_blobs(id)) {
+    if (b.role != "provenance") continue;
+    auto digest = Digest::parse(b.blob);
+    auto bytes = digest ? store.read_blob(*digest) : std::nullopt;
+    if (!bytes) fail("the store lacks the provenance {} of the package {} (sheaf store verify)", b.blob, id);
+    std::string_view type = sign::is_envelope(*bytes) ? sign::kEnvelopeMediaType : sign::kInTotoPayloadType;
+    if (out.blobs.empty()) out.blobs.push_back({Digest::of(empty), empty.size(), empty, "the empty config"});
+    out.blobs.push_back({*digest, bytes->size(), *bytes, "a provenance statement"});
+    out.referrers.push_back({envelope_artifact(subject, *bytes, type), std::string(type)});
+  }
   return out;
 }
 
@@ -80,7 +95,10 @@ std::vector<std::string> fetch_package_signatures(registry::Registry& registry, 
     }
     std::string envelope = registry.get_blob_bytes(ref.repository, m.layers.front().digest, m.layers.front().size, kMaxEnvelope);
     sign::Envelope parsed = sign::parse_envelope(envelope, where);
-    if (parsed.payload_type != sign::kPackageSignatureType) continue;
+    // Package signatures, and in-toto statements (rebuild attestations,
+    // signed provenance): the store keeps them together, the policy tells
+    // them apart.
+    if (parsed.payload_type != sign::kPackageSignatureType && parsed.payload_type != sign::kInTotoPayloadType) continue;
     out.push_back(std::move(envelope));
   }
   return out;
@@ -115,7 +133,7 @@ void check_package_policy(Session& session, const repo::Lockfile& lock,
     registry::Reference ref = registry::parse_reference(locked.registry);
     const std::string identity = ref.str().substr(registry::kTransport.size());
     const sign::PackageScope* scope = sign::find_package_scope(*policy, identity);
-    if (!scope || scope->keys.empty()) continue;
+    if (!scope || (scope->keys.empty() && scope->rebuilders.empty())) continue;
     auto record = store.index().package(locked.id.str());
     if (!record) fail("the store lacks the locked package {} {} ({})", locked.name, locked.version, locked.id.str());
     sign::PackageCheck check = sign::check_package(*scope, statement_of(*record), stored_package_signatures(store, record->id));
@@ -135,14 +153,29 @@ void check_package_policy(Session& session, const repo::Lockfile& lock,
       }
     }
     if (!check.accepted) {
-      std::vector<std::string> keys;
-      for (const auto& k : scope->keys) keys.push_back(k.string());
-      fail("the registry package {} {} ({}) is refused by the package policy {} (scope {} at {}): it needs "
-           "signatures by {} of {} and has {}; missing: {}",
+      std::vector<std::string> needs;
+      if (check.signed_by.size() < scope->require) {
+        std::vector<std::string> keys;
+        for (const auto& k : scope->keys) keys.push_back(k.string());
+        needs.push_back(fmt::format(
+            "signatures by {} of {} and has {}; missing: {}",
+            scope->require == scope->keys.size() ? std::string("all") : std::to_string(scope->require),
+            fmt::join(keys, ", "), check.signed_by.empty() ? "none" : fmt::format("{}", fmt::join(check.signed_by, ", ")),
+            fmt::join(check.missing, ", ")));
+      }
+      if (check.rebuilt_by.size() < scope->rebuilds) {
+        std::vector<std::string> keys;
+        for (const auto& k : scope->rebuilders) keys.push_back(k.string());
+        needs.push_back(fmt::format(
+            "equal rebuilds attested by {} of {} and has {}; missing: {} (sheaf rebuild --attest)",
+            scope->rebuilds == scope->rebuilders.size() ? std::string("all") : std::to_string(scope->rebuilds),
+            fmt::join(keys, ", "),
+            check.rebuilt_by.empty() ? "none" : fmt::format("{}", fmt::join(check.rebuilt_by, ", ")),
+            fmt::join(check.rebuild_missing, ", ")));
+      }
+      fail("the registry package {} {} ({}) is refused by the package policy {} (scope {} at {}): it needs {}",
            locked.name, locked.version, locked.registry, policy->file.string(), quote(scope->prefix), scope->where,
-           scope->require == scope->keys.size() ? std::string("all") : std::to_string(scope->require),
-           fmt::join(keys, ", "), check.signed_by.empty() ? "none" : fmt::format("{}", fmt::join(check.signed_by, ", ")),
-           fmt::join(check.missing, ", "));
+           fmt::join(needs, "; and it needs "));
     }
   }
 }

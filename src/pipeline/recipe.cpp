@@ -18,7 +18,7 @@
 #include "base/host.hpp"
 #include "base/unique_fd.hpp"
 #include "build/debian_source.hpp"
-#include "build/provenance.hpp"
+#include "sign/in_toto.hpp"
 #include "build/recipe_build.hpp"
 #include "build/sandbox.hpp"
 #include "build/shlibdeps.hpp"
@@ -324,7 +324,7 @@ Digest keep_output(Session& session, const BuildPlan& plan, const Built& built, 
   }
 
   // The record of the build: the recipe, the sources and the provenance.
-  build::Provenance provenance;
+  sign::Provenance provenance;
   provenance.package_id = added.id.str();
   provenance.name = built.package.name;
   provenance.version = built.package.version;
@@ -371,11 +371,11 @@ Digest keep_output(Session& session, const BuildPlan& plan, const Built& built, 
     auto record = store.index().package(id);
     provenance.inputs.push_back({record ? record->name + " " + record->version : id, id, "environment-recipe"});
   }
-  std::string statement = build::render_provenance(provenance);
+  std::string statement = sign::render_provenance(provenance);
   if (!options.provenance_key.empty()) {
     sign::PrivateKey key = sign::load_private_key(options.provenance_key, options.passphrase.given,
                                                   options.passphrase.ask);
-    statement = sign::render_envelope(sign::sign_envelope(build::kInTotoPayloadType, statement, key));
+    statement = sign::render_envelope(sign::sign_envelope(sign::kInTotoPayloadType, statement, key));
   }
   rows.emplace_back("provenance", batch->add_blob(statement));
   batch->commit([&](store::Index::Transaction& t) {
@@ -567,9 +567,9 @@ std::vector<std::string> differences(const fileset::Manifest& before, const file
 // The statement a provenance blob holds: the bytes themselves, or the
 // payload of the envelope that signs them.
 std::string statement_bytes(const std::string& blob, const std::string& where) {
-  if (blob.find("\"payloadType\"") != std::string::npos && blob.find("\"_type\"") == std::string::npos) {
+  if (sign::is_envelope(blob)) {
     sign::Envelope envelope = sign::parse_envelope(blob, where);
-    if (envelope.payload_type != build::kInTotoPayloadType) {
+    if (envelope.payload_type != sign::kInTotoPayloadType) {
       throw ParseError(where, fmt::format("is an envelope of {}, not of an in-toto statement", envelope.payload_type));
     }
     return envelope.payload;
@@ -594,7 +594,7 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
   }
 
   // The record: the provenance statement names every input by digest.
-  std::optional<build::Provenance> provenance;
+  std::optional<sign::Provenance> provenance;
   std::map<std::string, std::string> blobs;  // digest -> role, of what the build kept
   for (const auto& row : store.index().package_build_blobs(record.id)) {
     blobs[row.blob] = row.role;
@@ -603,7 +603,7 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
     auto bytes = digest ? store.read_blob(*digest) : std::nullopt;
     if (!bytes) fail("the store lacks the provenance {} of {} {} (sheaf store verify)", row.blob, record.name, record.version);
     std::string where = fmt::format("the provenance {} of {} {}", row.blob, record.name, record.version);
-    provenance = build::parse_provenance(statement_bytes(*bytes, where), where);
+    provenance = sign::parse_provenance(statement_bytes(*bytes, where), where);
   }
   if (!provenance) {
     fail("{} {} ({}) has no build record in this store: rebuild needs the recipe, sources and provenance that "
@@ -705,10 +705,10 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
     return result;
   }
   if (key) {
-    build::RebuildAttestation attestation{record.id, record.name, record.version, record.arch, provenance->key,
+    sign::RebuildAttestation attestation{record.id, record.name, record.version, record.arch, provenance->key,
                                           SHEAF_VERSION};
     std::string envelope = sign::render_envelope(sign::sign_envelope(
-        build::kInTotoPayloadType, build::render_rebuild_attestation(attestation), *key));
+        sign::kInTotoPayloadType, sign::render_rebuild_attestation(attestation), *key));
     result.key_id = key->public_key().key_id();
     auto batch = store.begin_write();
     result.attestation = batch->add_blob(envelope);

@@ -1,5 +1,7 @@
 #include "sign/package_policy.hpp"
 
+#include "sign/in_toto.hpp"
+
 #include "sign/policy.hpp"
 
 #include <cerrno>
@@ -52,7 +54,7 @@ PackagePolicy parse_package_policy(std::string_view text, const fs::path& file) 
   if (!scopes) return policy;
   for (const auto& node : reader.as_tables(*scopes, "scope")) {
     const toml::table& table = *node.as_table();
-    reader.check_keys(table, "[scope]", {"prefix", "keys", "require"});
+    reader.check_keys(table, "[scope]", {"prefix", "keys", "require", "rebuilders", "rebuilds"});
     PackageScope scope;
     scope.where = fmt::format("{}:{}:{}", file.string(), table.source().begin.line, table.source().begin.column);
     const toml::node& prefix = reader.need(table, "prefix", "[[scope]]");
@@ -81,6 +83,21 @@ PackagePolicy parse_package_policy(std::string_view text, const fs::path& file) 
       if (scope.require == 0 && !scope.keys.empty()) {
         reader.fail_at(require->source(), "require must be at least 1 (a scope without keys exempts its packages)");
       }
+    }
+    if (const toml::node* rebuilders = table.get("rebuilders")) {
+      for (const auto& key : reader.as_strings(*rebuilders, "rebuilders")) {
+        fs::path path = key;
+        if (path.is_relative()) path = file.parent_path() / path;
+        scope.rebuilders.push_back(path.lexically_normal());
+      }
+    }
+    scope.rebuilds = scope.rebuilders.size();
+    if (const toml::node* rebuilds = table.get("rebuilds")) {
+      if (scope.rebuilders.empty()) {
+        reader.fail_at(rebuilds->source(), "rebuilds counts attestations by the keys of rebuilders, and there are none");
+      }
+      scope.rebuilds = reader.as_uint(*rebuilds, "rebuilds", scope.rebuilders.size());
+      if (scope.rebuilds == 0) reader.fail_at(rebuilds->source(), "rebuilds must be at least 1");
     }
     policy.scopes.push_back(std::move(scope));
   }
@@ -133,7 +150,29 @@ PackageCheck check_package(const PackageScope& scope, const PackageStatement& st
                                  [&](const Envelope* e) { return !envelope_signers(*e, {key}).empty(); });
     (signed_by ? check.signed_by : check.missing).push_back(path.string());
   }
-  check.accepted = check.signed_by.size() >= scope.require;
+  // Rebuild attestations: "rebuilt from the recorded inputs, and equal",
+  // about this very package.
+  std::vector<const Envelope*> rebuilt;
+  for (const auto& e : envelopes) {
+    if (e.payload_type != kInTotoPayloadType) continue;
+    try {
+      RebuildAttestation a = parse_rebuild_attestation(e.payload, "a rebuild attestation");
+      if (a.package_id == statement.id && a.name == statement.name && a.version == statement.version &&
+          a.arch == statement.arch) {
+        rebuilt.push_back(&e);
+      }
+    } catch (const ParseError&) {
+      // Another statement (a provenance), or one about nothing usable.
+    }
+  }
+  for (const auto& path : scope.rebuilders) {
+    PublicKey key = with_context(fmt::format("while reading the rebuilders of the package policy's scope at {}", scope.where),
+                                 [&] { return load_public_key(path.string()); });
+    bool attested = std::any_of(rebuilt.begin(), rebuilt.end(),
+                                [&](const Envelope* e) { return !envelope_signers(*e, {key}).empty(); });
+    (attested ? check.rebuilt_by : check.rebuild_missing).push_back(path.string());
+  }
+  check.accepted = check.signed_by.size() >= scope.require && check.rebuilt_by.size() >= scope.rebuilds;
   return check;
 }
 

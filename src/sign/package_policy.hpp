@@ -16,6 +16,8 @@
 //   prefix = "127.0.0.1:5000/team"       # HOST[:PORT][/PATH], at '/' boundaries; "*" for all
 //   keys = ["team.pub", "release.pub"]   # PEM public keys, relative to the file
 //   require = 2                          # how many of them; default: all
+//   rebuilders = ["a.pub", "b.pub"]      # keys whose rebuild attestations count
+//   rebuilds = 2                         # how many of them must have attested; default: all
 //
 // The longest matching prefix decides. A scope with no keys exempts its
 // packages. Packages no scope matches need no signature.
@@ -47,6 +49,10 @@ struct PackageScope {
   std::string prefix;  // "*" or HOST[:PORT][/PATH]
   std::vector<std::filesystem::path> keys;
   std::size_t require = 0;
+  // Keys whose rebuild attestations count (sign/in_toto.hpp), and how many
+  // of them must have attested an equal rebuild; default all.
+  std::vector<std::filesystem::path> rebuilders;
+  std::size_t rebuilds = 0;
   std::string where;  // FILE:LINE:COLUMN of the scope
 };
 
@@ -69,10 +75,13 @@ struct PackageCheck {
   bool accepted = false;
   std::vector<std::string> signed_by;  // the scope's key paths that signed the package
   std::vector<std::string> missing;    // those that did not
+  std::vector<std::string> rebuilt_by;       // the scope's rebuilders that attested an equal rebuild
+  std::vector<std::string> rebuild_missing;  // those that did not
 };
 
-// Which of the scope's keys signed `statement` in one of `envelopes`
-// (envelopes of another type or for another package count for nothing).
+// Which of the scope's keys signed `statement` in one of `envelopes`, and
+// which of its rebuilders attested an equal rebuild of it (envelopes of
+// another type or for another package count for nothing).
 // Throws an Error naming a key file that cannot be read or is not a
 // supported public key.
 PackageCheck check_package(const PackageScope& scope, const PackageStatement& statement,

@@ -1,4 +1,4 @@
-#include "build/provenance.hpp"
+#include "sign/in_toto.hpp"
 
 #include <fmt/format.h>
 
@@ -8,8 +8,9 @@
 #include "base/canonical_json.hpp"
 #include "base/digest.hpp"
 #include "base/error.hpp"
+#include "sign/package_policy.hpp"
 
-namespace sheaf::build {
+namespace sheaf::sign {
 
 using nlohmann::json;
 
@@ -87,6 +88,29 @@ class Fields {
 };
 
 }  // namespace
+
+EnvelopeKind envelope_kind(const Envelope& envelope) {
+  if (envelope.payload_type == kPackageSignatureType) return EnvelopeKind::package_signature;
+  if (envelope.payload_type != kInTotoPayloadType) return EnvelopeKind::other;
+  try {
+    json doc = json::parse(envelope.payload);
+    if (!doc.is_object() || !doc.contains("predicateType") || !doc["predicateType"].is_string()) return EnvelopeKind::other;
+    std::string type = doc["predicateType"].get<std::string>();
+    if (type == kRebuildType) return EnvelopeKind::rebuild_attestation;
+    if (type == kProvenanceType) return EnvelopeKind::provenance;
+  } catch (const json::exception&) {
+  }
+  return EnvelopeKind::other;
+}
+
+bool is_envelope(std::string_view bytes) {
+  try {
+    json doc = json::parse(bytes);
+    return doc.is_object() && doc.contains("payloadType") && doc.contains("signatures");
+  } catch (const json::exception&) {
+    return false;
+  }
+}
 
 std::string hex_of(std::string_view digest) {
   return std::string(digest.starts_with("sha256:") ? digest.substr(7) : digest);
@@ -191,4 +215,4 @@ RebuildAttestation parse_rebuild_attestation(std::string_view bytes, std::string
   return a;
 }
 
-}  // namespace sheaf::build
+}  // namespace sheaf::sign

@@ -1,4 +1,4 @@
-#include "build/provenance.hpp"
+#include "sign/in_toto.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include "base/error.hpp"
 #include "testing/errors.hpp"
 
-namespace sheaf::build {
+namespace sheaf::sign {
 namespace {
 
 using ::testing::HasSubstr;
@@ -99,4 +99,4 @@ TEST(RebuildAttestation, RoundTripsAndNamesItsSubject) {
 }
 
 }  // namespace
-}  // namespace sheaf::build
+}  // namespace sheaf::sign

@@ -16,7 +16,9 @@
 #include <utility>
 #include <vector>
 
-namespace sheaf::build {
+#include "sign/dsse.hpp"
+
+namespace sheaf::sign {
 
 inline constexpr std::string_view kInTotoPayloadType = "application/vnd.in-toto+json";
 inline constexpr std::string_view kStatementType = "urn:sheaf:in-toto:statement:v1";
@@ -67,7 +69,17 @@ struct RebuildAttestation {
 std::string render_rebuild_attestation(const RebuildAttestation& attestation);
 RebuildAttestation parse_rebuild_attestation(std::string_view bytes, std::string_view where);
 
+// What an envelope kept with a package says, by its payload type and
+// predicate: a package signature (package_policy.hpp), a rebuild
+// attestation, a signed provenance statement, or something else.
+enum class EnvelopeKind { package_signature, rebuild_attestation, provenance, other };
+EnvelopeKind envelope_kind(const Envelope& envelope);
+
+// True when `bytes` are a DSSE envelope (a JSON object with payloadType and
+// signatures), false for anything else, such as a bare statement.
+bool is_envelope(std::string_view bytes);
+
 // "sha256" digest of a "sha256:<hex>" id, as in-toto's DigestSet writes it.
 std::string hex_of(std::string_view digest);
 
-}  // namespace sheaf::build
+}  // namespace sheaf::sign
