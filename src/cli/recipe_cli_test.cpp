@@ -31,6 +31,7 @@
 
 #include "testing/command.hpp"
 #include "testing/oci_tools.hpp"
+#include "testing/registry.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf {
@@ -50,7 +51,8 @@ std::string skip_reason() {
   auto probe = run_command({"/usr/bin/apt-get", "-qq", "--print-uris", "download", "base-files"});
   if (probe.exit_code != 0 || probe.out.empty()) return "the host's apt configuration names no reachable mirror";
   if (::geteuid() != 0) return "recipe builds and sheaf run need root";
-  for (const char* t : {"bwrap", "runc", "podman", "skopeo", "disorderfs", "taskset", "setarch", "umount"}) {
+  for (const char* t :
+       {"bwrap", "runc", "podman", "skopeo", "disorderfs", "taskset", "setarch", "umount", "docker-registry"}) {
     if (tool(t).empty()) return std::string(t) + " is not installed (tools/dev test installs it)";
   }
   return "";
@@ -316,6 +318,100 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
     EXPECT_FALSE(contains(r.err, "step 1/3")) << "refused before the build";
   }
   EXPECT_EQ(run_sheaf(store_a, {"pkg", "ls"}).out, packages);
+
+  // sheaf rebuild: hello again, from the record its build kept (the recipe,
+  // the source package's files, the provenance naming the environment).
+  r = run_sheaf(store_a, {"rebuild", "hello"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "rebuilt hello 2.10-3+sheaf1: the same package")) << r.err;
+  json shown = json::parse(run_sheaf(store_a, {"pkg", "show", "hello", "--json"}).out);
+  ASSERT_EQ(shown["provenance"].size(), 1u) << shown.dump();
+  EXPECT_GT(shown["provenance"][0]["inputs"].get<int>(), 100);  // the recipe, the source's files, the environment
+
+  // Two recipes of the same environment as libgreet's (its lock serves
+  // them): one writes a fixed file, one the time in nanoseconds.
+  fs::path tiny = dir / "tiny";
+  fs::create_directories(tiny);
+  for (const char* tiny_name : {"stamp", "clock"}) {
+    std::string step = std::string(tiny_name) == "stamp" ? "echo fixed" : "date +%s%N";
+    testing::write_file(tiny / (std::string(tiny_name) + ".toml"),
+                        "[package]\nname = \"" + std::string(tiny_name) +
+                            "\"\nversion = \"1\"\n\n[source.debian]\nsuites = [\"bookworm\"]\n\n[build]\n"
+                            "source_date_epoch = 0\nsteps = [\"mkdir -p $DESTDIR/usr/share/stamp && " +
+                            step + " > $DESTDIR/usr/share/stamp/when\"]\n");
+    fs::copy_file(dir / "a/libgreet/libgreet.lock", tiny / (std::string(tiny_name) + ".lock"));
+    ASSERT_TRUE(id_of(store_a, tiny / (std::string(tiny_name) + ".toml"), {}, {"--locked"}).starts_with("sha256:"));
+  }
+  r = run_sheaf(store_a, {"rebuild", "clock"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "the build is not reproducible. What differs:\n  - /usr/share/stamp/when: the content "
+                              "differs (sha256:"))
+      << r.err;
+  EXPECT_TRUE(json::parse(run_sheaf(store_a, {"pkg", "show", "clock", "--json"}).out)["rebuilds"].empty());
+
+  // Two rebuilders attest the stamp package; a registry carries their
+  // attestations with it; the package policy counts them.
+  std::vector<std::string> keys;
+  for (const char* key_name : {"rebuilder-a", "rebuilder-b", "rebuilder-c"}) {
+    keys.push_back((dir / key_name).string());
+    ASSERT_EQ(run_sheaf(store_a, {"key", "generate", "--no-passphrase", "-o", keys.back()}).exit_code, 0);
+  }
+  for (std::size_t k = 0; k < 2; ++k) {
+    r = run_sheaf(store_a, {"rebuild", "stamp", "--attest", "--key", keys[k] + ".key"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  shown = json::parse(run_sheaf(store_a, {"pkg", "show", "stamp", "--json"}).out);
+  EXPECT_EQ(shown["rebuilds"].size(), 2u) << shown.dump();
+  testing::TestRegistry registry(dir / "registry");
+  r = run_sheaf(store_a, {"pkg", "push", "stamp", registry.ref("team/stamp:1")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  fs::path app = dir / "stamp-app";
+  fs::create_directories(app);
+  testing::write_file(app / "sheaf.toml", "[image]\nname = \"stamp-app\"\n\n[source.debian]\nsuites = "
+                                          "[\"bookworm\"]\n\n[packages]\ninclude = [\"" +
+                                              registry.ref("team/stamp:1") + "\"]\n");
+  auto policy = [&](const std::string& file_name, const std::string& rebuilds) {
+    fs::path file = dir / file_name;
+    testing::write_file(file, "[[scope]]\nprefix = \"" + registry.host() +
+                                  "/team\"\nkeys = []\nrebuilders = [\"rebuilder-a.pub\", \"rebuilder-b.pub\", "
+                                  "\"rebuilder-c.pub\"]\nrebuilds = " +
+                                  rebuilds + "\n");
+    return file.string();
+  };
+  // A store that has never seen the package (it starts with store A's
+  // repository cache only): the attestations come with the pull.
+  std::string store_c = (dir / "store-c").string();
+  ASSERT_EQ(run_sheaf(store_c, {"pkg", "ls"}).exit_code, 0);
+  for (const char* part : {"release", "index", "solv"}) {
+    fs::copy(dir / "store-a/cache/apt" / part, dir / "store-c/cache/apt" / part,
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  }
+  r = run_sheaf(store_c, {"build", "-f", (app / "sheaf.toml").string(), "--package-policy", policy("two.toml", "2")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_sheaf(store_c, {"build", "-f", (app / "sheaf.toml").string(), "--package-policy", policy("three.toml", "3")});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_TRUE(contains(r.err, "it needs equal rebuilds attested by all of ")) << r.err;
+  EXPECT_TRUE(contains(r.err, "missing: " + keys[2] + ".pub (sheaf rebuild --attest)")) << r.err;
+}
+
+// examples/gohello: a Go program built with Debian's golang-go, offline (the
+// sandbox has no network), static, run under sheaf run and rebuilt equal.
+TEST(RecipeBuild, AGoProgramBuiltWithDebiansGolangRunsAndRebuildsEqual) {
+  if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  testing::TempDir dir;
+  fs::copy(fs::path(SHEAF_SOURCE_DIR) / "examples/gohello", dir / "go", fs::copy_options::recursive);
+  for (const char* stale : {"go/sheaf.lock", "go/gohello/gohello.lock"}) fs::remove(dir / stale);
+  std::string store = (dir / "store").string();
+  CommandResult r = run_sheaf(store, {"build", "-f", (dir / "go/sheaf.toml").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "built gohello 1.0-1")) << r.err;
+  EXPECT_FALSE(contains(r.err, "gohello: depends on")) << "a static binary needs no library";
+  r = run_sheaf(store, {"run", "gohello", "sheaf"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("Hello, sheaf! (built with go1.")) << r.out;
+  r = run_sheaf(store, {"rebuild", "gohello"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "rebuilt gohello 1.0-1: the same package")) << r.err;
 }
 
 }  // namespace

@@ -3,7 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "base/error.hpp"
+#include "base/fs.hpp"
+#include "sign/dsse.hpp"
+#include "sign/keys.hpp"
+#include "sign/package_policy.hpp"
+#include "testing/temp_dir.hpp"
 #include "testing/errors.hpp"
 
 namespace sheaf::sign {
@@ -96,6 +103,61 @@ TEST(RebuildAttestation, RoundTripsAndNamesItsSubject) {
               HasSubstr("names another package than its subject"));
   EXPECT_THAT(error_message_of([&] { parse_rebuild_attestation(render_provenance(example()), "a"); }),
               HasSubstr("has the predicate type"));
+}
+
+// The package policy counts rebuild attestations by the scope's rebuilders:
+// two attestations by two keys meet "rebuilds = 2" and miss "rebuilds = 3";
+// signatures, provenance and attestations of another package count for
+// nothing.
+TEST(RebuildAttestation, ThePolicyCountsDistinctRebuildersOfThisPackage) {
+  testing::TempDir dir;
+  std::vector<PrivateKey> keys;
+  for (const char* name : {"a", "b", "c"}) {
+    keys.push_back(PrivateKey::generate(KeyAlgorithm::ecdsa_p256));
+    write_file_atomically(dir / (std::string(name) + ".pub"), keys.back().public_key().pem());
+  }
+  PackageStatement package{kId, "hello", "2.10-3+sheaf1", "amd64"};
+  RebuildAttestation attestation{kId, "hello", "2.10-3+sheaf1", "amd64", "sha256:" + std::string(64, 'b'), "0.9.0"};
+  auto attest = [&](const PrivateKey& key, const RebuildAttestation& a) {
+    return sign_envelope(kInTotoPayloadType, render_rebuild_attestation(a), key);
+  };
+  RebuildAttestation other = attestation;
+  other.package_id = "sha256:" + std::string(64, 'f');
+  std::vector<Envelope> envelopes{
+      attest(keys[0], attestation), attest(keys[1], attestation),
+      attest(keys[1], attestation),                  // the same key twice counts once
+      attest(keys[2], other),                        // another package
+      sign_package(package, keys[2]),                // a signature, not a rebuild
+      sign_envelope(kInTotoPayloadType, render_provenance(example()), keys[2]),  // provenance
+  };
+  EXPECT_EQ(envelope_kind(envelopes[0]), EnvelopeKind::rebuild_attestation);
+  EXPECT_EQ(envelope_kind(envelopes[4]), EnvelopeKind::package_signature);
+  EXPECT_EQ(envelope_kind(envelopes[5]), EnvelopeKind::provenance);
+
+  auto policy = [&](const std::string& text) { return parse_package_policy(text, dir / "policy.toml"); };
+  PackagePolicy two = policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\", \"b.pub\", \"c.pub\"]\n"
+                             "rebuilds = 2\n");
+  PackageCheck check = check_package(two.scopes[0], package, envelopes);
+  EXPECT_TRUE(check.accepted);
+  EXPECT_EQ(check.rebuilt_by, (std::vector<std::string>{(dir / "a.pub").string(), (dir / "b.pub").string()}));
+  EXPECT_EQ(check.rebuild_missing, std::vector<std::string>{(dir / "c.pub").string()});
+  PackagePolicy three = policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\", \"b.pub\", \"c.pub\"]\n");
+  EXPECT_EQ(three.scopes[0].rebuilds, 3u);  // default: all of them
+  EXPECT_FALSE(check_package(three.scopes[0], package, envelopes).accepted);
+  // Signatures and rebuilds together: both must hold.
+  PackagePolicy both = policy("[[scope]]\nprefix = \"*\"\nkeys = [\"a.pub\"]\nrebuilders = [\"a.pub\", \"b.pub\"]\n");
+  EXPECT_FALSE(check_package(both.scopes[0], package, envelopes).accepted);  // a signed no package statement
+  envelopes.push_back(sign_package(package, keys[0]));
+  EXPECT_TRUE(check_package(both.scopes[0], package, envelopes).accepted);
+
+  EXPECT_THAT(error_message_of([&] { policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilds = 1\n"); }),
+              HasSubstr("policy.toml:4:12: rebuilds counts attestations by the keys of rebuilders, and there are none"));
+  EXPECT_THAT(error_message_of([&] {
+                policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\"]\nrebuilds = 2\n");
+              }),
+              HasSubstr("rebuilds"));
+  EXPECT_THAT(error_message_of([&] { policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilder = [\"a.pub\"]\n"); }),
+              HasSubstr("did you mean 'rebuilders'?"));
 }
 
 }  // namespace
