@@ -328,8 +328,16 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
   ASSERT_EQ(shown["provenance"].size(), 1u) << shown.dump();
   EXPECT_GT(shown["provenance"][0]["inputs"].get<int>(), 100);  // the recipe, the source's files, the environment
 
+  std::vector<std::string> keys, key_ids;
+  for (const char* key_name : {"rebuilder-a", "rebuilder-b", "rebuilder-c"}) {
+    keys.push_back((dir / key_name).string());
+    r = run_sheaf(store_a, {"key", "generate", "--no-passphrase", "-o", keys.back()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    key_ids.push_back(last_line(r.out));
+  }
   // Two recipes of the same environment as libgreet's (its lock serves
-  // them): one writes a fixed file, one the time in nanoseconds.
+  // them): one writes a fixed file, one the time in nanoseconds. The first
+  // signs its provenance.
   fs::path tiny = dir / "tiny";
   fs::create_directories(tiny);
   for (const char* tiny_name : {"stamp", "clock"}) {
@@ -340,8 +348,15 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
                             "source_date_epoch = 0\nsteps = [\"mkdir -p $DESTDIR/usr/share/stamp && " +
                             step + " > $DESTDIR/usr/share/stamp/when\"]\n");
     fs::copy_file(dir / "a/libgreet/libgreet.lock", tiny / (std::string(tiny_name) + ".lock"));
-    ASSERT_TRUE(id_of(store_a, tiny / (std::string(tiny_name) + ".toml"), {}, {"--locked"}).starts_with("sha256:"));
+    std::vector<std::string> extra{"--locked"};
+    if (std::string(tiny_name) == "stamp") extra.insert(extra.end(), {"--provenance-key", keys[0] + ".key"});
+    ASSERT_TRUE(id_of(store_a, tiny / (std::string(tiny_name) + ".toml"), {}, extra).starts_with("sha256:"));
   }
+  shown = json::parse(run_sheaf(store_a, {"pkg", "show", "stamp", "--json"}).out);
+  ASSERT_EQ(shown["provenance"].size(), 1u) << shown.dump();
+  EXPECT_EQ(shown["provenance"][0]["signed_by"], key_ids[0]) << shown.dump();
+  shown = json::parse(run_sheaf(store_a, {"pkg", "show", "clock", "--json"}).out);
+  EXPECT_FALSE(shown["provenance"][0].contains("signed_by")) << shown.dump();
   r = run_sheaf(store_a, {"rebuild", "clock"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "the build is not reproducible. What differs:\n  - /usr/share/stamp/when: the content "
@@ -351,11 +366,6 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
 
   // Two rebuilders attest the stamp package; a registry carries their
   // attestations with it; the package policy counts them.
-  std::vector<std::string> keys;
-  for (const char* key_name : {"rebuilder-a", "rebuilder-b", "rebuilder-c"}) {
-    keys.push_back((dir / key_name).string());
-    ASSERT_EQ(run_sheaf(store_a, {"key", "generate", "--no-passphrase", "-o", keys.back()}).exit_code, 0);
-  }
   for (std::size_t k = 0; k < 2; ++k) {
     r = run_sheaf(store_a, {"rebuild", "stamp", "--attest", "--key", keys[k] + ".key"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -363,8 +373,10 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
   shown = json::parse(run_sheaf(store_a, {"pkg", "show", "stamp", "--json"}).out);
   EXPECT_EQ(shown["rebuilds"].size(), 2u) << shown.dump();
   testing::TestRegistry registry(dir / "registry");
-  r = run_sheaf(store_a, {"pkg", "push", "stamp", registry.ref("team/stamp:1")});
+  r = run_sheaf(store_a, {"pkg", "push", "stamp", registry.ref("team/stamp:1"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Two attestations and the provenance statement, as referrers.
+  EXPECT_EQ(json::parse(r.out)["signatures"], 3) << r.out;
   fs::path app = dir / "stamp-app";
   fs::create_directories(app);
   testing::write_file(app / "sheaf.toml", "[image]\nname = \"stamp-app\"\n\n[source.debian]\nsuites = "
@@ -383,11 +395,14 @@ TEST(RecipeBuild, GreetRunsUnderSheafAndPodmanAndRebuildsToTheSameIdsUnderVariat
   std::string store_c = (dir / "store-c").string();
   ASSERT_EQ(run_sheaf(store_c, {"pkg", "ls"}).exit_code, 0);
   for (const char* part : {"release", "index", "solv"}) {
+    fs::create_directories(dir / "store-c/cache/apt" / part);
     fs::copy(dir / "store-a/cache/apt" / part, dir / "store-c/cache/apt" / part,
              fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   }
   r = run_sheaf(store_c, {"build", "-f", (app / "sheaf.toml").string(), "--package-policy", policy("two.toml", "2")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  shown = json::parse(run_sheaf(store_c, {"pkg", "show", "stamp", "--json"}).out);
+  EXPECT_EQ(shown["rebuilds"].size(), 2u) << shown.dump();  // pulled with the package
   r = run_sheaf(store_c, {"build", "-f", (app / "sheaf.toml").string(), "--package-policy", policy("three.toml", "3")});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_TRUE(contains(r.err, "it needs equal rebuilds attested by all of ")) << r.err;
