@@ -18,8 +18,7 @@ class Reader {
 
   std::uint64_t read(std::uint64_t offset, unsigned size) const {
     if (offset > bytes_.size() || bytes_.size() - offset < size) {
-      fail("the ELF file is truncated: {} bytes at offset {} are past its end ({} bytes)", size, offset,
-           bytes_.size());
+      fail("the ELF file is truncated: {} bytes at offset {} are past its end ({} bytes)", size, offset, bytes_.size());
     }
     std::uint64_t value = 0;
     for (unsigned i = 0; i < size; ++i) {
@@ -67,7 +66,8 @@ std::optional<ElfInfo> read_elf(std::string_view bytes) {
   const unsigned phnum = static_cast<unsigned>(r.read(elf.is_64 ? 56 : 44, 2));
   if (phnum == 0) return elf;  // a relocatable object, or a file with no segments
   const unsigned want = elf.is_64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-  if (phentsize < want) fail("the ELF file's program headers are {} bytes each, fewer than the {} they need", phentsize, want);
+  if (phentsize < want)
+    fail("the ELF file's program headers are {} bytes each, fewer than the {} they need", phentsize, want);
 
   std::vector<Segment> segments;
   for (unsigned i = 0; i < phnum; ++i) {
@@ -124,7 +124,8 @@ std::optional<ElfInfo> read_elf(std::string_view bytes) {
   }
   std::string_view strings = r.bytes().substr(*table, *strsz);
   auto string_at = [&](std::uint64_t offset) {
-    if (offset >= strings.size()) fail("the ELF file names a string at {}, past its string table ({} bytes)", offset, strings.size());
+    if (offset >= strings.size())
+      fail("the ELF file names a string at {}, past its string table ({} bytes)", offset, strings.size());
     auto end = strings.find('\0', offset);
     if (end == std::string_view::npos) fail("the ELF file's string at {} does not end inside its string table", offset);
     return std::string(strings.substr(offset, end - offset));

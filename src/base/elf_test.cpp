@@ -14,8 +14,8 @@ namespace sheaf {
 namespace {
 
 using ::testing::Contains;
-using ::testing::HasSubstr;
 using testing::error_message_of;
+using ::testing::HasSubstr;
 
 // A minimal dynamic ELF of either class and byte order: the header, a
 // PT_LOAD that maps the whole file at `base`, a PT_DYNAMIC, the dynamic
@@ -114,7 +114,9 @@ TEST(Elf, ReadsTheHostsProgramsAndLibraries) {
 TEST(Elf, NotElfIsNoneAndBrokenElfIsAnError) {
   EXPECT_EQ(read_elf("#!/bin/sh\necho hi\n"), std::nullopt);
   EXPECT_EQ(read_elf(""), std::nullopt);
-  EXPECT_FALSE(looks_like_elf("\x7f" "EL"));
+  EXPECT_FALSE(
+      looks_like_elf("\x7f"
+                     "EL"));
   std::string good = make_elf(true, true, EM_X86_64, {"libc.so.6"}, "");
   // Every truncation is either read whole or refused, never read past.
   for (std::size_t size = 4; size < good.size(); ++size) {
@@ -126,8 +128,7 @@ TEST(Elf, NotElfIsNoneAndBrokenElfIsAnError) {
   EXPECT_THAT(error_message_of([&] { read_elf(good.substr(0, 40)); }), HasSubstr("the ELF file is truncated"));
   std::string unterminated = good;
   unterminated.back() = 'x';  // the last string loses its NUL
-  EXPECT_THAT(error_message_of([&] { read_elf(unterminated); }),
-              HasSubstr("does not end inside its string table"));
+  EXPECT_THAT(error_message_of([&] { read_elf(unterminated); }), HasSubstr("does not end inside its string table"));
   std::string bad_class = good;
   bad_class[EI_CLASS] = 7;
   EXPECT_THAT(error_message_of([&] { read_elf(bad_class); }), HasSubstr("the ELF file has an unknown class 7"));

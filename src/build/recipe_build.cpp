@@ -277,8 +277,9 @@ PreparedSources prepare_sources(const spec::Recipe& recipe, const fs::path& dir,
       fail("the source {} would be copied onto {}, which another source wrote", shown, quote(source.dest));
     fs::create_directories(target.parent_path());
     fs::copy_file(source.path, target);
-    bool executable = (fs::status(source.path).permissions() & fs::perms::owner_exec) != fs::perms::none;
-    fs::permissions(target, executable ? fs::perms(0755) : fs::perms(0644));
+    // The mode comes from the recipe, not from the file on disk: a pin
+    // covers the bytes only, and a rebuild reads them from the store.
+    fs::permissions(target, source.executable ? fs::perms(0755) : fs::perms(0644));
     if (source_date_epoch) set_times(target, *source_date_epoch);
   }
   if (!source_date_epoch) source_date_epoch = prepared.newest_archive_entry;

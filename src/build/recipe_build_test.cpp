@@ -78,6 +78,25 @@ TEST_F(RecipeSourcesTest, EachKindOfSourceLandsWhereTheRecipeSays) {
   EXPECT_EQ(st.st_mode & 07777, 0644u);
 }
 
+// A file's mode comes from the recipe, not from the disk: the pin covers the
+// bytes alone, and a rebuild reads them from the store.
+TEST_F(RecipeSourcesTest, AFilesModeIsTheRecipesNotTheDisks) {
+  write(dir_.path() / "run.sh", "#!/bin/sh\n");
+  fs::permissions(dir_.path() / "run.sh", fs::perms(0755));
+  write(dir_.path() / "tool.sh", "#!/bin/sh\n");
+  fs::permissions(dir_.path() / "tool.sh", fs::perms(0644));
+  spec::Recipe r = recipe(source("run.sh") + source("tool.sh", "executable = true\n") +
+                          source("greet-1.0.tar.gz", "strip_components = 1\n"));
+  fs::path out = dir_.path() / "out";
+  fs::create_directories(out);
+  prepare_sources(r, out);
+  EXPECT_EQ(fs::status(out / "run.sh").permissions(), fs::perms(0644));
+  EXPECT_EQ(fs::status(out / "tool.sh").permissions(), fs::perms(0755));
+  EXPECT_NE(testing::error_message_of([&] { recipe(source("greet-1.0.tar.gz", "executable = true\n")); })
+                .find("executable applies to plain files only"),
+            std::string::npos);
+}
+
 TEST_F(RecipeSourcesTest, ASourceThatDiffersFromItsPinIsRefusedBeforeAnythingRuns) {
   spec::Recipe r = recipe(source("fix.patch") + source("vendor"));
   write(dir_.path() / "fix.patch", "--- changed\n");

@@ -93,7 +93,7 @@ SharedLibraryDepends shared_library_depends(const fs::path& dest, const LibraryI
   // The output's ELF files (sorted: the messages do not depend on the file
   // system's order), what they need, and what the output answers to itself.
   std::vector<std::pair<std::string, std::vector<std::string>>> needs;  // (path, NEEDED)
-  std::set<std::string> own;  // file names and sonames the output ships
+  std::set<std::string> own;                                            // file names and sonames the output ships
   std::vector<fs::path> files;
   for (auto it = fs::recursive_directory_iterator(dest); it != fs::recursive_directory_iterator(); ++it) {
     auto status = it->symlink_status();
@@ -122,10 +122,11 @@ SharedLibraryDepends shared_library_depends(const fs::path& dest, const LibraryI
       if (own.count(soname)) continue;
       std::vector<LibraryIndex::Provider> providers = environment.providers(soname);
       if (providers.empty()) {
-        fail("the output's {} needs {}, which no package of the build environment ships in a library directory; "
-             "include the package that ships it in [environment], or set shlibdeps = false in [package] and name "
-             "the dependency in depends",
-             shown, soname);
+        fail(
+            "the output's {} needs {}, which no package of the build environment ships in a library directory; "
+            "include the package that ships it in [environment], or set shlibdeps = false in [package] and name "
+            "the dependency in depends",
+            shown, soname);
       }
       if (std::any_of(providers.begin(), providers.end(), [&](const auto& p) { return named.count(p.name) > 0; })) {
         continue;  // the recipe chose
@@ -133,9 +134,10 @@ SharedLibraryDepends shared_library_depends(const fs::path& dest, const LibraryI
       if (providers.size() > 1) {
         std::vector<std::string> candidates;
         for (const auto& p : providers) candidates.push_back(fmt::format("{} (/{})", p.name, p.path));
-        fail("the output's {} needs {}, which several packages of the build environment ship: {}; name the one "
-             "the package should depend on in [package] depends",
-             shown, soname, fmt::join(candidates, ", "));
+        fail(
+            "the output's {} needs {}, which several packages of the build environment ship: {}; name the one "
+            "the package should depend on in [package] depends",
+            shown, soname, fmt::join(candidates, ", "));
       }
       const auto& p = providers.front();
       added.emplace(p.name, fmt::format("{} (>= {})", p.name, p.version));

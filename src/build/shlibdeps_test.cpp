@@ -13,8 +13,8 @@ namespace sheaf::build {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using testing::error_message_of;
+using ::testing::HasSubstr;
 
 fileset::Entry file(std::string path) {
   fileset::Entry e;
@@ -83,9 +83,10 @@ TEST_F(SharedLibraryDependsTest, AMissingOrAmbiguousSonameIsAnErrorUnlessTheReci
   LibraryIndex two("amd64");
   two.add("libc-one", "1", manifest({file("usr/lib/x86_64-linux-gnu/one/libc.so.6")}));
   two.add("libc-two", "2", manifest({file("usr/lib/x86_64-linux-gnu/two/libc.so.6")}));
-  EXPECT_THAT(error_message_of([&] { shared_library_depends(dest_, two, {}); }),
-              HasSubstr("needs libc.so.6, which several packages of the build environment ship: libc-one "
-                        "(/usr/lib/x86_64-linux-gnu/one/libc.so.6), libc-two (/usr/lib/x86_64-linux-gnu/two/libc.so.6)"));
+  EXPECT_THAT(
+      error_message_of([&] { shared_library_depends(dest_, two, {}); }),
+      HasSubstr("needs libc.so.6, which several packages of the build environment ship: libc-one "
+                "(/usr/lib/x86_64-linux-gnu/one/libc.so.6), libc-two (/usr/lib/x86_64-linux-gnu/two/libc.so.6)"));
   SharedLibraryDepends chosen = shared_library_depends(dest_, two, {"libc-two | libc-one"});
   EXPECT_TRUE(chosen.added.empty());
   // The system directory wins over the private ones.

@@ -140,11 +140,10 @@ void pkg_show_command(Context& context, const PkgShowArgs& options) {
   for (const auto& s : signatures) line("signed by:", fmt::format("{} (envelope {})", s.keyid, s.blob));
   for (const auto& s : rebuilds) line("rebuilt by:", fmt::format("{}, equal (attestation {})", s.keyid, s.blob));
   for (const auto& p : provenance) {
-    line("provenance:",
-         fmt::format("built {:%Y-%m-%dT%H:%M:%SZ} by sheaf {} from {} inputs, key {} ({}{})",
-                     fmt::gmtime(static_cast<std::time_t>(p.statement.finished)), p.statement.builder_version,
-                     p.statement.inputs.size(), p.statement.key, p.blob,
-                     p.signed_by.empty() ? std::string(", unsigned") : ", signed by " + p.signed_by));
+    line("provenance:", fmt::format("built {:%Y-%m-%dT%H:%M:%SZ} by sheaf {} from {} inputs, key {} ({}{})",
+                                    fmt::gmtime(static_cast<std::time_t>(p.statement.finished)),
+                                    p.statement.builder_version, p.statement.inputs.size(), p.statement.key, p.blob,
+                                    p.signed_by.empty() ? std::string(", unsigned") : ", signed by " + p.signed_by));
   }
   if (pkg::needs_derivation(record, metadata, store->index())) {
     line("effects:", "not derived by this sheaf yet (it was imported by an older one); the next build derives them");

@@ -27,9 +27,13 @@ constexpr std::size_t kShownDifferences = 40;
 void rebuild_command(Context& context, const RebuildArgs& args) {
   if (args.attest && args.key.empty()) fail_usage("--attest needs --key KEY: the attestation is signed");
   if (!args.attest && !args.key.empty()) fail_usage("--key is for --attest");
-  pipeline::RebuildOptions options{args.package, args.jobs, args.build_dir, args.attest, args.key,
-                                   args.key.empty() ? pipeline::Passphrase{}
-                                                    : passphrase_for_reading(args.passphrase_file, args.key)};
+  pipeline::RebuildOptions options{
+      args.package,
+      args.jobs,
+      args.build_dir,
+      args.attest,
+      args.key,
+      args.key.empty() ? pipeline::Passphrase{} : passphrase_for_reading(args.passphrase_file, args.key)};
   pipeline::Session session = context.session();
   pipeline::RebuildResult r = pipeline::rebuild_package(session, options);
   if (args.json) {
@@ -67,7 +71,8 @@ void rebuild_command(Context& context, const RebuildArgs& args) {
 
 void register_rebuild(CLI::App& app, Context& context) {
   auto args = std::make_shared<RebuildArgs>();
-  CLI::App* cmd = app.add_subcommand("rebuild", "Build a package again from its recorded recipe and inputs, and compare");
+  CLI::App* cmd =
+      app.add_subcommand("rebuild", "Build a package again from its recorded recipe and inputs, and compare");
   cmd->footer(
       "PACKAGE is NAME, NAME@VERSION, NAME:ARCH, sha256:<hex> or an id prefix: a\n"
       "package that sheaf recipe build (or sheaf build) built in this store, which\n"

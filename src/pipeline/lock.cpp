@@ -20,14 +20,14 @@ std::int64_t now() {
 
 repo::LockOutcome lock(Session& session, const spec::Spec& spec, const LockOptions& options) {
   Reporter& reporter = session.reporter();
-  repo::LockRequest request{.update_all = options.update_all,
-                            .update = options.update,
-                            .allow_unsigned = options.allow_unsigned,
-                            .now = now(),
-                            .note = [&reporter](const std::string& n) { reporter.note(n); },
-                            .registry = registry_resolver(session),
-                            .recipe_output = recipe_output_resolver(
-                                session, {.locked = false, .allow_unsigned = options.allow_unsigned})};
+  repo::LockRequest request{
+      .update_all = options.update_all,
+      .update = options.update,
+      .allow_unsigned = options.allow_unsigned,
+      .now = now(),
+      .note = [&reporter](const std::string& n) { reporter.note(n); },
+      .registry = registry_resolver(session),
+      .recipe_output = recipe_output_resolver(session, {.locked = false, .allow_unsigned = options.allow_unsigned})};
   return repo::lock_spec(spec, session.store(), session.network(), request);
 }
 
@@ -49,13 +49,13 @@ repo::Lockfile ensure_lock(Session& session, const spec::Spec& spec, bool locked
   }
   if (locked) fail("{} does not exist, and --locked forbids creating it; run 'sheaf lock'", quote(check.path.string()));
   Reporter& reporter = session.reporter();
-  repo::LockRequest request{.allow_unsigned = allow_unsigned,
-                            .now = now(),
-                            .warn = [&reporter](const std::string& w) { reporter.warning(w); },
-                            .note = [&reporter](const std::string& n) { reporter.note(n); },
-                            .registry = registry_resolver(session),
-                            .recipe_output = recipe_output_resolver(
-                                session, {.locked = locked, .allow_unsigned = allow_unsigned})};
+  repo::LockRequest request{
+      .allow_unsigned = allow_unsigned,
+      .now = now(),
+      .warn = [&reporter](const std::string& w) { reporter.warning(w); },
+      .note = [&reporter](const std::string& n) { reporter.note(n); },
+      .registry = registry_resolver(session),
+      .recipe_output = recipe_output_resolver(session, {.locked = locked, .allow_unsigned = allow_unsigned})};
   auto outcome = repo::lock_spec(spec, session.store(), session.network(), request);
   for (const auto& change : outcome.changes) reporter.note(describe(change));
   reporter.note(fmt::format("{} {} ({} packages)", check.exists ? "updated" : "created", check.path.string(),

@@ -157,11 +157,12 @@ void check_package_policy(Session& session, const repo::Lockfile& lock,
       if (check.signed_by.size() < scope->require) {
         std::vector<std::string> keys;
         for (const auto& k : scope->keys) keys.push_back(k.string());
-        needs.push_back(fmt::format(
-            "signatures by {} of {} and has {}; missing: {}",
-            scope->require == scope->keys.size() ? std::string("all") : std::to_string(scope->require),
-            fmt::join(keys, ", "), check.signed_by.empty() ? "none" : fmt::format("{}", fmt::join(check.signed_by, ", ")),
-            fmt::join(check.missing, ", ")));
+        needs.push_back(
+            fmt::format("signatures by {} of {} and has {}; missing: {}",
+                        scope->require == scope->keys.size() ? std::string("all") : std::to_string(scope->require),
+                        fmt::join(keys, ", "),
+                        check.signed_by.empty() ? "none" : fmt::format("{}", fmt::join(check.signed_by, ", ")),
+                        fmt::join(check.missing, ", ")));
       }
       if (check.rebuilt_by.size() < scope->rebuilds) {
         std::vector<std::string> keys;

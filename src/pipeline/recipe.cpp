@@ -18,7 +18,6 @@
 #include "base/host.hpp"
 #include "base/unique_fd.hpp"
 #include "build/debian_source.hpp"
-#include "sign/in_toto.hpp"
 #include "build/recipe_build.hpp"
 #include "build/sandbox.hpp"
 #include "build/shlibdeps.hpp"
@@ -34,6 +33,7 @@
 #include "repo/repository.hpp"
 #include "run/container.hpp"
 #include "sign/dsse.hpp"
+#include "sign/in_toto.hpp"
 #include "sign/keys.hpp"
 #include "store/write_batch.hpp"
 
@@ -137,7 +137,7 @@ struct Built {
   std::int64_t source_date_epoch = 0;
   std::int64_t started = 0, finished = 0;
   pkg::PackageMetadata metadata;
-  fs::path dest;            // the destination, while `work` lives
+  fs::path dest;  // the destination, while `work` lives
   std::unique_ptr<WorkDir> work;
 };
 
@@ -163,7 +163,9 @@ Digest add_blob_file(store::WriteBatch& batch, const fs::path& path) {
   return result;
 }
 
-std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t now_seconds() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 // Composes and mounts the environment, lays out the sources, runs the
 // steps in the sandbox, and reads the destination as the package (its
@@ -373,8 +375,8 @@ Digest keep_output(Session& session, const BuildPlan& plan, const Built& built, 
   }
   std::string statement = sign::render_provenance(provenance);
   if (!options.provenance_key.empty()) {
-    sign::PrivateKey key = sign::load_private_key(options.provenance_key, options.passphrase.given,
-                                                  options.passphrase.ask);
+    sign::PrivateKey key =
+        sign::load_private_key(options.provenance_key, options.passphrase.given, options.passphrase.ask);
     statement = sign::render_envelope(sign::sign_envelope(sign::kInTotoPayloadType, statement, key));
   }
   rows.emplace_back("provenance", batch->add_blob(statement));
@@ -479,8 +481,8 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   }
 
   // 3. Fetch the Debian source packages' files, then compose, run, add.
-  BuildPlan plan{recipe, arch, threads, env, lock && !lock->suites.empty() ? lock->suites.front() : "",
-                 debian_ids, recipe_ids, inputs, {}, options.build_dir};
+  BuildPlan plan{recipe,     arch,       threads, env, lock && !lock->suites.empty() ? lock->suites.front() : "",
+                 debian_ids, recipe_ids, inputs,  {},  options.build_dir};
   for (std::size_t i = 0; i < recipe.sources.size(); ++i) {
     if (!debian_sources[i]) continue;
     const repo::LockedSource& locked = *debian_sources[i];
@@ -520,7 +522,8 @@ std::vector<std::string> differences(const fileset::Manifest& before, const file
   auto describe = [](const fileset::Entry& e) {
     switch (e.type) {
       case fileset::EntryType::file:
-        return fmt::format("a file of {} bytes, {}, mode {:04o}, owner {}:{}", e.size, e.digest.str(), e.mode, e.uid, e.gid);
+        return fmt::format("a file of {} bytes, {}, mode {:04o}, owner {}:{}", e.size, e.digest.str(), e.mode, e.uid,
+                           e.gid);
       case fileset::EntryType::dir:
         return fmt::format("a directory, mode {:04o}, owner {}:{}", e.mode, e.uid, e.gid);
       case fileset::EntryType::symlink:
@@ -542,7 +545,8 @@ std::vector<std::string> differences(const fileset::Manifest& before, const file
       ++j;
     } else {
       if (!(a[i] == b[j])) {
-        if (a[i].type == fileset::EntryType::file && b[j].type == fileset::EntryType::file && a[i].digest != b[j].digest) {
+        if (a[i].type == fileset::EntryType::file && b[j].type == fileset::EntryType::file &&
+            a[i].digest != b[j].digest) {
           out.push_back(fmt::format("/{}: the content differs ({} in the package, {} rebuilt)", a[i].path,
                                     a[i].digest.str(), b[j].digest.str()));
         } else {
@@ -601,33 +605,36 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
     if (row.role != "provenance" || provenance) continue;
     auto digest = Digest::parse(row.blob);
     auto bytes = digest ? store.read_blob(*digest) : std::nullopt;
-    if (!bytes) fail("the store lacks the provenance {} of {} {} (sheaf store verify)", row.blob, record.name, record.version);
+    if (!bytes)
+      fail("the store lacks the provenance {} of {} {} (sheaf store verify)", row.blob, record.name, record.version);
     std::string where = fmt::format("the provenance {} of {} {}", row.blob, record.name, record.version);
     provenance = sign::parse_provenance(statement_bytes(*bytes, where), where);
   }
   if (!provenance) {
-    fail("{} {} ({}) has no build record in this store: rebuild needs the recipe, sources and provenance that "
-         "`sheaf recipe build` keeps with the packages it builds",
-         record.name, record.version, record.id);
+    fail(
+        "{} {} ({}) has no build record in this store: rebuild needs the recipe, sources and provenance that "
+        "`sheaf recipe build` keeps with the packages it builds",
+        record.name, record.version, record.id);
   }
   if (provenance->package_id != record.id) {
     fail("the provenance of {} {} names another package ({})", record.name, record.version, provenance->package_id);
   }
   if (provenance->build_format != build::kBuildFormat) {
-    fail("{} {} was built by a sheaf whose build format was {}, and this one's is {}: the rebuild would not compare "
-         "like with like",
-         record.name, record.version, provenance->build_format, build::kBuildFormat);
+    fail(
+        "{} {} was built by a sheaf whose build format was {}, and this one's is {}: the rebuild would not compare "
+        "like with like",
+        record.name, record.version, provenance->build_format, build::kBuildFormat);
   }
   auto kept_path = [&](const std::string& digest, const std::string& what) {
     auto d = Digest::parse(digest);
     if (!d || !blobs.count(digest) || !store.has_blob(*d)) {
-      fail("the build record of {} {} lacks {} ({}); it cannot be rebuilt from this store", record.name,
-           record.version, what, digest);
+      fail("the build record of {} {} lacks {} ({}); it cannot be rebuilt from this store", record.name, record.version,
+           what, digest);
     }
     return store.blob_path(*d);
   };
   std::string recipe_digest;
-  std::map<std::string, std::string> source_digests;                             // path as written -> digest
+  std::map<std::string, std::string> source_digests;                              // path as written -> digest
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> files;  // debian:N=V -> (file, digest)
   std::vector<std::string> debian_ids, recipe_ids;
   for (const auto& input : provenance->inputs) {
@@ -656,9 +663,10 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
     }
     inputs.sources.emplace_back(source.path_as_written, digest->second);
     if (source.kind == spec::RecipeSource::Kind::directory) {
-      fail("the source {} of {} {} is a directory, which the build record does not keep; rebuild it from its recipe "
-           "with `sheaf recipe build --rebuild`",
-           quote(source.path_as_written), record.name, record.version);
+      fail(
+          "the source {} of {} {} is a directory, which the build record does not keep; rebuild it from its recipe "
+          "with `sheaf recipe build --rebuild`",
+          quote(source.path_as_written), record.name, record.version);
     }
     if (source.kind == spec::RecipeSource::Kind::debian) {
       build::DebianSourceRequest unpack{source.package, source.version, {}, source.dest};
@@ -681,20 +689,26 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
   std::sort(inputs.environment.begin(), inputs.environment.end());
   inputs.arch = provenance->arch;
   if (inputs.key() != provenance->key) {
-    fail("the inputs the provenance of {} {} names give the key {}, not the {} it records", record.name,
-         record.version, inputs.key(), provenance->key);
+    fail("the inputs the provenance of {} {} names give the key {}, not the {} it records", record.name, record.version,
+         inputs.key(), provenance->key);
   }
   if (provenance->arch != host_debian_arch()) {
     fail("{} {} was built for {}; this host builds {}", record.name, record.version, provenance->arch,
          host_debian_arch());
   }
 
-  reporter.note(fmt::format("rebuilding {} {} from its build record (key {})", record.name, record.version,
-                            provenance->key));
-  BuildPlan plan{recipe,     provenance->arch, options.jobs == 0 ? hardware_threads() : options.jobs,
-                 recipe.environment_spec(), recipe.debian && !recipe.debian->suites.empty() ? recipe.debian->suites.front() : "",
-                 debian_ids, recipe_ids,       inputs,
-                 debian_sources, options.build_dir};
+  reporter.note(
+      fmt::format("rebuilding {} {} from its build record (key {})", record.name, record.version, provenance->key));
+  BuildPlan plan{recipe,
+                 provenance->arch,
+                 options.jobs == 0 ? hardware_threads() : options.jobs,
+                 recipe.environment_spec(),
+                 recipe.debian && !recipe.debian->suites.empty() ? recipe.debian->suites.front() : "",
+                 debian_ids,
+                 recipe_ids,
+                 inputs,
+                 debian_sources,
+                 options.build_dir};
   Built built = execute_build(session, plan);
   result.rebuilt_id = built.package.id().str();
   result.equal = result.rebuilt_id == record.id;
@@ -705,10 +719,10 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
     return result;
   }
   if (key) {
-    sign::RebuildAttestation attestation{record.id, record.name, record.version, record.arch, provenance->key,
-                                          SHEAF_VERSION};
-    std::string envelope = sign::render_envelope(sign::sign_envelope(
-        sign::kInTotoPayloadType, sign::render_rebuild_attestation(attestation), *key));
+    sign::RebuildAttestation attestation{record.id,   record.name,     record.version,
+                                         record.arch, provenance->key, SHEAF_VERSION};
+    std::string envelope = sign::render_envelope(
+        sign::sign_envelope(sign::kInTotoPayloadType, sign::render_rebuild_attestation(attestation), *key));
     result.key_id = key->public_key().key_id();
     auto batch = store.begin_write();
     result.attestation = batch->add_blob(envelope);
@@ -736,7 +750,8 @@ repo::RecipeOutputResolver recipe_output_resolver(Session& session, const Recipe
     RecipeBuildResult built = build_recipe(session, spec::Recipe::load(ref.path), options);
     auto id = Digest::parse(built.package_id);
     auto document = id ? session.store().read_blob(*id) : std::nullopt;
-    if (!document) fail("the output of the recipe {} ({}) is not in the store", quote(ref.path_as_written), built.package_id);
+    if (!document)
+      fail("the output of the recipe {} ({}) is not in the store", quote(ref.path_as_written), built.package_id);
     return package_candidate(pkg::Package::from_document(*document, built.package_id));
   };
 }

@@ -199,8 +199,8 @@ store::WriteBatch::BlobFile download_blob(registry::Registry& registry, store::W
 }
 
 repo::RegistryCandidate package_candidate(const pkg::Package& p) {
-  return {p.name,          p.version,         p.arch,          p.pre_depends.str(),
-          p.depends.str(), p.provides.str(), p.conflicts.str(), p.breaks.str()};
+  return {p.name,           p.version,         p.arch,        p.pre_depends.str(), p.depends.str(),
+          p.provides.str(), p.conflicts.str(), p.breaks.str()};
 }
 
 }  // namespace sheaf::pipeline

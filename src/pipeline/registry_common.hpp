@@ -18,9 +18,9 @@
 #include "oci/documents.hpp"
 #include "pipeline/session.hpp"
 #include "pkg/package.hpp"
-#include "repo/resolver.hpp"
 #include "registry/client.hpp"
 #include "registry/reference.hpp"
+#include "repo/resolver.hpp"
 #include "store/local_store.hpp"
 #include "store/write_batch.hpp"
 

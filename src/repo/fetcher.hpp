@@ -26,8 +26,8 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,9 +82,10 @@ FetchReport fetch_locked(store::LocalStore& store, const Lockfile& lock, const s
 // of it). Returns (file name, path in the cache), in the lock's order.
 // Throws an Error naming the URL and what was wrong; nothing unchecked
 // enters the cache.
-std::vector<std::pair<std::string, std::filesystem::path>> fetch_source_package(
-    const std::filesystem::path& cache_dir, const LockedSource& source, const std::vector<SuiteSource>& suites,
-    const NetworkSettings& network);
+std::vector<std::pair<std::string, std::filesystem::path>> fetch_source_package(const std::filesystem::path& cache_dir,
+                                                                                const LockedSource& source,
+                                                                                const std::vector<SuiteSource>& suites,
+                                                                                const NetworkSettings& network);
 
 // The locked Debian packages the store lacks, in lock order (registry
 // packages come through pipeline/registry_sources.hpp).

@@ -73,7 +73,7 @@ struct LockedSource {
   std::string name;
   std::string version;
   std::string suite;
-  std::string directory;                // "pool/main/h/hello"
+  std::string directory;               // "pool/main/h/hello"
   std::vector<deb::SourceFile> files;  // sorted by name; one is the .dsc
 
   const deb::SourceFile* dsc() const;

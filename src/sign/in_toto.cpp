@@ -30,7 +30,8 @@ std::string rfc3339(std::int64_t seconds) {
 std::int64_t from_rfc3339(const std::string& text, std::string_view where) {
   std::tm tm{};
   const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  if (!end || *end != '\0') throw ParseError(std::string(where), fmt::format("{} is not an RFC 3339 UTC time", quote(text)));
+  if (!end || *end != '\0')
+    throw ParseError(std::string(where), fmt::format("{} is not an RFC 3339 UTC time", quote(text)));
   return static_cast<std::int64_t>(::timegm(&tm));
 }
 
@@ -69,8 +70,8 @@ class Fields {
       throw ParseError(where_, fmt::format("is not a statement of type {}", kStatementType));
     }
     if (text(doc_, "predicateType") != predicate_type) {
-      throw ParseError(where_, fmt::format("has the predicate type {}, not {}", quote(text(doc_, "predicateType")),
-                                           predicate_type));
+      throw ParseError(
+          where_, fmt::format("has the predicate type {}, not {}", quote(text(doc_, "predicateType")), predicate_type));
     }
     const json& subjects = at(doc_, "subject");
     if (!subjects.is_array() || subjects.size() != 1) throw ParseError(where_, "must have exactly one subject");
@@ -94,7 +95,8 @@ EnvelopeKind envelope_kind(const Envelope& envelope) {
   if (envelope.payload_type != kInTotoPayloadType) return EnvelopeKind::other;
   try {
     json doc = json::parse(envelope.payload);
-    if (!doc.is_object() || !doc.contains("predicateType") || !doc["predicateType"].is_string()) return EnvelopeKind::other;
+    if (!doc.is_object() || !doc.contains("predicateType") || !doc["predicateType"].is_string())
+      return EnvelopeKind::other;
     std::string type = doc["predicateType"].get<std::string>();
     if (type == kRebuildType) return EnvelopeKind::rebuild_attestation;
     if (type == kProvenanceType) return EnvelopeKind::provenance;
@@ -119,8 +121,9 @@ std::string hex_of(std::string_view digest) {
 std::string render_provenance(const Provenance& p) {
   json dependencies = json::array();
   for (const auto& input : p.inputs) {
-    dependencies.push_back(
-        {{"name", input.name}, {"digest", {{"sha256", hex_of(input.digest)}}}, {"annotations", {{"role", input.role}}}});
+    dependencies.push_back({{"name", input.name},
+                            {"digest", {{"sha256", hex_of(input.digest)}}},
+                            {"annotations", {{"role", input.role}}}});
   }
   json statement = {
       {"_type", kStatementType},
@@ -172,7 +175,8 @@ Provenance parse_provenance(std::string_view bytes, std::string_view where) {
     input.name = f.text(d, "name");
     std::string hex = f.text(f.at(d, "digest"), "sha256");
     auto digest = Digest::parse("sha256:" + hex);
-    if (!digest) throw ParseError(std::string(where), fmt::format("the digest of {} is not a sha256", quote(input.name)));
+    if (!digest)
+      throw ParseError(std::string(where), fmt::format("the digest of {} is not a sha256", quote(input.name)));
     input.digest = digest->str();
     input.role = f.text(f.at(d, "annotations"), "role");
     p.inputs.push_back(std::move(input));
@@ -186,15 +190,14 @@ Provenance parse_provenance(std::string_view bytes, std::string_view where) {
 }
 
 std::string render_rebuild_attestation(const RebuildAttestation& a) {
-  json statement = {
-      {"_type", kStatementType},
-      {"subject", subject_of(a.package_id, a.name, a.version, a.arch)},
-      {"predicateType", kRebuildType},
-      {"predicate",
-       {{"result", "equal"},
-        {"package", {{"id", a.package_id}, {"name", a.name}, {"version", a.version}, {"arch", a.arch}}},
-        {"key", a.key},
-        {"builder", {{"id", kBuilderId}, {"version", {{"sheaf", a.builder_version}}}}}}}};
+  json statement = {{"_type", kStatementType},
+                    {"subject", subject_of(a.package_id, a.name, a.version, a.arch)},
+                    {"predicateType", kRebuildType},
+                    {"predicate",
+                     {{"result", "equal"},
+                      {"package", {{"id", a.package_id}, {"name", a.name}, {"version", a.version}, {"arch", a.arch}}},
+                      {"key", a.key},
+                      {"builder", {{"id", kBuilderId}, {"version", {{"sheaf", a.builder_version}}}}}}}};
   return canonical_json(statement);
 }
 

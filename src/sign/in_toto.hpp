@@ -38,13 +38,13 @@ struct Provenance {
   // The subject: the package built.
   std::string package_id, name, version, arch;
   // The build definition.
-  std::string key;         // the build key (build/recipe_build.hpp)
-  int build_format = 0;    // kBuildFormat
+  std::string key;          // the build key (build/recipe_build.hpp)
+  int build_format = 0;     // kBuildFormat
   std::string recipe_file;  // the recipe's file name, for people
   std::int64_t source_date_epoch = 0;
   std::vector<ProvenanceInput> inputs;  // the recipe, the sources in recipe order, the environment by id
   // The run.
-  std::string builder_version;  // sheaf's
+  std::string builder_version;             // sheaf's
   std::int64_t started = 0, finished = 0;  // seconds since the epoch
 };
 

@@ -10,14 +10,14 @@
 #include "sign/dsse.hpp"
 #include "sign/keys.hpp"
 #include "sign/package_policy.hpp"
-#include "testing/temp_dir.hpp"
 #include "testing/errors.hpp"
+#include "testing/temp_dir.hpp"
 
 namespace sheaf::sign {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::error_message_of;
+using ::testing::HasSubstr;
 
 const std::string kId = "sha256:" + std::string(64, 'a');
 
@@ -124,10 +124,11 @@ TEST(RebuildAttestation, ThePolicyCountsDistinctRebuildersOfThisPackage) {
   RebuildAttestation other = attestation;
   other.package_id = "sha256:" + std::string(64, 'f');
   std::vector<Envelope> envelopes{
-      attest(keys[0], attestation), attest(keys[1], attestation),
-      attest(keys[1], attestation),                  // the same key twice counts once
-      attest(keys[2], other),                        // another package
-      sign_package(package, keys[2]),                // a signature, not a rebuild
+      attest(keys[0], attestation),
+      attest(keys[1], attestation),
+      attest(keys[1], attestation),                                              // the same key twice counts once
+      attest(keys[2], other),                                                    // another package
+      sign_package(package, keys[2]),                                            // a signature, not a rebuild
       sign_envelope(kInTotoPayloadType, render_provenance(example()), keys[2]),  // provenance
   };
   EXPECT_EQ(envelope_kind(envelopes[0]), EnvelopeKind::rebuild_attestation);
@@ -135,13 +136,15 @@ TEST(RebuildAttestation, ThePolicyCountsDistinctRebuildersOfThisPackage) {
   EXPECT_EQ(envelope_kind(envelopes[5]), EnvelopeKind::provenance);
 
   auto policy = [&](const std::string& text) { return parse_package_policy(text, dir / "policy.toml"); };
-  PackagePolicy two = policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\", \"b.pub\", \"c.pub\"]\n"
-                             "rebuilds = 2\n");
+  PackagePolicy two = policy(
+      "[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\", \"b.pub\", \"c.pub\"]\n"
+      "rebuilds = 2\n");
   PackageCheck check = check_package(two.scopes[0], package, envelopes);
   EXPECT_TRUE(check.accepted);
   EXPECT_EQ(check.rebuilt_by, (std::vector<std::string>{(dir / "a.pub").string(), (dir / "b.pub").string()}));
   EXPECT_EQ(check.rebuild_missing, std::vector<std::string>{(dir / "c.pub").string()});
-  PackagePolicy three = policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\", \"b.pub\", \"c.pub\"]\n");
+  PackagePolicy three =
+      policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\", \"b.pub\", \"c.pub\"]\n");
   EXPECT_EQ(three.scopes[0].rebuilds, 3u);  // default: all of them
   EXPECT_FALSE(check_package(three.scopes[0], package, envelopes).accepted);
   // Signatures and rebuilds together: both must hold.
@@ -150,11 +153,11 @@ TEST(RebuildAttestation, ThePolicyCountsDistinctRebuildersOfThisPackage) {
   envelopes.push_back(sign_package(package, keys[0]));
   EXPECT_TRUE(check_package(both.scopes[0], package, envelopes).accepted);
 
-  EXPECT_THAT(error_message_of([&] { policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilds = 1\n"); }),
-              HasSubstr("policy.toml:4:12: rebuilds counts attestations by the keys of rebuilders, and there are none"));
-  EXPECT_THAT(error_message_of([&] {
-                policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\"]\nrebuilds = 2\n");
-              }),
+  EXPECT_THAT(
+      error_message_of([&] { policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilds = 1\n"); }),
+      HasSubstr("policy.toml:4:12: rebuilds counts attestations by the keys of rebuilders, and there are none"));
+  EXPECT_THAT(error_message_of(
+                  [&] { policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilders = [\"a.pub\"]\nrebuilds = 2\n"); }),
               HasSubstr("rebuilds"));
   EXPECT_THAT(error_message_of([&] { policy("[[scope]]\nprefix = \"*\"\nkeys = []\nrebuilder = [\"a.pub\"]\n"); }),
               HasSubstr("did you mean 'rebuilders'?"));

@@ -94,7 +94,8 @@ PackagePolicy parse_package_policy(std::string_view text, const fs::path& file) 
     scope.rebuilds = scope.rebuilders.size();
     if (const toml::node* rebuilds = table.get("rebuilds")) {
       if (scope.rebuilders.empty()) {
-        reader.fail_at(rebuilds->source(), "rebuilds counts attestations by the keys of rebuilders, and there are none");
+        reader.fail_at(rebuilds->source(),
+                       "rebuilds counts attestations by the keys of rebuilders, and there are none");
       }
       scope.rebuilds = reader.as_uint(*rebuilds, "rebuilds", scope.rebuilders.size());
       if (scope.rebuilds == 0) reader.fail_at(rebuilds->source(), "rebuilds must be at least 1");
@@ -166,8 +167,9 @@ PackageCheck check_package(const PackageScope& scope, const PackageStatement& st
     }
   }
   for (const auto& path : scope.rebuilders) {
-    PublicKey key = with_context(fmt::format("while reading the rebuilders of the package policy's scope at {}", scope.where),
-                                 [&] { return load_public_key(path.string()); });
+    PublicKey key =
+        with_context(fmt::format("while reading the rebuilders of the package policy's scope at {}", scope.where),
+                     [&] { return load_public_key(path.string()); });
     bool attested = std::any_of(rebuilt.begin(), rebuilt.end(),
                                 [&](const Envelope* e) { return !envelope_signers(*e, {key}).empty(); });
     (attested ? check.rebuilt_by : check.rebuild_missing).push_back(path.string());

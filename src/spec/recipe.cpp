@@ -43,8 +43,8 @@ std::vector<std::string> read_relations(const TomlReader& reader, const toml::no
 
 RecipePackage read_package(const TomlReader& reader, const toml::table& table) {
   reader.check_keys(table, "package",
-                    {"name", "version", "license", "homepage", "description", "shlibdeps", "depends", "pre_depends", "provides",
-                     "conflicts", "breaks"});
+                    {"name", "version", "license", "homepage", "description", "shlibdeps", "depends", "pre_depends",
+                     "provides", "conflicts", "breaks"});
   RecipePackage package;
   package.position = position_of(table.source());
   const auto& name_node = reader.need(table, "name", "[package]");
@@ -184,7 +184,7 @@ RecipeSource read_debian_source_package(const TomlReader& reader, const toml::ta
   if (!deb::is_valid_package_name(source.package)) {
     reader.fail_at(node.source(), fmt::format("debian {} is not a valid source package name", quote(source.package)));
   }
-  for (std::string_view key : {"path", "fileset", "unpack", "strip_components"}) {
+  for (std::string_view key : {"path", "fileset", "unpack", "strip_components", "executable"}) {
     if (const auto* n = table.get(key)) {
       reader.fail_at(n->source(),
                      fmt::format("{} does not apply to a Debian source package (debian = \"{}\"): it is fetched "
@@ -211,7 +211,7 @@ std::vector<RecipeSource> read_sources(const TomlReader& reader, const toml::nod
   for (const auto& element : reader.as_tables(node, "sources")) {
     const auto& table = *element.as_table();
     reader.check_keys(table, "[sources]",
-                      {"path", "debian", "version", "sha256", "fileset", "strip_components", "dest", "unpack"});
+                      {"path", "debian", "version", "sha256", "fileset", "strip_components", "dest", "unpack", "executable"});
     RecipeSource source;
     source.position = position_of(table.source());
     if (const auto* debian = table.get("debian")) {
@@ -251,6 +251,12 @@ std::vector<RecipeSource> read_sources(const TomlReader& reader, const toml::nod
         reader.fail_at(n->source(), "strip_components applies to archives only (a .tar, .tar.gz, .tar.xz, ... file)");
       }
       source.strip_components = static_cast<unsigned>(reader.as_uint(*n, "strip_components", 16));
+    }
+    if (const auto* n = table.get("executable")) {
+      if (source.kind != RecipeSource::Kind::file) {
+        reader.fail_at(n->source(), "executable applies to plain files only (unpack = false, or not an archive)");
+      }
+      source.executable = reader.as_bool(*n, "executable");
     }
     if (const auto* n = table.get("dest")) source.dest = relative_dest(reader, *n);
     if (source.kind == RecipeSource::Kind::file && source.dest.empty()) {

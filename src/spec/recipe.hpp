@@ -77,8 +77,9 @@ struct RecipeSource {
   // id; a Debian source package: its .dsc's sha256 when the recipe gives
   // one ("" otherwise: the lock pins it).
   std::string digest;
-  std::string package, version;  // a Debian source package's name and version
+  std::string package, version;   // a Debian source package's name and version
   unsigned strip_components = 0;  // archives only
+  bool executable = false;        // plain files only: copied with mode 0755, else 0644
   std::string dest;               // relative to the source directory; "" for the directory itself
   Position position;
 };

@@ -151,8 +151,10 @@ TEST(Recipe, EveryMalformedEntryIsNamedWhereItIs) {
       {"[package]\nname = \"Greet\"\nversion = \"1\"\n", "greet.toml:2:8: 'Greet' is not a valid Debian package name"},
       {"[package]\nname = \"greet\"\nversion = \"a b\"\n", "greet.toml:3:11: 'a b' is not a valid Debian version"},
       {"[package]\nname = \"greet\"\n", "has no version"},
-      {"[package]\nname = \"greet\"\nversion = \"1\"\ndepends = [\"libc6 (>= \"]\n", "greet.toml:4:12: 'libc6 (>= ' is not a Debian relation"},
-      {"[package]\nname = \"greet\"\nversion = \"1\"\ndepends = [\"aa, bb\"]\n", "each entry of depends is one relation"},
+      {"[package]\nname = \"greet\"\nversion = \"1\"\ndepends = [\"libc6 (>= \"]\n",
+       "greet.toml:4:12: 'libc6 (>= ' is not a Debian relation"},
+      {"[package]\nname = \"greet\"\nversion = \"1\"\ndepends = [\"aa, bb\"]\n",
+       "each entry of depends is one relation"},
       {minimal().substr(0, minimal().find("[build]")), "the recipe has no build"},
       {minimal("source_date_epoch = -1\n"), "source_date_epoch must be between 0 and"},
       {minimal("timeout = 0\n"), "timeout must be at least 1 second"},
@@ -166,15 +168,16 @@ TEST(Recipe, EveryMalformedEntryIsNamedWhereItIs) {
        "strip_components applies to archives only"},
       {minimal("\n[[sources]]\npath = \"y.tar\"\nsha256 = \"" + kHex + "\"\ndest = \"../up\"\n"),
        "dest '../up' must be a path inside the source directory"},
-      {minimal("\n[[sources]]\npath = \"a/f.c\"\nsha256 = \"" + kHex + "\"\n[[sources]]\npath = \"b/f.c\"\nsha256 = \"" +
-               kHex + "\"\n"),
+      {minimal("\n[[sources]]\npath = \"a/f.c\"\nsha256 = \"" + kHex +
+               "\"\n[[sources]]\npath = \"b/f.c\"\nsha256 = \"" + kHex + "\"\n"),
        "'f.c' is already written by the source at line 15; give dest"},
       {minimal("\n[environment]\ninclude = [\"docker://127.0.0.1:5000/x/y:1\"]\n"), "not registry packages"},
       {minimal("\n[environment]\nrecipes = [\"greet.toml\"]\n"), "holding its own output"},
       {minimal("\n[[owners]]\npath = \"../x\"\nuid = 1\n"), "path '../x' must be a path glob"},
       {"[package]\nname = \"greet\"\nversion = \"1\"\n[build]\nsteps = [\"true\"]\nsource_date_epoch = 1\n",
        "the recipe needs [source.debian]"},
-      {"[package]\nname = \"greet\"\nversion = \"1\"\n[source.debian]\nsuites = [\"bookworm\"]\n[build]\nsteps = [\"true\"]\n",
+      {"[package]\nname = \"greet\"\nversion = \"1\"\n[source.debian]\nsuites = [\"bookworm\"]\n[build]\nsteps = "
+       "[\"true\"]\n",
        "[build] needs source_date_epoch"},
       {without_steps(), "steps must list at least one command"},
       {minimal("\n[[sources]]\ndebian = \"hello\"\n"), "the Debian source package 'hello' has no version"},
@@ -212,7 +215,8 @@ suites = ["bookworm"]
 [[sources]]
 debian = "hello"
 version = "2.10-3"
-sha256 = "sha256:)" + kHex + R"("
+sha256 = "sha256:)" + kHex +
+                        R"("
 dest = "hello"
 [build]
 steps = ["make"]

@@ -591,7 +591,7 @@ std::vector<ImageSignature> Index::image_signatures(std::string_view digest) {
 }
 
 void Index::Transaction::add_package_build_blob(std::string_view package, std::string_view role,
-                                               std::string_view blob) {
+                                                std::string_view blob) {
   Statement insert(db_, "INSERT OR IGNORE INTO package_builds VALUES (?1, ?2, ?3)");
   insert.bind(1, package).bind(2, role).bind(3, blob).run();
 }

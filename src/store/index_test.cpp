@@ -92,7 +92,8 @@ TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   for (const char* table :
-       {"package_builds", "package_signatures", "image_signatures", "image_origins", "registry_blobs", "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
+       {"package_builds", "package_signatures", "image_signatures", "image_origins", "registry_blobs",
+        "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
     ASSERT_EQ(sqlite3_exec(db, (std::string("DROP TABLE ") + table).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   }
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -119,7 +120,8 @@ TEST(Index, UpgradesAVersion2IndexByDroppingTheIndexByPackage) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures; "
-                         "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; CREATE INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
+                         "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; CREATE "
+                         "INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -181,8 +183,12 @@ TEST(Index, UpgradesAVersion4IndexWithTheSignatureTableAndKeepsSignatureBlobs) {
   { Index index(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE package_builds; DROP TABLE image_signatures; DROP TABLE package_signatures; PRAGMA "
-                         "user_version=4", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "DROP TABLE package_builds; DROP TABLE image_signatures; DROP TABLE package_signatures; PRAGMA "
+                   "user_version=4",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   Index index(path);
   index.write([](Index::Transaction& t) {
@@ -213,15 +219,16 @@ TEST(Index, UpgradesAVersion5IndexWithSignatureKindsAndPackageSignatures) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   // The version-5 tables, with a simple signature in them.
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures;"
-                         "CREATE TABLE image_signatures (image TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,"
-                         " blob TEXT NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (image, blob)) WITHOUT ROWID;"
-                         "INSERT INTO images VALUES ('sha256:aa', 'sha256:bb', 10, '1970-01-01T00:00:01Z', '{}');"
-                         "INSERT INTO image_signatures VALUES ('sha256:aa', 'sha256:51', 'h:1/app:1');"
-                         "PRAGMA user_version=5",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures;"
+                   "CREATE TABLE image_signatures (image TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,"
+                   " blob TEXT NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (image, blob)) WITHOUT ROWID;"
+                   "INSERT INTO images VALUES ('sha256:aa', 'sha256:bb', 10, '1970-01-01T00:00:01Z', '{}');"
+                   "INSERT INTO image_signatures VALUES ('sha256:aa', 'sha256:51', 'h:1/app:1');"
+                   "PRAGMA user_version=5",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   Index index(path);
   auto signatures = index.image_signatures("sha256:aa");
