@@ -13,18 +13,6 @@ namespace sheaf::build {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// The file at `from` as `to`: a hard link when both are on one file system
-// (the cache is in the store, the build usually is too), else a copy.
-void place(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::create_hard_link(from, to, ec);
-  if (ec) fs::copy_file(from, to);
-}
-
-}  // namespace
-
 std::int64_t unpack_debian_source(const SandboxRequest& sandbox, const fs::path& source_dir,
                                   const DebianSourceRequest& source) {
   const std::string shown = fmt::format("the Debian source package {} {}", source.name, source.version);
@@ -53,7 +41,9 @@ std::int64_t unpack_debian_source(const SandboxRequest& sandbox, const fs::path&
     }
   } cleanup{scratch};
   fs::create_directories(scratch);
-  for (const auto& [name, path] : source.files) place(path, scratch / name);
+  // Copies, not hard links: the sandbox's root may write where they are, and
+  // they come from the store (its cache, or a rebuild's blobs).
+  for (const auto& [name, path] : source.files) fs::copy_file(path, scratch / name);
 
   SandboxRequest unpack = sandbox;
   unpack.source_dir = scratch;

@@ -57,12 +57,20 @@ void pkg_show_command(Context& context, const PkgShowArgs& options) {
   // The envelopes kept with the package, told apart by what they say; the
   // key ids are as the envelopes name them (sheaf build checks the
   // signatures themselves against the package policy's keys).
-  std::vector<store::PackageSignature> signatures, rebuilds;
+  std::vector<store::PackageSignature> signatures, rebuilds, provenance_envelopes;
   for (const auto& s : store->index().package_signatures(record.id)) {
     auto bytes = store->read_blob(*Digest::parse(s.blob));
     if (!bytes) fail("the envelope {} of {} is missing from the store (run 'sheaf store verify')", s.blob, record.id);
-    sign::Envelope envelope = sign::parse_envelope(*bytes, s.blob);
-    (sign::envelope_kind(envelope) == sign::EnvelopeKind::rebuild_attestation ? rebuilds : signatures).push_back(s);
+    switch (sign::envelope_kind(sign::parse_envelope(*bytes, s.blob))) {
+      case sign::EnvelopeKind::rebuild_attestation:
+        rebuilds.push_back(s);
+        break;
+      case sign::EnvelopeKind::provenance:  // pulled with the package
+        provenance_envelopes.push_back(s);
+        break;
+      default:
+        signatures.push_back(s);
+    }
   }
   // The provenance of a recipe build: the statement, signed or not.
   struct Provenance {
@@ -106,6 +114,9 @@ void pkg_show_command(Context& context, const PkgShowArgs& options) {
     out["rebuilds"] = nlohmann::json::array();
     for (const auto& s : rebuilds) out["rebuilds"].push_back({{"keyid", s.keyid}, {"envelope", s.blob}});
     out["provenance"] = nlohmann::json::array();
+    for (const auto& s : provenance_envelopes) {
+      out["provenance"].push_back({{"blob", s.blob}, {"signed_by", s.keyid}, {"pulled", true}});
+    }
     for (const auto& p : provenance) {
       nlohmann::json entry = {{"blob", p.blob},
                               {"key", p.statement.key},
@@ -139,6 +150,9 @@ void pkg_show_command(Context& context, const PkgShowArgs& options) {
   for (const auto& origin : origins) line("origin:", origin);
   for (const auto& s : signatures) line("signed by:", fmt::format("{} (envelope {})", s.keyid, s.blob));
   for (const auto& s : rebuilds) line("rebuilt by:", fmt::format("{}, equal (attestation {})", s.keyid, s.blob));
+  for (const auto& s : provenance_envelopes) {
+    line("provenance:", fmt::format("signed by {}, pulled with the package (envelope {})", s.keyid, s.blob));
+  }
   for (const auto& p : provenance) {
     line("provenance:", fmt::format("built {:%Y-%m-%dT%H:%M:%SZ} by sheaf {} from {} inputs, key {} ({}{})",
                                     fmt::gmtime(static_cast<std::time_t>(p.statement.finished)),

@@ -300,8 +300,9 @@ Built execute_build(Session& session, const BuildPlan& plan) {
 
 // Adds the output to the store with its origin, and records what a rebuild
 // needs: the recipe, every source file, and the provenance statement
-// (signed in a DSSE envelope with options.provenance_key). Returns the id.
-Digest keep_output(Session& session, const BuildPlan& plan, const Built& built, const RecipeBuildOptions& options) {
+// (signed in a DSSE envelope with `provenance_key`). Returns the id.
+Digest keep_output(Session& session, const BuildPlan& plan, const Built& built,
+                   const std::optional<sign::PrivateKey>& provenance_key) {
   store::LocalStore& store = session.store();
   const spec::Recipe& recipe = plan.recipe;
   pkg::AddDirectoryRequest add;
@@ -374,10 +375,8 @@ Digest keep_output(Session& session, const BuildPlan& plan, const Built& built, 
     provenance.inputs.push_back({record ? record->name + " " + record->version : id, id, "environment-recipe"});
   }
   std::string statement = sign::render_provenance(provenance);
-  if (!options.provenance_key.empty()) {
-    sign::PrivateKey key =
-        sign::load_private_key(options.provenance_key, options.passphrase.given, options.passphrase.ask);
-    statement = sign::render_envelope(sign::sign_envelope(sign::kInTotoPayloadType, statement, key));
+  if (provenance_key) {
+    statement = sign::render_envelope(sign::sign_envelope(sign::kInTotoPayloadType, statement, *provenance_key));
   }
   rows.emplace_back("provenance", batch->add_blob(statement));
   batch->commit([&](store::Index::Transaction& t) {
@@ -496,8 +495,13 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
                                 });
     plan.debian_sources.push_back(std::move(unpack));
   }
+  // The key that signs the provenance is read before an hour of building.
+  std::optional<sign::PrivateKey> provenance_key;
+  if (!options.provenance_key.empty()) {
+    provenance_key = sign::load_private_key(options.provenance_key, options.passphrase.given, options.passphrase.ask);
+  }
   Built built = execute_build(session, plan);
-  Digest id = keep_output(session, plan, built, options);
+  Digest id = keep_output(session, plan, built, provenance_key);
   result.package_id = id.str();
   reporter.note(fmt::format("built {} {} ({} entries, key {})", result.name, result.version,
                             built.manifest.entries().size(), result.key));
