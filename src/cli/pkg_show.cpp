@@ -82,14 +82,8 @@ void pkg_show_command(Context& context, const PkgShowArgs& options) {
     if (b.role != "provenance") continue;
     auto bytes = store->read_blob(*Digest::parse(b.blob));
     if (!bytes) fail("the provenance {} of {} is missing from the store (run 'sheaf store verify')", b.blob, record.id);
-    Provenance p{b.blob, "", {}};
-    std::string statement = *bytes;
-    if (sign::is_envelope(*bytes)) {
-      sign::Envelope envelope = sign::parse_envelope(*bytes, b.blob);
-      p.signed_by = envelope.signatures.front().keyid;
-      statement = envelope.payload;
-    }
-    p.statement = sign::parse_provenance(statement, b.blob);
+    sign::KeptStatement kept = sign::open_statement(*bytes, b.blob);
+    Provenance p{b.blob, kept.signed_by, sign::parse_provenance(kept.statement, b.blob)};
     provenance.push_back(std::move(p));
   }
   if (!options.script.empty()) {

@@ -11,14 +11,12 @@
 
 namespace sheaf::deb {
 
-namespace {
-
-bool plain_file_name(std::string_view name) {
+bool is_plain_file_name(std::string_view name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
          name.find('\0') == std::string_view::npos;
 }
 
-bool inside_path(std::string_view path) {
+bool is_repository_path(std::string_view path) {
   if (path.empty() || path.front() == '/' || path.find("://") != std::string_view::npos) return false;
   std::size_t start = 0;
   while (start <= path.size()) {
@@ -30,6 +28,8 @@ bool inside_path(std::string_view path) {
   }
   return true;
 }
+
+namespace {
 
 SourceStanza parse_stanza(std::string_view paragraph, const std::string& where) {
   Control control = Control::parse(paragraph, where);
@@ -44,7 +44,7 @@ SourceStanza parse_stanza(std::string_view paragraph, const std::string& where) 
   stanza.format = std::string(control.value("Format"));
   if (stanza.format.empty()) stanza.format = "1.0";  // dpkg's default
   stanza.directory = need("Directory");
-  if (!inside_path(stanza.directory)) {
+  if (!is_repository_path(stanza.directory)) {
     throw ParseError(where, fmt::format("source package {} has the Directory {}, which is not a path inside the "
                                         "repository",
                                         quote(stanza.name), quote(stanza.directory)));
@@ -64,7 +64,7 @@ SourceStanza parse_stanza(std::string_view paragraph, const std::string& where) 
       throw ParseError(fmt::format("{} line {}", where, line),
                        "a Checksums-Sha256 line must be '<sha256> <size> <file name>'");
     }
-    if (!plain_file_name(cols[2])) {
+    if (!is_plain_file_name(cols[2])) {
       throw ParseError(fmt::format("{} line {}", where, line),
                        fmt::format("{} is not a plain file name", quote(cols[2])));
     }

@@ -37,6 +37,13 @@ struct SourceStanza {
   const SourceFile* dsc() const;
 };
 
+// A plain file name: not empty, not "." or "..", no '/' and no NUL (a
+// Sources file name, joined to a pool directory).
+bool is_plain_file_name(std::string_view name);
+// A relative path below a mirror's root: no leading '/', no empty, "." or
+// ".." component, no "://" (a Sources Directory).
+bool is_repository_path(std::string_view path);
+
 // Every stanza of source package `name` in a Sources index (decompressed
 // text), in index order. Throws a ParseError naming `where` and the line for
 // a stanza of that name that is malformed: no Version, no Directory, no

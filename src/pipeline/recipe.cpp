@@ -130,47 +130,25 @@ struct BuildPlan {
   fs::path build_dir;
 };
 
-// What the steps made, before it is a package of the store.
+// What the steps made, before it is a package of the store: the request
+// that adds it (or, for a rebuild, reads it), while `work` keeps its
+// destination.
 struct Built {
-  pkg::Package package;  // its fileset set, its id that of the document
-  fileset::Manifest manifest;
+  pkg::AddDirectoryRequest output;  // everything but the origin
   std::int64_t source_date_epoch = 0;
   std::int64_t started = 0, finished = 0;
-  pkg::PackageMetadata metadata;
-  fs::path dest;  // the destination, while `work` lives
   std::unique_ptr<WorkDir> work;
 };
-
-// Stages the file at `path` as a blob, streamed; returns its digest.
-Digest add_blob_file(store::WriteBatch& batch, const fs::path& path) {
-  UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) fail_errno(errno, "cannot read " + quote(path.string()));
-  store::WriteBatch::BlobFile file = batch.create_blob_file();
-  Sha256 digest;
-  std::uint64_t size = 0;
-  char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(in.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail_errno(errno, "cannot read " + quote(path.string()));
-    if (n == 0) break;
-    digest.update(std::string_view(buffer, static_cast<std::size_t>(n)));
-    size += static_cast<std::uint64_t>(n);
-    write_all(file.fd.get(), std::string_view(buffer, static_cast<std::size_t>(n)), "a blob of the build record");
-  }
-  Digest result = digest.finish();
-  batch.keep_blob_file(std::move(file), result, size);
-  return result;
-}
 
 std::int64_t now_seconds() {
   return static_cast<std::int64_t>(std::time(nullptr));
 }
 
 // Composes and mounts the environment, lays out the sources, runs the
-// steps in the sandbox, and reads the destination as the package (its
+// steps in the sandbox, and describes the destination as the package (its
 // Depends with the shared libraries' packages). Nothing enters the store
-// but the environment's composed image.
+// but the environment's composed image, and the output is not read yet:
+// a build reads it once, as it adds it.
 Built execute_build(Session& session, const BuildPlan& plan) {
   Reporter& reporter = session.reporter();
   store::LocalStore& store = session.store();
@@ -246,8 +224,8 @@ Built execute_build(Session& session, const BuildPlan& plan) {
                               step.substr(0, step.find('\n'))));
   };
   with_context(fmt::format("while building {}", quote(recipe.path.string())), [&] { build::run_steps(sandbox); });
-  built.dest = work / "dest";
-  if (fs::is_empty(built.dest)) {
+  const fs::path dest = work / "dest";
+  if (fs::is_empty(dest)) {
     fail("the steps of {} installed nothing under $DESTDIR (/build/dest), so there is no package",
          quote(recipe.path.string()));
   }
@@ -263,7 +241,7 @@ Built execute_build(Session& session, const BuildPlan& plan) {
     }
     build::SharedLibraryDepends found =
         with_context(fmt::format("while finding the shared-library dependencies of {}", quote(recipe.path.string())),
-                     [&] { return build::shared_library_depends(built.dest, libraries, depends); });
+                     [&] { return build::shared_library_depends(dest, libraries, depends); });
     if (!found.added.empty()) {
       reporter.note(fmt::format("{}: depends on {} (its ELF files' shared libraries)", recipe.package.name,
                                 fmt::join(found.added, ", ")));
@@ -271,8 +249,8 @@ Built execute_build(Session& session, const BuildPlan& plan) {
     depends = std::move(found.depends);
   }
 
-  pkg::AddDirectoryRequest add;
-  add.dir = built.dest;
+  pkg::AddDirectoryRequest& add = built.output;
+  add.dir = dest;
   add.name = recipe.package.name;
   add.version = recipe.package.version;
   add.arch = plan.arch;
@@ -281,57 +259,49 @@ Built execute_build(Session& session, const BuildPlan& plan) {
   add.provides = spec::relation_field(recipe.package.provides);
   add.conflicts = spec::relation_field(recipe.package.conflicts);
   add.breaks = spec::relation_field(recipe.package.breaks);
-  built.package = pkg::make_package(add);
-  built.metadata.license = recipe.package.license;
-  built.metadata.homepage = recipe.package.homepage;
-  built.metadata.description = recipe.package.description;
-  built.metadata.date = prepared->source_date_epoch;
+  add.metadata.license = recipe.package.license;
+  add.metadata.homepage = recipe.package.homepage;
+  add.metadata.description = recipe.package.description;
+  add.metadata.date = prepared->source_date_epoch;
+  add.threads = plan.threads;
+  add.transform = [&recipe](const fileset::Manifest& m) { return build::shape_output(m, recipe.owners); };
   built.source_date_epoch = prepared->source_date_epoch;
-  // The output as the package holds it; its contents are read again when it
-  // is added (the file cache makes that cheap).
-  fileset::HashOnlySink sink;
-  built.manifest = with_context(fmt::format("while reading the output of {}", quote(recipe.path.string())), [&] {
-    return build::shape_output(fileset::read_directory(built.dest, sink, {.threads = plan.threads}), recipe.owners);
-  });
-  built.package.fileset = Digest::of(built.manifest.serialize());
   built.finished = now_seconds();
   return built;
 }
 
+// A rebuild's output as a package would hold it, without adding it: its
+// document (the id) and its FileSet.
+std::pair<pkg::Package, fileset::Manifest> read_output(const Built& built, const spec::Recipe& recipe) {
+  pkg::Package package = pkg::make_package(built.output);
+  fileset::HashOnlySink sink;
+  fileset::Manifest manifest =
+      with_context(fmt::format("while reading the output of {}", quote(recipe.path.string())), [&] {
+        return built.output.transform(
+            fileset::read_directory(built.output.dir, sink, {.threads = built.output.threads}));
+      });
+  package.fileset = Digest::of(manifest.serialize());
+  return {std::move(package), std::move(manifest)};
+}
+
 // Adds the output to the store with its origin, and records what a rebuild
 // needs: the recipe, every source file, and the provenance statement
-// (signed in a DSSE envelope with `provenance_key`). Returns the id.
-Digest keep_output(Session& session, const BuildPlan& plan, const Built& built,
-                   const std::optional<sign::PrivateKey>& provenance_key) {
+// (signed in a DSSE envelope with `provenance_key`).
+pkg::AddResult keep_output(Session& session, const BuildPlan& plan, const Built& built,
+                           const std::optional<sign::PrivateKey>& provenance_key) {
   store::LocalStore& store = session.store();
   const spec::Recipe& recipe = plan.recipe;
-  pkg::AddDirectoryRequest add;
-  add.dir = built.dest;
-  add.name = built.package.name;
-  add.version = built.package.version;
-  add.arch = built.package.arch;
-  add.depends = built.package.depends.str();
-  add.pre_depends = built.package.pre_depends.str();
-  add.provides = built.package.provides.str();
-  add.conflicts = built.package.conflicts.str();
-  add.breaks = built.package.breaks.str();
-  add.metadata = built.metadata;
-  add.threads = plan.threads;
-  add.transform = [&](const fileset::Manifest& m) { return build::shape_output(m, recipe.owners); };
+  pkg::AddDirectoryRequest add = built.output;
   add.origin = plan.inputs.origin();
   pkg::AddResult added = with_context(fmt::format("while adding the output of {}", quote(recipe.path.string())),
                                       [&] { return pkg::add_directory(store, add); });
-  if (added.id != built.package.id()) {
-    fail("internal: the output of {} read as {} and was added as {}", quote(recipe.path.string()),
-         built.package.id().str(), added.id.str());
-  }
 
   // The record of the build: the recipe, the sources and the provenance.
   sign::Provenance provenance;
   provenance.package_id = added.id.str();
-  provenance.name = built.package.name;
-  provenance.version = built.package.version;
-  provenance.arch = built.package.arch;
+  provenance.name = add.name;
+  provenance.version = add.version;
+  provenance.arch = add.arch;
   provenance.key = plan.inputs.key();
   provenance.build_format = build::kBuildFormat;
   provenance.recipe_file = recipe.path.filename().string();
@@ -351,7 +321,7 @@ Digest keep_output(Session& session, const BuildPlan& plan, const Built& built,
       const build::DebianSourceRequest& unpack = plan.debian_sources.at(debian++);
       std::string dsc;
       for (const auto& [name, path] : unpack.files) {
-        Digest blob = add_blob_file(*batch, path);
+        Digest blob = batch->add_blob_file(path);
         rows.emplace_back("source", blob);
         if (name.ends_with(".dsc")) dsc = blob.str();
         provenance.inputs.push_back({source.path_as_written + "/" + name, blob.str(), "source-file"});
@@ -360,7 +330,7 @@ Digest keep_output(Session& session, const BuildPlan& plan, const Built& built,
     } else if (source.kind == spec::RecipeSource::Kind::directory) {
       provenance.inputs.push_back({source.path_as_written, source.digest, "source"});  // not kept: see rebuild
     } else {
-      Digest blob = add_blob_file(*batch, source.path);
+      Digest blob = batch->add_blob_file(source.path);
       if (blob.str() != source.digest) fail("the source {} changed during the build", quote(source.path_as_written));
       rows.emplace_back("source", blob);
       provenance.inputs.push_back({source.path_as_written, blob.str(), "source"});
@@ -382,7 +352,7 @@ Digest keep_output(Session& session, const BuildPlan& plan, const Built& built,
   batch->commit([&](store::Index::Transaction& t) {
     for (const auto& [role, blob] : rows) t.add_package_build_blob(added.id.str(), role, blob.str());
   });
-  return added.id;
+  return added;
 }
 
 RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const RecipeBuildOptions& options,
@@ -501,10 +471,10 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
     provenance_key = sign::load_private_key(options.provenance_key, options.passphrase.given, options.passphrase.ask);
   }
   Built built = execute_build(session, plan);
-  Digest id = keep_output(session, plan, built, provenance_key);
-  result.package_id = id.str();
-  reporter.note(fmt::format("built {} {} ({} entries, key {})", result.name, result.version,
-                            built.manifest.entries().size(), result.key));
+  pkg::AddResult added = keep_output(session, plan, built, provenance_key);
+  result.package_id = added.id.str();
+  reporter.note(
+      fmt::format("built {} {} ({} entries, key {})", result.name, result.version, added.entries, result.key));
   stack.pop_back();
   return result;
 }
@@ -572,19 +542,6 @@ std::vector<std::string> differences(const fileset::Manifest& before, const file
   return out;
 }
 
-// The statement a provenance blob holds: the bytes themselves, or the
-// payload of the envelope that signs them.
-std::string statement_bytes(const std::string& blob, const std::string& where) {
-  if (sign::is_envelope(blob)) {
-    sign::Envelope envelope = sign::parse_envelope(blob, where);
-    if (envelope.payload_type != sign::kInTotoPayloadType) {
-      throw ParseError(where, fmt::format("is an envelope of {}, not of an in-toto statement", envelope.payload_type));
-    }
-    return envelope.payload;
-  }
-  return blob;
-}
-
 }  // namespace
 
 RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
@@ -612,7 +569,7 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
     if (!bytes)
       fail("the store lacks the provenance {} of {} {} (sheaf store verify)", row.blob, record.name, record.version);
     std::string where = fmt::format("the provenance {} of {} {}", row.blob, record.name, record.version);
-    provenance = sign::parse_provenance(statement_bytes(*bytes, where), where);
+    provenance = sign::parse_provenance(sign::open_statement(*bytes, where).statement, where);
   }
   if (!provenance) {
     fail(
@@ -714,12 +671,13 @@ RebuildResult rebuild_package(Session& session, const RebuildOptions& options) {
                  debian_sources,
                  options.build_dir};
   Built built = execute_build(session, plan);
-  result.rebuilt_id = built.package.id().str();
+  auto [rebuilt, manifest] = read_output(built, recipe);
+  result.rebuilt_id = rebuilt.id().str();
   result.equal = result.rebuilt_id == record.id;
   if (!result.equal) {
     auto document = store.read_blob(*Digest::parse(record.id));
     pkg::Package was = pkg::Package::from_document(*document, record.id);
-    result.differences = differences(image::load_manifest(store, record.fileset), built.manifest, was, built.package);
+    result.differences = differences(image::load_manifest(store, record.fileset), manifest, was, rebuilt);
     return result;
   }
   if (key) {

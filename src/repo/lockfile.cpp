@@ -356,7 +356,7 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
       reader.fail_at(table.source(), fmt::format("{} is not a valid source package name", quote(src.name)));
     if (!deb::Version::try_parse(src.version))
       reader.fail_at(table.source(), fmt::format("{} is not a valid version", quote(src.version)));
-    if (!inside_repository(src.directory)) {
+    if (!deb::is_repository_path(src.directory)) {
       reader.fail_at(table.get("directory")->source(),
                      fmt::format("directory {} must be a path inside the repository", quote(src.directory)));
     }
@@ -371,7 +371,7 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
       reader.check_keys(entry, "a [[source]] file", {"name", "sha256", "size"});
       deb::SourceFile file;
       file.name = reader.string(entry, "name", "a [[source]] file");
-      if (file.name.empty() || file.name.find('/') != std::string::npos || file.name == "." || file.name == "..") {
+      if (!deb::is_plain_file_name(file.name)) {
         reader.fail_at(entry.source(), fmt::format("{} is not a plain file name", quote(file.name)));
       }
       file.sha256 = reader.digest(entry, "sha256", "a [[source]] file");

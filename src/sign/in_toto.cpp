@@ -114,6 +114,16 @@ bool is_envelope(std::string_view bytes) {
   }
 }
 
+KeptStatement open_statement(std::string_view bytes, std::string_view where) {
+  if (!is_envelope(bytes)) return {std::string(bytes), ""};
+  Envelope envelope = parse_envelope(bytes, where);
+  if (envelope.payload_type != kInTotoPayloadType) {
+    throw ParseError(std::string(where),
+                     fmt::format("is an envelope of {}, not of an in-toto statement", envelope.payload_type));
+  }
+  return {std::move(envelope.payload), envelope.signatures.front().keyid};
+}
+
 std::string hex_of(std::string_view digest) {
   return std::string(digest.starts_with("sha256:") ? digest.substr(7) : digest);
 }

@@ -79,6 +79,16 @@ EnvelopeKind envelope_kind(const Envelope& envelope);
 // signatures), false for anything else, such as a bare statement.
 bool is_envelope(std::string_view bytes);
 
+// A statement as the store keeps it: its bytes, or a DSSE envelope of
+// them. Returns the statement and the key id the envelope names ("" for a
+// bare statement); throws a ParseError naming `where` for an envelope of
+// another payload type.
+struct KeptStatement {
+  std::string statement;
+  std::string signed_by;
+};
+KeptStatement open_statement(std::string_view bytes, std::string_view where);
+
 // "sha256" digest of a "sha256:<hex>" id, as in-toto's DigestSet writes it.
 std::string hex_of(std::string_view digest);
 

@@ -7,11 +7,15 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <string_view>
+#include <vector>
 
+#include "base/digest.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/host.hpp"
 #include "base/parallel.hpp"
+#include "base/unique_fd.hpp"
 
 namespace sheaf::store {
 
@@ -160,6 +164,28 @@ WriteBatch::BlobFile WriteBatch::create_blob_file() {
   UniqueFd fd(::openat(staging_fd_.get(), name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
   if (!fd) fail_errno(errno, "cannot create a staging file");
   return {std::move(name), std::move(fd)};
+}
+
+Digest WriteBatch::add_blob_file(const std::filesystem::path& path) {
+  UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) fail_errno(errno, "cannot read " + quote(path.string()));
+  BlobFile file = create_blob_file();
+  Sha256 digest;
+  std::uint64_t size = 0;
+  std::vector<char> buffer(std::size_t{1} << 16);
+  for (;;) {
+    ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(errno, "cannot read " + quote(path.string()));
+    if (n == 0) break;
+    std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
+    digest.update(chunk);
+    size += chunk.size();
+    write_all(file.fd.get(), chunk, "a staging file");
+  }
+  Digest result = digest.finish();
+  keep_blob_file(std::move(file), result, size);
+  return result;
 }
 
 void WriteBatch::keep_blob_file(BlobFile file, const Digest& digest, std::uint64_t size) {

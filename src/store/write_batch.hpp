@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,10 @@ class WriteBatch final : public fileset::ContentSink {
 
   // Stages a blob held in memory. Safe to call from several threads at once.
   Digest add_blob(std::string_view bytes);
+
+  // Stages the file at `path` as a blob, streamed (a source file of a
+  // recipe build); returns its digest. Safe from several threads at once.
+  Digest add_blob_file(const std::filesystem::path& path);
 
   // A blob written as a stream (a layer): write its bytes to `fd` (open for
   // reading too, so that a pulled layer can be checked before it is kept),
