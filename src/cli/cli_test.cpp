@@ -70,6 +70,7 @@ TEST_F(Cli, EveryCommandHasHelp) {
                                                     {"recipe", "build"},
                                                     {"recipe", "lock"},
                                                     {"recipe", "hash"},
+                                                    {"rebuild"},
                                                     {"run"},
                                                     {"push"},
                                                     {"pull"},
@@ -92,6 +93,21 @@ TEST_F(Cli, EveryCommandHasHelp) {
     EXPECT_TRUE(contains(r.out, "--help")) << r.out;
   }
   EXPECT_TRUE(contains(sheaf({"--help"}).out, "Exit codes:"));
+}
+
+// sheaf rebuild needs the record a recipe build keeps; a package added any
+// other way has none, and --attest needs a key. Nothing is built either way.
+TEST_F(Cli, RebuildRefusesAPackageWithoutABuildRecord) {
+  std::string id = add(tree_.path(), "hello", "1.0");
+  CommandResult r = sheaf({"rebuild", "hello"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_TRUE(contains(r.err, "hello 1.0 (" + id + ") has no build record in this store")) << r.err;
+  r = sheaf({"rebuild", "hello", "--attest"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "--attest needs --key KEY")) << r.err;
+  r = sheaf({"rebuild", "nosuch"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_TRUE(contains(r.err, "nosuch")) << r.err;
 }
 
 TEST_F(Cli, UsageErrorsExitWithTwo) {
