@@ -8,6 +8,13 @@
 
 namespace sheaf {
 
+std::string_view trim(std::string_view text, std::string_view blanks) {
+  auto begin = text.find_first_not_of(blanks);
+  if (begin == std::string_view::npos) return {};
+  auto end = text.find_last_not_of(blanks);
+  return text.substr(begin, end - begin + 1);
+}
+
 std::vector<std::string> split_whitespace(std::string_view text) {
   std::vector<std::string> out;
   std::size_t i = 0;

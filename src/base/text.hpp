@@ -17,6 +17,9 @@ std::vector<std::string> split_whitespace(std::string_view text);
 // The views point into `text`.
 std::vector<std::string_view> split_lines(std::string_view text);
 
+// `text` without the characters of `blanks` at either end.
+std::string_view trim(std::string_view text, std::string_view blanks = " \t");
+
 // `text` with ASCII letters in lower case (host names, header names).
 std::string ascii_lower(std::string_view text);
 

@@ -24,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read(const fs::path& path) {
+std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
@@ -60,14 +60,14 @@ TEST_F(SandboxTest, TheEnvironmentIsFixed) {
   ASSERT_EQ(run({"env | sort > /build/dest/env; umask > /build/dest/umask; id -u > /build/dest/uid; "
                  "hostname > /build/dest/hostname; pwd > /build/dest/pwd"}),
             "");
-  EXPECT_EQ(read(dir_.path() / "dest/env"),
+  EXPECT_EQ(read_text(dir_.path() / "dest/env"),
             "CFLAGS=-O2\nDESTDIR=/build/dest\nHOME=/build/home\nHOSTNAME=sheaf-build\nLANG=C.UTF-8\n"
             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nPWD=/build/src\n"
             "SOURCE_DATE_EPOCH=1700000000\nTZ=UTC\n");
-  EXPECT_EQ(read(dir_.path() / "dest/umask"), "0022\n");
-  EXPECT_EQ(read(dir_.path() / "dest/uid"), "0\n");
-  EXPECT_EQ(read(dir_.path() / "dest/hostname"), "sheaf-build\n");
-  EXPECT_EQ(read(dir_.path() / "dest/pwd"), "/build/src\n");
+  EXPECT_EQ(read_text(dir_.path() / "dest/umask"), "0022\n");
+  EXPECT_EQ(read_text(dir_.path() / "dest/uid"), "0\n");
+  EXPECT_EQ(read_text(dir_.path() / "dest/hostname"), "sheaf-build\n");
+  EXPECT_EQ(read_text(dir_.path() / "dest/pwd"), "/build/src\n");
 }
 
 TEST_F(SandboxTest, AStepThatTriesTheNetworkFailsAndTheErrorSaysThereIsNone) {
@@ -82,7 +82,7 @@ TEST_F(SandboxTest, AStepThatTriesTheNetworkFailsAndTheErrorSaysThereIsNone) {
   ::getsockname(server, reinterpret_cast<sockaddr*>(&address), &size);
   int port = ntohs(address.sin_port);
   ASSERT_EQ(run({"grep : /proc/net/dev | cut -d: -f1 | tr -d ' ' > /build/dest/interfaces"}), "");
-  EXPECT_EQ(read(dir_.path() / "dest/interfaces"), "lo\n");  // loopback alone
+  EXPECT_EQ(read_text(dir_.path() / "dest/interfaces"), "lo\n");  // loopback alone
   std::string message = run({"echo fetching; python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", " +
                              std::to_string(port) + "), 5)'"});
   ::close(server);
@@ -107,9 +107,9 @@ TEST_F(SandboxTest, NothingOutsideTheBuildDirectoriesCanBeWritten) {
   EXPECT_FALSE(fs::exists("/sheaf-x"));
   // The build directories take writes, and /tmp keeps them from step to step.
   ASSERT_EQ(run({"echo a > /tmp/a; echo s > s; echo h > $HOME/h", "cp /tmp/a $DESTDIR/a"}), "");
-  EXPECT_EQ(read(dir_.path() / "dest/a"), "a\n");
-  EXPECT_EQ(read(dir_.path() / "src/s"), "s\n");
-  EXPECT_EQ(read(dir_.path() / "home/h"), "h\n");
+  EXPECT_EQ(read_text(dir_.path() / "dest/a"), "a\n");
+  EXPECT_EQ(read_text(dir_.path() / "src/s"), "s\n");
+  EXPECT_EQ(read_text(dir_.path() / "home/h"), "h\n");
 }
 
 TEST_F(SandboxTest, AStepPastTheTimeLimitIsKilledWithWhatItStarted) {
@@ -134,9 +134,9 @@ TEST_F(SandboxTest, StepsRunInOrderAndTheFirstFailureStopsTheBuild) {
   request_.on_step = [&](std::size_t i, const std::string& step) { seen.push_back(std::to_string(i) + step); };
   std::string message = run({"echo one >> $DESTDIR/log", "false\necho not reached >> $DESTDIR/log", "echo three"});
   EXPECT_NE(message.find("step 2 of 3 ('false ...') exited with status 1"), std::string::npos) << message;
-  EXPECT_EQ(read(dir_.path() / "dest/log"), "one\n");
+  EXPECT_EQ(read_text(dir_.path() / "dest/log"), "one\n");
   EXPECT_EQ(seen.size(), 2u);
-  EXPECT_NE(read(request_.log).find("+ [step 1/3] echo one >> $DESTDIR/log\n"), std::string::npos);
+  EXPECT_NE(read_text(request_.log).find("+ [step 1/3] echo one >> $DESTDIR/log\n"), std::string::npos);
 }
 
 TEST(Sandbox, TheCommandLineBindsTheRootEntryByEntryAndKeepsItsSymlinks) {

@@ -36,6 +36,12 @@ void build_command(Context& context, BuildArgs& options) {
   fmt::print(stderr, "built {}: {} packages in {} layers ({} made, {} reused), {} compressed, in {:.2f} s\n",
              tag.empty() ? "an untagged image" : tag, result.composed.members, result.composed.layers.size(), made,
              result.composed.layers.size() - made, human_bytes(bytes), seconds);
+  if (result.trim) {
+    const pipeline::TrimSummary& t = *result.trim;
+    fmt::print(stderr, "trimmed (traced on {}): {} of {} packages, {} of {} entries, {} of {} of file content\n",
+               result.untrimmed->substr(0, 19), t.packages_after, t.packages_before, t.entries_after, t.entries_before,
+               human_bytes(t.bytes_after), human_bytes(t.bytes_before));
+  }
   fmt::print("{}\n", result.composed.manifest.str());
 }
 
@@ -61,7 +67,9 @@ void register_build(CLI::App& app, Context& context) {
       "  suggestion: include PACKAGE (REASON)\n"
       "Registry packages must carry the signatures the package policy asks for\n"
       "(--package-policy, else ~/.config/sheaf/package-policy.toml, else\n"
-      "/etc/sheaf/package-policy.toml; with none, no signature is needed).");
+      "/etc/sheaf/package-policy.toml; with none, no signature is needed).\n"
+      "With [trim], the composed image is traced while the workloads run, and the\n"
+      "trimmed image gets the tag and the outputs (as 'sheaf trim'; needs root).");
   cmd->add_option("-f,--file", options->spec, "The spec (default: sheaf.toml)")->type_name("SPEC");
   cmd->add_option("-o,--output", options->build.outputs.layout, "Write (or add to) an OCI layout directory")
       ->type_name("DIR");
@@ -72,6 +80,8 @@ void register_build(CLI::App& app, Context& context) {
   cmd->add_option("--tag", options->build.tag, "Name the image NAME[:TAG] (default: [image] name, tag latest)")
       ->type_name("NAME[:TAG]");
   cmd->add_flag("--locked", options->build.locked, "Fail instead of creating or changing sheaf.lock");
+  cmd->add_option("--runtime", options->build.runtime, "For [trim]'s workloads: runc or crun (default: one that works)")
+      ->type_name("NAME");
   cmd->add_flag("--sbom", options->build.outputs.sbom,
                 "Attach SPDX and CycloneDX SBOMs to the -o layout (OCI 1.1 artifacts whose subject is the image)");
   cmd->add_flag("--allow-unsigned", options->build.allow_unsigned,

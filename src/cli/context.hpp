@@ -105,6 +105,7 @@ void register_recipe(CLI::App& app, Context& context);
 void register_rebuild(CLI::App& app, Context& context);
 void register_image_rm(CLI::App& image, Context& context);
 void register_run(CLI::App& app, Context& context);
+void register_trim(CLI::App& app, Context& context);
 void register_image_export(CLI::App& image, Context& context);
 void register_image_update(CLI::App& image, Context& context);
 void register_image_diff(CLI::App& image, Context& context);

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   register_recipe(app, context);
   register_rebuild(app, context);
   register_run(app, context);
+  register_trim(app, context);
   register_push(app, context);
   register_pull(app, context);
   register_sign(app, context);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "base/text.hpp"
 
 namespace sheaf::deb {
 
@@ -10,13 +11,6 @@ namespace {
 
 bool is_blank(std::string_view line) {
   return line.find_first_not_of(" \t") == std::string_view::npos;
-}
-
-std::string_view trim(std::string_view s) {
-  auto begin = s.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  auto end = s.find_last_not_of(" \t");
-  return s.substr(begin, end - begin + 1);
 }
 
 // Policy 5.1: a field name is US-ASCII printable characters except controls,

@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "base/text.hpp"
 #include "deb/control.hpp"
 
 namespace sheaf::deb {
@@ -13,12 +14,7 @@ namespace {
 // One deb822 paragraph, leniently: only the first line of each field.
 using Paragraph = std::vector<std::pair<std::string, std::string>>;
 
-std::string_view trim(std::string_view s) {
-  auto begin = s.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return {};
-  auto end = s.find_last_not_of(" \t\r");
-  return s.substr(begin, end - begin + 1);
-}
+std::string_view trim_line(std::string_view s) { return trim(s, " \t\r"); }
 
 std::vector<Paragraph> split_paragraphs(std::string_view text) {
   std::vector<Paragraph> paragraphs(1);
@@ -27,14 +23,14 @@ std::vector<Paragraph> split_paragraphs(std::string_view text) {
     auto end = text.find('\n', pos);
     std::string_view line = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
     pos = end == std::string_view::npos ? text.size() : end + 1;
-    if (trim(line).empty()) {
+    if (trim_line(line).empty()) {
       if (!paragraphs.back().empty()) paragraphs.emplace_back();
       continue;
     }
     if (line[0] == ' ' || line[0] == '\t' || line[0] == '#') continue;  // continuation or comment
     auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    paragraphs.back().emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+    paragraphs.back().emplace_back(std::string(trim_line(line.substr(0, colon))), std::string(trim_line(line.substr(colon + 1))));
   }
   if (paragraphs.back().empty()) paragraphs.pop_back();
   return paragraphs;

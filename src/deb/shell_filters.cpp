@@ -19,7 +19,7 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-std::optional<std::int64_t> to_integer(std::string_view text) {
+std::optional<std::int64_t> whole_integer(std::string_view text) {
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -324,7 +324,7 @@ class Filters {
       auto dash = item.find('-');
       auto number = [&](std::string_view t, std::size_t otherwise) -> std::size_t {
         if (t.empty()) return otherwise;
-        auto n = to_integer(t);
+        auto n = whole_integer(t);
         if (!n || *n < 1) throw FilterError{};
         return static_cast<std::size_t>(*n);
       };
@@ -379,7 +379,7 @@ class Filters {
     take_operands(o->operands);
     std::size_t n = 10;
     if (o->values.contains('n')) {
-      auto v = to_integer(o->values['n']);
+      auto v = whole_integer(o->values['n']);
       if (!v || *v < 0) throw FilterError{};
       n = static_cast<std::size_t>(*v);
     }
@@ -451,7 +451,7 @@ class Filters {
         std::size_t start = i;
         while (i < script.size() && std::isdigit(static_cast<unsigned char>(script[i]))) ++i;
         a.kind = SedAddress::Kind::line;
-        auto number = to_integer(std::string_view(script).substr(start, i - start));
+        auto number = whole_integer(std::string_view(script).substr(start, i - start));
         if (!number) throw bad();
         a.line = static_cast<std::size_t>(*number);
       } else if (i < script.size() && script[i] == '$') {

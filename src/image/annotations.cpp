@@ -44,6 +44,16 @@ void set_drop_paths(oci::ImageManifest& manifest, const std::vector<std::string>
   if (!globs.empty()) manifest.annotations[std::string(kAnnotationDropPaths)] = canonical_json(globs);
 }
 
+void set_trimmed_from(oci::ImageManifest& manifest, const std::string& source) {
+  manifest.annotations[std::string(kAnnotationTrimmedFrom)] = source;
+}
+
+std::optional<std::string> trimmed_from(const oci::ImageManifest& manifest) {
+  auto it = manifest.annotations.find(std::string(kAnnotationTrimmedFrom));
+  if (it == manifest.annotations.end()) return std::nullopt;
+  return it->second;
+}
+
 bool names_packages(const oci::Descriptor& layer) {
   return find(layer.annotations, kAnnotationPackageId) || find(layer.annotations, kAnnotationPackages);
 }

@@ -6,7 +6,9 @@
 //   layer shared by many   dev.sheaf.packages: canonical JSON
 //                          [{"id", "name", "version"}, ...]
 //   manifest               dev.sheaf.drop-paths: canonical JSON of the
-//                          [packages] drop_paths globs, when there are any
+//                          [packages] drop_paths globs, when there are any;
+//                          dev.sheaf.trimmed-from: the digest of the image
+//                          a trimmed image was traced on (image/trim.hpp)
 //
 // compose renders them; run, export, sbom, image show and diff, and naming
 // an image read them through the parser here, so every reader agrees on
@@ -47,6 +49,10 @@ std::map<std::string, std::string> shared_layer_annotations(const std::vector<La
 // The manifest's drop filter; set_drop_paths leaves it out for no globs.
 inline constexpr std::string_view kAnnotationDropPaths = "dev.sheaf.drop-paths";
 void set_drop_paths(oci::ImageManifest& manifest, const std::vector<std::string>& globs);
+inline constexpr std::string_view kAnnotationTrimmedFrom = "dev.sheaf.trimmed-from";
+void set_trimmed_from(oci::ImageManifest& manifest, const std::string& source);
+// The image a trimmed image was traced on; nullopt for one not trimmed.
+std::optional<std::string> trimmed_from(const oci::ImageManifest& manifest);
 
 // What the per-package keys share, for messages about them.
 inline constexpr std::string_view kAnnotationPackagePrefix = "dev.sheaf.package";

@@ -60,11 +60,6 @@ struct Builder {
   }
 };
 
-std::string relative(std::string_view absolute) {
-  while (!absolute.empty() && absolute.front() == '/') absolute.remove_prefix(1);
-  return std::string(absolute);
-}
-
 void add_os_release(const OsRelease& os, const ImageTree& tree, Builder& b) {
   // etc/debian_version too: trivy (and cdxgen, which runs it) detect Debian
   // by that file alone, and without a detected OS they give the packages no
@@ -266,7 +261,7 @@ Assembly make_assembly(const spec::Spec& spec, const std::optional<OsRelease>& o
     }
   }
   for (const auto& p : spec.paths) {
-    std::string path = deb::merged_usr_path(relative(p.path));
+    std::string path = deb::merged_usr_path(relative_path(p.path));
     // The spec's entry replaces what the assembly would make there (the
     // nginx example declares /run, which base-files' layout has too).
     std::erase_if(b.entries, [&](const Entry& e) { return e.path == path; });

@@ -55,11 +55,6 @@ struct Member {
   std::string label() const { return record.name + " " + record.version; }
 };
 
-std::string relative(std::string_view absolute) {
-  while (!absolute.empty() && absolute.front() == '/') absolute.remove_prefix(1);
-  return std::string(absolute);
-}
-
 // A Debian package name for a [[files]] destination: "/app" -> "sheaf-files-app".
 std::string files_package_name(std::string_view dest) {
   std::string name = "sheaf-files";
@@ -99,7 +94,7 @@ Member read_local_files(const spec::Spec& spec, const spec::LocalFiles& files, c
   return with_context(fmt::format("{}: while reading [[files]] src {}", where, quote(files.src_as_written)), [&] {
     struct stat st {};
     if (::lstat(files.src.c_str(), &st) != 0) fail_errno(errno, "cannot read " + quote(files.src.string()));
-    std::string dest = deb::merged_usr_path(relative(files.dest));
+    std::string dest = deb::merged_usr_path(relative_path(files.dest));
     std::vector<Entry> entries;
     std::string origin_type;
     if (S_ISDIR(st.st_mode)) {
@@ -360,6 +355,7 @@ class Composer {
   void select_needs();           // 3: whose needs become suggestions
   void check_paths();            // 3
   void add_assembly();           // 4
+  void trim();                   // 4b, with a trim only
   void make_layers();            // 5
   void write_documents();        // 6
   ComposeResult record_image();  // 7
@@ -368,6 +364,7 @@ class Composer {
   Member stored_member(const std::string& id, Kind kind) const;
   void refresh_stale_derivations();
   Manifest layer_manifest(std::size_t group) const;
+  ImageSources recorded_sources() const;
   void note(const std::string& text) const {
     if (request_.note) request_.note(text);
   }
@@ -381,6 +378,8 @@ class Composer {
   std::unique_ptr<store::WriteBatch> batch_;
   std::vector<Member> members_;
   std::vector<std::string> files_ids_;  // [[files]] packages, in spec order
+  std::optional<TrimProfile> trim_;     // what trim() kept
+  std::vector<Member> untrimmed_new_;   // members this build made that trim() replaced
   // Per member (before the assembly joins): its effects and, where its
   // programs' needs become suggestions, those needs.
   std::vector<MemberEffects> effects_;
@@ -603,6 +602,61 @@ void Composer::add_assembly() {
   members_.push_back(std::move(m));
 }
 
+// 4b. Every member narrowed to what the workloads used; members nothing
+// used leave. A trimmed member is a package of its own (same name, version
+// and relations, a narrower FileSet) whose origin names the package it came
+// from, so everything that reads images (run, push, pull, SBOMs) reads it
+// as it reads any package.
+void Composer::trim() {
+  const TrimInput& input = *request_.trim;
+  std::vector<const Manifest*> manifests;
+  std::vector<std::string> names;
+  for (const auto& m : members_) {
+    manifests.push_back(&m.manifest);
+    names.push_back(m.package.name);
+  }
+  for (const auto& glob : unmatched_keeps(manifests, input.keep)) {
+    warn(fmt::format("--keep {} matches no path of the image", quote(glob)));
+  }
+  std::vector<MemberTrim> trims = trim_members(manifests, names, input.used, input.keep);
+  TrimProfile profile{input.source, input.workloads, input.keep, {}, {}};
+  std::vector<Member> kept;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    Member& m = members_[i];
+    if (!trims[i].used) {
+      profile.dropped.push_back({m.package.name, m.package.version, m.record.id});
+      continue;
+    }
+    Member t = m;
+    t.stored = false;
+    t.manifest = std::move(trims[i].manifest);
+    t.dropped = 0;
+    finish_local_member(t, *batch_);
+    std::string kind;
+    if (m.stored) {
+      kind = pkg::package_kind(store_.index(), m.record.id);
+      if (kind.empty() && pkg::has_origin_type(store_.index(), m.record.id, "recipe")) kind = "recipe";
+    } else {
+      kind = string_field(nlohmann::json::parse(m.origin), "type");
+    }
+    t.origin = pkg::trim_origin(m.record.id, kind);
+    profile.packages.push_back({m.package.name, m.package.version, m.record.id, t.record.id,
+                                m.manifest.entries().size(), t.manifest.entries().size(), std::move(trims[i].paths)});
+    kept.push_back(std::move(t));
+  }
+  auto by_name = [](const auto& a, const auto& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); };
+  std::sort(profile.packages.begin(), profile.packages.end(), by_name);
+  std::sort(profile.dropped.begin(), profile.dropped.end(), by_name);
+  if (kept.empty()) fail("the workloads used no file of the image, so a trim would leave nothing");
+  // What this build made and the trim replaced ([[files]] packages, the
+  // assembly) is recorded too: an update of the trimmed image starts there.
+  for (auto& m : members_) {
+    if (!m.stored) untrimmed_new_.push_back(std::move(m));
+  }
+  members_ = std::move(kept);
+  trim_ = std::move(profile);
+}
+
 // A layer's FileSet: its member's, or for a shared layer the union of its
 // members' (identical shared entries once).
 Manifest Composer::layer_manifest(std::size_t group) const {
@@ -720,6 +774,7 @@ void Composer::write_documents() {
   manifest.config = {std::string(oci::kMediaTypeConfig), config_digest_, config_bytes.size(), {}, std::nullopt};
   for (const auto& layer : result_.layers) manifest.layers.push_back(layer.descriptor);
   set_drop_paths(manifest, spec_.packages.drop_paths);
+  if (trim_) set_trimmed_from(manifest, trim_->source);
   manifest_bytes_ = oci::render(manifest);
   manifest_digest_ = batch_->add_blob(manifest_bytes_);
   blobs_.push_back(config_digest_.str());
@@ -732,6 +787,20 @@ void Composer::write_documents() {
   result_.config = std::move(config);
 }
 
+// The sources recorded beside the image: the request's, and with a trim its
+// profile, each trimmed package coming from where its original came from.
+ImageSources Composer::recorded_sources() const {
+  ImageSources sources = request_.sources;
+  if (!trim_) return sources;
+  sources.trim = trim_;
+  for (const auto& p : trim_->packages) {
+    if (auto it = request_.sources.packages.find(p.from); it != request_.sources.packages.end()) {
+      sources.packages[p.id] = it->second;
+    }
+  }
+  return sources;
+}
+
 // 7. One commit: packages this build made, layer records, the image, its tag.
 ComposeResult Composer::record_image() {
   std::vector<std::string> package_ids;
@@ -739,7 +808,7 @@ ComposeResult Composer::record_image() {
   std::sort(package_ids.begin(), package_ids.end());
   store::ImageRecord record{
       manifest_digest_.str(), config_digest_.str(), manifest_bytes_.size(), result_.config.created,
-      render_sources(request_.sources, recipe_json(spec_, request_.os, request_.arch, files_ids_))};
+      render_sources(recorded_sources(), recipe_json(spec_, request_.os, request_.arch, files_ids_))};
   if (request_.keep_recorded_sources) {
     if (auto existing = store_.index().image(record.digest)) record.sources = existing->sources;
   }
@@ -751,22 +820,27 @@ ComposeResult Composer::record_image() {
     if (!request_.tag_name.empty() && store_.index().tagged_image(request_.tag_name, request_.tag) != record.digest) {
       return false;
     }
-    return std::all_of(members_.begin(), members_.end(), [&](const Member& m) {
+    auto recorded = [&](const Member& m) {
       return m.stored || store_.index().origins(m.record.id) == std::vector<std::string>{m.origin};
-    });
+    };
+    return std::all_of(members_.begin(), members_.end(), recorded) &&
+           std::all_of(untrimmed_new_.begin(), untrimmed_new_.end(), recorded);
   };
   if (!unchanged()) {
     batch_->commit([&](store::Index::Transaction& t) {
-      for (const auto& m : members_) {
-        if (m.stored) continue;
-        t.insert_package(m.record);
-        t.add_origin(m.record.id, m.origin);
+      for (const auto* list : {&members_, &untrimmed_new_}) {
+        for (const auto& m : *list) {
+          if (m.stored) continue;
+          t.insert_package(m.record);
+          t.add_origin(m.record.id, m.origin);
+        }
       }
       for (const auto& r : new_layer_records_) t.put_layer(r);
       t.put_image(record, package_ids, blobs_);
       if (!request_.tag_name.empty()) t.set_tag(request_.tag_name, request_.tag, record.digest);
     });
   }
+  result_.trim = trim_;
   return std::move(result_);
 }
 
@@ -780,6 +854,7 @@ ComposeResult compose_image(store::LocalStore& store, const spec::Spec& spec, co
   composer.select_needs();
   composer.check_paths();
   composer.add_assembly();
+  if (request.trim) composer.trim();
   composer.make_layers();
   composer.write_documents();
   return composer.record_image();

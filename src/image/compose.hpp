@@ -6,6 +6,8 @@
 //      or Breaks between members, and no path claimed differently by two
 //      members (after drop_paths; image/paths.hpp);
 //   3. the assembly package (image/assembly.hpp);
+//   3b. with a trim, every member narrowed to what the workloads used, and
+//      the members nothing used left out (image/trim.hpp);
 //   4. one layer per member, made once per package and reused
 //      (image/layers.hpp), in canonical order (layer_order below);
 //   5. the config and manifest, stored as blobs; the image, its packages and
@@ -26,6 +28,7 @@
 
 #include "image/assembly.hpp"
 #include "image/sources.hpp"
+#include "image/trim.hpp"
 #include "oci/documents.hpp"
 #include "spec/spec.hpp"
 #include "store/local_store.hpp"
@@ -49,6 +52,9 @@ struct ComposeRequest {
   // Where the image came from, recorded beside it in the index with the
   // image's recipe (image/sources.hpp, image/recipe.hpp).
   ImageSources sources;
+  // Trims the composed set (image/trim.hpp): each member narrowed to what
+  // the workloads used, the profile recorded in the sources.
+  std::optional<TrimInput> trim;
   // When the store already holds the composed image, keep the sources it
   // recorded (an update that lands on a built image keeps the build's).
   bool keep_recorded_sources = false;
@@ -70,6 +76,7 @@ struct ComposedLayer {
 
 struct ComposeResult {
   Digest manifest;
+  std::optional<TrimProfile> trim;  // with a trim: what it kept
   std::uint64_t manifest_size = 0;
   oci::ImageManifest manifest_document;
   oci::ImageConfig config;

@@ -55,16 +55,17 @@ std::string layer_variant(const std::vector<std::string>& drop_paths) {
 }
 
 FilteredFileSet apply_drop_paths(const fileset::Manifest& manifest, const std::vector<std::string>& globs) {
+  if (globs.empty()) return {manifest, {}};
+  return filter_fileset(manifest, [&](const Entry& e) { return !dropped_by(globs, e.path); });
+}
+
+FilteredFileSet filter_fileset(const fileset::Manifest& manifest, const std::function<bool(const Entry&)>& keep) {
   FilteredFileSet out;
-  if (globs.empty()) {
-    out.manifest = manifest;
-    return out;
-  }
   std::vector<Entry> kept;
   std::map<std::string, Entry, std::less<>> dropped_files;   // dropped file -> what replaces it (if anything)
   std::map<std::string, std::string, std::less<>> promoted;  // dropped file path -> kept path that now holds it
   for (const auto& entry : manifest.entries()) {
-    if (dropped_by(globs, entry.path)) {
+    if (!keep(entry)) {
       out.dropped.push_back(entry.path);
       if (entry.type == EntryType::file) dropped_files.emplace(entry.path, entry);
       continue;

@@ -8,6 +8,7 @@
 // (store::LayerRecord) under a variant key that names the codec and filter.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct FilteredFileSet {
 // Removes every entry a glob matches, with everything below it. A kept
 // hardlink whose file was dropped becomes the file.
 FilteredFileSet apply_drop_paths(const fileset::Manifest& manifest, const std::vector<std::string>& globs);
+
+// Keeps the entries `keep` accepts, and nothing else; a kept hardlink whose
+// file was dropped becomes the file. (apply_drop_paths, and trimming.)
+FilteredFileSet filter_fileset(const fileset::Manifest& manifest,
+                               const std::function<bool(const fileset::Entry&)>& keep);
 
 // The FileSet of a layer from its packages' (filtered) FileSets, in layer
 // order: the one package's, or for a shared layer their union, an entry two

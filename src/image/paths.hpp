@@ -21,6 +21,12 @@
 
 namespace sheaf::image {
 
+// An image path as a FileSet spells it: "/usr/bin" -> "usr/bin".
+inline std::string relative_path(std::string_view absolute) {
+  while (!absolute.empty() && absolute.front() == '/') absolute.remove_prefix(1);
+  return std::string(absolute);
+}
+
 class ImageTree {
  public:
   // Adds a member's FileSet. `owner` names it in messages ("libc6 2.36-9").

@@ -21,6 +21,7 @@ std::string render_sources(const ImageSources& sources, const json& recipe) {
   }
   if (sources.updated_from) doc["updated_from"] = *sources.updated_from;
   if (!sources.packages.empty()) doc["packages"] = sources.packages;
+  if (sources.trim) doc["trim"] = trim_profile_json(*sources.trim);
   doc["recipe"] = recipe;
   return canonical_json(doc);
 }
@@ -50,6 +51,7 @@ RecordedSources read_sources(const store::ImageRecord& record, const std::string
   } catch (const json::exception& e) {
     fail("the sources recorded for {} are not ones sheaf can read: {}", label, e.what());
   }
+  if (doc.contains("trim")) out.sources.trim = parse_trim_profile(doc["trim"], label);
   if (doc.contains("recipe")) out.recipe = doc["recipe"];
   return out;
 }

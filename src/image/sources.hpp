@@ -12,6 +12,8 @@
 //                                                     from: "debian SUITE" or the
 //                                                     registry reference the spec
 //                                                     names (none when empty)
+//    "trim": {...},                                   a trimmed image's profile
+//                                                     (image/trim.hpp)
 //    "recipe": {...}}                                image/recipe.hpp
 //
 // rendered as canonical JSON, so that the same sources give the same bytes.
@@ -22,6 +24,7 @@
 #include <optional>
 #include <string>
 
+#include "image/trim.hpp"
 #include "spec/spec.hpp"
 #include "store/index.hpp"
 
@@ -38,6 +41,7 @@ struct ImageSources {
   std::optional<spec::DebianSource> debian;
   std::optional<std::string> updated_from;
   std::map<std::string, std::string> packages;  // package id -> "debian SUITE" or docker://...
+  std::optional<TrimProfile> trim;              // a trimmed image's
 };
 
 // The document, with the recipe (recipe_json) under "recipe".

@@ -304,7 +304,11 @@ StoredComposition load_composition(store::LocalStore& store, const store::ImageR
   c.recipe = parse_recipe(*recorded.recipe, label);
   c.sources = std::move(recorded.sources);
   std::set<std::string> files(c.recipe.files.begin(), c.recipe.files.end());
-  for (const auto& id : store.index().image_packages(record.digest)) {
+  // A trimmed image is updated as the set it was trimmed from, and trimmed
+  // again with its profile (pipeline/update.cpp).
+  std::vector<std::string> ids =
+      c.sources.trim ? c.sources.trim->untrimmed_ids() : store.index().image_packages(record.digest);
+  for (const auto& id : ids) {
     if (files.count(id)) continue;
     auto p = store.index().package(id);
     if (!p) fail("{} holds the package {}, which is not in the store; run 'sheaf store verify'", label, id);

@@ -50,7 +50,8 @@ struct StoredComposition {
 };
 
 // Reads what the index records about `record`. Refuses an image that was
-// built before images recorded their recipe.
+// built before images recorded their recipe. A trimmed image's members are
+// the packages it was trimmed from (its profile names them).
 StoredComposition load_composition(store::LocalStore& store, const store::ImageRecord& record,
                                    const std::string& label);
 

@@ -10,6 +10,7 @@
 #include "image/export.hpp"
 #include "image/image_ref.hpp"
 #include "pipeline/fetch.hpp"
+#include "pipeline/trim.hpp"
 #include "pipeline/lock.hpp"
 #include "pipeline/package_trust.hpp"
 #include "pipeline/recipe.hpp"
@@ -108,8 +109,12 @@ BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& 
     }
   }
   request.source_date_epoch = options.source_date_epoch;
-  request.tag_name = result.tag.name;
-  request.tag = result.tag.tag;
+  // With [trim], the composed image is the one traced; the tag goes to the
+  // trimmed image.
+  if (!spec.trim) {
+    request.tag_name = result.tag.name;
+    request.tag = result.tag.tag;
+  }
   request.warn = [&reporter](const std::string& w) { reporter.warning(w); };
   request.note = [&reporter](const std::string& n) { reporter.note(n); };
   request.suggest = [&reporter](const image::Suggestion& s) { reporter.suggestion(s); };
@@ -120,8 +125,26 @@ BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& 
     ProgressScope scope(reporter);
     result.composed = image::compose_image(session.store(), spec, request);
   }
+  if (spec.trim) {
+    result.untrimmed = result.composed.manifest.str();
+    TrimResult trimmed = with_context(fmt::format("while trimming the image of {} ([trim])", spec.path.string()), [&] {
+      return trim_image(session, *result.untrimmed, *spec.trim, false, result.tag, options.runtime, request.threads);
+    });
+    result.composed = std::move(trimmed.composed);
+    result.trim = trimmed.summary;
+  }
   write_outputs(session, result.composed.manifest, result.tag, options.outputs);
   return result;
+}
+
+std::optional<Tag> tag_named_by(store::Index& index, const std::string& ref, const std::string& digest) {
+  if (ref.starts_with("sha256:") || ref.find('/') != std::string::npos) return std::nullopt;
+  try {
+    auto [name, tag] = image::parse_tag(ref);
+    if (index.tagged_image(name, tag) == digest) return Tag{name, tag};
+  } catch (const Error&) {
+  }
+  return std::nullopt;
 }
 
 void write_outputs(Session& session, const Digest& manifest, const Tag& tag, const Outputs& outputs) {

@@ -31,6 +31,7 @@ struct BuildOptions {
   // (sign/package_policy.hpp).
   std::optional<std::filesystem::path> package_policy;
   Outputs outputs;
+  std::string runtime;  // for [trim]'s workloads: runc, crun, or "" to pick
 };
 
 struct Tag {
@@ -40,12 +41,25 @@ struct Tag {
   std::string str() const { return name.empty() ? "" : name + ":" + tag; }
 };
 
+// What a trim kept, for people.
+struct TrimSummary {
+  std::size_t packages_before = 0, packages_after = 0;
+  std::uint64_t entries_before = 0, entries_after = 0;
+  std::uint64_t bytes_before = 0, bytes_after = 0;  // file content, uncompressed
+};
+
 struct BuildResult {
-  image::ComposeResult composed;
+  image::ComposeResult composed;  // with [trim], the trimmed image
   Tag tag;
+  // With [trim]: the image that was traced, and what the trim kept.
+  std::optional<std::string> untrimmed;
+  std::optional<TrimSummary> trim;
 };
 
 BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& options);
+
+// The tag `ref` names when it is NAME[:TAG] and that tag points at `digest`.
+std::optional<Tag> tag_named_by(store::Index& index, const std::string& ref, const std::string& digest);
 
 // Writes a stored image to the outputs asked for, noting each. `tag` names it
 // in a layout's ref and a docker-archive's RepoTags.

@@ -1,5 +1,7 @@
 #include "pipeline/update.hpp"
 
+#include <set>
+
 #include <ctime>
 
 #include "base/error.hpp"
@@ -14,16 +16,6 @@ namespace sheaf::pipeline {
 namespace {
 
 // Is `ref` the tag that names `digest`? Then the update moves that tag.
-std::optional<Tag> tag_named_by(store::Index& index, const std::string& ref, const std::string& digest) {
-  if (ref.starts_with("sha256:") || ref.find('/') != std::string::npos) return std::nullopt;
-  try {
-    auto [name, tag] = image::parse_tag(ref);
-    if (index.tagged_image(name, tag) == digest) return Tag{name, tag};
-  } catch (const Error&) {
-  }
-  return std::nullopt;
-}
-
 void check_request(const UpdateOptions& options) {
   bool changes = !options.set.empty() || !options.add.empty() || !options.remove.empty();
   if (!changes && options.from_lock.empty())
@@ -93,6 +85,21 @@ std::string assembly_version(const image::ComposeResult& result) {
 
 }  // namespace
 
+// Says which paths the workloads used that no package of the updated,
+// trimmed image holds any more, naming the package that held each.
+void warn_lost_paths(const image::TrimProfile& before, const image::TrimProfile& after, Reporter& reporter) {
+  std::set<std::string> still = after.used();
+  for (const auto& p : before.packages) {
+    std::vector<std::string> lost;
+    for (const auto& path : p.used) {
+      if (!still.count(path)) lost.push_back(path);
+    }
+    if (lost.empty()) continue;
+    reporter.warning(fmt::format("{} {} held {} path(s) the trim's workloads used that the update no longer has: {}",
+                                 p.name, p.version, lost.size(), fmt::join(lost, ", ")));
+  }
+}
+
 UpdateResult update(Session& session, const UpdateOptions& options) {
   check_request(options);
   UpdateResult result;
@@ -130,7 +137,15 @@ UpdateResult update(Session& session, const UpdateOptions& options) {
   compose.warn = [&reporter](const std::string& w) { reporter.warning(w); };
   compose.suggest = [&reporter](const image::Suggestion& s) { reporter.suggestion(s); };
   compose.note = [&reporter](const std::string& n) { reporter.note(n); };
+  // A trimmed image: the new set, closed and conflict-free as checked
+  // above, is trimmed again to the paths its workloads used.
+  const std::optional<image::TrimProfile>& old_trim = old.sources.trim;
+  if (old_trim) {
+    compose.trim = image::TrimInput{old_trim->source, old_trim->workloads, old_trim->keep, old_trim->used()};
+    compose.sources.trim.reset();
+  }
   result.composed = image::compose_image(store, recipe.spec, compose);
+  if (old_trim) warn_lost_paths(*old_trim, *result.composed.trim, reporter);
 
   std::string new_assembly = assembly_version(result.composed);
   if (old.assembly && old.assembly->version != new_assembly) {

@@ -210,7 +210,7 @@ std::string origin_type(const std::string& origin) {
   auto doc = nlohmann::json::parse(origin, nullptr, false);
   if (!doc.is_object()) return "";
   std::string type = string_field(doc, "type");
-  if (type == "registry") return string_field(doc, "kind");
+  if (type == "registry" || type == "trim") return string_field(doc, "kind");
   return type;
 }
 
@@ -230,6 +230,10 @@ std::string package_kind(store::Index& index, std::string_view id) {
     if (types.count(kind)) return kind;
   }
   return "";
+}
+
+std::string trim_origin(std::string_view from, std::string_view kind) {
+  return canonical_json({{"type", "trim"}, {"from", from}, {"kind", kind}});
 }
 
 std::string registry_origin(std::string_view reference, std::string_view kind) {

@@ -92,7 +92,8 @@ std::vector<Digest> metadata_blobs(const store::PackageRecord& record);
 // from disk or a spec's [[files]]), "assembly" (an image's derived files).
 // A package pulled from a registry has the origin
 // {"type": "registry", "reference": ..., "kind": TYPE}, which counts as TYPE:
-// the type it had where it was pushed from (the sheaf document carries it).
+// the type it had where it was pushed from (the sheaf document carries it);
+// a trimmed package's origin (trim_origin) counts as its original's type.
 bool has_origin_type(store::Index& index, std::string_view id, std::string_view type);
 
 // The one type a package counts as, for the sheaf document: "assembly",
@@ -101,5 +102,10 @@ std::string package_kind(store::Index& index, std::string_view id);
 
 // The origin a pull records: canonical JSON as described above.
 std::string registry_origin(std::string_view reference, std::string_view kind);
+
+// The origin of a trimmed package (image/trim.hpp): {"type": "trim", "from":
+// ID, "kind": TYPE}, the package it was narrowed from and that one's type,
+// which it counts as.
+std::string trim_origin(std::string_view from, std::string_view kind);
 
 }  // namespace sheaf::pkg

@@ -11,7 +11,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <exception>
+#include <functional>
+#include <thread>
 
 #include "base/error.hpp"
 #include "base/file_lock.hpp"
@@ -24,6 +29,7 @@
 #include "run/package_tree.hpp"
 #include "run/plan.hpp"
 #include "run/runtime_config.hpp"
+#include "run/trace_fs.hpp"
 
 namespace sheaf::run {
 
@@ -107,13 +113,32 @@ std::vector<Rlimit> current_rlimits() {
 }
 
 // Runs `argv` in the foreground with the forwarded signals blocked in sheaf
-// and passed on to the child; returns its wait status.
-int run_forwarding_signals(const std::vector<std::string>& argv, const sigset_t& forwarded) {
-  auto child = spawn(argv, {.unblock = &forwarded});
+// and passed on to the child; returns its wait status. `started` is called
+// once the child runs; at `deadline`, `expire` is called once (it stops the
+// container), and the wait goes on.
+int run_forwarding_signals(const std::vector<std::string>& argv, const sigset_t& forwarded, int stdout_fd,
+                           const std::function<void()>& started,
+                           std::optional<std::chrono::steady_clock::time_point> deadline,
+                           const std::function<void()>& expire) {
+  auto child = spawn(argv, {.stdout_fd = stdout_fd, .unblock = &forwarded});
   if (!child) fail("cannot start {}", argv.front());
+  if (started) started();
   for (;;) {
     siginfo_t info{};
-    int sig = ::sigwaitinfo(&forwarded, &info);
+    int sig;
+    if (deadline) {
+      auto left = std::max(std::chrono::nanoseconds(0), *deadline - std::chrono::steady_clock::now());
+      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left);
+      timespec timeout{static_cast<time_t>(seconds.count()), static_cast<long>((left - seconds).count())};
+      sig = ::sigtimedwait(&forwarded, &info, &timeout);
+      if (sig < 0 && errno == EAGAIN) {
+        deadline.reset();
+        expire();
+        continue;
+      }
+    } else {
+      sig = ::sigwaitinfo(&forwarded, &info);
+    }
     if (sig < 0) {
       if (errno == EINTR) continue;
       fail_errno(errno, "cannot wait for signals");
@@ -165,8 +190,11 @@ class ForwardedSignals {
   sigset_t previous_{};
 };
 
+}  // namespace
+
 // A container's directory, <store>/run/<name>/, removed (unless kept) when
-// destroyed; its `lock` is held for the container's life.
+// destroyed; its `lock` is held for the container's life. (Outside the
+// anonymous namespace: ImageRoot::State holds one.)
 struct ContainerDir {
   std::string name;
   fs::path path;
@@ -178,6 +206,8 @@ struct ContainerDir {
     fs::remove_all(path, ec);
   }
 };
+
+namespace {
 
 // Step 1: the trees of the image's packages, top layer first (the order an
 // overlay lists its lower directories in).
@@ -243,10 +273,19 @@ RuntimeConfig plan_container(const image::StoredImage& image, const RunRequest& 
   return runtime;
 }
 
+// Asks the runtime to send `signal` to the container's first process; a
+// container that is not (or no longer) running is no error.
+void signal_container(const std::string& runtime, const std::string& name, const std::string& signal) {
+  if (auto pid = spawn({runtime, "kill", name, signal},
+                       {.stdin_null = true, .discard_stdout = true, .discard_stderr = true})) {
+    wait_for(*pid);
+  }
+}
+
 // Step 4: the runtime in the foreground; its state is deleted afterwards,
 // whatever happened. Returns the wait status.
 int run_runtime(const std::string& runtime, const fs::path& bundle, const std::string& name,
-                const sigset_t& forwarded) {
+                const sigset_t& forwarded, const RunControl& control, bool& timed_out) {
   struct DeleteState {
     std::string runtime, name;
     ~DeleteState() {
@@ -255,7 +294,42 @@ int run_runtime(const std::string& runtime, const fs::path& bundle, const std::s
       }
     }
   } delete_state{runtime, name};
-  return run_forwarding_signals({runtime, "run", "--bundle", bundle.string(), name}, forwarded);
+  // The companion (a server workload's probes) runs beside the container;
+  // it ends before the runtime's state is deleted.
+  std::thread companion;
+  std::exception_ptr companion_failure;
+  std::atomic<bool> ended{false};
+  struct JoinCompanion {
+    std::thread& thread;
+    std::atomic<bool>& ended;
+    ~JoinCompanion() {
+      ended = true;
+      if (thread.joinable()) thread.join();
+    }
+  } join{companion, ended};
+  ContainerHandle handle{[&](const std::string& signal) { signal_container(runtime, name, signal); },
+                         [&] { return ended.load(); }};
+  auto started = [&] {
+    if (!control.alongside) return;
+    companion = std::thread([&] {
+      try {
+        control.alongside(handle);
+      } catch (...) {
+        companion_failure = std::current_exception();
+      }
+    });
+  };
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (control.time_limit) deadline = std::chrono::steady_clock::now() + *control.time_limit;
+  int status = run_forwarding_signals({runtime, "run", "--bundle", bundle.string(), name}, forwarded,
+                                      control.stdout_fd, started, deadline, [&] {
+                                        timed_out = true;
+                                        signal_container(runtime, name, "SIGKILL");
+                                      });
+  ended = true;
+  if (companion.joinable()) companion.join();
+  if (companion_failure) std::rethrow_exception(companion_failure);
+  return status;
 }
 
 }  // namespace
@@ -284,6 +358,32 @@ struct ImageRoot::State {
   std::unique_ptr<ContainerDir> dir;
   std::optional<OverlayMount> mount;
 };
+
+namespace {
+
+// A traced root: the image's read-only overlay at <dir>/image, served
+// through the tracing filesystem at <dir>/traced, which is the one lower
+// layer of the container's own overlay.
+struct TracedRoot {
+  std::optional<OverlayMount> image;
+  std::optional<TracingMount> tracing;
+
+  fs::path mount(const std::vector<fs::path>& lowers, const fs::path& dir) {
+    fs::create_directories(dir / "image");
+    fs::create_directories(dir / "traced");
+    image.emplace(OverlayLayout{lowers, std::nullopt, std::nullopt}, dir / "image", dir);
+    tracing.emplace(dir / "image", dir / "traced");
+    return dir / "traced";
+  }
+  AccessTrace stop() {
+    AccessTrace trace = tracing->stop();
+    tracing.reset();
+    image.reset();
+    return trace;
+  }
+};
+
+}  // namespace
 
 ImageRoot::ImageRoot(store::LocalStore& store, const Digest& manifest) : state_(std::make_unique<State>()) {
   if (::geteuid() != 0) fail("mounting an image's root needs root: it is an overlay of package trees");
@@ -320,6 +420,10 @@ std::string choose_runtime(const std::string& requested) {
 }
 
 int run_container(store::LocalStore& store, const RunRequest& request) {
+  return run_container(store, request, RunControl{}).exit_code;
+}
+
+RunOutcome run_container(store::LocalStore& store, const RunRequest& request, const RunControl& control) {
   if (::geteuid() != 0) fail("sheaf run needs root: it mounts an overlay and hands it to runc or crun");
   std::string runtime = choose_runtime(request.runtime);
   std::vector<Mount> volumes;
@@ -335,33 +439,64 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
   std::vector<fs::path> lowers = package_trees(store, image);
   OverlayLayout layout;
   std::unique_ptr<ContainerDir> dir = make_container_dir(store, lowers, request, layout);
+  TracedRoot traced;
+  if (control.trace) layout.lowers = {traced.mount(lowers, dir->path)};
   std::optional<OverlayMount> mount;
   mount.emplace(layout, dir->path / "bundle/rootfs", dir->path);
   held = store::StoreLock();
+  // The trace is taken when the container's root is gone, on every path out.
+  struct Finish {
+    std::optional<OverlayMount>& mount;
+    TracedRoot& traced;
+    AccessTrace* trace;
+    ~Finish() {
+      mount.reset();
+      if (!traced.tracing) return;
+      try {
+        AccessTrace got = traced.stop();
+        if (trace) *trace = std::move(got);
+      } catch (...) {
+        // reported by the explicit finish() below on the normal path
+      }
+    }
+  } finish{mount, traced, control.trace};
 
   // 3. The command, looked up in the root unless a volume brings it.
   UniqueFd root_fd(::open((dir->path / "bundle/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) fail_errno(errno, "cannot open the container's root");
   RuntimeConfig config = plan_container(image, request, root_fd.get(), volumes);
   if (!under_volume(config.args.front(), volumes)) {
-    if (int code = check_program(root_fd.get(), config.args.front(), config.env, config.cwd); code != 0) return code;
+    if (int code = check_program(root_fd.get(), config.args.front(), config.env, config.cwd); code != 0) {
+      return {code, false};
+    }
   }
   auto name_files = name_file_mounts(dir->path, request, root_fd.get());
   config.mounts.insert(config.mounts.end() - static_cast<std::ptrdiff_t>(volumes.size()), name_files.begin(),
                        name_files.end());
+  if (control.stdout_fd >= 0) config.terminal = false;
   write_file_atomically(dir->path / "bundle/config.json", render(config));
 
   // 4. A signal that asked sheaf to stop during the set-up stops it here,
   // before the container exists (the clean-up runs as the stack unwinds).
   if (int sig = ForwardedSignals::pending_stop()) {
     fmt::print(stderr, "sheaf: {} before the container started; nothing was run\n", ::strsignal(sig));
-    return 128 + sig;
+    return {128 + sig, false};
   }
-  int status = run_runtime(runtime, dir->path / "bundle", dir->name, signals.set());
+  RunOutcome outcome;
+  int status = run_runtime(runtime, dir->path / "bundle", dir->name, signals.set(), control, outcome.timed_out);
   mount.reset();
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return kExitRunFailed;
+  if (traced.tracing) {
+    AccessTrace trace = traced.stop();  // throws what the tracer met
+    *control.trace = std::move(trace);
+  }
+  if (WIFEXITED(status)) {
+    outcome.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    outcome.exit_code = 128 + WTERMSIG(status);
+  } else {
+    outcome.exit_code = kExitRunFailed;
+  }
+  return outcome;
 }
 
 }  // namespace sheaf::run

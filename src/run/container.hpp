@@ -17,13 +17,16 @@
 // Failures before the command starts are Errors (exit 125 in the CLI).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/digest.hpp"
+#include "run/trace_fs.hpp"
 #include "store/local_store.hpp"
 
 namespace sheaf::run {
@@ -60,6 +63,37 @@ std::uint64_t export_rootfs(store::LocalStore& store, const Digest& manifest, co
 // Runs the container to its end and returns its exit code (128 + signal
 // when a signal ended it), or 126/127 when the command cannot be run.
 int run_container(store::LocalStore& store, const RunRequest& request);
+
+// A running container, for RunControl::alongside.
+struct ContainerHandle {
+  // Asks the runtime to send a signal ("SIGQUIT", "15") to the container's
+  // first process; nothing happens when it is not running.
+  std::function<void(const std::string&)> signal;
+  // True once the container ended.
+  std::function<bool()> ended;
+};
+
+// What `sheaf trim` adds to a run.
+struct RunControl {
+  // The container is killed (SIGKILL) this long after it started.
+  std::optional<std::chrono::milliseconds> time_limit;
+  // When set, the root is served through a TracingMount (run/trace_fs.hpp)
+  // below the container's overlay, and what the run touched lands here.
+  AccessTrace* trace = nullptr;
+  // The container's stdout goes to this descriptor (no terminal then).
+  int stdout_fd = -1;
+  // Runs on a thread of its own once the runtime started (a server
+  // workload's probes). The run ends when both the container and this have
+  // ended; what it throws, the run throws.
+  std::function<void(const ContainerHandle&)> alongside;
+};
+
+struct RunOutcome {
+  int exit_code = 0;
+  bool timed_out = false;  // the time limit killed it
+};
+
+RunOutcome run_container(store::LocalStore& store, const RunRequest& request, const RunControl& control);
 
 // A stored image's root, mounted read-only (steps 1 and 2 above, with no
 // upper layer), for as long as the object lives: what a recipe's build

@@ -7,14 +7,12 @@
 #include <set>
 
 #include "base/error.hpp"
+#include "spec/toml_reader.hpp"
+#include "spec/trim.hpp"
 
 namespace sheaf::spec::detail {
 
 namespace {
-
-Position position_of(const toml::source_region& region) {
-  return {static_cast<unsigned>(region.begin.line), static_cast<unsigned>(region.begin.column)};
-}
 
 // An absolute image path: "/" followed by components that are neither empty,
 // "." nor "..". A trailing '/' is dropped.
@@ -140,11 +138,7 @@ ImageConfig read_image(const TomlReader& reader, const toml::table& table) {
   if (const auto* node = table.get("labels")) image.labels = string_table(reader, *node, "labels", false);
   if (const auto* node = table.get("stop_signal")) {
     image.stop_signal = reader.as_string(*node, "stop_signal");
-    bool named = image.stop_signal.size() > 3 && image.stop_signal.starts_with("SIG") &&
-                 image.stop_signal.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+", 3) == std::string::npos;
-    bool numbered = !image.stop_signal.empty() && image.stop_signal.size() <= 2 &&
-                    image.stop_signal.find_first_not_of("0123456789") == std::string::npos;
-    if (!named && !numbered) {
+    if (!is_signal_spelling(image.stop_signal)) {
       reader.fail_at(node->source(), fmt::format("stop_signal {} must be a signal such as \"SIGTERM\" or \"15\"",
                                                  quote(image.stop_signal)));
     }

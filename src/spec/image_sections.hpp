@@ -9,6 +9,7 @@
 
 #include "spec/spec.hpp"
 #include "spec/toml_reader.hpp"
+#include "spec/trim.hpp"
 
 namespace sheaf::spec::detail {
 
@@ -30,5 +31,7 @@ std::vector<PathEntry> read_paths(const TomlReader& reader, const toml::node& no
 std::vector<RecipeRef> read_recipes(const TomlReader& reader, const toml::node& node,
                                     const std::filesystem::path& spec_path);
 std::vector<AlternativeChoice> read_alternatives(const TomlReader& reader, const toml::node& node);
+// [trim] (`table_name` "trim"), or a workloads file's top level ("").
+TrimSpec read_trim(const TomlReader& reader, const toml::table& table, std::string_view table_name);
 
 }  // namespace sheaf::spec::detail

@@ -20,10 +20,6 @@ namespace sheaf::spec {
 
 namespace {
 
-Position position_of(const toml::source_region& region) {
-  return {static_cast<unsigned>(region.begin.line), static_cast<unsigned>(region.begin.column)};
-}
-
 // A relation field: a list of relations, each checked as Debian parses it.
 std::vector<std::string> read_relations(const TomlReader& reader, const toml::node& node, std::string_view name,
                                         deb::RelationKind kind) {

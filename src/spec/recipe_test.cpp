@@ -11,10 +11,10 @@ namespace {
 
 const std::string kHex = std::string(64, 'a');
 
-Recipe parse(std::string_view text) { return Recipe::parse(text, "/work/greet/greet.toml"); }
+Recipe parse_recipe(std::string_view text) { return Recipe::parse(text, "/work/greet/greet.toml"); }
 
-std::string error_of(std::string_view text) {
-  return testing::error_message_of([&] { parse(text); });
+std::string recipe_error_of(std::string_view text) {
+  return testing::error_message_of([&] { parse_recipe(text); });
 }
 
 // The smallest valid recipe, with `extra` appended.
@@ -42,7 +42,7 @@ std::string without_steps() {
 }
 
 TEST(Recipe, ReadsEverySection) {
-  Recipe recipe = parse(R"T([package]
+  Recipe recipe = parse_recipe(R"T([package]
 name = "greet"
 version = "1.0-1"
 license = "MIT"
@@ -118,7 +118,7 @@ gid = 101
 }
 
 TEST(Recipe, TheEnvironmentSpecHasBuildEssentialAndTheEssentialSetByDefault) {
-  Recipe recipe = parse(minimal());
+  Recipe recipe = parse_recipe(minimal());
   Spec env = recipe.environment_spec();
   ASSERT_EQ(env.packages.include.size(), 1u);
   EXPECT_EQ(env.packages.include[0].name, "build-essential");
@@ -126,7 +126,7 @@ TEST(Recipe, TheEnvironmentSpecHasBuildEssentialAndTheEssentialSetByDefault) {
   EXPECT_EQ(env.lock_path, "/work/greet/greet.lock");
   EXPECT_EQ(recipe.build.timeout, 3600u);
 
-  Recipe bare = parse(minimal("\n[environment]\nessential = false\nbuild_essential = false\ninclude = [\"busybox\"]\n"));
+  Recipe bare = parse_recipe(minimal("\n[environment]\nessential = false\nbuild_essential = false\ninclude = [\"busybox\"]\n"));
   env = bare.environment_spec();
   ASSERT_EQ(env.packages.include.size(), 1u);
   EXPECT_EQ(env.packages.include[0].name, "busybox");
@@ -134,12 +134,12 @@ TEST(Recipe, TheEnvironmentSpecHasBuildEssentialAndTheEssentialSetByDefault) {
 }
 
 TEST(Recipe, ATypoIsAnErrorWithItsPositionAndASuggestion) {
-  std::string message = error_of(minimal("timout = 5\n"));
+  std::string message = recipe_error_of(minimal("timout = 5\n"));
   EXPECT_EQ(message,
             "/work/greet/greet.toml:14:1: unknown key 'timout' in [build]; did you mean 'timeout'? "
             "(known: steps, env, timeout, source_date_epoch)");
-  EXPECT_EQ(error_of(minimal("\n[enviroment]\n")).substr(0, 40), "/work/greet/greet.toml:15:2: unknown tab");
-  EXPECT_NE(error_of(minimal("\n[enviroment]\n")).find("did you mean 'environment'?"), std::string::npos);
+  EXPECT_EQ(recipe_error_of(minimal("\n[enviroment]\n")).substr(0, 40), "/work/greet/greet.toml:15:2: unknown tab");
+  EXPECT_NE(recipe_error_of(minimal("\n[enviroment]\n")).find("did you mean 'environment'?"), std::string::npos);
 }
 
 TEST(Recipe, EveryMalformedEntryIsNamedWhereItIs) {
@@ -198,7 +198,7 @@ TEST(Recipe, EveryMalformedEntryIsNamedWhereItIs) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);
-    std::string message = error_of(c.text);
+    std::string message = recipe_error_of(c.text);
     EXPECT_NE(message.find(c.says), std::string::npos) << message;
   }
 }
@@ -206,7 +206,7 @@ TEST(Recipe, EveryMalformedEntryIsNamedWhereItIs) {
 // A Debian source package: no path, the lock pins it, and its changelog
 // dates the build, so [build] needs no source_date_epoch.
 TEST(Recipe, ADebianSourcePackageIsASource) {
-  Recipe recipe = parse(R"([package]
+  Recipe recipe = parse_recipe(R"([package]
 name = "hello"
 version = "2.10-3+sheaf1"
 shlibdeps = false
@@ -230,16 +230,16 @@ steps = ["make"]
   EXPECT_EQ(source.dest, "hello");
   EXPECT_EQ(source.path_as_written, "debian:hello=2.10-3");
   EXPECT_FALSE(recipe.package.shlibdeps);
-  EXPECT_TRUE(parse(minimal()).package.shlibdeps);
+  EXPECT_TRUE(parse_recipe(minimal()).package.shlibdeps);
   EXPECT_FALSE(recipe.build.source_date_epoch);
   Spec env = recipe.environment_spec();
   ASSERT_EQ(env.source_packages.size(), 1u);
   EXPECT_EQ(env.source_packages[0].str(), "hello=2.10-3");
-  EXPECT_TRUE(parse(minimal()).environment_spec().source_packages.empty());
+  EXPECT_TRUE(parse_recipe(minimal()).environment_spec().source_packages.empty());
 }
 
 TEST(Recipe, ARecipeOfRecipeOutputsAloneNeedsNoDebianSource) {
-  Recipe recipe = parse(R"([package]
+  Recipe recipe = parse_recipe(R"([package]
 name = "greet-extra"
 version = "1"
 [environment]

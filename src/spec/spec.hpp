@@ -149,6 +149,35 @@ struct AlternativeChoice {
 // a-z or '_', then a-z, 0-9, '_' and '-', at most 32 characters.
 bool is_account_name(std::string_view name);
 
+// What `sheaf trim` and [trim] run while tracing (spec/trim.hpp reads it).
+// One run of the image. A server workload (one with `ready`) runs until
+// sheaf stops it: `ready` runs on the host until it exits 0, then each of
+// `probes` once (each must exit 0), then the container gets `stop_signal`.
+struct Workload {
+  std::string name;                               // "workload N" unless named
+  std::optional<std::string> entrypoint;          // replaces the image's
+  std::optional<std::vector<std::string>> args;   // replaces the image's cmd
+  std::vector<std::string> env;                   // KEY=VALUE, over the image's
+  std::optional<std::string> user;                // NAME, UID or UID:GID
+  std::optional<std::string> workdir;             // absolute
+  std::uint32_t timeout = 60;                     // seconds, the whole run
+  bool allow_failure = false;                     // a non-zero exit is refused unless true
+  std::optional<bool> host_network;               // default: true for a server, false otherwise
+  std::vector<std::string> ready;                 // argv on the host
+  std::vector<std::vector<std::string>> probes;   // argv on the host, each
+  std::string stop_signal;                        // "" : the image's, else SIGTERM
+  std::uint32_t ready_timeout = 30;               // seconds
+  Position position;
+
+  bool server() const { return !ready.empty(); }
+  bool uses_host_network() const { return host_network.value_or(server()); }
+};
+
+struct TrimSpec {
+  std::vector<std::string> keep;  // path globs, as drop_paths takes them (no leading '/')
+  std::vector<Workload> workloads;
+};
+
 struct Spec {
   std::filesystem::path path;  // the file it was read from
   ImageConfig image;
@@ -160,6 +189,9 @@ struct Spec {
   std::vector<PathEntry> paths;
   std::vector<AlternativeChoice> alternatives;  // sorted by name
   std::vector<RecipeRef> recipes;                // in the spec's order
+  // [trim]: `sheaf build` traces these workloads over the image it composed
+  // and gives the trimmed image (spec/trim.hpp).
+  std::optional<TrimSpec> trim;
   // Debian source packages to lock beside the binary ones: a recipe's
   // sources (Recipe::environment_spec). sheaf.toml has none.
   std::vector<PackagePin> source_packages;

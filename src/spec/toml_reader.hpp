@@ -16,8 +16,14 @@
 
 #include "base/error.hpp"
 #include "base/suggest.hpp"
+#include "spec/spec.hpp"
 
 namespace sheaf::spec {
+
+// Where a TOML node was written, for messages.
+inline Position position_of(const toml::source_region& region) {
+  return {static_cast<unsigned>(region.begin.line), static_cast<unsigned>(region.begin.column)};
+}
 
 // Parses `text` as TOML, turning a syntax error into a ParseError at its position.
 inline toml::table parse_toml(std::string_view text, const std::filesystem::path& path) {
