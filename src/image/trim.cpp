@@ -181,6 +181,19 @@ std::vector<MemberTrim> trim_members(const std::vector<const fileset::Manifest*>
   return out;
 }
 
+std::vector<LostPaths> lost_paths(const TrimProfile& before, const TrimProfile& after) {
+  std::set<std::string> still = after.used();
+  std::vector<LostPaths> out;
+  for (const auto& p : before.packages) {
+    LostPaths lost{p.name, p.version, {}};
+    for (const auto& path : p.used) {
+      if (!still.count(path)) lost.paths.push_back(path);
+    }
+    if (!lost.paths.empty()) out.push_back(std::move(lost));
+  }
+  return out;
+}
+
 std::vector<std::string> unmatched_keeps(const std::vector<const fileset::Manifest*>& manifests,
                                          const std::vector<std::string>& keep) {
   std::vector<std::string> out;

@@ -87,6 +87,15 @@ std::vector<MemberTrim> trim_members(const std::vector<const fileset::Manifest*>
                                      const std::vector<std::string>& names, const std::set<std::string>& used,
                                      const std::vector<std::string>& keep);
 
+// The used paths a package of `before` held that no package of `after`
+// holds: what an update of a trimmed image lost. One entry per package.
+struct LostPaths {
+  std::string name;
+  std::string version;
+  std::vector<std::string> paths;
+};
+std::vector<LostPaths> lost_paths(const TrimProfile& before, const TrimProfile& after);
+
 // The keep globs that cover no entry of any of `manifests`: `sheaf trim`
 // warns about each.
 std::vector<std::string> unmatched_keeps(const std::vector<const fileset::Manifest*>& manifests,

@@ -1,7 +1,5 @@
 #include "pipeline/update.hpp"
 
-#include <set>
-
 #include <ctime>
 
 #include "base/error.hpp"
@@ -88,15 +86,9 @@ std::string assembly_version(const image::ComposeResult& result) {
 // Says which paths the workloads used that no package of the updated,
 // trimmed image holds any more, naming the package that held each.
 void warn_lost_paths(const image::TrimProfile& before, const image::TrimProfile& after, Reporter& reporter) {
-  std::set<std::string> still = after.used();
-  for (const auto& p : before.packages) {
-    std::vector<std::string> lost;
-    for (const auto& path : p.used) {
-      if (!still.count(path)) lost.push_back(path);
-    }
-    if (lost.empty()) continue;
+  for (const auto& lost : image::lost_paths(before, after)) {
     reporter.warning(fmt::format("{} {} held {} path(s) the trim's workloads used that the update no longer has: {}",
-                                 p.name, p.version, lost.size(), fmt::join(lost, ", ")));
+                                 lost.name, lost.version, lost.paths.size(), fmt::join(lost.paths, ", ")));
   }
 }
 
