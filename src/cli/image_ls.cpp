@@ -73,6 +73,30 @@ void run_ls(Context& context, const LsOptions& options) {
   }
 }
 
+// A trimmed image's profile, in short (the whole of it is in --json).
+void print_trim(const image::TrimProfile& trim) {
+  std::uint64_t entries = 0, kept = 0;
+  for (const auto& p : trim.packages) {
+    entries += p.entries;
+    kept += p.kept;
+  }
+  fmt::print("trimmed: traced on {}; {} of {} packages kept, {} of their {} entries; closure not checked (a trimmed "
+             "image leaves out what its workloads did not use)\n",
+             trim.source, trim.packages.size(), trim.packages.size() + trim.dropped.size(), kept, entries);
+  for (const auto& w : trim.workloads) {
+    std::vector<std::string> argv;
+    if (w.entrypoint) argv.push_back(*w.entrypoint);
+    if (w.args) argv.insert(argv.end(), w.args->begin(), w.args->end());
+    fmt::print("  workload {}: {}{}\n", quote(w.name), argv.empty() ? "the image's command" : json(argv).dump(),
+               w.server() ? ", a server probed with " + json(w.ready).dump() : "");
+  }
+  if (!trim.keep.empty()) fmt::print("  keep: {}\n", fmt::join(trim.keep, " "));
+  for (const auto& p : trim.packages) {
+    fmt::print("  {:<32} {:>6} of {:<6} entries, {} used paths\n", p.name, p.kept, p.entries, p.used.size());
+  }
+  for (const auto& d : trim.dropped) fmt::print("  {:<32} left out: nothing used\n", d.name);
+}
+
 void run_show(Context& context, const ShowOptions& options) {
   auto store = context.open_store();
   store::ImageRecord record = image::resolve_image(store->index(), options.image);
@@ -108,6 +132,7 @@ void run_show(Context& context, const ShowOptions& options) {
               {"config", config},
               {"layers", layers},
               {"effects", deb::effects_to_json(effects)}};
+  if (sources.trim) out["trim"] = image::trim_profile_json(*sources.trim);
   if (options.json) {
     fmt::print("{}\n", out.dump(2));
     return;
@@ -135,6 +160,7 @@ void run_show(Context& context, const ShowOptions& options) {
     fmt::print("effects of maintainer scripts (in sheaf-assembly):\n");
     for (const auto& line : lines) fmt::print("  {}\n", line);
   }
+  if (sources.trim) print_trim(*sources.trim);
 }
 
 }  // namespace

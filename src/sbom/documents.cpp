@@ -81,7 +81,14 @@ std::string render_spdx(const Inventory& inv) {
       {"checksums", {{{"algorithm", "SHA256"}, {"checksumValue", hex_of(inv.digest)}}}},
       {"externalRefs",
        {{{"referenceCategory", "PACKAGE-MANAGER"}, {"referenceType", "purl"}, {"referenceLocator", image_purl(inv)}}}}};
-  if (!inv.drop_paths.empty()) image["comment"] = "drop_paths removed: " + json(inv.drop_paths).dump();
+  std::vector<std::string> image_notes;
+  if (!inv.drop_paths.empty()) image_notes.push_back("drop_paths removed: " + json(inv.drop_paths).dump());
+  if (inv.trimmed_from) {
+    image_notes.push_back(fmt::format(
+        "trimmed by sheaf to the files its workloads used, traced on {}; left out, nothing of them used: {}",
+        *inv.trimmed_from, inv.trimmed_out.empty() ? "none" : fmt::format("{}", fmt::join(inv.trimmed_out, ", "))));
+  }
+  if (!image_notes.empty()) image["comment"] = fmt::format("{}", fmt::join(image_notes, "\n"));
   packages.push_back(image);
   relationships.push_back({{"spdxElementId", "SPDXRef-DOCUMENT"},
                            {"relationshipType", "DESCRIBES"},
@@ -126,11 +133,17 @@ std::string render_spdx(const Inventory& inv) {
     }
     if (!c.homepage.empty()) p["homepage"] = c.homepage;
     if (!c.description.empty()) p["summary"] = c.description.substr(0, c.description.find('\n'));
-    if (c.dropped > 0) p["comment"] = fmt::format("drop_paths removed {} entries from this package", c.dropped);
-    if (!c.effects.empty()) {
-      p["comment"] = "What the packages' maintainer scripts would have done, derived by sheaf without running them:\n" +
-                     fmt::format("{}", fmt::join(c.effects, "\n"));
+    std::vector<std::string> notes;
+    if (c.dropped > 0) notes.push_back(fmt::format("drop_paths removed {} entries from this package", c.dropped));
+    if (c.trimmed) {
+      notes.push_back(fmt::format("trimmed: {} of its {} entries kept, what the image's workloads used",
+                                  c.trimmed->first, c.trimmed->second));
     }
+    if (!c.effects.empty()) {
+      notes.push_back("What the packages' maintainer scripts would have done, derived by sheaf without running them:\n" +
+                      fmt::format("{}", fmt::join(c.effects, "\n")));
+    }
+    if (!notes.empty()) p["comment"] = fmt::format("{}", fmt::join(notes, "\n"));
     packages.push_back(std::move(p));
     std::string parent = debian && !os_id.empty() ? os_id : "SPDXRef-Image";
     relationships.push_back(
@@ -172,11 +185,13 @@ std::string render_cyclonedx(const Inventory& inv) {
       {"timestamp", inv.created},
       {"tools", {{"components", {{{"type", "application"}, {"name", "sheaf"}, {"version", SHEAF_VERSION}}}}}},
       {"component", image}};
-  if (!inv.drop_paths.empty()) {
-    json props = json::array();
-    for (const auto& glob : inv.drop_paths) props.push_back({{"name", "sheaf:drop_path"}, {"value", glob}});
-    metadata["properties"] = props;
+  json metadata_props = json::array();
+  for (const auto& glob : inv.drop_paths) metadata_props.push_back({{"name", "sheaf:drop_path"}, {"value", glob}});
+  if (inv.trimmed_from) {
+    metadata_props.push_back({{"name", "sheaf:trimmed-from"}, {"value", *inv.trimmed_from}});
+    for (const auto& out : inv.trimmed_out) metadata_props.push_back({{"name", "sheaf:trim-left-out"}, {"value", out}});
   }
+  if (!metadata_props.empty()) metadata["properties"] = metadata_props;
   std::string os_ref;
   json image_children = json::array(), os_children = json::array();
   if (inv.os) {
@@ -212,6 +227,9 @@ std::string render_cyclonedx(const Inventory& inv) {
       }
     }
     if (c.dropped > 0) props.push_back({{"name", "sheaf:dropped"}, {"value", std::to_string(c.dropped)}});
+    if (c.trimmed) {
+      props.push_back({{"name", "sheaf:trimmed"}, {"value", fmt::format("{} of {} entries", c.trimmed->first, c.trimmed->second)}});
+    }
     for (const auto& effect : c.effects) props.push_back({{"name", "sheaf:effect"}, {"value", effect}});
     comp["properties"] = props;
     components.push_back(std::move(comp));

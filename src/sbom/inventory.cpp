@@ -8,6 +8,7 @@
 #include "deb/closure.hpp"
 #include "image/annotations.hpp"
 #include "image/recipe.hpp"
+#include "image/sources.hpp"
 #include "image/stored_image.hpp"
 #include "pkg/package.hpp"
 #include "pkg/purl.hpp"
@@ -54,6 +55,12 @@ Inventory load_inventory(store::LocalStore& store, const store::ImageRecord& rec
   std::string distro;
   if (inv.os) distro = "debian-" + inv.os->release();
 
+  std::optional<image::TrimProfile> trim = image::read_sources(record, record.digest).sources.trim;
+  if (trim) {
+    inv.trimmed_from = trim->source;
+    for (const auto& d : trim->dropped) inv.trimmed_out.push_back(d.name + " " + d.version);
+  }
+
   std::vector<deb::ClosureMember> closure;
   for (const auto& layer : stored.manifest.layers) {
     auto in_layer = image::layer_packages(layer);
@@ -87,6 +94,11 @@ Inventory load_inventory(store::LocalStore& store, const store::ImageRecord& rec
       c.description = metadata.description;
       if (c.kind == Component::Kind::assembly) c.effects = deb::describe_effects(metadata.effects);
       if (c.kind == Component::Kind::recipe) read_recipe_origin(store.index(), c);
+      if (trim) {
+        for (const auto& t : trim->packages) {
+          if (t.id == p.id) c.trimmed = std::pair{t.kept, t.entries};
+        }
+      }
       inv.components.push_back(std::move(c));
       closure.push_back({package.name, package.version, package.pre_depends, package.depends, package.provides,
                          package.conflicts, package.breaks});

@@ -31,6 +31,8 @@ struct Component {
   std::string homepage;
   std::string description;
   std::uint64_t dropped = 0;         // entries drop_paths removed from it
+  // In a trimmed image (image/trim.hpp): the entries it kept, of how many.
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> trimmed;
   // The assembly: what the members' maintainer scripts did in the image,
   // one line each (deb::describe_effects of its recorded effects).
   std::vector<std::string> effects;
@@ -49,6 +51,10 @@ struct Inventory {
   std::optional<image::OsRelease> os;
   std::vector<Component> components;  // in layer order
   std::vector<std::string> drop_paths;
+  // A trimmed image: the image it was traced on, and the packages left out
+  // ("name version") because its workloads used nothing of them.
+  std::optional<std::string> trimmed_from;
+  std::vector<std::string> trimmed_out;
 };
 
 // Throws when the image is not sheaf's (its layers name no packages) or a
