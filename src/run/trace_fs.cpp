@@ -62,15 +62,14 @@ std::string child_path(const std::string& parent, std::string_view name) {
   return parent == "/" ? "/" + std::string(name) : parent + "/" + std::string(name);
 }
 
-struct DirEntry {
-  std::uint64_t ino;
-  std::uint32_t type;
-  std::string name;
-};
-
 }  // namespace
 
 struct TracingMount::Server {
+  struct DirEntry {
+    std::uint64_t ino;
+    std::uint32_t type;
+    std::string name;
+  };
   struct Node {
     UniqueFd fd;  // O_PATH
     std::string path;
