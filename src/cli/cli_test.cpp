@@ -138,11 +138,11 @@ TEST_F(Cli, AddPrintsTheIdAsTheLastLineAndJsonOnRequest) {
   EXPECT_EQ(id.size(), 7u + 64u);
   EXPECT_TRUE(id.starts_with("sha256:"));
 
-  CommandResult json = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0", "--arch",
-                              "amd64", "--depends", "libc6 (>= 2.34)", "--json"});
-  ASSERT_EQ(json.exit_code, 0) << json.err;
-  EXPECT_TRUE(contains(json.out, "\"id\": \"" + id + "\""));
-  EXPECT_TRUE(contains(json.out, "\"depends\": \"libc6 (>= 2.34)\""));
+  CommandResult as_json = sheaf({"pkg", "add", tree_.path().string(), "--name", "hello", "--version", "1.0", "--arch",
+                                 "amd64", "--depends", "libc6 (>= 2.34)", "--json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  EXPECT_TRUE(contains(as_json.out, "\"id\": \"" + id + "\""));
+  EXPECT_TRUE(contains(as_json.out, "\"depends\": \"libc6 (>= 2.34)\""));
 }
 
 TEST_F(Cli, OwnerSetsEveryOwnerAndRejectsMalformedValues) {
