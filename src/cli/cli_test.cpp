@@ -201,8 +201,8 @@ TEST_F(Cli, LsPrintsOneLinePerPackageAndNoHeaderIntoAPipe) {
   EXPECT_TRUE(lines[0].starts_with("hello  1.0 "));
   EXPECT_TRUE(lines[1].starts_with("hello  1.9 "));  // Debian order, not text order
   EXPECT_TRUE(lines[2].starts_with("hello  1.10 "));
-  CommandResult json = sheaf({"pkg", "ls", "--json"});
-  EXPECT_TRUE(contains(json.out, "\"version\": \"1.10\""));
+  CommandResult as_json = sheaf({"pkg", "ls", "--json"});
+  EXPECT_TRUE(contains(as_json.out, "\"version\": \"1.10\""));
 }
 
 TEST_F(Cli, ShowOfABareNameSaysWhichVersionItChose) {
