@@ -72,6 +72,7 @@ TEST_F(Cli, EveryCommandHasHelp) {
                                                     {"recipe", "hash"},
                                                     {"rebuild"},
                                                     {"run"},
+                                                    {"trim"},
                                                     {"push"},
                                                     {"pull"},
                                                     {"sign"},
@@ -93,6 +94,36 @@ TEST_F(Cli, EveryCommandHasHelp) {
     EXPECT_TRUE(contains(r.out, "--help")) << r.out;
   }
   EXPECT_TRUE(contains(sheaf({"--help"}).out, "Exit codes:"));
+}
+
+// sheaf trim's own mistakes are refused before anything is traced: a
+// workloads file with a typo (at its position, before the image is even
+// looked for), options --check does not take, flags out of range, and no
+// root.
+TEST_F(Cli, TrimRefusesBadWorkloadsAndOptionsBeforeTracing) {
+  testing::write_file(tree_.path() / "w.toml", "[[workload]]\nargz = [\"x\"]\n");
+  CommandResult r = sheaf({"trim", "some-image", "--workloads", (tree_.path() / "w.toml").string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_TRUE(contains(r.err, "w.toml:2:1: unknown key 'argz' in [[workload]]; did you mean 'args'?")) << r.err;
+  r = sheaf({"trim", "--check", "some-image", "--keep", "etc/**"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "--check runs one workload")) << r.err;
+  r = sheaf({"trim", "some-image", "--timeout", "0"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = sheaf({"trim", "some-image", "--network", "bridge"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "--network must be none or host")) << r.err;
+  r = sheaf({"trim"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // Without root, before the store is read.
+  char scratch[] = "/tmp/sheaf-trim-nobody-XXXXXX";
+  ASSERT_NE(::mkdtemp(scratch), nullptr);
+  ASSERT_EQ(::chown(scratch, 65534, 65534), 0);
+  r = testing::run_command({testing::sheaf_binary(), "--store", std::string(scratch) + "/store", "trim", "some-image"},
+                           {.uid = 65534, .gid = 65534});
+  fs::remove_all(scratch);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_TRUE(contains(r.err, "tracing a workload needs root")) << r.err;
 }
 
 // sheaf rebuild needs the record a recipe build keeps; a package added any

@@ -104,6 +104,13 @@ image::ComposeRequest recompose_request(const image::StoredComposition& composit
   return request;
 }
 
+void require_root() {
+  if (::geteuid() != 0) {
+    fail("tracing a workload needs root, as sheaf run does: it mounts an overlay and a FUSE filesystem and hands the "
+         "root to runc or crun");
+  }
+}
+
 }  // namespace
 
 TracedRun trace_workload(Session& session, const std::string& manifest, const spec::Workload& w, bool allow_failure,
@@ -153,10 +160,7 @@ TracedRun trace_workload(Session& session, const std::string& manifest, const sp
 
 TrimResult trim_image(Session& session, const std::string& manifest, const spec::TrimSpec& trim, bool allow_failure,
                       const Tag& tag, const std::string& runtime, unsigned threads) {
-  if (::geteuid() != 0) {
-    fail("tracing a workload needs root, as sheaf run does: it mounts an overlay and a FUSE filesystem and hands the "
-         "root to runc or crun");
-  }
+  require_root();
   if (trim.workloads.empty()) fail_usage("nothing to trace: give a command after --, or --workloads FILE");
   store::LocalStore& store = session.store();
   Reporter& reporter = session.reporter();
@@ -205,6 +209,7 @@ TrimResult trim_image(Session& session, const std::string& manifest, const spec:
 }
 
 TrimResult trim(Session& session, const TrimOptions& options) {
+  require_root();
   store::ImageRecord record = image::resolve_image(session.store().index(), options.image);
   Tag tag;
   if (!options.tag.empty()) {
@@ -222,6 +227,7 @@ TrimResult trim(Session& session, const TrimOptions& options) {
 
 TrimCheck check_trim(Session& session, const std::string& image, const spec::Workload& workload,
                      const std::string& runtime) {
+  require_root();
   store::LocalStore& store = session.store();
   store::ImageRecord record = image::resolve_image(store.index(), image);
   image::StoredComposition composition = image::load_composition(store, record, image);
