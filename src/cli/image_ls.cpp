@@ -80,9 +80,10 @@ void print_trim(const image::TrimProfile& trim) {
     entries += p.entries;
     kept += p.kept;
   }
-  fmt::print("trimmed: traced on {}; {} of {} packages kept, {} of their {} entries; closure not checked (a trimmed "
-             "image leaves out what its workloads did not use)\n",
-             trim.source, trim.packages.size(), trim.packages.size() + trim.dropped.size(), kept, entries);
+  fmt::print(
+      "trimmed: traced on {}; {} of {} packages kept, {} of their {} entries; closure not checked (a trimmed "
+      "image leaves out what its workloads did not use)\n",
+      trim.source, trim.packages.size(), trim.packages.size() + trim.dropped.size(), kept, entries);
   for (const auto& w : trim.workloads) {
     std::vector<std::string> argv;
     if (w.entrypoint) argv.push_back(*w.entrypoint);

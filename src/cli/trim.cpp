@@ -45,7 +45,8 @@ spec::Workload trim_command_workload(const TrimArgs& a) {
     w.workdir = a.workdir;
   }
   if (!a.network.empty()) {
-    if (a.network != "host" && a.network != "none") fail_usage("--network must be none or host, not {}", quote(a.network));
+    if (a.network != "host" && a.network != "none")
+      fail_usage("--network must be none or host, not {}", quote(a.network));
     w.host_network = a.network == "host";
   }
   if (a.timeout == 0) fail_usage("--timeout must be at least 1 second");
@@ -55,13 +56,15 @@ spec::Workload trim_command_workload(const TrimArgs& a) {
 
 void trim_check_command(Context& context, const TrimArgs& a) {
   if (!a.workloads.empty() || !a.keep.empty() || !a.tag.empty() || !a.outputs.layout.empty()) {
-    fail_usage("--check runs one workload (the command after --) against a trimmed image; it takes no --workloads, "
-               "--keep, --tag or -o");
+    fail_usage(
+        "--check runs one workload (the command after --) against a trimmed image; it takes no --workloads, "
+        "--keep, --tag or -o");
   }
   pipeline::Session session = context.session();
   pipeline::TrimCheck check = pipeline::check_trim(session, a.image, trim_command_workload(a), a.runtime);
-  fmt::print(stderr, "on the image it was trimmed from, the workload exited with {} and used {} path(s) the trim removed\n", check.exit_code,
-             check.removed.size());
+  fmt::print(stderr,
+             "on the image it was trimmed from, the workload exited with {} and used {} path(s) the trim removed\n",
+             check.exit_code, check.removed.size());
   for (const auto& path : check.removed) fmt::print("{}\n", path);
   context.exit_code = check.removed.empty() ? 0 : 1;
 }

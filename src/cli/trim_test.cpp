@@ -106,8 +106,8 @@ class TrimImages : public ::testing::Test {
       }
     }
     // The image the python trim was traced on, as the trimmed manifest names it.
-    json manifest = json::parse(read_file_bytes(layout("trimmed-python") / "blobs/sha256" /
-                                                digests_["trimmed-python"].substr(7)));
+    json manifest =
+        json::parse(read_file_bytes(layout("trimmed-python") / "blobs/sha256" / digests_["trimmed-python"].substr(7)));
     untrimmed_python_ = manifest["annotations"]["dev.sheaf.trimmed-from"].get<std::string>();
     if (!ready) {
       std::string saved;

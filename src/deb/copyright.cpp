@@ -14,7 +14,9 @@ namespace {
 // One deb822 paragraph, leniently: only the first line of each field.
 using Paragraph = std::vector<std::pair<std::string, std::string>>;
 
-std::string_view trim_line(std::string_view s) { return trim(s, " \t\r"); }
+std::string_view trim_line(std::string_view s) {
+  return trim(s, " \t\r");
+}
 
 std::vector<Paragraph> split_paragraphs(std::string_view text) {
   std::vector<Paragraph> paragraphs(1);
@@ -30,7 +32,8 @@ std::vector<Paragraph> split_paragraphs(std::string_view text) {
     if (line[0] == ' ' || line[0] == '\t' || line[0] == '#') continue;  // continuation or comment
     auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    paragraphs.back().emplace_back(std::string(trim_line(line.substr(0, colon))), std::string(trim_line(line.substr(colon + 1))));
+    paragraphs.back().emplace_back(std::string(trim_line(line.substr(0, colon))),
+                                   std::string(trim_line(line.substr(colon + 1))));
   }
   if (paragraphs.back().empty()) paragraphs.pop_back();
   return paragraphs;

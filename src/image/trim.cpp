@@ -10,16 +10,20 @@
 
 namespace sheaf::image {
 
-using nlohmann::json;
 using fileset::EntryType;
+using nlohmann::json;
 
 namespace {
 
 // A keep glob covers a path when it matches the path or a directory above
 // it, as drop_paths globs do.
-bool covered(const std::vector<std::string>& keep, std::string_view path) { return dropped_by(keep, path); }
+bool covered(const std::vector<std::string>& keep, std::string_view path) {
+  return dropped_by(keep, path);
+}
 
-std::string status_stanza(const std::string& name) { return "var/lib/dpkg/status.d/" + name; }
+std::string status_stanza(const std::string& name) {
+  return "var/lib/dpkg/status.d/" + name;
+}
 
 json workload_json(const spec::Workload& w) {
   json doc = {{"name", w.name},
@@ -91,8 +95,8 @@ json trim_profile_json(const TrimProfile& profile) {
   }
   json dropped = json::array();
   for (const auto& d : profile.dropped) dropped.push_back({{"name", d.name}, {"version", d.version}, {"id", d.id}});
-  return {{"source", profile.source},       {"closure_checked", false}, {"keep", profile.keep},
-          {"workloads", workloads},         {"packages", packages},     {"dropped", dropped}};
+  return {{"source", profile.source}, {"closure_checked", false}, {"keep", profile.keep},
+          {"workloads", workloads},   {"packages", packages},     {"dropped", dropped}};
 }
 
 TrimProfile parse_trim_profile(const json& doc, const std::string& label) {
@@ -175,8 +179,8 @@ std::vector<MemberTrim> trim_members(const std::vector<const fileset::Manifest*>
     }
     kept[i].insert(parents.begin(), parents.end());
     const auto& keep_i = kept[i];
-    out[i].manifest = filter_fileset(*manifests[i], [&](const fileset::Entry& e) { return keep_i.count(e.path) > 0; })
-                          .manifest;
+    out[i].manifest =
+        filter_fileset(*manifests[i], [&](const fileset::Entry& e) { return keep_i.count(e.path) > 0; }).manifest;
   }
   return out;
 }

@@ -43,10 +43,10 @@ struct TrimInput {
 struct TrimmedPackage {
   std::string name;
   std::string version;
-  std::string from;  // the package's id before trimming
-  std::string id;    // the trimmed package's id
-  std::uint64_t entries = 0;  // before
-  std::uint64_t kept = 0;     // after
+  std::string from;               // the package's id before trimming
+  std::string id;                 // the trimmed package's id
+  std::uint64_t entries = 0;      // before
+  std::uint64_t kept = 0;         // after
   std::vector<std::string> used;  // the used paths it holds, sorted
 };
 

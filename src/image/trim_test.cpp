@@ -66,12 +66,15 @@ class TrimTest : public ::testing::Test {
 };
 
 TEST_F(TrimTest, EachPackageKeepsWhatWasUsedItsStanzaAndTheDirectoriesAboveAndUnusedPackagesLeave) {
-  std::string app = add("app", "1", {{"usr/bin/app", "#!app"}, {"usr/share/app/data", "d"}, {"usr/share/app/unused", "u"}});
+  std::string app =
+      add("app", "1", {{"usr/bin/app", "#!app"}, {"usr/share/app/data", "d"}, {"usr/share/app/unused", "u"}});
   std::string lib = add("libthing", "2", {{"usr/lib/libthing.so.2", "lib"}, {"usr/share/doc/libthing/copyright", "c"}});
   std::string extra = add("extra", "3", {{"usr/bin/extra", "#!extra"}, {"etc/extra.conf", "x"}});
-  TrimInput input{"sha256:" + std::string(64, 'a'), {}, {}, {"/", "/usr", "/usr/bin", "/usr/bin/app", "/usr/share",
-                                                               "/usr/share/app", "/usr/share/app/data", "/usr/lib",
-                                                               "/usr/lib/libthing.so.2"}};
+  TrimInput input{"sha256:" + std::string(64, 'a'),
+                  {},
+                  {},
+                  {"/", "/usr", "/usr/bin", "/usr/bin/app", "/usr/share", "/usr/share/app", "/usr/share/app/data",
+                   "/usr/lib", "/usr/lib/libthing.so.2"}};
   ComposeResult r = compose({app, lib, extra}, input);
   ASSERT_TRUE(r.trim);
   std::set<std::string> root = root_paths(r);
@@ -108,9 +111,10 @@ TEST_F(TrimTest, KeepGlobsKeepPackagesNothingUsedAndAGlobThatMatchesNothingIsAWa
   std::string app = add("app", "1", {{"usr/bin/app", "#!app"}});
   std::string tz = add("tzdata", "1", {{"usr/share/zoneinfo/UTC", "utc"}, {"usr/share/zoneinfo/Europe/Paris", "p"}});
   std::vector<std::string> warnings;
-  ComposeResult r = compose({app, tz}, TrimInput{"sha256:x", {}, {"usr/share/zoneinfo/Europe/**", "opt/none/*"},
-                                                 {"/usr", "/usr/bin", "/usr/bin/app"}},
-                            &warnings);
+  ComposeResult r = compose(
+      {app, tz},
+      TrimInput{"sha256:x", {}, {"usr/share/zoneinfo/Europe/**", "opt/none/*"}, {"/usr", "/usr/bin", "/usr/bin/app"}},
+      &warnings);
   std::set<std::string> root = root_paths(r);
   EXPECT_TRUE(root.count("usr/share/zoneinfo/Europe/Paris"));
   EXPECT_FALSE(root.count("usr/share/zoneinfo/UTC"));

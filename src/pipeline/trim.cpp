@@ -30,11 +30,12 @@ constexpr auto kStopGrace = std::chrono::seconds(10);
 // Runs a readiness check or probe on the host; its output goes to stderr
 // (a readiness check's is discarded: it fails until the server is up).
 int run_on_host(const std::vector<std::string>& argv, bool quiet, const std::string& workload) {
-  auto pid = spawn(argv, {.stdin_null = true,
-                          .stdout_fd = quiet ? -1 : STDERR_FILENO,
-                          .discard_stdout = quiet,
-                          .discard_stderr = quiet});
-  if (!pid) fail("workload {}: cannot run {} on the host: not installed or not executable", quote(workload), quote(argv.front()));
+  auto pid = spawn(
+      argv,
+      {.stdin_null = true, .stdout_fd = quiet ? -1 : STDERR_FILENO, .discard_stdout = quiet, .discard_stderr = quiet});
+  if (!pid)
+    fail("workload {}: cannot run {} on the host: not installed or not executable", quote(workload),
+         quote(argv.front()));
   int status = wait_for(*pid);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -47,7 +48,8 @@ void serve(const spec::Workload& w, const run::ContainerHandle& container, const
   int last = 0;
   for (;;) {
     if (container.ended()) {
-      fail("workload {}: the server ended before {} succeeded", quote(w.name), quote(fmt::format("{}", fmt::join(w.ready, " "))));
+      fail("workload {}: the server ended before {} succeeded", quote(w.name),
+           quote(fmt::format("{}", fmt::join(w.ready, " "))));
     }
     last = run_on_host(w.ready, true, w.name);
     if (last == 0) break;
@@ -106,8 +108,9 @@ image::ComposeRequest recompose_request(const image::StoredComposition& composit
 
 void require_root() {
   if (::geteuid() != 0) {
-    fail("tracing a workload needs root, as sheaf run does: it mounts an overlay and a FUSE filesystem and hands the "
-         "root to runc or crun");
+    fail(
+        "tracing a workload needs root, as sheaf run does: it mounts an overlay and a FUSE filesystem and hands the "
+        "root to runc or crun");
   }
 }
 
@@ -141,9 +144,10 @@ TracedRun trace_workload(Session& session, const std::string& manifest, const sp
   run::RunOutcome outcome = run::run_container(store, request, control);
   out.exit_code = outcome.exit_code;
   if (outcome.timed_out) {
-    fail("workload {} did not finish within its timeout of {} s, and was killed; raise timeout in the workload, or "
-         "give a server workload ready, probes and a stop_signal",
-         quote(w.name), w.timeout);
+    fail(
+        "workload {} did not finish within its timeout of {} s, and was killed; raise timeout in the workload, or "
+        "give a server workload ready, probes and a stop_signal",
+        quote(w.name), w.timeout);
   }
   if (out.exit_code == run::kExitNotFound || out.exit_code == run::kExitCannotExecute) {
     fail("workload {} could not start its command (exit {})", quote(w.name), out.exit_code);
@@ -151,9 +155,10 @@ TracedRun trace_workload(Session& session, const std::string& manifest, const sp
   // A server stopped by its stop signal has done its part; its exit status
   // is the signal's business.
   if (!w.server() && out.exit_code != 0 && !allow_failure && !w.allow_failure) {
-    fail("workload {} exited with {}; a trim of a failing run keeps too little of the image (pass --allow-failure, "
-         "or allow_failure = true in the workload, if it fails on purpose)",
-         quote(w.name), out.exit_code);
+    fail(
+        "workload {} exited with {}; a trim of a failing run keeps too little of the image (pass --allow-failure, "
+        "or allow_failure = true in the workload, if it fails on purpose)",
+        quote(w.name), out.exit_code);
   }
   return out;
 }

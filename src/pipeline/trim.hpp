@@ -29,12 +29,12 @@
 namespace sheaf::pipeline {
 
 struct TrimOptions {
-  std::string image;        // a digest, NAME[:TAG] or an OCI layout path
-  spec::TrimSpec trim;      // the workloads and the keep globs
+  std::string image;           // a digest, NAME[:TAG] or an OCI layout path
+  spec::TrimSpec trim;         // the workloads and the keep globs
   bool allow_failure = false;  // every workload may exit non-zero
-  std::string tag;          // NAME[:TAG]; "": IMAGE's name with the tag TAG-trimmed, when IMAGE is a tag
+  std::string tag;             // NAME[:TAG]; "": IMAGE's name with the tag TAG-trimmed, when IMAGE is a tag
   Outputs outputs;
-  std::string runtime;      // runc, crun, or "" to pick
+  std::string runtime;  // runc, crun, or "" to pick
   unsigned jobs = 0;
 };
 

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -284,8 +284,8 @@ void signal_container(const std::string& runtime, const std::string& name, const
 
 // Step 4: the runtime in the foreground; its state is deleted afterwards,
 // whatever happened. Returns the wait status.
-int run_runtime(const std::string& runtime, const fs::path& bundle, const std::string& name,
-                const sigset_t& forwarded, const RunControl& control, bool& timed_out) {
+int run_runtime(const std::string& runtime, const fs::path& bundle, const std::string& name, const sigset_t& forwarded,
+                const RunControl& control, bool& timed_out) {
   struct DeleteState {
     std::string runtime, name;
     ~DeleteState() {
@@ -321,8 +321,8 @@ int run_runtime(const std::string& runtime, const fs::path& bundle, const std::s
   };
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (control.time_limit) deadline = std::chrono::steady_clock::now() + *control.time_limit;
-  int status = run_forwarding_signals({runtime, "run", "--bundle", bundle.string(), name}, forwarded,
-                                      control.stdout_fd, started, deadline, [&] {
+  int status = run_forwarding_signals({runtime, "run", "--bundle", bundle.string(), name}, forwarded, control.stdout_fd,
+                                      started, deadline, [&] {
                                         timed_out = true;
                                         signal_container(runtime, name, "SIGKILL");
                                       });

@@ -56,7 +56,9 @@ void fill_attr(fuse_attr& a, const struct stat& st) {
   a.blksize = static_cast<std::uint32_t>(st.st_blksize);
 }
 
-std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string proc_path(int fd) {
+  return "/proc/self/fd/" + std::to_string(fd);
+}
 
 std::string child_path(const std::string& parent, std::string_view name) {
   return parent == "/" ? "/" + std::string(name) : parent + "/" + std::string(name);
@@ -130,8 +132,8 @@ void TracingMount::Server::reply(std::uint64_t unique, int error, const void* da
 void TracingMount::Server::init(const fuse_in_header& in, const fuse_init_in& args) {
   if (args.major != FUSE_KERNEL_VERSION || args.minor < 19) {
     reply(in.unique, EPROTO);
-    throw Error(fmt::format("the kernel speaks FUSE {}.{}; sheaf's tracer needs 7.19 or later", args.major,
-                            args.minor));
+    throw Error(
+        fmt::format("the kernel speaks FUSE {}.{}; sheaf's tracer needs 7.19 or later", args.major, args.minor));
   }
   fuse_init_out out{};
   out.major = FUSE_KERNEL_VERSION;
@@ -444,8 +446,7 @@ void TracingMount::Server::serve() {
   }
 }
 
-TracingMount::TracingMount(const fs::path& source, const fs::path& mountpoint)
-    : server_(std::make_unique<Server>()) {
+TracingMount::TracingMount(const fs::path& source, const fs::path& mountpoint) : server_(std::make_unique<Server>()) {
   Server& s = *server_;
   s.mountpoint = mountpoint;
   if (::geteuid() != 0) fail("tracing a workload needs root: it mounts a FUSE filesystem");
@@ -457,8 +458,9 @@ TracingMount::TracingMount(const fs::path& source, const fs::path& mountpoint)
   s.trace.found.insert("/");
   s.fuse = UniqueFd(::open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NONBLOCK));
   if (!s.fuse) {
-    fail_errno(errno, "cannot open /dev/fuse, which tracing a workload needs (load the fuse module, or give the "
-                      "container running sheaf the device)");
+    fail_errno(errno,
+               "cannot open /dev/fuse, which tracing a workload needs (load the fuse module, or give the "
+               "container running sheaf the device)");
   }
   s.wake = UniqueFd(::eventfd(0, EFD_CLOEXEC));
   if (!s.wake) fail_errno(errno, "cannot make an eventfd");

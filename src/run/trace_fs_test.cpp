@@ -49,7 +49,9 @@ std::set<std::string> list(const fs::path& dir) {
   return names;
 }
 
-bool can_trace() { return ::geteuid() == 0 && ::access("/dev/fuse", R_OK | W_OK) == 0; }
+bool can_trace() {
+  return ::geteuid() == 0 && ::access("/dev/fuse", R_OK | W_OK) == 0;
+}
 
 TEST(TracingMount, RecordsWhatIsStattedReadListedAndLookedForAndServesTheSourceReadOnly) {
   if (!can_trace()) GTEST_SKIP() << "needs root and /dev/fuse";

@@ -140,8 +140,9 @@ std::string render_spdx(const Inventory& inv) {
                                   c.trimmed->first, c.trimmed->second));
     }
     if (!c.effects.empty()) {
-      notes.push_back("What the packages' maintainer scripts would have done, derived by sheaf without running them:\n" +
-                      fmt::format("{}", fmt::join(c.effects, "\n")));
+      notes.push_back(
+          "What the packages' maintainer scripts would have done, derived by sheaf without running them:\n" +
+          fmt::format("{}", fmt::join(c.effects, "\n")));
     }
     if (!notes.empty()) p["comment"] = fmt::format("{}", fmt::join(notes, "\n"));
     packages.push_back(std::move(p));
@@ -228,7 +229,8 @@ std::string render_cyclonedx(const Inventory& inv) {
     }
     if (c.dropped > 0) props.push_back({{"name", "sheaf:dropped"}, {"value", std::to_string(c.dropped)}});
     if (c.trimmed) {
-      props.push_back({{"name", "sheaf:trimmed"}, {"value", fmt::format("{} of {} entries", c.trimmed->first, c.trimmed->second)}});
+      props.push_back(
+          {{"name", "sheaf:trimmed"}, {"value", fmt::format("{} of {} entries", c.trimmed->first, c.trimmed->second)}});
     }
     for (const auto& effect : c.effects) props.push_back({{"name", "sheaf:effect"}, {"value", effect}});
     comp["properties"] = props;

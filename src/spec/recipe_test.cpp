@@ -11,7 +11,9 @@ namespace {
 
 const std::string kHex = std::string(64, 'a');
 
-Recipe parse_recipe(std::string_view text) { return Recipe::parse(text, "/work/greet/greet.toml"); }
+Recipe parse_recipe(std::string_view text) {
+  return Recipe::parse(text, "/work/greet/greet.toml");
+}
 
 std::string recipe_error_of(std::string_view text) {
   return testing::error_message_of([&] { parse_recipe(text); });
@@ -126,7 +128,8 @@ TEST(Recipe, TheEnvironmentSpecHasBuildEssentialAndTheEssentialSetByDefault) {
   EXPECT_EQ(env.lock_path, "/work/greet/greet.lock");
   EXPECT_EQ(recipe.build.timeout, 3600u);
 
-  Recipe bare = parse_recipe(minimal("\n[environment]\nessential = false\nbuild_essential = false\ninclude = [\"busybox\"]\n"));
+  Recipe bare =
+      parse_recipe(minimal("\n[environment]\nessential = false\nbuild_essential = false\ninclude = [\"busybox\"]\n"));
   env = bare.environment_spec();
   ASSERT_EQ(env.packages.include.size(), 1u);
   EXPECT_EQ(env.packages.include[0].name, "busybox");
@@ -216,7 +219,7 @@ suites = ["bookworm"]
 debian = "hello"
 version = "2.10-3"
 sha256 = "sha256:)" + kHex +
-                        R"("
+                               R"("
 dest = "hello"
 [build]
 steps = ["make"]

@@ -173,7 +173,9 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   toml::table root = parse_toml(text, path);
   Spec spec;
   spec.path = path;
-  reader.check_keys(root, "", {"image", "source", "packages", "users", "groups", "files", "paths", "alternatives", "recipes", "trim"});
+  reader.check_keys(
+      root, "",
+      {"image", "source", "packages", "users", "groups", "files", "paths", "alternatives", "recipes", "trim"});
   if (const auto* node = root.get("image")) spec.image = detail::read_image(reader, reader.as_table(*node, "[image]"));
   if (const auto* node = root.get("source")) {
     const auto& sources = reader.as_table(*node, "[source]");
@@ -191,7 +193,8 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   if (const auto* node = root.get("paths")) spec.paths = detail::read_paths(reader, *node);
   if (const auto* node = root.get("alternatives")) spec.alternatives = detail::read_alternatives(reader, *node);
   if (const auto* node = root.get("recipes")) spec.recipes = detail::read_recipes(reader, *node, path);
-  if (const auto* node = root.get("trim")) spec.trim = detail::read_trim(reader, reader.as_table(*node, "[trim]"), "trim");
+  if (const auto* node = root.get("trim"))
+    spec.trim = detail::read_trim(reader, reader.as_table(*node, "[trim]"), "trim");
   return spec;
 }
 

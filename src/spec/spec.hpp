@@ -154,19 +154,19 @@ bool is_account_name(std::string_view name);
 // sheaf stops it: `ready` runs on the host until it exits 0, then each of
 // `probes` once (each must exit 0), then the container gets `stop_signal`.
 struct Workload {
-  std::string name;                               // "workload N" unless named
-  std::optional<std::string> entrypoint;          // replaces the image's
-  std::optional<std::vector<std::string>> args;   // replaces the image's cmd
-  std::vector<std::string> env;                   // KEY=VALUE, over the image's
-  std::optional<std::string> user;                // NAME, UID or UID:GID
-  std::optional<std::string> workdir;             // absolute
-  std::uint32_t timeout = 60;                     // seconds, the whole run
-  bool allow_failure = false;                     // a non-zero exit is refused unless true
-  std::optional<bool> host_network;               // default: true for a server, false otherwise
-  std::vector<std::string> ready;                 // argv on the host
-  std::vector<std::vector<std::string>> probes;   // argv on the host, each
-  std::string stop_signal;                        // "" : the image's, else SIGTERM
-  std::uint32_t ready_timeout = 30;               // seconds
+  std::string name;                              // "workload N" unless named
+  std::optional<std::string> entrypoint;         // replaces the image's
+  std::optional<std::vector<std::string>> args;  // replaces the image's cmd
+  std::vector<std::string> env;                  // KEY=VALUE, over the image's
+  std::optional<std::string> user;               // NAME, UID or UID:GID
+  std::optional<std::string> workdir;            // absolute
+  std::uint32_t timeout = 60;                    // seconds, the whole run
+  bool allow_failure = false;                    // a non-zero exit is refused unless true
+  std::optional<bool> host_network;              // default: true for a server, false otherwise
+  std::vector<std::string> ready;                // argv on the host
+  std::vector<std::vector<std::string>> probes;  // argv on the host, each
+  std::string stop_signal;                       // "" : the image's, else SIGTERM
+  std::uint32_t ready_timeout = 30;              // seconds
   Position position;
 
   bool server() const { return !ready.empty(); }

@@ -71,8 +71,8 @@ Workload read_workload(const TomlReader& reader, const toml::table& table, std::
   if (const auto* node = table.get("stop_signal")) {
     w.stop_signal = reader.as_string(*node, "stop_signal");
     if (!is_signal_spelling(w.stop_signal)) {
-      reader.fail_at(node->source(),
-                     fmt::format("stop_signal {} must be a signal such as \"SIGTERM\" or \"15\"", quote(w.stop_signal)));
+      reader.fail_at(node->source(), fmt::format("stop_signal {} must be a signal such as \"SIGTERM\" or \"15\"",
+                                                 quote(w.stop_signal)));
     }
   }
   if (const auto* node = table.get("ready_timeout")) {
@@ -93,7 +93,8 @@ Workload read_workload(const TomlReader& reader, const toml::table& table, std::
 bool is_signal_spelling(std::string_view signal) {
   bool named = signal.size() > 3 && signal.starts_with("SIG") &&
                signal.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+", 3) == std::string_view::npos;
-  bool numbered = !signal.empty() && signal.size() <= 2 && signal.find_first_not_of("0123456789") == std::string_view::npos;
+  bool numbered =
+      !signal.empty() && signal.size() <= 2 && signal.find_first_not_of("0123456789") == std::string_view::npos;
   return named || numbered;
 }
 

@@ -7,7 +7,9 @@
 namespace sheaf::spec {
 namespace {
 
-TrimSpec parse_workloads(std::string_view text) { return parse_trim_spec(text, "/work/w.toml"); }
+TrimSpec parse_workloads(std::string_view text) {
+  return parse_trim_spec(text, "/work/w.toml");
+}
 
 std::string workloads_error_of(std::string_view text) {
   return testing::error_message_of([&] { parse_workloads(text); });
@@ -67,13 +69,17 @@ TEST(TrimSpec, BadInputIsRefusedAtItsPosition) {
     std::string_view error;
   };
   for (const auto& c : {
-           Case{"[[workload]]\nargz = [\"x\"]\n", "/work/w.toml:2:1: unknown key 'argz' in [[workload]]; did you mean 'args'?"},
+           Case{"[[workload]]\nargz = [\"x\"]\n",
+                "/work/w.toml:2:1: unknown key 'argz' in [[workload]]; did you mean 'args'?"},
            Case{"keep = [\"etc\"]\n", "has no [[workload]]: nothing to trace"},
            Case{"[[workload]]\nready = []\n", "/work/w.toml:2:9: ready names no program"},
-           Case{"[[workload]]\nprobes = [[\"curl\"]]\n", "/work/w.toml:2:10: probes is for a server workload, which needs ready"},
-           Case{"[[workload]]\nready = [\"true\"]\nstop_signal = \"QUIT\"\n", "/work/w.toml:3:15: stop_signal 'QUIT' must be a signal"},
+           Case{"[[workload]]\nprobes = [[\"curl\"]]\n",
+                "/work/w.toml:2:10: probes is for a server workload, which needs ready"},
+           Case{"[[workload]]\nready = [\"true\"]\nstop_signal = \"QUIT\"\n",
+                "/work/w.toml:3:15: stop_signal 'QUIT' must be a signal"},
            Case{"[[workload]]\ntimeout = 0\n", "/work/w.toml:2:11: timeout must be at least 1 second"},
-           Case{"[[workload]]\nname = \"a\"\n[[workload]]\nname = \"a\"\n", "/work/w.toml:3:1: two workloads are named 'a'"},
+           Case{"[[workload]]\nname = \"a\"\n[[workload]]\nname = \"a\"\n",
+                "/work/w.toml:3:1: two workloads are named 'a'"},
            Case{"keep = [\"../etc\"]\n[[workload]]\n", "/work/w.toml:1:9:"},
            Case{"[[workload]]\nenv = [\"NOVALUE\"]\n", "/work/w.toml:2:8: env entry 'NOVALUE' must be KEY=VALUE"},
            Case{"[[workload]]\nnetwork = \"bridge\"\n", "/work/w.toml:2:11: network must be \"host\" or \"none\""},
