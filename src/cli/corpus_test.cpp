@@ -90,16 +90,8 @@ struct Built {
 class Corpus : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto probe = run_command({"/usr/bin/apt-get", "-qq", "--print-uris", "download", "base-files"});
-    if (probe.exit_code != 0 || probe.out.empty()) {
-      skip_ = "the host's apt configuration names no reachable mirror";
-      return;
-    }
-    if (::geteuid() != 0) {
-      skip_ = "sheaf run needs root";
-      return;
-    }
-    if (testing::tool("runc").empty()) skip_ = "runc is not installed (tools/dev test installs it)";
+    skip_ = testing::mirror_test_skip_reason({"runc"});
+    if (skip_.empty() && ::geteuid() != 0) skip_ = "sheaf run needs root";
   }
   void SetUp() override {
     if (!skip_.empty()) GTEST_SKIP() << skip_;

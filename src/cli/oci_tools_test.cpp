@@ -61,17 +61,8 @@ class OciToolsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir;
-    auto probe = run_command({"/usr/bin/apt-get", "-qq", "--print-uris", "download", "base-files"});
-    if (probe.exit_code != 0 || probe.out.empty()) {
-      skip_ = "the host's apt configuration names no reachable mirror";
-      return;
-    }
-    for (const char* tool : {"skopeo", "umoci", "runc", "podman"}) {
-      if (testing::tool(tool).empty()) {
-        skip_ = std::string(tool) + " is not installed (tools/dev test installs it)";
-        return;
-      }
-    }
+    skip_ = testing::mirror_test_skip_reason({"skopeo", "umoci", "runc", "podman"});
+    if (!skip_.empty()) return;
     // Each example's spec, locked afresh (a committed lock may name versions
     // the mirror has since dropped), in a work directory kept in the build
     // tree: ctest runs each test in a process of its own, and building the

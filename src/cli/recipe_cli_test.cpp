@@ -51,14 +51,9 @@ using testing::run_sheaf;
 using testing::tool;
 
 std::string skip_reason() {
-  auto probe = run_command({"/usr/bin/apt-get", "-qq", "--print-uris", "download", "base-files"});
-  if (probe.exit_code != 0 || probe.out.empty()) return "the host's apt configuration names no reachable mirror";
   if (::geteuid() != 0) return "recipe builds and sheaf run need root";
-  for (const char* t :
-       {"bwrap", "runc", "podman", "skopeo", "disorderfs", "taskset", "setarch", "umount", "docker-registry"}) {
-    if (tool(t).empty()) return std::string(t) + " is not installed (tools/dev test installs it)";
-  }
-  return "";
+  return testing::mirror_test_skip_reason(
+      {"bwrap", "runc", "podman", "skopeo", "disorderfs", "taskset", "setarch", "umount", "docker-registry"});
 }
 
 // Replaces the first `from` in the file at `path` by `to`.

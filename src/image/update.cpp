@@ -311,6 +311,12 @@ StoredComposition load_composition(store::LocalStore& store, const store::ImageR
   for (const auto& id : ids) {
     if (files.count(id)) continue;
     auto p = store.index().package(id);
+    if (!p && c.sources.trim) {
+      fail(
+          "{} is a trimmed image, and the package {} it was trimmed from is not in the store (a pulled trimmed image "
+          "brings only what it kept); pull or build the image it was trimmed from ({}) first",
+          label, id, c.sources.trim->source);
+    }
     if (!p) fail("{} holds the package {}, which is not in the store; run 'sheaf store verify'", label, id);
     if (pkg::has_origin_type(store.index(), id, "assembly")) {
       c.assembly = std::move(*p);

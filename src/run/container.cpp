@@ -456,7 +456,8 @@ RunOutcome run_container(store::LocalStore& store, const RunRequest& request, co
         AccessTrace got = traced.stop();
         if (trace) *trace = std::move(got);
       } catch (...) {
-        // reported by the explicit finish() below on the normal path
+        // On the normal path the trace was taken below, and a failure of
+        // the tracer thrown from there; this path is already an error's.
       }
     }
   } finish{mount, traced, control.trace};

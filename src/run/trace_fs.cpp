@@ -130,10 +130,11 @@ void TracingMount::Server::reply(std::uint64_t unique, int error, const void* da
 }
 
 void TracingMount::Server::init(const fuse_in_header& in, const fuse_init_in& args) {
-  if (args.major != FUSE_KERNEL_VERSION || args.minor < 19) {
+  // From 7.23 (Linux 3.15) on, fuse_init_out has the size sent here.
+  if (args.major != FUSE_KERNEL_VERSION || args.minor < 23) {
     reply(in.unique, EPROTO);
     throw Error(
-        fmt::format("the kernel speaks FUSE {}.{}; sheaf's tracer needs 7.19 or later", args.major, args.minor));
+        fmt::format("the kernel speaks FUSE {}.{}; sheaf's tracer needs 7.23 or later", args.major, args.minor));
   }
   fuse_init_out out{};
   out.major = FUSE_KERNEL_VERSION;

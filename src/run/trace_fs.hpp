@@ -13,8 +13,8 @@
 // workload can neither see it nor write into its record. The mount is
 // read-only; a container's writes go to an overlay's upper directory above
 // it (run/container.cpp). The protocol is spoken directly over /dev/fuse
-// (<linux/fuse.h>, version 7.19 and later), with no libfuse: it is a
-// stable kernel interface, and a read-only passthrough needs eleven of its
+// (<linux/fuse.h>, version 7.23 and later), with no libfuse: it is a
+// stable kernel interface, and a read-only passthrough answers about twenty of its
 // requests. Owners, modes, sizes, times and extended attributes are the
 // source's; with `default_permissions` the kernel checks access itself.
 #pragma once

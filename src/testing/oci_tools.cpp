@@ -9,6 +9,15 @@ std::string tool(const std::string& name) {
   return r.exit_code == 0 ? r.out.substr(0, r.out.find('\n')) : "";
 }
 
+std::string mirror_test_skip_reason(const std::vector<std::string>& tools) {
+  CommandResult probe = run_command({"/usr/bin/apt-get", "-qq", "--print-uris", "download", "base-files"});
+  if (probe.exit_code != 0 || probe.out.empty()) return "the host's apt configuration names no reachable mirror";
+  for (const auto& t : tools) {
+    if (tool(t).empty()) return t + " is not installed (tools/dev test installs it)";
+  }
+  return "";
+}
+
 std::vector<std::string> podman(std::vector<std::string> args) {
   std::vector<std::string> argv{tool("podman"), "--runtime",        "runc", "--cgroup-manager",
                                 "cgroupfs",     "--events-backend", "file"};

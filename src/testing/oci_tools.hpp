@@ -12,6 +12,11 @@ namespace sheaf::testing {
 // paths, not names.
 std::string tool(const std::string& name);
 
+// Why a test of the host's mirror and tools cannot run on this machine, for
+// GTEST_SKIP: the host's apt configuration names no reachable mirror, or
+// one of `tools` is not installed; "" when it can run.
+std::string mirror_test_skip_reason(const std::vector<std::string>& tools);
+
 // podman ARGS..., with the flags these machines need.
 std::vector<std::string> podman(std::vector<std::string> args);
 // podman run --rm --pull=never with those rlimits, EXTRA..., IMAGE.
