@@ -121,8 +121,9 @@ void register_trim(CLI::App& app, Context& context) {
       "(docs/formats/trim.md). With neither, the image's own command is traced.\n"
       "A workload that exits non-zero is refused unless --allow-failure.\n"
       "\n"
-      "--check runs the command against a trimmed image and prints the paths it looked\n"
-      "for that the trim removed, one per line; the exit status is 1 when there are any.\n"
+      "--check runs the command on the image the trimmed IMAGE came from (composed again\n"
+      "from its profile) and prints the paths it used there that IMAGE lacks, one per\n"
+      "line; the exit status is 1 when there are any.\n"
       "Needs root. The digest of the trimmed image is the last line of stdout.");
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
