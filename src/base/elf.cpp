@@ -135,6 +135,16 @@ std::optional<ElfInfo> read_elf(std::string_view bytes) {
   return elf;
 }
 
+std::optional<std::string> elf_header_arch(std::string_view first_bytes) {
+  if (first_bytes.size() < 20 || !looks_like_elf(first_bytes)) return std::nullopt;
+  ElfInfo elf;
+  elf.is_64 = first_bytes[4] == 2;
+  elf.little_endian = first_bytes[5] == 1;
+  auto lo = static_cast<unsigned char>(first_bytes[18]), hi = static_cast<unsigned char>(first_bytes[19]);
+  elf.machine = static_cast<std::uint16_t>(elf.little_endian ? lo | (hi << 8) : hi | (lo << 8));
+  return debian_arch_of_elf(elf);
+}
+
 std::string debian_arch_of_elf(const ElfInfo& elf) {
   switch (elf.machine) {
     case EM_X86_64:

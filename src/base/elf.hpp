@@ -34,6 +34,11 @@ bool looks_like_elf(std::string_view bytes);
 // file, a string table without its terminator).
 std::optional<ElfInfo> read_elf(std::string_view bytes);
 
+// The Debian architecture of an ELF file from its first bytes (the 20 of
+// e_ident, e_type and e_machine suffice): nullopt when they are not ELF,
+// "" for a machine sheaf does not know.
+std::optional<std::string> elf_header_arch(std::string_view first_bytes);
+
 // The Debian architecture an ELF machine and class are built for
 // ("amd64", "arm64", "armhf", "i386", ...); "" for one sheaf does not know.
 std::string debian_arch_of_elf(const ElfInfo& elf);

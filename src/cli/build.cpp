@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <set>
 
 #include "cli/context.hpp"
 #include "pipeline/build.hpp"
@@ -24,7 +25,28 @@ void build_command(Context& context, BuildArgs& options) {
   if (!options.package_policy.empty()) options.build.package_policy = options.package_policy;
   pipeline::Session session = context.session();
   pipeline::BuildResult result = pipeline::build(session, spec, options.build);
-
+  std::string tag = result.tag.str();
+  if (result.index) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::size_t layers = 0, made = 0, members = 0;
+    std::set<std::string> blobs;
+    std::uint64_t bytes = 0;
+    for (const auto& one : result.platforms) {
+      members += one.members;
+      for (const auto& layer : one.layers) {
+        layers += 1;
+        made += layer.made ? 1 : 0;
+        if (blobs.insert(layer.descriptor.digest.str()).second) bytes += layer.descriptor.size;
+      }
+    }
+    fmt::print(stderr,
+               "built {}: an index of {} images ({} packages in {} layers, {} of them shared, {} made), {} "
+               "compressed, in {:.2f} s\n",
+               tag.empty() ? "an untagged index" : tag, result.platforms.size(), members, layers, layers - blobs.size(),
+               made, human_bytes(bytes), seconds);
+    fmt::print("{}\n", result.index->digest.str());
+    return;
+  }
   std::size_t made = 0;
   std::uint64_t bytes = 0;
   for (const auto& layer : result.composed.layers) {
@@ -32,7 +54,6 @@ void build_command(Context& context, BuildArgs& options) {
     bytes += layer.descriptor.size;
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string tag = result.tag.str();
   fmt::print(stderr, "built {}: {} packages in {} layers ({} made, {} reused), {} compressed, in {:.2f} s\n",
              tag.empty() ? "an untagged image" : tag, result.composed.members, result.composed.layers.size(), made,
              result.composed.layers.size() - made, human_bytes(bytes), seconds);
@@ -58,8 +79,11 @@ void register_build(CLI::App& app, Context& context) {
       "and every package in the store, the build does not touch the network.\n"
       "The image is recorded in the store, tagged with --tag or [image] name (tag\n"
       "'latest'); -o, --oci-archive and --docker-archive write it out as well.\n"
-      "The manifest digest is the last line of stdout. SOURCE_DATE_EPOCH sets the\n"
-      "image's 'created'; otherwise it is the newest package's build date.\n"
+      "The manifest digest is the last line of stdout. With [source.debian] arch a\n"
+      "list, the build composes one image per architecture and an OCI image index\n"
+      "of them, which the tag names; the index's digest is the last line of stdout.\n"
+      "SOURCE_DATE_EPOCH sets the image's 'created'; otherwise it is the newest\n"
+      "package's build date.\n"
       "What the packages' maintainer scripts would have done is made in the assembly\n"
       "(never by running them); a step that could not be read, and per-host state\n"
       "such as host keys, is a warning. What Debian's Essential set would have given\n"

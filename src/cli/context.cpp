@@ -26,6 +26,15 @@ store::PackageRecord resolve_package_ref(store::LocalStore& store, std::string_v
   return resolved.record;
 }
 
+CLI::Option* add_platform_option(CLI::App* cmd, std::string& platform, const std::string& help) {
+  return cmd->add_option("--platform", platform, help)->type_name("OS/ARCH[/VARIANT]");
+}
+
+std::optional<oci::Platform> platform_option(const std::string& platform) {
+  if (platform.empty()) return std::nullopt;
+  return oci::parse_platform(platform);
+}
+
 bool stdout_is_terminal() {
   return ::isatty(STDOUT_FILENO) == 1;
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/text.hpp"
+#include "oci/documents.hpp"
 #include "pipeline/session.hpp"
 #include "pkg/package.hpp"
 #include "store/local_store.hpp"
@@ -75,6 +76,12 @@ struct Context {
 // Resolves NAME[@VERSION]|ID (pkg::resolve_package) and, when a bare name
 // chose among several versions, says which on stderr.
 store::PackageRecord resolve_package_ref(store::LocalStore& store, std::string_view ref);
+
+// --platform OS/ARCH[/VARIANT]: which image of an index a command means
+// (image/image_index.hpp). `help` says what it does without one.
+CLI::Option* add_platform_option(CLI::App* cmd, std::string& platform, const std::string& help);
+// The option's value, parsed (oci::parse_platform); nullopt when not given.
+std::optional<oci::Platform> platform_option(const std::string& platform);
 
 bool stdout_is_terminal();
 bool stderr_is_terminal();

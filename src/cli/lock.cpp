@@ -49,14 +49,14 @@ void lock_command(Context& context, const LockArgs& options) {
 
   auto path = repo::lock_path_for(spec);
   if (!outcome.resolved) {
-    fmt::print(stderr, "{} is up to date ({} packages); --update resolves again\n", path.string(),
-               outcome.lock.packages.size());
+    fmt::print(stderr, "{} is up to date ({}); --update resolves again\n", path.string(),
+               pipeline::count_packages(outcome.lock));
     return;
   }
   for (const auto& change : outcome.changes) fmt::print("{}\n", pipeline::describe(change));
-  fmt::print(stderr, "{} {}: {} packages from {} suites ({} candidates, {} repository files downloaded)\n",
-             outcome.written ? "wrote" : "unchanged", path.string(), outcome.lock.packages.size(), outcome.suites,
-             outcome.candidates, outcome.downloads);
+  fmt::print(stderr, "{} {}: {} from {} suites ({} candidates, {} repository files downloaded)\n",
+             outcome.written ? "wrote" : "unchanged", path.string(), pipeline::count_packages(outcome.lock),
+             outcome.suites, outcome.candidates, outcome.downloads);
 }
 
 }  // namespace

@@ -66,13 +66,13 @@ void lock(Context& context, const LockOptions& options) {
                                         .update = options.names,
                                         .allow_unsigned = options.allow_unsigned});
   if (!outcome.resolved) {
-    fmt::print(stderr, "{} is up to date ({} packages); --update resolves again\n", recipe.lock_path().string(),
-               outcome.lock.packages.size());
+    fmt::print(stderr, "{} is up to date ({}); --update resolves again\n", recipe.lock_path().string(),
+               pipeline::count_packages(outcome.lock));
     return;
   }
   for (const auto& change : outcome.changes) fmt::print("{}\n", pipeline::describe(change));
-  fmt::print(stderr, "{} {}: {} packages\n", outcome.written ? "wrote" : "unchanged", recipe.lock_path().string(),
-             outcome.lock.packages.size());
+  fmt::print(stderr, "{} {}: {}\n", outcome.written ? "wrote" : "unchanged", recipe.lock_path().string(),
+             pipeline::count_packages(outcome.lock));
 }
 
 }  // namespace

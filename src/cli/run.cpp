@@ -22,6 +22,7 @@ struct RunArgs {
   std::string entrypoint;
   std::string runtime;
   bool keep = false;
+  std::string platform;
   TrustFlags trust;
 };
 
@@ -45,7 +46,8 @@ void run_command(Context& context, const RunArgs& options) {
   request.runtime = options.runtime;
   request.keep = options.keep;
   pipeline::Session session = context.session();
-  context.exit_code = pipeline::run(session, options.image, std::move(request), trust_options(options.trust));
+  context.exit_code = pipeline::run(session, options.image, std::move(request), trust_options(options.trust),
+                                    platform_option(options.platform));
 }
 
 }  // namespace
@@ -61,7 +63,12 @@ void register_run(CLI::App& app, Context& context) {
       "125 when sheaf could not run it, 126 when the command cannot be executed, 127\n"
       "when it is not in the image. Needs root. The trust policy must accept the\n"
       "image: one pulled from a registry under the scopes of the references it was\n"
-      "pulled from, one built here under the transport \"sheaf\" (docs/formats/trust-policy.md).");
+      "pulled from, one built here under the transport \"sheaf\" (docs/formats/trust-policy.md).\n"
+      "An image index runs its image for --platform, else the host's. An image for\n"
+      "another architecture runs through qemu-user: a binfmt_misc handler the host\n"
+      "has registered, else qemu-ARCH-static (qemu-user-static) as the container's\n"
+      "first process, whose child processes are then not emulated. sheaf never\n"
+      "registers binfmt handlers itself.");
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
   cmd->add_option("CMD", options->command, "The command and its arguments");
@@ -80,6 +87,8 @@ void register_run(CLI::App& app, Context& context) {
   cmd->add_option("--runtime", options->runtime, "runc or crun (default: one that works on this host)")
       ->type_name("NAME");
   cmd->add_flag("--keep", options->keep, "Keep the bundle directory afterwards (for debugging)");
+  add_platform_option(cmd, options->platform,
+                      "Of an image index, run the image for this platform (default: the host's)");
   add_policy_flag(cmd, options->trust);
   cmd->callback([&context, options] {
     // podman's convention: 125 when the container could not be run at all.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <set>
 
 #include "base/canonical_json.hpp"
+#include "base/elf.hpp"
 #include "base/error.hpp"
 #include "base/fs.hpp"
 #include "base/json_fields.hpp"
@@ -87,9 +89,34 @@ void finish_local_member(Member& m, store::WriteBatch& batch) {
   (void)id;
 }
 
+// The files of a [[files]] entry (at `src`, the relative paths `files` below
+// it, or `src` itself) that are ELF files of another machine than `arch`.
+std::vector<std::string> foreign_elf_files(const std::filesystem::path& src, const std::vector<std::string>& files,
+                                           const std::string& arch) {
+  auto same = [](const std::string& a, const std::string& b) {
+    auto family = [](const std::string& x) { return x == "armel" ? std::string("armhf") : x; };
+    return family(a) == family(b);
+  };
+  std::vector<std::string> out;
+  for (const auto& rel : files) {
+    std::filesystem::path path = rel.empty() ? src : src / rel;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) continue;
+    char header[20];
+    ssize_t n = ::pread(fd.get(), header, sizeof header, 0);
+    if (n <= 0) continue;
+    auto machine = elf_header_arch(std::string_view(header, static_cast<std::size_t>(n)));
+    if (machine && !machine->empty() && !same(*machine, arch)) {
+      out.push_back(fmt::format("{} ({})", rel.empty() ? src.filename().string() : rel, *machine));
+    }
+  }
+  return out;
+}
+
 // Moves a FileSet read from `src` under the image path `dest` and sets the owner.
 Member read_local_files(const spec::Spec& spec, const spec::LocalFiles& files, const std::string& arch,
-                        store::WriteBatch& batch, unsigned threads) {
+                        store::WriteBatch& batch, unsigned threads,
+                        const std::function<void(const std::string&)>& warn) {
   std::string where = spec.where(files.position);
   return with_context(fmt::format("{}: while reading [[files]] src {}", where, quote(files.src_as_written)), [&] {
     struct stat st {};
@@ -97,6 +124,7 @@ Member read_local_files(const spec::Spec& spec, const spec::LocalFiles& files, c
     std::string dest = deb::merged_usr_path(relative_path(files.dest));
     std::vector<Entry> entries;
     std::string origin_type;
+    std::vector<std::string> regular;  // the regular files read, relative to src ("" for src itself)
     if (S_ISDIR(st.st_mode)) {
       origin_type = "directory";
       Manifest tree = fileset::read_directory(files.src, batch, {.threads = threads});
@@ -106,6 +134,7 @@ Member read_local_files(const spec::Spec& spec, const spec::LocalFiles& files, c
       top.mode = files.mode.value_or(0755);
       entries.push_back(std::move(top));
       for (Entry e : tree.entries()) {
+        if (e.type == EntryType::file) regular.push_back(e.path);
         e.path = dest + "/" + e.path;
         if (e.type == EntryType::hardlink) e.target = dest + "/" + e.target;
         entries.push_back(std::move(e));
@@ -123,8 +152,22 @@ Member read_local_files(const spec::Spec& spec, const spec::LocalFiles& files, c
       e.size = ref.size;
       e.digest = ref.digest;
       entries.push_back(std::move(e));
+      regular.emplace_back();
     } else {
       fail("{} is neither a regular file nor a directory", quote(files.src.string()));
+    }
+    // Without an arch, the entry goes into every architecture's image.
+    if (files.arch.empty() && warn) {
+      auto foreign = foreign_elf_files(files.src, regular, arch);
+      if (!foreign.empty()) {
+        warn(fmt::format(
+            "{}: [[files]] src {} holds ELF files for another machine than {}: {}{}; give the entry "
+            "arch = \"...\" to put it into that architecture's image only",
+            where, quote(files.src_as_written), arch,
+            fmt::join(foreign.begin(),
+                      foreign.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, foreign.size())), ", "),
+            foreign.size() > 3 ? fmt::format(" and {} more", foreign.size() - 3) : ""));
+      }
     }
     for (auto& e : entries) {
       if (e.type == EntryType::hardlink) continue;
@@ -461,7 +504,7 @@ void Composer::gather_members() {
     return std::tie(a.record.name, a.record.id) < std::tie(b.record.name, b.record.id);
   });
   for (const auto& files : spec_.files) {
-    members_.push_back(read_local_files(spec_, files, request_.arch, *batch_, request_.threads));
+    members_.push_back(read_local_files(spec_, files, request_.arch, *batch_, request_.threads, request_.warn));
     files_ids_.push_back(members_.back().record.id);
   }
   for (const auto& id : request_.files_packages) {

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "base/canonical_json.hpp"
@@ -114,44 +115,86 @@ oci::Descriptor index_entry(const StoredImage& image, const Digest& manifest, co
   return d;
 }
 
+// What a stored image or image index takes to write out: every blob (with
+// its size), and the descriptor index.json names it by.
+struct ExportPlan {
+  std::vector<std::pair<Digest, std::uint64_t>> blobs;  // each image's layers, config, manifest; then an index
+  oci::Descriptor top;
+};
+
+// The index a digest names, when it is one (its mediaType says so).
+std::optional<oci::ImageIndex> stored_index(const store::LocalStore& store, const Digest& digest, std::string& bytes) {
+  bytes = read_file(store.blob_path(digest).string());
+  auto doc = nlohmann::json::parse(bytes, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || doc.value("mediaType", "") != oci::kMediaTypeIndex) {
+    return std::nullopt;
+  }
+  return oci::parse_index(bytes, digest.str());
+}
+
+ExportPlan plan_export(const store::LocalStore& store, const Digest& digest, const std::string& ref_name) {
+  ExportPlan plan;
+  std::set<Digest> seen;
+  auto add = [&](const Digest& d, std::uint64_t size) {
+    if (seen.insert(d).second) plan.blobs.emplace_back(d, size);
+  };
+  auto add_image = [&](const Digest& manifest) {
+    StoredImage image = load_image(store, manifest);
+    for (const auto& layer : image.manifest.layers) add(layer.digest, layer.size);
+    add(image.manifest.config.digest, image.manifest.config.size);
+    add(manifest, image.manifest_bytes.size());
+    return image;
+  };
+  std::string bytes;
+  if (auto index = stored_index(store, digest, bytes)) {
+    // An index: every image of it, then the index, which index.json names.
+    for (const auto& d : index->manifests) add_image(d.digest);
+    add(digest, bytes.size());
+    plan.top = {std::string(oci::kMediaTypeIndex), digest, bytes.size(), {}, std::nullopt, ""};
+    if (!ref_name.empty()) plan.top.annotations[std::string(oci::kAnnotationRefName)] = ref_name;
+    return plan;
+  }
+  StoredImage image = add_image(digest);
+  plan.top = index_entry(image, digest, ref_name);
+  return plan;
+}
+
 }  // namespace
 
 ExportStats write_oci_layout(const store::LocalStore& store, const Digest& manifest, const fs::path& dir,
                              const std::string& ref_name) {
-  StoredImage image = load_image(store, manifest);
+  ExportPlan plan = plan_export(store, manifest, ref_name);
   oci::Layout layout = oci::Layout::open_or_create(dir);
   ExportStats stats;
-  for (const auto& layer : image.manifest.layers) {
-    stats.bytes_copied += layout.put_blob(layer.digest, store.blob_path(layer.digest));
+  for (const auto& [digest, size] : plan.blobs) {
+    stats.bytes_copied += layout.put_blob(digest, store.blob_path(digest));
     stats.blobs += 1;
   }
-  stats.bytes_copied += layout.put_blob(image.manifest.config.digest, store.blob_path(image.manifest.config.digest));
-  stats.bytes_copied += layout.put_blob(manifest, store.blob_path(manifest));
-  stats.blobs += 2;
-  layout.add_manifest(index_entry(image, manifest, ref_name));
+  layout.add_manifest(plan.top);
   return stats;
 }
 
 void write_oci_archive(const store::LocalStore& store, const Digest& manifest, const fs::path& file,
                        const std::string& ref_name) {
-  StoredImage image = load_image(store, manifest);
+  ExportPlan plan = plan_export(store, manifest, ref_name);
   ArchiveBuilder tar(store);
   tar.document("oci-layout", canonical_json({{"imageLayoutVersion", std::string(oci::kLayoutVersion)}}));
-  tar.document("index.json", oci::render(oci::ImageIndex{{index_entry(image, manifest, ref_name)}}));
+  tar.document("index.json", oci::render(oci::ImageIndex{{plan.top}}));
   tar.dir("blobs");
   tar.dir("blobs/sha256");
-  std::set<Digest> seen;
-  auto add = [&](const Digest& d, std::uint64_t size) {
-    if (seen.insert(d).second) tar.blob("blobs/sha256/" + d.hex(), d, size);
-  };
-  for (const auto& layer : image.manifest.layers) add(layer.digest, layer.size);
-  add(image.manifest.config.digest, image.manifest.config.size);
-  add(manifest, image.manifest_bytes.size());
+  for (const auto& [digest, size] : plan.blobs) tar.blob("blobs/sha256/" + digest.hex(), digest, size);
   tar.write(file);
 }
 
 void write_docker_archive(const store::LocalStore& store, const Digest& manifest, const fs::path& file,
                           const std::string& repo_tag) {
+  std::string bytes;
+  if (auto index = stored_index(store, manifest, bytes)) {
+    fail(
+        "{} is an image index; a docker-archive holds one platform's image: export one with "
+        "'sheaf image export --platform OS/ARCH'",
+        manifest.str());
+  }
   StoredImage image = load_image(store, manifest);
   ArchiveBuilder tar(store);
   std::string config_name = image.manifest.config.digest.hex() + ".json";

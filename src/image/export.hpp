@@ -22,14 +22,16 @@ struct ExportStats {
 };
 
 // Adds the image to the layout at `dir` (creating it), named `ref_name` when
-// that is not empty.
+// that is not empty. `manifest` may name an image index: its images' blobs
+// are written too, and index.json names the index.
 ExportStats write_oci_layout(const store::LocalStore& store, const Digest& manifest, const std::filesystem::path& dir,
                              const std::string& ref_name);
 
 void write_oci_archive(const store::LocalStore& store, const Digest& manifest, const std::filesystem::path& file,
                        const std::string& ref_name);
 
-// `repo_tag` is "name:tag", or "" for an untagged image.
+// `repo_tag` is "name:tag", or "" for an untagged image. Refuses an index
+// (the format holds one image per platform).
 void write_docker_archive(const store::LocalStore& store, const Digest& manifest, const std::filesystem::path& file,
                           const std::string& repo_tag);
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/error.hpp"
+#include "base/host.hpp"
 #include "base/process.hpp"
 #include "base/text.hpp"
 #include "base/unique_fd.hpp"
@@ -144,6 +145,15 @@ std::optional<std::string> make_ld_so_cache(const ImageTree& tree, const Content
   if (tree.find("etc/ld.so.cache")) {
     notes.push_back("ld.so.cache: a package ships etc/ld.so.cache; left as it is");
     return std::nullopt;
+  }
+  if (arch != host_debian_arch()) {
+    // glibc's ldconfig reads the libraries of its own machine only: it would
+    // skip every other library and write a cache without them.
+    fail(
+        "the image for {} needs an /etc/ld.so.cache (/{} holds shared libraries outside the dynamic linker's "
+        "search path, as the image's ld.so.conf says), and sheaf makes one with the host's ldconfig, which cannot "
+        "read {} libraries; build this image on a {} host, or leave out the package that configures /{}",
+        arch, needing.front(), arch, arch, needing.front());
   }
   const char* ldconfig = "/sbin/ldconfig";
   struct stat st {};

@@ -36,7 +36,9 @@ std::vector<std::string> dirs_needing_cache(const ImageTree& tree, const std::ve
 
 // The cache's bytes, or nullopt when the image needs none. `scratch` is an
 // empty directory this call may fill (the caller removes it). Throws when
-// ldconfig is missing or fails while a cache is needed.
+// ldconfig is missing or fails while a cache is needed, and when an image
+// for another architecture than the host's needs one (the host's ldconfig
+// skips libraries of other machines).
 std::optional<std::string> make_ld_so_cache(const ImageTree& tree, const ContentReader& read, std::string_view arch,
                                             const std::filesystem::path& scratch, std::vector<std::string>& notes);
 

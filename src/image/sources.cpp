@@ -42,6 +42,7 @@ RecordedSources read_sources(const store::ImageRecord& record, const std::string
       debian.suites = d.at("suites").get<std::vector<std::string>>();
       debian.components = d.at("components").get<std::vector<std::string>>();
       debian.arch = d.at("arch").get<std::string>();
+      debian.arches = {debian.arch};
       if (d.contains("mirror")) debian.mirror = d["mirror"].get<std::string>();
       if (d.contains("keyring")) debian.keyring = d["keyring"].get<std::string>();
       out.sources.debian = std::move(debian);

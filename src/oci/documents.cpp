@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -168,6 +169,76 @@ ImageIndex parse_index(std::string_view bytes, std::string_view where) {
     for (const auto& m : j.at("manifests")) index.manifests.push_back(parse_descriptor(m, where));
     return index;
   });
+}
+
+std::string Platform::str() const {
+  return os + "/" + architecture + (variant.empty() ? "" : "/" + variant);
+}
+
+namespace {
+
+struct ArchNames {
+  std::string_view debian, oci, variant;
+};
+constexpr ArchNames kArchNames[] = {{"amd64", "amd64", ""},       {"arm64", "arm64", "v8"}, {"armhf", "arm", "v7"},
+                                    {"armel", "arm", "v5"},       {"i386", "386", ""},      {"ppc64el", "ppc64le", ""},
+                                    {"mips64el", "mips64le", ""}, {"s390x", "s390x", ""},   {"riscv64", "riscv64", ""}};
+
+}  // namespace
+
+Platform platform_of_debian_arch(std::string_view debian_arch) {
+  Platform platform;
+  platform.architecture = std::string(debian_arch);
+  for (const auto& names : kArchNames) {
+    if (names.debian == debian_arch) {
+      platform.architecture = std::string(names.oci);
+      platform.variant = std::string(names.variant);
+    }
+  }
+  return platform;
+}
+
+Platform parse_platform(std::string_view text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    auto slash = text.find('/', start);
+    parts.emplace_back(text.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  auto word = [](const std::string& w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+  };
+  bool ok = parts.size() <= 3 && std::all_of(parts.begin(), parts.end(), word);
+  if (!ok) {
+    fail_usage("{} is not a platform: give OS/ARCH[/VARIANT] or ARCH, such as linux/arm64, linux/arm/v7 or arm64",
+               quote(text));
+  }
+  if (parts.size() > 1 && parts[0] != "linux") {
+    fail_usage("{}: sheaf builds linux images only (give linux/ARCH[/VARIANT])", quote(text));
+  }
+  Platform platform;
+  if (parts.size() > 1) parts.erase(parts.begin());
+  const std::string variant = parts.size() == 2 ? parts[1] : "";
+  // A Debian name ("armhf") stands for its OCI platform.
+  for (const auto& names : kArchNames) {
+    if (names.debian == parts[0] && names.debian != names.oci) {
+      platform = platform_of_debian_arch(parts[0]);
+      if (!variant.empty()) platform.variant = variant;
+      return platform;
+    }
+  }
+  platform.architecture = parts[0];
+  platform.variant = variant;
+  return platform;
+}
+
+bool platform_matches(const Platform& offered, const Platform& wanted) {
+  return offered.os == wanted.os && offered.architecture == wanted.architecture &&
+         (offered.variant.empty() || wanted.variant.empty() || offered.variant == wanted.variant);
 }
 
 std::string rfc3339_utc(std::int64_t seconds) {

@@ -30,7 +30,24 @@ struct Platform {
   std::string os = "linux";
   std::string variant;  // "v7" for arm; written only when set (index entries)
   friend bool operator==(const Platform&, const Platform&) = default;
+
+  // "linux/arm64/v8", "linux/amd64".
+  std::string str() const;
 };
+
+// The OCI platform (GOARCH names) of a Debian architecture: amd64 -> amd64,
+// arm64 -> arm64 (variant v8), armhf -> arm v7, armel -> arm v5, i386 ->
+// 386, ppc64el -> ppc64le, mips64el -> mips64le; others keep their name.
+Platform platform_of_debian_arch(std::string_view debian_arch);
+
+// Parses what --platform takes: "OS/ARCH[/VARIANT]" or "ARCH[/VARIANT]"
+// (os linux), in OCI names ("linux/arm64") or Debian's ("arm64",
+// "armhf"). Throws a usage Error naming the text when it is malformed.
+Platform parse_platform(std::string_view text);
+
+// Whether an image for `offered` answers a request for `wanted`: the same
+// os and architecture, and the same variant when both name one.
+bool platform_matches(const Platform& offered, const Platform& wanted);
 
 struct Descriptor {
   std::string media_type;

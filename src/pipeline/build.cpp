@@ -8,6 +8,7 @@
 #include "base/host.hpp"
 #include "base/text.hpp"
 #include "image/export.hpp"
+#include "image/image_index.hpp"
 #include "image/image_ref.hpp"
 #include "pipeline/fetch.hpp"
 #include "pipeline/lock.hpp"
@@ -38,13 +39,16 @@ Tag tag_for(const spec::Spec& spec, const std::string& option) {
 // come from the host's apt sources, resolved again whenever they are
 // fetched. Nothing here depends on whether this build fetched, so rebuilds
 // record the same sources.
-image::ImageSources sources_of(const spec::Spec& spec, const repo::Lockfile* lock) {
+image::ImageSources sources_of(const spec::Spec& spec, const repo::LockSet* lock) {
   auto absolute = std::filesystem::absolute(spec.path).lexically_normal();
   image::ImageSources sources;
   sources.spec = absolute.string();
   if (lock) {
-    sources.lock = image::RecordedLock{std::filesystem::absolute(repo::lock_path_for(spec)).lexically_normal().string(), Digest::of(lock->render()).hex()};
+    sources.lock = image::RecordedLock{std::filesystem::absolute(repo::lock_path_for(spec)).lexically_normal().string(),
+                                       Digest::of(lock->render()).hex()};
     sources.debian = spec.debian;
+    sources.debian->arches = {sources.debian->arch};
+    sources.debian->index = false;
   }
   return sources;
 }
@@ -73,56 +77,114 @@ std::map<std::string, std::string> build_recipes(Session& session, const spec::S
 
 }  // namespace
 
-BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& options) {
-  if (options.outputs.sbom && options.outputs.layout.empty()) {
-    fail_usage("--sbom attaches the SBOMs to the OCI layout; give -o DIR too");
-  }
-  BuildResult result;
-  result.tag = tag_for(spec, options.tag);
-  Reporter& reporter = session.reporter();
+namespace {
+
+// What one image's composition starts from: its spec (one architecture's),
+// its section of the lock and the store's packages for it.
+struct ImagePlan {
+  const spec::Spec* spec = nullptr;
+  const repo::LockSet* lock = nullptr;      // the whole lock, for the recorded sources
+  const repo::Lockfile* section = nullptr;  // this architecture's packages
+  std::map<std::string, std::string> recipe_outputs;
+};
+
+image::ComposeRequest compose_request(Session& session, const ImagePlan& plan, const BuildOptions& options) {
   image::ComposeRequest request;
   request.threads = options.jobs == 0 ? hardware_threads() : options.jobs;
-  request.arch = spec.debian ? spec.debian->arch : host_debian_arch();
-  std::optional<repo::Lockfile> lock;
-  if (!spec.debian && !spec.recipes.empty()) {
-    fail("{} names recipes ({}) but has no [source.debian]: their outputs are resolved with the Debian packages they "
-         "depend on",
-         quote(spec.path.string()), spec.where(spec.recipes.front().position));
+  request.arch = plan.spec->debian ? plan.spec->debian->arch : host_debian_arch();
+  if (plan.section) {
+    request.debian_packages = locked_package_ids(session.store(), *plan.section, plan.recipe_outputs);
+    if (!plan.section->suites.empty()) request.os = image::os_release_for_suite(plan.section->suites.front());
   }
-  if (spec.debian) {
-    lock = ensure_lock(session, spec, options.locked, options.allow_unsigned);
-    fetch_missing(session, *lock, *spec.debian, request.threads);
-    fetch_registry_packages(session, *lock);
-    check_package_policy(session, *lock, options.package_policy);
-    std::map<std::string, std::string> recipe_outputs = build_recipes(session, spec, *lock, options);
-    request.debian_packages = locked_package_ids(session.store(), *lock, recipe_outputs);
-    if (!lock->suites.empty()) request.os = image::os_release_for_suite(lock->suites.front());
-  }
-  request.sources = sources_of(spec, lock ? &*lock : nullptr);
-  if (lock) {
+  request.sources = sources_of(*plan.spec, plan.lock);
+  if (plan.section) {
     // Which source answered for each locked package.
-    for (std::size_t i = 0; i < lock->packages.size(); ++i) {
-      const repo::LockedPackage& p = lock->packages[i];
+    for (std::size_t i = 0; i < plan.section->packages.size(); ++i) {
+      const repo::LockedPackage& p = plan.section->packages[i];
       request.sources.packages[request.debian_packages[i]] = p.from_registry() ? p.registry
-                                                             : p.from_recipe()  ? "recipe " + p.recipe
-                                                                                : "debian " + p.suite;
+                                                             : p.from_recipe() ? "recipe " + p.recipe
+                                                                               : "debian " + p.suite;
     }
   }
   request.source_date_epoch = options.source_date_epoch;
-  // With [trim], the composed image is the one traced; the tag goes to the
-  // trimmed image.
-  if (!spec.trim) {
-    request.tag_name = result.tag.name;
-    request.tag = result.tag.tag;
-  }
+  Reporter& reporter = session.reporter();
   request.warn = [&reporter](const std::string& w) { reporter.warning(w); };
   request.note = [&reporter](const std::string& n) { reporter.note(n); };
   request.suggest = [&reporter](const image::Suggestion& s) { reporter.suggestion(s); };
   request.on_layer = [&reporter](std::size_t done, std::size_t total) {
     reporter.progress({Progress::Stage::layers, done, total, 0, 0});
   };
+  return request;
+}
+
+// An index: each architecture's image, composed from its section of the
+// lock, then the index of them, which the tag names. Packages the sections
+// share (Architecture: all) are the same packages, so their layers are the
+// same blobs in every image.
+BuildResult build_index(Session& session, const spec::Spec& spec, const repo::LockSet& lock,
+                        const std::map<std::string, std::string>& recipe_outputs, const BuildOptions& options,
+                        BuildResult result) {
+  if (!options.outputs.docker_archive.empty()) {
+    fail_usage(
+        "{} builds an image index, and a docker-archive holds one platform's image: write -o or "
+        "--oci-archive, or export one platform with 'sheaf image export --platform'",
+        spec.path.string());
+  }
+  std::vector<image::IndexImage> images;
+  for (const auto& section : lock.arches) {
+    spec::Spec one = spec.for_arch(section.arch);
+    ImagePlan plan{&one, &lock, &section, recipe_outputs};
+    image::ComposeRequest request = compose_request(session, plan, options);
+    image::ComposeResult composed = with_context(fmt::format("while composing the image for {}", section.arch), [&] {
+      ProgressScope scope(session.reporter());
+      return image::compose_image(session.store(), one, request);
+    });
+    session.reporter().note(
+        fmt::format("{}: {}", oci::platform_of_debian_arch(section.arch).str(), composed.manifest.str()));
+    images.push_back({composed.manifest, section.arch});
+    result.platforms.push_back(std::move(composed));
+  }
+  result.index = image::record_index(session.store(), images, result.tag.name, result.tag.tag);
+  write_outputs(session, result.index->digest, result.tag, options.outputs);
+  return result;
+}
+
+}  // namespace
+
+BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& options) {
+  if (options.outputs.sbom && options.outputs.layout.empty()) {
+    fail_usage("--sbom attaches the SBOMs to the OCI layout; give -o DIR too");
+  }
+  BuildResult result;
+  result.tag = tag_for(spec, options.tag);
+  unsigned threads = options.jobs == 0 ? hardware_threads() : options.jobs;
+  std::optional<repo::LockSet> lock;
+  if (!spec.debian && !spec.recipes.empty()) {
+    fail("{} names recipes ({}) but has no [source.debian]: their outputs are resolved with the Debian packages they "
+         "depend on",
+         quote(spec.path.string()), spec.where(spec.recipes.front().position));
+  }
+  std::map<std::string, std::string> recipe_outputs;
+  if (spec.debian) {
+    lock = ensure_lock(session, spec, options.locked, options.allow_unsigned);
+    // Every architecture's packages in one fetch: a shared package once.
+    repo::Lockfile all = lock->merged();
+    fetch_missing(session, all, *spec.debian, threads);
+    fetch_registry_packages(session, all);
+    check_package_policy(session, all, options.package_policy);
+    recipe_outputs = build_recipes(session, spec, all, options);
+    if (lock->index) return build_index(session, spec, *lock, recipe_outputs, options, std::move(result));
+  }
+  ImagePlan plan{&spec, lock ? &*lock : nullptr, lock ? &lock->arches.front() : nullptr, recipe_outputs};
+  image::ComposeRequest request = compose_request(session, plan, options);
+  // With [trim], the composed image is the one traced; the tag goes to the
+  // trimmed image.
+  if (!spec.trim) {
+    request.tag_name = result.tag.name;
+    request.tag = result.tag.tag;
+  }
   {
-    ProgressScope scope(reporter);
+    ProgressScope scope(session.reporter());
     result.composed = image::compose_image(session.store(), spec, request);
   }
   if (spec.trim) {
@@ -158,12 +220,25 @@ void write_outputs(Session& session, const Digest& manifest, const Tag& tag, con
     if (outputs.sbom) {
       auto record = store.index().image(manifest.str());
       if (!record) fail("the image {} is not in the store", manifest.str());
-      sbom::Inventory inventory = sbom::load_inventory(store, *record);
-      oci::Descriptor image{std::string(oci::kMediaTypeManifest), manifest, record->size, {}, std::nullopt, ""};
-      sbom::attach_sboms(outputs.layout, image, record->created,
-                         {{std::string(sbom::kMediaTypeSpdx), sbom::render_spdx(inventory)},
-                          {std::string(sbom::kMediaTypeCycloneDx), sbom::render_cyclonedx(inventory)}});
-      reporter.note(fmt::format("attached the SPDX and CycloneDX SBOMs to {}", outputs.layout.string()));
+      // An index's SBOMs are its images': each refers to its own image.
+      std::vector<store::ImageRecord> images;
+      if (record->is_index()) {
+        for (auto& p : image::index_platforms(store.index(), *record)) images.push_back(std::move(p.record));
+      } else {
+        images.push_back(*record);
+      }
+      for (const auto& one : images) {
+        sbom::Inventory inventory = sbom::load_inventory(store, one);
+        auto digest = Digest::parse(one.digest);
+        if (!digest) fail("internal: the image digest {} is malformed", one.digest);
+        oci::Descriptor image{std::string(oci::kMediaTypeManifest), *digest, one.size, {}, std::nullopt, ""};
+        sbom::attach_sboms(outputs.layout, image, one.created,
+                           {{std::string(sbom::kMediaTypeSpdx), sbom::render_spdx(inventory)},
+                            {std::string(sbom::kMediaTypeCycloneDx), sbom::render_cyclonedx(inventory)}});
+      }
+      reporter.note(
+          fmt::format("attached the SPDX and CycloneDX SBOMs to {}{}", outputs.layout.string(),
+                      images.size() > 1 ? fmt::format(" (one pair per platform, {} images)", images.size()) : ""));
     }
   }
   if (!outputs.oci_archive.empty()) {

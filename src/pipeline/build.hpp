@@ -1,5 +1,6 @@
 // `sheaf build`: lock (or keep the lock), fetch what the store lacks,
-// compose, and write the image out where asked.
+// compose, and write the image out where asked. A spec whose arch is a list
+// gives an image index: one image per architecture, under one tag.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "image/compose.hpp"
+#include "image/image_index.hpp"
 #include "pipeline/session.hpp"
 #include "spec/spec.hpp"
 
@@ -49,11 +51,15 @@ struct TrimSummary {
 };
 
 struct BuildResult {
-  image::ComposeResult composed;  // with [trim], the trimmed image
+  image::ComposeResult composed;  // with [trim], the trimmed image; unset for an index
   Tag tag;
   // With [trim]: the image that was traced, and what the trim kept.
   std::optional<std::string> untrimmed;
   std::optional<TrimSummary> trim;
+  // For an image index ([source.debian] arch a list): the index the tag
+  // names, and each architecture's image, in the spec's order.
+  std::optional<image::IndexResult> index;
+  std::vector<image::ComposeResult> platforms;
 };
 
 BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& options);

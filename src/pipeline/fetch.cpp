@@ -36,7 +36,8 @@ FetchOutcome fetch(Session& session, const spec::Spec& spec, const FetchOptions&
     fail("{} no longer satisfies {}; run 'sheaf lock':\n  - {}", quote(check.path.string()), quote(spec.path.string()),
          fmt::join(check.problems, "\n  - "));
   }
-  auto lock = repo::Lockfile::load(check.path);
+  // An index's sections are fetched as one set: a package they share once.
+  auto lock = repo::LockSet::load(check.path).merged();
   FetchOutcome outcome{.locked = lock.packages.size()};
   if (repo::missing_packages(session.store(), lock).empty()) {
     // Nothing to do for Debian: no apt configuration, no network.

@@ -32,9 +32,13 @@ LockCheck check_lock(const spec::Spec& spec);
 // The lock a build uses: the one beside the spec while it still answers the
 // spec; otherwise a new one, with its changes reported, or, with `locked`,
 // an Error saying why the lock does not do.
-repo::Lockfile ensure_lock(Session& session, const spec::Spec& spec, bool locked, bool allow_unsigned);
+repo::LockSet ensure_lock(Session& session, const spec::Spec& spec, bool locked, bool allow_unsigned);
 
-// "+ NAME VERSION", "- NAME VERSION", "~ NAME OLD -> NEW".
+// "+ NAME VERSION", "- NAME VERSION", "~ NAME OLD -> NEW"; an index's
+// changes end with " (ARCH)".
 std::string describe(const repo::LockChange& change);
+
+// "47 packages", or for an index "packages: 47 for amd64, 47 for arm64".
+std::string count_packages(const repo::LockSet& lock);
 
 }  // namespace sheaf::pipeline

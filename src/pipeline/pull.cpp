@@ -90,7 +90,7 @@ void Puller::resolve_manifest() {
   named_ = fetched_.digest;
   if (is_index(fetched_.media_type)) {
     oci::ImageIndex index = oci::parse_index(fetched_.bytes, label_);
-    oci::Platform want = oci_platform(options_.arch);
+    oci::Platform want = oci::platform_of_debian_arch(options_.arch);
     std::vector<std::string> offered;
     const oci::Descriptor* chosen = nullptr;
     for (const auto& d : index.manifests) {

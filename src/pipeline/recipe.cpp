@@ -378,7 +378,8 @@ RecipeBuildResult build_one(Session& session, const spec::Recipe& recipe, const 
   std::vector<std::string> debian_ids;
   std::optional<repo::Lockfile> lock;
   if (recipe.debian) {
-    lock = ensure_lock(session, env, options.locked, options.allow_unsigned);
+    // A recipe's environment is for one architecture (spec/recipe.cpp).
+    lock = std::move(ensure_lock(session, env, options.locked, options.allow_unsigned).arches.front());
     fetch_missing(session, *lock, *recipe.debian, threads);
     debian_ids = locked_package_ids(store, *lock);
     for (const auto& p : lock->packages) {

@@ -14,18 +14,6 @@
 
 namespace sheaf::pipeline {
 
-oci::Platform oci_platform(const std::string& debian_arch) {
-  static const std::map<std::string, std::pair<std::string, std::string>> kNames = {
-      {"amd64", {"amd64", ""}},     {"arm64", {"arm64", "v8"}},   {"armhf", {"arm", "v7"}},
-      {"armel", {"arm", "v5"}},     {"i386", {"386", ""}},        {"ppc64el", {"ppc64le", ""}},
-      {"mips64el", {"mips64le", ""}}, {"s390x", {"s390x", ""}},   {"riscv64", {"riscv64", ""}}};
-  auto it = kNames.find(debian_arch);
-  oci::Platform platform;
-  platform.architecture = it == kNames.end() ? debian_arch : it->second.first;
-  platform.variant = it == kNames.end() ? "" : it->second.second;
-  return platform;
-}
-
 namespace {
 
 UniqueFd memory_file(const std::string& bytes) {

@@ -117,11 +117,6 @@ store::WriteBatch::BlobFile download_blob(registry::Registry& registry, store::W
                                           const std::string& where,
                                           const std::function<void(std::uint64_t)>& on_progress = nullptr);
 
-// The OCI platform (GOARCH names) of a Debian architecture: amd64 -> amd64,
-// arm64 -> arm64 (variant v8), armhf -> arm v7, armel -> arm v5, i386 ->
-// 386, ppc64el -> ppc64le, mips64el -> mips64le; others keep their name.
-oci::Platform oci_platform(const std::string& debian_arch);
-
 // A package as the resolver takes it: its name, version, arch and relations.
 repo::RegistryCandidate package_candidate(const pkg::Package& package);
 

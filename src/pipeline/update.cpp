@@ -27,10 +27,15 @@ void check_request(const UpdateOptions& options) {
 // sources (with the lock's suites) where the store lacks them.
 void replace_from_lock(Session& session, const UpdateOptions& options, const image::StoredComposition& old,
                        unsigned threads, image::UpdateRequest& request, image::ImageSources& sources) {
-  auto lock = repo::Lockfile::load(options.from_lock);
-  if (lock.arch != old.recipe.arch) {
-    fail("{} is for {}, and {} is {}", quote(options.from_lock.string()), lock.arch, options.image, old.recipe.arch);
+  auto locks = repo::LockSet::load(options.from_lock);
+  const repo::Lockfile* section = locks.find_arch(old.recipe.arch);
+  if (!section) {
+    std::vector<std::string> names;
+    for (const auto& l : locks.arches) names.push_back(l.arch);
+    fail("{} is for {}, and {} is {}", quote(options.from_lock.string()), fmt::join(names, ", "), options.image,
+         old.recipe.arch);
   }
+  const repo::Lockfile& lock = *section;
   if (!repo::missing_packages(session.store(), lock).empty()) {
     auto debian = image::recorded_debian_source(old.sources, options.image);
     debian.suites = lock.suites;
@@ -41,7 +46,7 @@ void replace_from_lock(Session& session, const UpdateOptions& options, const ima
   request.replace = locked_package_ids(session.store(), lock);
   request.replace_roots = lock.include;
   auto absolute = std::filesystem::absolute(options.from_lock).lexically_normal();
-  sources.lock = image::RecordedLock{absolute.string(), Digest::of(lock.render()).hex()};
+  sources.lock = image::RecordedLock{absolute.string(), Digest::of(locks.render()).hex()};
 }
 
 // Where packages the store lacks come from: the image's recorded

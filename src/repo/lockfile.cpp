@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "base/error.hpp"
 #include "base/fs.hpp"
@@ -145,59 +146,68 @@ const deb::SourceFile* LockedSource::dsc() const {
   return nullptr;
 }
 
-std::string Lockfile::render() const {
-  std::string out;
-  out += "# sheaf.lock: the resolved closure of sheaf.toml, written by `sheaf lock`.\n";
-  out += "# Do not edit it by hand. Format: docs/formats/lockfile.md\n";
+namespace {
+
+// The lock format a one-architecture lock needs: the oldest that holds it.
+int format_of(const Lockfile& lock) {
+  const auto& packages = lock.packages;
   bool registry =
       std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_registry(); });
   bool recipes = std::any_of(packages.begin(), packages.end(), [](const LockedPackage& p) { return p.from_recipe(); });
-  out += fmt::format("version = {}\n", !sources.empty()   ? 6
-                                       : recipes          ? 5
-                                       : essential        ? 4
-                                       : registry         ? 3
-                                       : implicit.empty() ? 1
-                                                          : 2);
-  out += fmt::format("arch = {}\n", toml_string(arch));
-  out += fmt::format("suites = {}\n", toml_list(suites));
-  out += fmt::format("components = {}\n", toml_list(components));
+  return !lock.sources.empty() ? 6 : recipes ? 5 : lock.essential ? 4 : registry ? 3 : lock.implicit.empty() ? 1 : 2;
+}
+
+// The comment, the format, `arch` (as given) and what every architecture
+// shares: the request and the Release files.
+void render_header(std::string& out, const Lockfile& lock, int version, const std::string& arch) {
+  out += "# sheaf.lock: the resolved closure of sheaf.toml, written by `sheaf lock`.\n";
+  out += "# Do not edit it by hand. Format: docs/formats/lockfile.md\n";
+  out += fmt::format("version = {}\n", version);
+  out += fmt::format("arch = {}\n", arch);
+  out += fmt::format("suites = {}\n", toml_list(lock.suites));
+  out += fmt::format("components = {}\n", toml_list(lock.components));
   std::vector<std::string> pins;
-  for (const auto& pin : include) pins.push_back(pin.str());
+  for (const auto& pin : lock.include) pins.push_back(pin.str());
   out += fmt::format("include = {}\n", toml_list(pins));
-  out += fmt::format("exclude = {}\n", toml_list(exclude));
-  out += fmt::format("recommends = {}\n", recommends ? "true" : "false");
-  if (essential) out += "essential = true\n";
-  if (!implicit.empty()) out += fmt::format("implicit = {}\n", toml_list(implicit));
-  for (const auto& r : releases) {
+  out += fmt::format("exclude = {}\n", toml_list(lock.exclude));
+  out += fmt::format("recommends = {}\n", lock.recommends ? "true" : "false");
+  if (lock.essential) out += "essential = true\n";
+  if (!lock.implicit.empty()) out += fmt::format("implicit = {}\n", toml_list(lock.implicit));
+  for (const auto& r : lock.releases) {
     out += "\n[[release]]\n";
     out += fmt::format("suite = {}\n", toml_string(r.suite));
     out += fmt::format("file = {}\n", toml_string(r.release));
     out += fmt::format("sha256 = {}\n", toml_string(r.sha256.hex()));
   }
-  for (const auto& p : packages) {
-    out += "\n[[package]]\n";
-    out += fmt::format("name = {}\n", toml_string(p.name));
-    out += fmt::format("version = {}\n", toml_string(p.version));
-    out += fmt::format("arch = {}\n", toml_string(p.arch));
-    if (p.from_registry()) {
-      out += fmt::format("registry = {}\n", toml_string(p.registry));
-      out += fmt::format("manifest = {}\n", toml_string(p.manifest.str()));
-      out += fmt::format("id = {}\n", toml_string(p.id.str()));
-    } else if (p.from_recipe()) {
-      out += fmt::format("recipe = {}\n", toml_string(p.recipe));
-      out += fmt::format("recipe_sha256 = {}\n", toml_string(p.recipe_sha256.hex()));
-    } else {
-      out += fmt::format("source = {}\n", toml_string(p.source));
-      if (!p.source_version.empty()) out += fmt::format("source_version = {}\n", toml_string(p.source_version));
-      out += fmt::format("suite = {}\n", toml_string(p.suite));
-      out += fmt::format("filename = {}\n", toml_string(p.filename));
-      out += fmt::format("sha256 = {}\n", toml_string(p.sha256.hex()));
-      out += fmt::format("size = {}\n", p.size);
-    }
-    if (!p.pre_depends.empty()) out += fmt::format("pre_depends = {}\n", toml_string(p.pre_depends));
-    if (!p.depends.empty()) out += fmt::format("depends = {}\n", toml_string(p.depends));
-    if (!p.provides.empty()) out += fmt::format("provides = {}\n", toml_string(p.provides));
+}
+
+// One package under `header` ("[[package]]", or "[[package.arm64]]").
+void render_package(std::string& out, const LockedPackage& p, std::string_view header) {
+  out += fmt::format("\n{}\n", header);
+  out += fmt::format("name = {}\n", toml_string(p.name));
+  out += fmt::format("version = {}\n", toml_string(p.version));
+  out += fmt::format("arch = {}\n", toml_string(p.arch));
+  if (p.from_registry()) {
+    out += fmt::format("registry = {}\n", toml_string(p.registry));
+    out += fmt::format("manifest = {}\n", toml_string(p.manifest.str()));
+    out += fmt::format("id = {}\n", toml_string(p.id.str()));
+  } else if (p.from_recipe()) {
+    out += fmt::format("recipe = {}\n", toml_string(p.recipe));
+    out += fmt::format("recipe_sha256 = {}\n", toml_string(p.recipe_sha256.hex()));
+  } else {
+    out += fmt::format("source = {}\n", toml_string(p.source));
+    if (!p.source_version.empty()) out += fmt::format("source_version = {}\n", toml_string(p.source_version));
+    out += fmt::format("suite = {}\n", toml_string(p.suite));
+    out += fmt::format("filename = {}\n", toml_string(p.filename));
+    out += fmt::format("sha256 = {}\n", toml_string(p.sha256.hex()));
+    out += fmt::format("size = {}\n", p.size);
   }
+  if (!p.pre_depends.empty()) out += fmt::format("pre_depends = {}\n", toml_string(p.pre_depends));
+  if (!p.depends.empty()) out += fmt::format("depends = {}\n", toml_string(p.depends));
+  if (!p.provides.empty()) out += fmt::format("provides = {}\n", toml_string(p.provides));
+}
+
+void render_sources(std::string& out, const std::vector<LockedSource>& sources) {
   for (const auto& src : sources) {
     out += "\n[[source]]\n";
     out += fmt::format("name = {}\n", toml_string(src.name));
@@ -211,38 +221,59 @@ std::string Lockfile::render() const {
     }
     out += "]\n";
   }
+}
+
+}  // namespace
+
+std::string Lockfile::render() const {
+  std::string out;
+  render_header(out, *this, format_of(*this), toml_string(arch));
+  for (const auto& p : packages) render_package(out, p, "[[package]]");
+  render_sources(out, sources);
   return out;
 }
 
-Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& path) {
-  LockReader reader(path);
-  toml::table root = spec::parse_toml(text, path);
-  const auto& version_node = reader.need(root, "version", "the lock");
-  auto version = version_node.value<std::int64_t>();
-  if (!version) reader.fail_at(version_node.source(), "version must be an integer");
-  if (*version > kLockFormat) {
-    fail("{} has lock format {}, but this sheaf reads format {} only; upgrade sheaf", quote(path.string()), *version,
-         kLockFormat);
+std::string LockSet::render() const {
+  if (arches.empty()) fail("internal: a lock with no architecture");
+  if (!index) return arches.front().render();
+  const Lockfile& first = arches.front();
+  std::vector<std::string> names;
+  for (const auto& lock : arches) {
+    // Each section was resolved from the same request and Release files.
+    if (lock.suites != first.suites || lock.components != first.components || lock.include != first.include ||
+        lock.exclude != first.exclude || lock.recommends != first.recommends || lock.essential != first.essential ||
+        lock.implicit != first.implicit || lock.sources != first.sources) {
+      fail("internal: the sections of a lock for {} and {} answer different requests", first.arch, lock.arch);
+    }
+    if (lock.releases != first.releases) {
+      fail(
+          "the Release files changed between the resolutions for {} and {} (the mirror was updated meanwhile); "
+          "lock again",
+          first.arch, lock.arch);
+    }
+    names.push_back(lock.arch);
   }
-  if (*version < 1) reader.fail_at(version_node.source(), fmt::format("unknown lock format {}", *version));
-  if (*version == 1) {
-    reader.check_keys(
-        root, "",
-        {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"});
-  } else {
-    std::vector<std::string> keys{"version",    "arch",      "suites",   "components", "include", "exclude",
-                                  "recommends", "essential", "implicit", "release",    "package"};
-    if (*version >= 6) keys.push_back("source");
-    reader.check_keys(root, "", keys);
+  std::string out;
+  render_header(out, first, kLockFormat, toml_list(names));
+  for (const auto& lock : arches) {
+    std::string header = fmt::format("[[package.{}]]", lock.arch);
+    for (const auto& p : lock.packages) render_package(out, p, header);
   }
-  Lockfile lock;
-  lock.arch = reader.string(root, "arch", "the lock");
+  render_sources(out, first.sources);
+  return out;
+}
+
+namespace {
+
+// The request, the Release files and the source packages: what every
+// architecture's section of a lock shares.
+void parse_shared(const LockReader& reader, const toml::table& root, std::int64_t version, Lockfile& lock) {
   lock.suites = reader.strings(root, "suites", "the lock");
   lock.components = reader.strings(root, "components", "the lock");
   const auto& include_node = reader.need(root, "include", "the lock");
   for (const auto& text_pin : reader.strings(root, "include", "the lock")) {
     spec::PackagePin pin;
-    if (*version >= 3 && text_pin.starts_with("docker://")) {
+    if (version >= 3 && text_pin.starts_with("docker://")) {
       pin.name = text_pin;
       lock.include.push_back(std::move(pin));
       continue;
@@ -258,7 +289,7 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
   lock.exclude = reader.strings(root, "exclude", "the lock");
   lock.recommends = reader.as_bool(reader.need(root, "recommends", "the lock"), "recommends");
   if (const auto* node = root.get("essential")) {
-    if (*version < 4) reader.fail_at(node->source(), "essential needs lock format 4");
+    if (version < 4) reader.fail_at(node->source(), "essential needs lock format 4");
     lock.essential = reader.as_bool(*node, "essential");
   }
   if (root.get("implicit")) {
@@ -279,70 +310,6 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
     reader.check_keys(table, "[release]", {"suite", "file", "sha256"});
     lock.releases.push_back({reader.string(table, "suite", "[[release]]"), reader.string(table, "file", "[[release]]"),
                              reader.digest(table, "sha256", "[[release]]")});
-  }
-  std::set<std::string> seen;
-  for (const auto& node : reader.tables(root, "package")) {
-    const auto& table = *node.as_table();
-    LockedPackage p;
-    if (*version >= 3 && table.get("registry")) {
-      reader.check_keys(
-          table, "[package]",
-          {"name", "version", "arch", "registry", "manifest", "id", "pre_depends", "depends", "provides"});
-      p.registry = reader.string(table, "registry", "[[package]]");
-      if (!p.registry.starts_with("docker://")) {
-        reader.fail_at(table.get("registry")->source(),
-                       fmt::format("registry {} is not a docker:// reference", quote(p.registry)));
-      }
-      auto oci_digest = [&](std::string_view key) {
-        auto d = Digest::parse(reader.string(table, key, "[[package]]"));
-        if (!d) reader.fail_at(table.get(key)->source(), fmt::format("{} must be sha256:<64 hex digits>", key));
-        return *d;
-      };
-      p.manifest = oci_digest("manifest");
-      p.id = oci_digest("id");
-    } else if (*version >= 5 && table.get("recipe")) {
-      reader.check_keys(table, "[package]",
-                        {"name", "version", "arch", "recipe", "recipe_sha256", "pre_depends", "depends", "provides"});
-      p.recipe = reader.string(table, "recipe", "[[package]]");
-      if (p.recipe.empty()) reader.fail_at(table.get("recipe")->source(), "recipe must name a recipe file");
-      p.recipe_sha256 = reader.digest(table, "recipe_sha256", "[[package]]");
-    } else {
-      reader.check_keys(table, "[package]",
-                        {"name", "version", "arch", "source", "source_version", "suite", "filename", "sha256", "size",
-                         "pre_depends", "depends", "provides"});
-    }
-    p.name = reader.string(table, "name", "[[package]]");
-    p.version = reader.string(table, "version", "[[package]]");
-    p.arch = reader.string(table, "arch", "[[package]]");
-    p.pre_depends = reader.string(table, "pre_depends", "[[package]]", false);
-    p.depends = reader.string(table, "depends", "[[package]]", false);
-    p.provides = reader.string(table, "provides", "[[package]]", false);
-    if (!deb::is_valid_package_name(p.name))
-      reader.fail_at(table.source(), fmt::format("{} is not a valid package name", quote(p.name)));
-    if (!deb::Version::try_parse(p.version))
-      reader.fail_at(table.source(), fmt::format("{} is not a valid version", quote(p.version)));
-    if (!seen.insert(p.name).second) {
-      reader.fail_at(table.source(), fmt::format("{} is locked twice", quote(p.name)));
-    }
-    if (!p.from_debian()) {
-      lock.packages.push_back(std::move(p));
-      continue;
-    }
-    p.source = reader.string(table, "source", "[[package]]");
-    p.source_version = reader.string(table, "source_version", "[[package]]", false);
-    p.suite = reader.string(table, "suite", "[[package]]");
-    p.filename = reader.string(table, "filename", "[[package]]");
-    p.sha256 = reader.digest(table, "sha256", "[[package]]");
-    const auto& size = reader.need(table, "size", "[[package]]");
-    auto size_value = size.value<std::int64_t>();
-    if (!size_value || *size_value < 0) reader.fail_at(size.source(), "size must be a non-negative integer");
-    p.size = static_cast<std::uint64_t>(*size_value);
-    // The filename is joined to a mirror URI: it must stay below it.
-    if (!inside_repository(p.filename)) {
-      reader.fail_at(table.get("filename")->source(),
-                     fmt::format("filename {} must be a path inside the repository", quote(p.filename)));
-    }
-    lock.packages.push_back(std::move(p));
   }
   for (const auto& node : reader.tables(root, "source")) {
     const auto& table = *node.as_table();
@@ -390,7 +357,197 @@ Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& pat
     }
     lock.sources.push_back(std::move(src));
   }
-  return lock;
+}
+
+// The packages of one architecture: `tables` are its [[package]] (or
+// [[package.ARCH]], named by `what`) tables.
+void parse_packages(const LockReader& reader, const toml::array& tables, std::int64_t version, const std::string& what,
+                    Lockfile& lock) {
+  const std::string keys_of = what.substr(1, what.size() - 2);  // check_keys adds the outer brackets
+  std::set<std::string> seen;
+  for (const auto& node : tables) {
+    const auto& table = *node.as_table();
+    LockedPackage p;
+    if (version >= 3 && table.get("registry")) {
+      reader.check_keys(
+          table, keys_of,
+          {"name", "version", "arch", "registry", "manifest", "id", "pre_depends", "depends", "provides"});
+      p.registry = reader.string(table, "registry", what);
+      if (!p.registry.starts_with("docker://")) {
+        reader.fail_at(table.get("registry")->source(),
+                       fmt::format("registry {} is not a docker:// reference", quote(p.registry)));
+      }
+      auto oci_digest = [&](std::string_view key) {
+        auto d = Digest::parse(reader.string(table, key, what));
+        if (!d) reader.fail_at(table.get(key)->source(), fmt::format("{} must be sha256:<64 hex digits>", key));
+        return *d;
+      };
+      p.manifest = oci_digest("manifest");
+      p.id = oci_digest("id");
+    } else if (version >= 5 && table.get("recipe")) {
+      reader.check_keys(table, keys_of,
+                        {"name", "version", "arch", "recipe", "recipe_sha256", "pre_depends", "depends", "provides"});
+      p.recipe = reader.string(table, "recipe", what);
+      if (p.recipe.empty()) reader.fail_at(table.get("recipe")->source(), "recipe must name a recipe file");
+      p.recipe_sha256 = reader.digest(table, "recipe_sha256", what);
+    } else {
+      reader.check_keys(table, keys_of,
+                        {"name", "version", "arch", "source", "source_version", "suite", "filename", "sha256", "size",
+                         "pre_depends", "depends", "provides"});
+    }
+    p.name = reader.string(table, "name", what);
+    p.version = reader.string(table, "version", what);
+    p.arch = reader.string(table, "arch", what);
+    p.pre_depends = reader.string(table, "pre_depends", what, false);
+    p.depends = reader.string(table, "depends", what, false);
+    p.provides = reader.string(table, "provides", what, false);
+    if (!deb::is_valid_package_name(p.name))
+      reader.fail_at(table.source(), fmt::format("{} is not a valid package name", quote(p.name)));
+    if (!deb::Version::try_parse(p.version))
+      reader.fail_at(table.source(), fmt::format("{} is not a valid version", quote(p.version)));
+    if (p.arch != lock.arch && p.arch != "all") {
+      reader.fail_at(table.get("arch")->source(),
+                     fmt::format("{} is locked for {} in the section for {}", quote(p.name), p.arch, lock.arch));
+    }
+    if (!seen.insert(p.name).second) {
+      reader.fail_at(table.source(), fmt::format("{} is locked twice", quote(p.name)));
+    }
+    if (!p.from_debian()) {
+      lock.packages.push_back(std::move(p));
+      continue;
+    }
+    p.source = reader.string(table, "source", what);
+    p.source_version = reader.string(table, "source_version", what, false);
+    p.suite = reader.string(table, "suite", what);
+    p.filename = reader.string(table, "filename", what);
+    p.sha256 = reader.digest(table, "sha256", what);
+    const auto& size = reader.need(table, "size", what);
+    auto size_value = size.value<std::int64_t>();
+    if (!size_value || *size_value < 0) reader.fail_at(size.source(), "size must be a non-negative integer");
+    p.size = static_cast<std::uint64_t>(*size_value);
+    // The filename is joined to a mirror URI: it must stay below it.
+    if (!inside_repository(p.filename)) {
+      reader.fail_at(table.get("filename")->source(),
+                     fmt::format("filename {} must be a path inside the repository", quote(p.filename)));
+    }
+    lock.packages.push_back(std::move(p));
+  }
+}
+
+void check_arch_name(const LockReader& reader, const std::string& arch, const toml::source_region& where) {
+  if (!deb::is_valid_arch_name(arch) || arch == "all" || arch == "any") {
+    reader.fail_at(where, fmt::format("{} is not a Debian architecture such as \"amd64\"", quote(arch)));
+  }
+}
+
+}  // namespace
+
+LockSet LockSet::parse(std::string_view text, const std::filesystem::path& path) {
+  LockReader reader(path);
+  toml::table root = spec::parse_toml(text, path);
+  const auto& version_node = reader.need(root, "version", "the lock");
+  auto version = version_node.value<std::int64_t>();
+  if (!version) reader.fail_at(version_node.source(), "version must be an integer");
+  if (*version > kLockFormat) {
+    fail("{} has lock format {}, but this sheaf reads format {} only; upgrade sheaf", quote(path.string()), *version,
+         kLockFormat);
+  }
+  if (*version < 1) reader.fail_at(version_node.source(), fmt::format("unknown lock format {}", *version));
+  if (*version == 1) {
+    reader.check_keys(
+        root, "",
+        {"version", "arch", "suites", "components", "include", "exclude", "recommends", "release", "package"});
+  } else {
+    std::vector<std::string> keys{"version",    "arch",      "suites",   "components", "include", "exclude",
+                                  "recommends", "essential", "implicit", "release",    "package"};
+    if (*version >= 6) keys.push_back("source");
+    reader.check_keys(root, "", keys);
+  }
+  LockSet set;
+  const auto& arch_node = reader.need(root, "arch", "the lock");
+  if (*version < 7) {
+    if (!arch_node.is_string()) {
+      reader.fail_at(arch_node.source(),
+                     fmt::format("arch must be a string in lock format {} (a list needs format 7)", *version));
+    }
+    Lockfile lock;
+    lock.arch = reader.as_string(arch_node, "arch");
+    parse_shared(reader, root, *version, lock);
+    parse_packages(reader, reader.tables(root, "package"), *version, "[[package]]", lock);
+    set.arches.push_back(std::move(lock));
+    return set;
+  }
+  // Format 7: a section of packages per architecture.
+  set.index = true;
+  if (!arch_node.is_array()) {
+    reader.fail_at(arch_node.source(), "arch must be a list of architectures in lock format 7, such as [\"amd64\"]");
+  }
+  std::vector<std::string> names = reader.as_strings(
+      arch_node, "arch", [&](const std::string& v, const toml::source_region& r) { check_arch_name(reader, v, r); });
+  if (names.empty()) reader.fail_at(arch_node.source(), "arch must name at least one architecture");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+        names.begin() + static_cast<std::ptrdiff_t>(i)) {
+      reader.fail_at(arch_node.source(), fmt::format("arch lists {} twice", quote(names[i])));
+    }
+  }
+  const auto& package_node = reader.need(root, "package", "the lock");
+  const auto* sections = package_node.as_table();
+  if (!sections) {
+    reader.fail_at(package_node.source(), "a format 7 lock holds its packages in [[package.ARCH]] sections");
+  }
+  reader.check_keys(*sections, "package", names);
+  for (const auto& name : names) {
+    Lockfile lock;
+    lock.arch = name;
+    parse_shared(reader, root, *version, lock);
+    const std::string what = fmt::format("[[package.{}]]", name);
+    parse_packages(reader, reader.tables(*sections, name), *version, what, lock);
+    if (lock.packages.empty()) reader.fail_at(sections->source(), fmt::format("the lock has no {} tables", what));
+    set.arches.push_back(std::move(lock));
+  }
+  return set;
+}
+
+LockSet LockSet::load(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read the lock {}: {}", quote(path.string()), std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+const Lockfile* LockSet::find_arch(std::string_view arch) const {
+  for (const auto& lock : arches) {
+    if (lock.arch == arch) return &lock;
+  }
+  return nullptr;
+}
+
+Lockfile LockSet::merged() const {
+  if (arches.empty()) fail("internal: a lock with no architecture");
+  Lockfile out = arches.front();
+  for (std::size_t i = 1; i < arches.size(); ++i) {
+    for (const auto& p : arches[i].packages) {
+      bool have = std::any_of(out.packages.begin(), out.packages.end(), [&](const LockedPackage& q) {
+        return q.name == p.name && q.arch == p.arch && q.version == p.version && q.sha256 == p.sha256 && q.id == p.id &&
+               q.recipe == p.recipe;
+      });
+      if (!have) out.packages.push_back(p);
+    }
+  }
+  std::stable_sort(out.packages.begin(), out.packages.end(), [](const LockedPackage& a, const LockedPackage& b) {
+    return std::tie(a.name, a.arch) < std::tie(b.name, b.arch);
+  });
+  return out;
+}
+
+Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& path) {
+  LockSet set = LockSet::parse(text, path);
+  if (set.index) {
+    fail("{} locks an image index ({} architectures); read it as a LockSet", quote(path.string()), set.arches.size());
+  }
+  return std::move(set.arches.front());
 }
 
 Lockfile Lockfile::load(const std::filesystem::path& path) {
@@ -410,6 +567,26 @@ std::vector<std::string> implicit_package_names(const spec::Spec& spec) {
     if (!excluded && !included) names.push_back(p.name);
   }
   return names;
+}
+
+std::vector<std::string> lock_problems(const LockSet& lock, const spec::Spec& spec) {
+  if (!spec.debian) return {"the spec has no [source.debian]"};
+  const auto& source = *spec.debian;
+  if (lock.index != source.index) {
+    return {source.index ? "arch became a list: the image is an index now"
+                         : "arch became a single architecture: the image is no longer an index"};
+  }
+  if (!lock.index) return lock_problems(lock.arches.front(), spec);
+  std::vector<std::string> names;
+  for (const auto& l : lock.arches) names.push_back(l.arch);
+  if (names != source.arches) {
+    return {fmt::format("arch changed: [{}] -> [{}]", fmt::join(names, ", "), fmt::join(source.arches, ", "))};
+  }
+  std::vector<std::string> problems;
+  for (const auto& l : lock.arches) {
+    for (auto& problem : lock_problems(l, spec.for_arch(l.arch))) problems.push_back(l.arch + ": " + problem);
+  }
+  return problems;
 }
 
 std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& spec) {

@@ -24,13 +24,15 @@ namespace sheaf::repo {
 // the oldest format that holds it: 1; 2 when it has implicit packages; 3
 // when it has registry packages; 4 when it asks for the Essential set (a
 // recipe's build environment); 5 when it has recipe outputs; 6 when it has
-// Debian source packages (a recipe's sources).
-inline constexpr int kLockFormat = 6;
+// Debian source packages (a recipe's sources). Format 7 is the lock of an
+// image index (the spec's arch is a list): a section per architecture.
+inline constexpr int kLockFormat = 7;
 
 struct LockedSuite {
   std::string suite;
   std::string release;  // "InRelease" or "Release"
   Digest sha256;        // of that file as fetched
+  friend bool operator==(const LockedSuite&, const LockedSuite&) = default;
 };
 
 // A package of the closure. A Debian package records the suite and the
@@ -77,8 +79,10 @@ struct LockedSource {
   std::vector<deb::SourceFile> files;  // sorted by name; one is the .dsc
 
   const deb::SourceFile* dsc() const;
+  friend bool operator==(const LockedSource&, const LockedSource&) = default;
 };
 
+// The closure of one architecture. A lock of formats 1 to 6 is one of these.
 struct Lockfile {
   std::string arch;
   std::vector<std::string> suites;
@@ -94,10 +98,10 @@ struct Lockfile {
   std::vector<LockedPackage> packages;  // sorted by name, then arch
   std::vector<LockedSource> sources;    // sorted by name, then version
 
-  // The canonical text. Stable: same lock, same bytes.
+  // The canonical text of a one-architecture lock, in the oldest format
+  // that holds it. Stable: same lock, same bytes.
   std::string render() const;
-  // Parses a lock. Throws ParseError ("FILE:LINE:COLUMN: problem"), and an
-  // Error for a lock written by a newer sheaf.
+  // Parses a one-architecture lock (LockSet::parse, refusing an index's).
   static Lockfile parse(std::string_view text, const std::filesystem::path& path);
   static Lockfile load(const std::filesystem::path& path);
 
@@ -107,6 +111,29 @@ struct Lockfile {
   const LockedSource* find_source(std::string_view name, std::string_view version) const;
   // The output of the recipe a [[recipes]] path (as written) names.
   const LockedPackage* find_recipe(std::string_view path_as_written) const;
+};
+
+// sheaf.lock as written: one architecture's closure (formats 1 to 6, the
+// spec's arch a string), or, for an image index (format 7, arch a list),
+// one closure per architecture. The sections share the request, the
+// Release files and the source packages; each has its own packages, so an
+// `Architecture: all` package appears in every section that needs it.
+struct LockSet {
+  bool index = false;            // format 7: the spec's arch is a list
+  std::vector<Lockfile> arches;  // in the spec's order; exactly one unless `index`
+
+  // The canonical text. A single architecture's lock renders as
+  // Lockfile::render, so its bytes do not change with format 7.
+  std::string render() const;
+  // Parses any lock format. Throws ParseError ("FILE:LINE:COLUMN: problem"),
+  // and an Error for a lock written by a newer sheaf.
+  static LockSet parse(std::string_view text, const std::filesystem::path& path);
+  static LockSet load(const std::filesystem::path& path);
+
+  const Lockfile* find_arch(std::string_view arch) const;
+  // Every section's packages, each once (an `Architecture: all` package the
+  // sections share, once): what fetching needs. The first section's request.
+  Lockfile merged() const;
 };
 
 // The implicit packages a spec asks for (deb::implicit_packages of its
@@ -122,5 +149,8 @@ std::filesystem::path lock_path_for(const spec::Spec& spec);
 // it still does. Checks the recorded request against the spec, and that every
 // Depends and Pre-Depends of every locked package is met inside the lock.
 std::vector<std::string> lock_problems(const Lockfile& lock, const spec::Spec& spec);
+// The same for every architecture the spec names (each problem of an index's
+// section starts "ARCH: "), and that the lock has the spec's architectures.
+std::vector<std::string> lock_problems(const LockSet& lock, const spec::Spec& spec);
 
 }  // namespace sheaf::repo

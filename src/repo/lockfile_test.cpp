@@ -98,8 +98,8 @@ TEST(Lockfile, RefusesMalformedLocksWithPositions) {
   EXPECT_EQ(broken("pool/main/l/libbar/libbar_1.0_all.deb", "../../etc/passwd"),
             "sheaf.lock:41:12: filename '../../etc/passwd' must be a path inside the repository");
   EXPECT_EQ(broken("size = 7", "size = -7"), "sheaf.lock:43:8: size must be a non-negative integer");
-  EXPECT_EQ(broken("version = 1\n", "version = 7\n"),
-            "'sheaf.lock' has lock format 7, but this sheaf reads format 6 only; upgrade sheaf");
+  EXPECT_EQ(broken("version = 1\n", "version = 8\n"),
+            "'sheaf.lock' has lock format 8, but this sheaf reads format 7 only; upgrade sheaf");
   EXPECT_NE(broken("recommends = false\n", "recommends = false\nimplicit = [\"libc-bin\"]\n")
                 .find("unknown table or key 'implicit'"),
             std::string::npos)
@@ -236,7 +236,7 @@ TEST(Lockfile, RecipeOutputsNeedFormatFive) {
   EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(mixed, "sheaf.lock"); }).find("unknown key 'suite'"),
             std::string::npos);
   std::string newer = text;
-  newer.replace(newer.find("version = 5"), 11, "version = 7");
+  newer.replace(newer.find("version = 5"), 11, "version = 8");
   EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(newer, "sheaf.lock"); }).find("upgrade sheaf"),
             std::string::npos);
 }
@@ -433,6 +433,127 @@ TEST(WriteFileAtomically, ReplacesTheFileAndLeavesNoTemporary) {
   write_file_atomically(dir / "sheaf.lock", "two\n");
   EXPECT_EQ(testing::read_file_bytes(dir / "sheaf.lock"), "two\n");
   EXPECT_EQ(testing::count_files(dir.path()), 1u);
+}
+
+}  // namespace
+}  // namespace sheaf::repo
+
+namespace sheaf::repo {
+namespace {
+
+// The example for two architectures: arm64's section has its own app and
+// libc, and the same Architecture: all libbar.
+LockSet example_index() {
+  LockSet set;
+  set.index = true;
+  set.arches.push_back(example());
+  Lockfile arm = example();
+  arm.arch = "arm64";
+  for (auto& p : arm.packages) {
+    if (p.arch == "all") continue;
+    p.arch = "arm64";
+    p.filename.replace(p.filename.find("_amd64.deb"), 10, "_arm64.deb");
+    p.sha256 = *Digest::parse_hex(std::string(63, '7') + p.name.substr(0, 1));
+  }
+  set.arches.push_back(arm);
+  return set;
+}
+
+spec::Spec index_spec(std::string_view arches) {
+  return spec::Spec::parse(fmt::format("[source.debian]\nsuites = [\"stable\", \"stable-updates\"]\narch = {}\n\n"
+                                       "[packages]\n{}",
+                                       arches, kPackages),
+                           "/app/sheaf.toml");
+}
+
+TEST(LockSet, AnIndexLockRendersTheGoldenBytesAndParsesBack) {
+  std::string text = example_index().render();
+  testing::expect_golden("src/repo/testdata/index.lock", text);
+  LockSet parsed = LockSet::parse(text, "sheaf.lock");
+  EXPECT_TRUE(parsed.index);
+  ASSERT_EQ(parsed.arches.size(), 2u);
+  EXPECT_EQ(parsed.arches[1].arch, "arm64");
+  EXPECT_EQ(parsed.arches[1].find("app")->arch, "arm64");
+  EXPECT_EQ(parsed.arches[1].find("libbar")->sha256, parsed.arches[0].find("libbar")->sha256);
+  EXPECT_EQ(parsed.arches[1].releases, parsed.arches[0].releases);
+  EXPECT_EQ(parsed.render(), text);
+  // One Lockfile refuses it: it is not one architecture's.
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(text, "sheaf.lock"); }).find("locks an image index"),
+            std::string::npos);
+}
+
+TEST(LockSet, OneArchitectureKeepsItsFormatAndBytes) {
+  // arch = "amd64" is today's lock, byte for byte; a list of one is an index.
+  Lockfile one = example();
+  LockSet single{false, {one}};
+  EXPECT_EQ(single.render(), one.render());
+  EXPECT_EQ(LockSet::parse(one.render(), "sheaf.lock").render(), one.render());
+  LockSet listed{true, {one}};
+  std::string text = listed.render();
+  EXPECT_NE(text.find("version = 7\narch = [\"amd64\"]\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("[[package.amd64]]"), std::string::npos);
+  EXPECT_TRUE(LockSet::parse(text, "sheaf.lock").index);
+}
+
+TEST(LockSet, MergedHoldsEachSharedPackageOnce) {
+  Lockfile all = example_index().merged();
+  // app and libc twice (one per architecture), libbar (all) once.
+  EXPECT_EQ(all.packages.size(), 5u);
+  EXPECT_EQ(std::count_if(all.packages.begin(), all.packages.end(),
+                          [](const LockedPackage& p) { return p.name == "libbar"; }),
+            1);
+}
+
+TEST(LockSet, RefusesMalformedIndexLocksWithPositions) {
+  const std::string good = example_index().render();
+  auto broken = [&](std::string_view from, std::string_view to) {
+    std::string text = good;
+    auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    return testing::error_message_of([&] { LockSet::parse(text, "sheaf.lock"); });
+  };
+  EXPECT_EQ(broken("arch = [\"amd64\", \"arm64\"]", "arch = \"amd64\""),
+            "sheaf.lock:4:8: arch must be a list of architectures in lock format 7, such as [\"amd64\"]");
+  EXPECT_EQ(broken("arch = [\"amd64\", \"arm64\"]", "arch = [\"amd64\", \"amd64\"]"),
+            "sheaf.lock:4:8: arch lists 'amd64' twice");
+  EXPECT_EQ(broken("arch = [\"amd64\", \"arm64\"]", "arch = [\"amd64\", \"all\"]"),
+            "sheaf.lock:4:18: 'all' is not a Debian architecture such as \"amd64\"");
+  EXPECT_NE(broken("arch = [\"amd64\", \"arm64\"]", "arch = [\"amd64\"]").find("unknown key 'arm64' in [package]"),
+            std::string::npos);
+  EXPECT_NE(broken("arch = [\"amd64\", \"arm64\"]", "arch = [\"amd64\", \"arm64\", \"s390x\"]")
+                .find("the lock has no [[package.s390x]] tables"),
+            std::string::npos);
+  // A package of one architecture in another's section.
+  EXPECT_NE(broken("arch = \"arm64\"\nsource = \"app-src\"", "arch = \"amd64\"\nsource = \"app-src\"")
+                .find("'app' is locked for amd64 in the section for arm64"),
+            std::string::npos);
+  // Format 6 has no list; format 7 no [[package]] without a section.
+  EXPECT_NE(broken("version = 7", "version = 6").find("arch must be a string in lock format 6"), std::string::npos);
+  std::string flat = good;
+  for (auto at = flat.find("[[package.amd64]]"); at != std::string::npos; at = flat.find("[[package.amd64]]")) {
+    flat.replace(at, 17, "[[package]]");
+  }
+  EXPECT_NE(testing::error_message_of([&] {
+              LockSet::parse(flat, "sheaf.lock");
+            }).find("holds its packages in [[package.ARCH]] sections"),
+            std::string::npos);
+}
+
+TEST(LockSet, ProblemsNameTheArchitecture) {
+  LockSet lock = example_index();
+  EXPECT_TRUE(lock_problems(lock, index_spec("[\"amd64\", \"arm64\"]")).empty());
+  EXPECT_EQ(lock_problems(lock, index_spec("[\"amd64\"]")),
+            std::vector<std::string>{"arch changed: [amd64, arm64] -> [amd64]"});
+  EXPECT_EQ(lock_problems(lock, index_spec("\"amd64\"")),
+            std::vector<std::string>{"arch became a single architecture: the image is no longer an index"});
+  EXPECT_EQ(lock_problems(LockSet{false, {example()}}, index_spec("[\"amd64\"]")),
+            std::vector<std::string>{"arch became a list: the image is an index now"});
+  // A section that no longer answers says which.
+  lock.arches[1].packages.erase(lock.arches[1].packages.begin());  // arm64's app
+  auto problems = lock_problems(lock, index_spec("[\"amd64\", \"arm64\"]"));
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems.front(), "arm64: 'app' is not in the lock");
 }
 
 }  // namespace

@@ -336,61 +336,82 @@ Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const Ne
 LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
                       const LockRequest& request) {
   const auto path = lock_path_for(spec);
-  std::optional<Lockfile> old;
+  std::optional<LockSet> old;
   std::error_code ec;
-  if (std::filesystem::exists(path, ec)) old = Lockfile::load(path);
+  if (std::filesystem::exists(path, ec)) old = LockSet::load(path);
 
   LockOutcome outcome;
   if (!request.update.empty()) {
     if (!old) fail_usage("--update {} needs an existing {}", fmt::join(request.update, " "), quote(path.string()));
     for (const auto& name : request.update) {
-      if (!old->find(name)) fail_usage("{} is not in {}", quote(name), quote(path.string()));
+      bool locked = std::any_of(old->arches.begin(), old->arches.end(),
+                                [&](const Lockfile& l) { return l.find(name) != nullptr; });
+      if (!locked) fail_usage("{} is not in {}", quote(name), quote(path.string()));
     }
   }
   if (old && !request.update_all && request.update.empty() && lock_problems(*old, spec).empty()) {
     outcome.lock = std::move(*old);
     return outcome;
   }
+  if (!spec.debian)
+    fail("{} has no [source.debian]: sheaf does not know where packages come from", quote(spec.path.string()));
 
-  std::map<std::string, std::string> favor;
-  std::map<std::string, LockedPackage> keep_registry;  // by include entry
-  if (old && !request.update_all) {
-    std::set<std::string> freed(request.update.begin(), request.update.end());
-    for (const auto& p : old->packages) {
-      if (freed.count(p.name)) continue;
-      if (p.from_registry()) {
-        keep_registry.emplace(p.registry, p);
-      } else {
-        favor[p.name] = p.version;
+  outcome.lock.index = spec.debian->index;
+  const std::set<std::string> freed(request.update.begin(), request.update.end());
+  for (const auto& arch : spec.debian->arches) {
+    // Each architecture favours what its own section chose (a lock for one
+    // architecture is the section of that architecture).
+    const Lockfile* before = old ? old->find_arch(arch) : nullptr;
+    std::map<std::string, std::string> favor;
+    std::map<std::string, LockedPackage> keep_registry;  // by include entry
+    if (before && !request.update_all) {
+      for (const auto& p : before->packages) {
+        if (freed.count(p.name)) continue;
+        if (p.from_registry()) {
+          keep_registry.emplace(p.registry, p);
+        } else {
+          favor[p.name] = p.version;
+        }
       }
     }
-  }
-  outcome.lock = resolve_lock(spec, store, network, request, favor, &outcome, keep_registry);
-  outcome.resolved = true;
+    LockOutcome stats;
+    Lockfile lock = spec.debian->index ? with_context(fmt::format("while locking for {}", arch),
+                                                      [&] {
+                                                        return resolve_lock(spec.for_arch(arch), store, network,
+                                                                            request, favor, &stats, keep_registry);
+                                                      })
+                                       : resolve_lock(spec, store, network, request, favor, &stats, keep_registry);
+    outcome.suites = stats.suites;
+    outcome.candidates += stats.candidates;
+    outcome.downloads += stats.downloads;
 
-  // A change of version, or of the bytes behind one (a .deb or a registry
-  // artifact republished under the same version).
-  std::map<std::string, std::pair<std::string, std::string>> before, after;
-  auto identity = [](const LockedPackage& p) {
-    return p.from_registry() ? p.id.str() : p.from_recipe() ? p.recipe_sha256.str() : p.sha256.str();
-  };
-  if (old) {
-    for (const auto& p : old->packages) before[p.name] = {p.version, identity(p)};
-  }
-  for (const auto& p : outcome.lock.packages) after[p.name] = {p.version, identity(p)};
-  for (const auto& [name, now] : after) {
-    auto it = before.find(name);
-    if (it == before.end()) {
-      outcome.changes.push_back({name, "", now.first});
-    } else if (it->second != now) {
-      outcome.changes.push_back({name, it->second.first, now.first});
+    // A change of version, or of the bytes behind one (a .deb or a registry
+    // artifact republished under the same version).
+    const std::string section = spec.debian->index ? arch : "";
+    std::map<std::string, std::pair<std::string, std::string>> was, now;
+    auto identity = [](const LockedPackage& p) {
+      return p.from_registry() ? p.id.str() : p.from_recipe() ? p.recipe_sha256.str() : p.sha256.str();
+    };
+    if (before) {
+      for (const auto& p : before->packages) was[p.name] = {p.version, identity(p)};
     }
+    for (const auto& p : lock.packages) now[p.name] = {p.version, identity(p)};
+    for (const auto& [name, after] : now) {
+      auto it = was.find(name);
+      if (it == was.end()) {
+        outcome.changes.push_back({section, name, "", after.first});
+      } else if (it->second != after) {
+        outcome.changes.push_back({section, name, it->second.first, after.first});
+      }
+    }
+    for (const auto& [name, gone] : was) {
+      if (!now.count(name)) outcome.changes.push_back({section, name, gone.first, ""});
+    }
+    outcome.lock.arches.push_back(std::move(lock));
   }
-  for (const auto& [name, was] : before) {
-    if (!after.count(name)) outcome.changes.push_back({name, was.first, ""});
-  }
-  std::sort(outcome.changes.begin(), outcome.changes.end(),
-            [](const LockChange& a, const LockChange& b) { return a.name < b.name; });
+  outcome.resolved = true;
+  std::stable_sort(outcome.changes.begin(), outcome.changes.end(),
+                   [](const LockChange& a, const LockChange& b) { return a.name < b.name; });
 
   std::string text = outcome.lock.render();
   if (!old || old->render() != text) {

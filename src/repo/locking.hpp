@@ -58,13 +58,14 @@ struct LockRequest {
 };
 
 struct LockChange {
+  std::string arch;  // the section's, in an index's lock; "" otherwise
   std::string name;
   std::string old_version;  // "" when added
   std::string new_version;  // "" when removed
 };
 
 struct LockOutcome {
-  Lockfile lock;
+  LockSet lock;
   bool resolved = false;  // false: the existing lock already answered the spec
   bool written = false;   // the lock file's bytes changed
   std::vector<LockChange> changes;
@@ -74,12 +75,14 @@ struct LockOutcome {
 };
 
 // Locks `spec` into lock_path_for(spec.path). `network.apt` supplies the
-// host's sources, proxy and credentials.
+// host's sources, proxy and credentials. An index's spec is resolved once
+// per architecture (resolve_lock of spec.for_arch), each favouring what its
+// own section of the old lock chose.
 LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
                       const LockRequest& request);
 
-// The lock as resolved now (no favouring, nothing written): what `lock_spec`
-// builds on. Exposed for tests and for `build`.
+// One architecture's lock (spec.debian->arch) as resolved now (nothing
+// written): what `lock_spec` builds on. Exposed for tests and for `update`.
 Lockfile resolve_lock(const spec::Spec& spec, store::LocalStore& store, const NetworkSettings& network,
                       const LockRequest& request, const std::map<std::string, std::string>& favor,
                       LockOutcome* stats = nullptr, const std::map<std::string, LockedPackage>& keep_registry = {});

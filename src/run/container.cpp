@@ -25,6 +25,7 @@
 #include "base/unique_fd.hpp"
 #include "image/compose.hpp"
 #include "image/stored_image.hpp"
+#include "run/emulation.hpp"
 #include "run/overlay.hpp"
 #include "run/package_tree.hpp"
 #include "run/plan.hpp"
@@ -56,8 +57,9 @@ std::string read_in_root(int root_fd, const std::string& path) {
 }
 
 // 0 when the program can be run, else 126 or 127 with a message on stderr.
+// `found` gets the path it is run from.
 int check_program(int root_fd, const std::string& program, const std::vector<std::string>& env,
-                  const std::string& workdir) {
+                  const std::string& workdir, std::string* found = nullptr) {
   auto candidates = image::command_candidates(program, env, workdir);
   bool exists = false;
   for (const auto& c : candidates) {
@@ -66,7 +68,10 @@ int check_program(int root_fd, const std::string& program, const std::vector<std
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) continue;
     exists = true;
-    if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) return 0;
+    if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+      if (found) *found = c;
+      return 0;
+    }
   }
   if (!exists) {
     fmt::print(stderr, "sheaf: error: {} not found in the image\n", quote(program));
@@ -423,12 +428,39 @@ int run_container(store::LocalStore& store, const RunRequest& request) {
   return run_container(store, request, RunControl{}).exit_code;
 }
 
+namespace {
+
+// Makes `config` run through `emulation`: the interpreter bound where the
+// container sees it, and, as the first process, the command given to it
+// (`program`, as found in the root: qemu-user does not search PATH).
+void emulate(const Emulation& emulation, const std::string& program, RuntimeConfig& config) {
+  if (emulation.kind == Emulation::Kind::native) return;
+  if (emulation.bind) {
+    std::error_code ec;
+    fs::path source = fs::canonical(emulation.interpreter, ec);
+    if (ec) fail_errno(ec.value(), "cannot find the emulator " + quote(emulation.interpreter));
+    config.mounts.push_back({emulation.destination, "bind", source.string(), {"bind", "ro"}});
+  }
+  if (emulation.kind != Emulation::Kind::first_process) return;
+  std::vector<std::string> args{emulation.destination, "-0", config.args.front(), program};
+  args.insert(args.end(), config.args.begin() + 1, config.args.end());
+  config.args = std::move(args);
+  fmt::print(stderr,
+             "sheaf: note: no binfmt_misc handler for this architecture: {} runs the command as the container's "
+             "first process, and programs it starts are not emulated\n",
+             fs::path(emulation.interpreter).filename().string());
+}
+
+}  // namespace
+
 RunOutcome run_container(store::LocalStore& store, const RunRequest& request, const RunControl& control) {
   if (::geteuid() != 0) fail("sheaf run needs root: it mounts an overlay and hands it to runc or crun");
   std::string runtime = choose_runtime(request.runtime);
   std::vector<Mount> volumes;
   for (const auto& v : request.volumes) volumes.push_back(parse_volume(v));
   image::StoredImage image = image::load_image(store, request.manifest);
+  // An image for another architecture runs through qemu-user, or not at all.
+  const Emulation emulation = plan_emulation(image.config.platform.architecture);
   ForwardedSignals signals;  // from now on the clean-up below always runs
 
   // 1 and 2. The shared store lock keeps gc away while the trees are made
@@ -466,11 +498,13 @@ RunOutcome run_container(store::LocalStore& store, const RunRequest& request, co
   UniqueFd root_fd(::open((dir->path / "bundle/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) fail_errno(errno, "cannot open the container's root");
   RuntimeConfig config = plan_container(image, request, root_fd.get(), volumes);
+  std::string program = config.args.front();
   if (!under_volume(config.args.front(), volumes)) {
-    if (int code = check_program(root_fd.get(), config.args.front(), config.env, config.cwd); code != 0) {
+    if (int code = check_program(root_fd.get(), config.args.front(), config.env, config.cwd, &program); code != 0) {
       return {code, false};
     }
   }
+  emulate(emulation, program, config);
   auto name_files = name_file_mounts(dir->path, request, root_fd.get());
   config.mounts.insert(config.mounts.end() - static_cast<std::ptrdiff_t>(volumes.size()), name_files.begin(),
                        name_files.end());

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/error.hpp"
+#include "deb/relation.hpp"
 #include "spec/toml_reader.hpp"
 #include "spec/trim.hpp"
 
@@ -251,10 +252,10 @@ std::vector<Group> read_groups(const TomlReader& reader, const toml::node& node)
 std::vector<LocalFiles> read_files(const TomlReader& reader, const toml::node& node,
                                    const std::filesystem::path& spec_path) {
   std::vector<LocalFiles> files;
-  std::map<std::string, unsigned> dests;
+  std::map<std::string, std::vector<std::pair<std::string, unsigned>>> dests;  // dest -> (arch, line)
   for (const auto& element : reader.as_tables(node, "files")) {
     const auto& table = *element.as_table();
-    reader.check_keys(table, "[files]", {"src", "dest", "mode", "uid", "gid"});
+    reader.check_keys(table, "[files]", {"src", "dest", "mode", "uid", "gid", "arch"});
     LocalFiles entry;
     entry.position = position_of(table.source());
     const auto& src_node = reader.need(table, "src", "a [[files]] entry");
@@ -264,10 +265,21 @@ std::vector<LocalFiles> read_files(const TomlReader& reader, const toml::node& n
     entry.src = src.is_absolute() ? src : spec_path.parent_path() / src;
     const auto& dest_node = reader.need(table, "dest", "a [[files]] entry");
     entry.dest = image_path(reader, dest_node, "dest");
-    if (auto [it, fresh] = dests.emplace(entry.dest, entry.position.line); !fresh) {
-      reader.fail_at(dest_node.source(), fmt::format("dest {} is already the dest of the [[files]] entry at line {}",
-                                                     quote(entry.dest), it->second));
+    if (const auto* arch = table.get("arch")) {
+      entry.arch = reader.as_string(*arch, "arch");
+      if (!deb::is_valid_arch_name(entry.arch) || entry.arch == "all" || entry.arch == "any") {
+        reader.fail_at(arch->source(),
+                       fmt::format("{} is not a Debian architecture such as \"amd64\"", quote(entry.arch)));
+      }
     }
+    // One dest per image: entries for different architectures may share it.
+    for (const auto& [arch, line] : dests[entry.dest]) {
+      if (arch.empty() || entry.arch.empty() || arch == entry.arch) {
+        reader.fail_at(dest_node.source(), fmt::format("dest {} is already the dest of the [[files]] entry at line {}",
+                                                       quote(entry.dest), line));
+      }
+    }
+    dests[entry.dest].emplace_back(entry.arch, entry.position.line);
     if (const auto* mode = table.get("mode")) entry.mode = file_mode(reader, *mode);
     if (const auto* uid = table.get("uid")) entry.uid = id_of(reader, *uid, "uid");
     if (const auto* gid = table.get("gid")) entry.gid = id_of(reader, *gid, "gid");

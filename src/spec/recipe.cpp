@@ -345,6 +345,10 @@ Recipe Recipe::parse(std::string_view text, const std::filesystem::path& path) {
     reader.check_keys(sources, "source", {"debian"});
     if (const auto* debian = sources.get("debian")) {
       recipe.debian = detail::read_debian_source(reader, reader.as_table(*debian, "[source.debian]"), path);
+      if (recipe.debian->index) {
+        reader.fail_at(reader.as_table(*debian, "[source.debian]").get("arch")->source(),
+                       "a recipe builds for one architecture: arch must be a string, such as \"amd64\"");
+      }
     }
   }
   if (const auto* node = root.get("environment")) {

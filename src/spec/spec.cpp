@@ -70,12 +70,28 @@ DebianSource read_debian_source(const TomlReader& reader, const toml::table& tab
     unique(source.components, *node, "components");
   }
   if (const auto* node = table.get("arch")) {
-    source.arch = reader.as_string(*node, "arch");
-    if (!deb::is_valid_arch_name(source.arch) || source.arch == "all" || source.arch == "any") {
-      reader.fail_at(node->source(),
-                     fmt::format("{} is not a Debian architecture such as \"amd64\"", quote(source.arch)));
+    auto check_arch = [&](const std::string& v, const toml::source_region& r) {
+      if (!deb::is_valid_arch_name(v) || v == "all" || v == "any") {
+        reader.fail_at(r, fmt::format("{} is not a Debian architecture such as \"amd64\"", quote(v)));
+      }
+    };
+    if (node->is_array()) {
+      // A list, even of one, asks for an image index (docs/formats/spec.md).
+      source.arches = reader.as_strings(*node, "arch", check_arch);
+      if (source.arches.empty()) reader.fail_at(node->source(), "arch must name at least one architecture");
+      unique(source.arches, *node, "arch");
+      source.arch = source.arches.front();
+      source.index = true;
+    } else {
+      if (!node->is_string()) {
+        reader.fail_at(node->source(),
+                       fmt::format("arch must be a string or a list of strings, not {}", TomlReader::type_name(*node)));
+      }
+      source.arch = reader.as_string(*node, "arch");
+      check_arch(source.arch, node->source());
     }
   }
+  if (source.arches.empty()) source.arches = {source.arch};
   if (const auto* node = table.get("mirror")) {
     std::string mirror = reader.as_string(*node, "mirror");
     if (!mirror.starts_with("http://") && !mirror.starts_with("https://") && !mirror.starts_with("file:/")) {
@@ -168,6 +184,17 @@ std::string Spec::where(const Position& position) const {
   return fmt::format("{}:{}:{}", path.string(), position.line, position.column);
 }
 
+Spec Spec::for_arch(std::string_view arch) const {
+  if (!debian || std::find(debian->arches.begin(), debian->arches.end(), arch) == debian->arches.end()) {
+    fail("internal: {} is not an architecture of {}", arch, quote(path.string()));
+  }
+  Spec out = *this;
+  out.debian->arch = std::string(arch);
+  out.debian->arches = {out.debian->arch};
+  std::erase_if(out.files, [&](const LocalFiles& f) { return !f.arch.empty() && f.arch != arch; });
+  return out;
+}
+
 Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   TomlReader reader(path);
   toml::table root = parse_toml(text, path);
@@ -195,6 +222,21 @@ Spec Spec::parse(std::string_view text, const std::filesystem::path& path) {
   if (const auto* node = root.get("recipes")) spec.recipes = detail::read_recipes(reader, *node, path);
   if (const auto* node = root.get("trim"))
     spec.trim = detail::read_trim(reader, reader.as_table(*node, "[trim]"), "trim");
+  // Across sections: what an index (arch a list) allows.
+  const std::vector<std::string> arches = spec.debian ? spec.debian->arches : std::vector{host_debian_arch()};
+  for (std::size_t i = 0; i < spec.files.size(); ++i) {
+    const auto& files = spec.files[i];
+    if (files.arch.empty() || std::find(arches.begin(), arches.end(), files.arch) != arches.end()) continue;
+    const auto& table = *root.get("files")->as_array()->at(i).as_table();
+    reader.fail_at(table.get("arch")->source(),
+                   fmt::format("arch {} is not an architecture the image is built for ([source.debian] arch: {})",
+                               quote(files.arch), fmt::join(arches, ", ")));
+  }
+  if (spec.trim && spec.debian && spec.debian->index) {
+    reader.fail_at(root.get("trim")->source(),
+                   "[trim] traces workloads of one image on the host, so it does not apply to an image index "
+                   "([source.debian] arch is a list); trim one architecture's image with 'sheaf trim'");
+  }
   return spec;
 }
 

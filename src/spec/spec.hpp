@@ -7,12 +7,12 @@
 //
 // Sections:
 //   [image]          name, entrypoint, cmd, env, user, workdir, ports, labels, stop_signal
-//   [source.debian]  suites, components, arch, mirror, keyring
+//   [source.debian]  suites, components, arch (one, or a list for an index), mirror, keyring
 //   [packages]       include (pins allowed: "name=version"; registry packages:
 //                    "docker://HOST/REPO:TAG"), exclude, recommends, drop_paths
 //   [[users]]        name, uid, gid, home, shell
 //   [[groups]]       name, gid
-//   [[files]]        src, dest, mode, uid, gid
+//   [[files]]        src, dest, mode, uid, gid, arch
 //   [[paths]]        path, type (dir, symlink, file), mode, uid, gid, target, content
 //   [[recipes]]      path (a recipe whose output the image includes)
 #pragma once
@@ -54,7 +54,14 @@ struct PackagePin {
 struct DebianSource {
   std::vector<std::string> suites;               // required, in the spec's order
   std::vector<std::string> components{"main"};   // default: main
-  std::string arch;                              // default: the host's
+  // The architecture this spec is composed for: the one `arch` names, or
+  // the first of its list; default: the host's.
+  std::string arch;
+  // Every architecture, in the spec's order: `arch = "X"` gives {X}.
+  std::vector<std::string> arches;
+  // `arch` is a list (even of one): the build gives an OCI image index with
+  // one image per architecture, and the lock a section per architecture.
+  bool index = false;
   std::optional<std::string> mirror;             // URL; default: the host's apt sources
   std::optional<std::filesystem::path> keyring;  // absolute (relative paths resolve against the spec's directory)
 };
@@ -113,6 +120,9 @@ struct LocalFiles {
   std::optional<std::uint32_t> mode;  // for a single file; default: as on disk
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
+  // The one architecture whose image gets it; "" for every architecture's
+  // (with a warning when it is an ELF file of another machine).
+  std::string arch;
   Position position;
 };
 
@@ -208,6 +218,12 @@ struct Spec {
   // "FILE:LINE:COLUMN" for a position in this spec; just FILE for a spec
   // that was not parsed (line 0).
   std::string where(const Position& position) const;
+
+  // This spec for one of its architectures (debian->arches names it): the
+  // one-architecture spec each image of an index is locked and composed
+  // from, without the [[files]] entries for other architectures. `index`
+  // stays as the spec says.
+  Spec for_arch(std::string_view arch) const;
 };
 
 }  // namespace sheaf::spec

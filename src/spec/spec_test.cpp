@@ -303,3 +303,70 @@ TEST(Spec, LoadNamesAMissingFile) {
 
 }  // namespace
 }  // namespace sheaf::spec
+
+namespace sheaf::spec {
+namespace {
+
+constexpr std::string_view kIndexSource = "[source.debian]\nsuites = [\"a\"]\narch = [\"amd64\", \"arm64\"]\n";
+
+TEST(SpecIndex, ArchAsAListAsksForAnIndex) {
+  Spec spec = Spec::parse(std::string(kIndexSource) + "[packages]\ninclude = [\"python3\"]\n", "/work/app/sheaf.toml");
+  ASSERT_TRUE(spec.debian);
+  EXPECT_TRUE(spec.debian->index);
+  EXPECT_EQ(spec.debian->arches, (std::vector<std::string>{"amd64", "arm64"}));
+  EXPECT_EQ(spec.debian->arch, "amd64");
+  Spec arm = spec.for_arch("arm64");
+  EXPECT_EQ(arm.debian->arch, "arm64");
+  EXPECT_EQ(arm.debian->arches, std::vector<std::string>{"arm64"});
+  EXPECT_TRUE(arm.debian->index);
+  // A list of one is still an index; a string is not.
+  EXPECT_TRUE(Spec::parse("[source.debian]\nsuites = [\"a\"]\narch = [\"arm64\"]\n", "/s.toml").debian->index);
+  Spec one = Spec::parse("[source.debian]\nsuites = [\"a\"]\narch = \"arm64\"\n", "/s.toml");
+  EXPECT_FALSE(one.debian->index);
+  EXPECT_EQ(one.debian->arches, std::vector<std::string>{"arm64"});
+}
+
+TEST(SpecIndex, FilesTakeAnArchAndGoOnlyIntoThatImage) {
+  Spec spec = Spec::parse(std::string(kIndexSource) +
+                              "[[files]]\nsrc = \"tool-amd64\"\ndest = \"/usr/local/bin/tool\"\narch = \"amd64\"\n"
+                              "[[files]]\nsrc = \"tool-arm64\"\ndest = \"/usr/local/bin/tool\"\narch = \"arm64\"\n"
+                              "[[files]]\nsrc = \"conf\"\ndest = \"/etc/tool.conf\"\n",
+                          "/work/app/sheaf.toml");
+  ASSERT_EQ(spec.files.size(), 3u);
+  auto arm = spec.for_arch("arm64").files;
+  ASSERT_EQ(arm.size(), 2u);
+  EXPECT_EQ(arm[0].src_as_written, "tool-arm64");
+  EXPECT_EQ(arm[1].src_as_written, "conf");
+  EXPECT_EQ(spec.for_arch("amd64").files[0].src_as_written, "tool-amd64");
+}
+
+TEST(SpecIndex, RefusesWhatAnIndexCannotHave) {
+  EXPECT_EQ(error_of("[source.debian]\nsuites = [\"a\"]\narch = []\n"),
+            "/work/app/sheaf.toml:3:8: arch must name at least one architecture");
+  EXPECT_EQ(error_of("[source.debian]\nsuites = [\"a\"]\narch = [\"amd64\", \"amd64\"]\n"),
+            "/work/app/sheaf.toml:3:18: arch lists 'amd64' twice");
+  EXPECT_EQ(error_of("[source.debian]\nsuites = [\"a\"]\narch = [\"amd64\", \"any\"]\n"),
+            "/work/app/sheaf.toml:3:18: 'any' is not a Debian architecture such as \"amd64\"");
+  EXPECT_EQ(error_of("[source.debian]\nsuites = [\"a\"]\narch = 64\n"),
+            "/work/app/sheaf.toml:3:8: arch must be a string or a list of strings, not an integer");
+  // [[files]]: an arch the image is not built for, one dest twice for one image.
+  EXPECT_EQ(error_of(std::string(kIndexSource) + "[[files]]\nsrc = \"t\"\ndest = \"/t\"\narch = \"s390x\"\n"),
+            "/work/app/sheaf.toml:7:8: arch 's390x' is not an architecture the image is built for ([source.debian] "
+            "arch: amd64, arm64)");
+  EXPECT_NE(error_of(std::string(kIndexSource) +
+                     "[[files]]\nsrc = \"t\"\ndest = \"/t\"\narch = \"arm64\"\n[[files]]\nsrc = \"u\"\ndest = \"/t\"\n")
+                .find("dest '/t' is already the dest of the [[files]] entry at line 4"),
+            std::string::npos);
+  if (host_debian_arch() != "arm64") {  // without [source.debian], the image is the host's
+    EXPECT_NE(error_of("[[files]]\nsrc = \"t\"\ndest = \"/t\"\narch = \"arm64\"\n")
+                  .find("arch 'arm64' is not an architecture"),
+              std::string::npos);
+  }
+  // [trim] traces one image.
+  EXPECT_NE(error_of(std::string(kIndexSource) + "[trim]\n[[trim.workload]]\nargs = [\"-c\", \"1\"]\n")
+                .find("[trim] traces workloads of one image on the host, so it does not apply to an image index"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sheaf::spec

@@ -139,6 +139,21 @@ CREATE TABLE package_builds (
 ) WITHOUT ROWID;
 )sql";
 
+// Added by schema version 8: image indexes. An index is a row of images
+// (so that tags name it) with the index media type and no config; its
+// images are rows of their own, which it holds until it goes.
+constexpr std::string_view kSchemaIndexes = R"sql(
+ALTER TABLE images ADD COLUMN media_type TEXT NOT NULL DEFAULT 'application/vnd.oci.image.manifest.v1+json';
+CREATE TABLE index_images (
+  idx      TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,
+  position INTEGER NOT NULL,  -- the order of the index's manifests
+  image    TEXT NOT NULL REFERENCES images(digest),
+  platform TEXT NOT NULL,     -- os/architecture[/variant]
+  PRIMARY KEY (idx, position)
+) WITHOUT ROWID;
+CREATE INDEX index_images_by_image ON index_images(image);
+)sql";
+
 constexpr std::string_view kPackageColumns = "id, name, version, arch, fileset, entries, size, metadata";
 
 PackageRecord read_record(const Statement& row) {
@@ -205,13 +220,14 @@ Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
       db_->exec(kSchemaSignatures);
       db_->exec(kSchemaSignatureKinds);
       db_->exec(kSchemaBuilds);
+      db_->exec(kSchemaIndexes);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
-    } else if (version >= 1 && version <= 6) {
+    } else if (version >= 1 && version <= 7) {
       // Version 2 added the image tables; version 3 dropped the index of
       // image_packages by package (see the queries that use the table);
       // version 4 added the registry tables; version 5 the signatures;
       // version 6 their kinds and package signatures; version 7 the
-      // records of recipe builds.
+      // records of recipe builds; version 8 image indexes.
       if (version == 1) db_->exec(kSchemaImages);
       if (version <= 3) {
         db_->exec("DROP INDEX IF EXISTS image_packages_by_package");
@@ -219,7 +235,8 @@ Index::Index(const std::string& path) : db_(std::make_unique<Database>(path)) {
       }
       if (version <= 4) db_->exec(kSchemaSignatures);
       if (version <= 5) db_->exec(kSchemaSignatureKinds);
-      db_->exec(kSchemaBuilds);
+      if (version <= 6) db_->exec(kSchemaBuilds);
+      db_->exec(kSchemaIndexes);
       db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
     } else if (version != kSchemaVersion) {
       throw Error(fmt::format("the store index {} has unknown schema version {}", quote(path), version));
@@ -398,11 +415,12 @@ void Index::Transaction::put_image(const ImageRecord& r, const std::vector<std::
   // An upsert, not INSERT OR REPLACE: a replace deletes the row first, and the
   // delete would cascade to the image's tags.
   Statement insert(db_,
-                   "INSERT INTO images VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(digest) DO UPDATE SET "
+                   "INSERT INTO images (digest, config, size, created, sources, media_type) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(digest) DO UPDATE SET "
                    "config = excluded.config, size = excluded.size, created = excluded.created, "
-                   "sources = excluded.sources");
+                   "sources = excluded.sources, media_type = excluded.media_type");
   insert.bind(1, r.digest).bind(2, r.config).bind(3, static_cast<std::int64_t>(r.size)).bind(4, r.created);
-  insert.bind(5, r.sources).run();
+  insert.bind(5, r.sources).bind(6, r.media_type).run();
   Statement clear_packages(db_, "DELETE FROM image_packages WHERE image = ?1");
   clear_packages.bind(1, r.digest).run();
   Statement clear_blobs(db_, "DELETE FROM image_blobs WHERE image = ?1");
@@ -414,6 +432,20 @@ void Index::Transaction::put_image(const ImageRecord& r, const std::vector<std::
   for (const auto& blob : blobs) {
     Statement link(db_, "INSERT OR IGNORE INTO image_blobs VALUES (?1, ?2)");
     link.bind(1, r.digest).bind(2, blob).run();
+  }
+}
+
+void Index::Transaction::put_index(const ImageRecord& r, const std::vector<IndexEntry>& images,
+                                   const std::vector<std::string>& blobs) {
+  ImageRecord record = r;
+  record.media_type = std::string(kImageIndexType);
+  put_image(record, {}, blobs);
+  Statement clear(db_, "DELETE FROM index_images WHERE idx = ?1");
+  clear.bind(1, r.digest).run();
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    Statement link(db_, "INSERT INTO index_images VALUES (?1, ?2, ?3, ?4)");
+    link.bind(1, r.digest).bind(2, static_cast<std::int64_t>(i)).bind(3, images[i].image).bind(4, images[i].platform);
+    link.run();
   }
 }
 
@@ -436,10 +468,11 @@ bool Index::Transaction::remove_tag(std::string_view name, std::string_view tag)
 
 namespace {
 
-constexpr std::string_view kImageColumns = "digest, config, size, created, sources";
+constexpr std::string_view kImageColumns = "digest, config, size, created, sources, media_type";
 
 ImageRecord read_image(const Statement& row) {
-  return ImageRecord{row.text(0), row.text(1), static_cast<std::uint64_t>(row.integer(2)), row.text(3), row.text(4)};
+  return ImageRecord{row.text(0), row.text(1), static_cast<std::uint64_t>(row.integer(2)),
+                     row.text(3), row.text(4), row.text(5)};
 }
 
 std::vector<ImageRecord> collect_images(Statement& query) {
@@ -541,6 +574,20 @@ std::vector<std::pair<std::string, std::string>> Index::all_tags() {
   std::vector<std::pair<std::string, std::string>> out;
   while (query.step()) out.emplace_back(query.text(0), query.text(1));
   return out;
+}
+
+std::vector<IndexEntry> Index::index_images(std::string_view index) {
+  Statement query(*db_, "SELECT image, platform FROM index_images WHERE idx = ?1 ORDER BY position");
+  query.bind(1, index);
+  std::vector<IndexEntry> out;
+  while (query.step()) out.push_back({query.text(0), query.text(1)});
+  return out;
+}
+
+std::vector<std::string> Index::indexes_with_image(std::string_view image) {
+  Statement query(*db_, "SELECT DISTINCT idx FROM index_images WHERE image = ?1 ORDER BY idx");
+  query.bind(1, image);
+  return collect_texts(query);
 }
 
 std::vector<std::string> Index::image_packages(std::string_view digest) {

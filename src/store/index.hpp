@@ -54,13 +54,28 @@ struct LayerRecord {
   std::uint64_t dropped = 0;
 };
 
-// An image the store holds: its manifest blob and where it came from.
+inline constexpr std::string_view kImageManifestType = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr std::string_view kImageIndexType = "application/vnd.oci.image.index.v1+json";
+
+// An image the store holds: its manifest blob and where it came from; or an
+// image index (several architectures), whose images are rows of their own
+// (Index::index_images). Tags name either.
 struct ImageRecord {
-  std::string digest;  // sha256:<hex> of the manifest blob
-  std::string config;  // sha256:<hex> of the config blob
+  std::string digest;  // sha256:<hex> of the manifest (or index) blob
+  std::string config;  // sha256:<hex> of the config blob; "" for an index
   std::uint64_t size = 0;
   std::string created;
   std::string sources;  // canonical JSON object
+  std::string media_type = std::string(kImageManifestType);
+
+  bool is_index() const { return media_type == kImageIndexType; }
+};
+
+// One image of an image index, in the index's order.
+struct IndexEntry {
+  std::string image;     // the manifest digest, a row of images
+  std::string platform;  // "linux/arm64/v8": os/architecture[/variant]
+  friend bool operator==(const IndexEntry&, const IndexEntry&) = default;
 };
 
 struct ImageSignature {
@@ -84,7 +99,7 @@ struct PackageBuildBlob {
 class Index {
  public:
   // The schema version this build reads and writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
 
   // Opens or creates the index at `path`. Refuses an index written by a newer
   // sheaf (a higher schema version).
@@ -142,10 +157,17 @@ class Index {
     // it needs (manifest, config, layers).
     void put_image(const ImageRecord& record, const std::vector<std::string>& packages,
                    const std::vector<std::string>& blobs);
+    // Records (or replaces) an image index: `images` must be rows already.
+    // `blobs` are what the index itself needs (its own blob); gc keeps each
+    // image's blobs through that image's row.
+    void put_index(const ImageRecord& record, const std::vector<IndexEntry>& images,
+                   const std::vector<std::string>& blobs);
     // Points name:tag at an image, replacing what it named before.
     void set_tag(std::string_view name, std::string_view tag, std::string_view image);
     bool remove_tag(std::string_view name, std::string_view tag);
-    // Removes an image and its tags. Its blobs stay until gc.
+    // Removes an image (or an index, not its images) and its tags. Its
+    // blobs stay until gc. An image an index holds cannot be removed before
+    // the index (Index::indexes_with_image).
     bool remove_image(std::string_view digest);
 
    private:
@@ -182,6 +204,10 @@ class Index {
   std::vector<std::pair<std::string, std::string>> image_tags(std::string_view digest);
   // Every tag: (image digest, "name:tag"), ordered by image, then name and tag.
   std::vector<std::pair<std::string, std::string>> all_tags();
+  // The images of an index, in its order; empty for an image.
+  std::vector<IndexEntry> index_images(std::string_view index);
+  // The indexes that hold an image, by digest.
+  std::vector<std::string> indexes_with_image(std::string_view image);
   // The package ids an image holds, sorted.
   std::vector<std::string> image_packages(std::string_view digest);
   // The images that hold a package, by digest.

@@ -85,6 +85,9 @@ TEST(Index, RefusesAnIndexFromANewerSheaf) {
   }
 }
 
+// What schema version 8 added, undone: how an older index looked.
+#define kUndoIndexes "DROP TABLE index_images; ALTER TABLE images DROP COLUMN media_type; "
+
 TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
   testing::TempDir dir;
   std::string path = (dir / "index.db").string();
@@ -92,7 +95,7 @@ TEST(Index, UpgradesAVersion1IndexByAddingTheImageTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   for (const char* table :
-       {"package_builds", "package_signatures", "image_signatures", "image_origins", "registry_blobs",
+       {"index_images", "package_builds", "package_signatures", "image_signatures", "image_origins", "registry_blobs",
         "partial_packages", "layers", "image_packages", "image_blobs", "tags", "images"}) {
     ASSERT_EQ(sqlite3_exec(db, (std::string("DROP TABLE ") + table).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   }
@@ -119,6 +122,7 @@ TEST(Index, UpgradesAVersion2IndexByDroppingTheIndexByPackage) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         kUndoIndexes
                          "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures; "
                          "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; CREATE "
                          "INDEX image_packages_by_package ON image_packages(package); PRAGMA user_version=2",
@@ -158,6 +162,7 @@ TEST(Index, UpgradesAVersion3IndexWithTheRegistryTables) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         kUndoIndexes
                          "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures; "
                          "DROP TABLE image_origins; DROP TABLE registry_blobs; DROP TABLE partial_packages; "
                          "PRAGMA user_version=3",
@@ -185,6 +190,7 @@ TEST(Index, UpgradesAVersion4IndexWithTheSignatureTableAndKeepsSignatureBlobs) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(
       sqlite3_exec(db,
+                   kUndoIndexes
                    "DROP TABLE package_builds; DROP TABLE image_signatures; DROP TABLE package_signatures; PRAGMA "
                    "user_version=4",
                    nullptr, nullptr, nullptr),
@@ -221,6 +227,7 @@ TEST(Index, UpgradesAVersion5IndexWithSignatureKindsAndPackageSignatures) {
   // The version-5 tables, with a simple signature in them.
   ASSERT_EQ(
       sqlite3_exec(db,
+                   kUndoIndexes
                    "DROP TABLE package_builds; DROP TABLE package_signatures; DROP TABLE image_signatures;"
                    "CREATE TABLE image_signatures (image TEXT NOT NULL REFERENCES images(digest) ON DELETE CASCADE,"
                    " blob TEXT NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (image, blob)) WITHOUT ROWID;"
@@ -257,7 +264,9 @@ TEST(Index, UpgradesAVersion6IndexWithTheRecordsOfBuilds) {
   { Index index(path); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE package_builds; PRAGMA user_version=6", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, kUndoIndexes "DROP TABLE package_builds; PRAGMA user_version=6", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   Index index(path);
   PackageRecord record{"sha256:p1", "hello", "2.10-3+sheaf1", "amd64", "sha256:f", 1, 1, "{}"};
@@ -292,6 +301,54 @@ TEST(Index, APartialPackageBecomesWholeWhenAWriterWithEveryFileAddsIt) {
   // A package present whole is never made partial.
   index.write([&](Index::Transaction& t) { EXPECT_FALSE(t.insert_partial_package(record, "{\"drop\":[]}")); });
   EXPECT_EQ(index.partial_filter("sha256:p1"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace sheaf::store
+
+namespace sheaf::store {
+namespace {
+
+TEST(Index, UpgradesAVersion7IndexWithImageIndexes) {
+  testing::TempDir dir;
+  std::string path = (dir / "index.db").string();
+  { Index index(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         kUndoIndexes
+                         "INSERT INTO images VALUES ('sha256:a1', 'sha256:c1', 10, '1970-01-01T00:00:01Z', '{}');"
+                         "INSERT INTO images VALUES ('sha256:a2', 'sha256:c2', 10, '1970-01-01T00:00:01Z', '{}');"
+                         "PRAGMA user_version=7",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Index index(path);
+  // The images it had are images.
+  auto old = index.image("sha256:a1");
+  ASSERT_TRUE(old);
+  EXPECT_FALSE(old->is_index());
+  ImageRecord record{"sha256:i1", "", 300, "1970-01-01T00:00:01Z", "{}", std::string(kImageIndexType)};
+  index.write([&](Index::Transaction& t) {
+    t.put_index(record, {{"sha256:a1", "linux/amd64"}, {"sha256:a2", "linux/arm64/v8"}}, {"sha256:i1"});
+    t.set_tag("app", "1", "sha256:i1");
+  });
+  auto stored = index.image("sha256:i1");
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->is_index());
+  EXPECT_EQ(index.tagged_image("app", "1"), "sha256:i1");
+  EXPECT_EQ(index.index_images("sha256:i1"),
+            (std::vector<IndexEntry>{{"sha256:a1", "linux/amd64"}, {"sha256:a2", "linux/arm64/v8"}}));
+  EXPECT_EQ(index.indexes_with_image("sha256:a2"), std::vector<std::string>{"sha256:i1"});
+  EXPECT_TRUE(index.index_images("sha256:a1").empty());
+  // An image the index holds stays while the index does.
+  EXPECT_THROW(index.write([](Index::Transaction& t) { t.remove_image("sha256:a2"); }), Error);
+  EXPECT_TRUE(index.image("sha256:a2"));
+  // Removing the index leaves its images, and its tag goes with it.
+  index.write([](Index::Transaction& t) { EXPECT_TRUE(t.remove_image("sha256:i1")); });
+  EXPECT_FALSE(index.tagged_image("app", "1"));
+  EXPECT_TRUE(index.indexes_with_image("sha256:a2").empty());
+  index.write([](Index::Transaction& t) { EXPECT_TRUE(t.remove_image("sha256:a2")); });
 }
 
 }  // namespace
