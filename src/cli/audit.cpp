@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "cli/context.hpp"
+#include "image/image_index.hpp"
 #include "image/image_ref.hpp"
 #include "sbom/audit.hpp"
 
@@ -25,6 +26,7 @@ struct AuditArgs {
   std::string release;
   bool all = false;
   bool json = false;
+  std::string platform;
 };
 
 void audit_command(Context& context, const AuditArgs& options) {
@@ -32,10 +34,16 @@ void audit_command(Context& context, const AuditArgs& options) {
   auto store = context.open_store();
   auto& index = store->index();
   std::vector<store::ImageRecord> images;
+  auto platform = platform_option(options.platform);
   if (options.all) {
-    images = index.images();
+    // Every image; an index's images are among them.
+    for (auto& record : index.images()) {
+      if (!record.is_index()) images.push_back(std::move(record));
+    }
+  } else if (auto named = image::resolve_image(index, options.image); named.is_index() && !platform) {
+    for (auto& p : image::index_platforms(index, named)) images.push_back(std::move(p.record));
   } else {
-    images.push_back(image::resolve_image(index, options.image));
+    images.push_back(image::select_image(*store, named, platform, options.image));
   }
 
   // One reading of the advisories, and one auditor, per Debian release.
@@ -85,7 +93,7 @@ void audit_command(Context& context, const AuditArgs& options) {
       continue;
     }
     // One write per image: --all may print hundreds of thousands of lines.
-    std::string prefix = options.all ? record.digest.substr(0, 19) + "  " : "";
+    std::string prefix = images.size() > 1 ? record.digest.substr(0, 19) + "  " : "";
     std::string text;
     for (const sbom::Finding* f : found) {
       fmt::format_to(std::back_inserter(text), "{}{}  {} {}  fixed: {}  severity: {}\n", prefix, f->id, f->package,
@@ -119,13 +127,15 @@ void register_audit(CLI::App& app, Context& context) {
       "ordering. Prints advisory, package, installed version, fixed version and\n"
       "severity. Exit 1 when there is a finding, 0 when there is none. A file that\n"
       "is not valid OSV, an unknown ecosystem or a bad version is reported as a\n"
-      "warning naming the file, and the rest is audited.");
+      "warning naming the file, and the rest is audited. An image index is audited\n"
+      "image by image (each platform's), or for the one --platform names.");
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path");
   cmd->add_flag("--all", options->all, "Audit every image in the store");
   cmd->add_option("--osv", options->osv, "A directory of OSV JSON records")->required()->type_name("DIR");
   cmd->add_option("--release", options->release, "The Debian release, when the image records none (12)")
       ->type_name("N");
   cmd->add_flag("--json", options->json, "Print JSON");
+  add_platform_option(cmd, options->platform, "Of an image index, audit only the image for this platform");
   cmd->callback([&context, options] { audit_command(context, *options); });
 }
 

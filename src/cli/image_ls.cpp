@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "base/json_fields.hpp"
 #include "cli/context.hpp"
 #include "image/compose.hpp"
+#include "image/image_index.hpp"
 #include "image/image_ref.hpp"
 #include "image/sources.hpp"
 #include "image/stored_image.hpp"
@@ -24,6 +27,7 @@ struct LsOptions {
 struct ShowOptions {
   std::string image;
   bool json = false;
+  std::string platform;
 };
 
 std::vector<std::string> tags_of(store::Index& index, const std::string& digest) {
@@ -46,17 +50,39 @@ json layer_packages(const oci::Descriptor& layer, const image::ImageSources& sou
 
 void run_ls(Context& context, const LsOptions& options) {
   auto store = context.open_store();
+  store::Index& index = store->index();
   json out = json::array();
-  for (const auto& record : store->index().images()) {
+  for (const auto& record : index.images()) {
+    json row = {{"digest", record.digest}, {"tags", tags_of(index, record.digest)}, {"created", record.created}};
+    if (record.is_index()) {
+      // An index: its platforms, the packages of all of them, and every blob once.
+      std::set<std::string> packages;
+      std::set<std::string> blobs;
+      std::uint64_t size = record.size;
+      json platforms = json::array();
+      for (const auto& p : image::index_platforms(index, record)) {
+        platforms.push_back({{"platform", p.platform.str()}, {"digest", p.record.digest}});
+        for (auto& id : index.image_packages(p.record.digest)) packages.insert(std::move(id));
+        image::StoredImage image = image::load_image(*store, *Digest::parse(p.record.digest));
+        size += image.manifest_bytes.size() + image.manifest.config.size;
+        for (const auto& layer : image.manifest.layers) {
+          if (blobs.insert(layer.digest.str()).second) size += layer.size;
+        }
+      }
+      row["index"] = platforms;
+      row["packages"] = packages.size();
+      row["size"] = size;
+      out.push_back(std::move(row));
+      continue;
+    }
     image::StoredImage image = image::load_image(*store, *Digest::parse(record.digest));
     std::uint64_t size = image.manifest_bytes.size() + image.manifest.config.size;
     for (const auto& layer : image.manifest.layers) size += layer.size;
-    out.push_back({{"digest", record.digest},
-                   {"tags", tags_of(store->index(), record.digest)},
-                   {"created", record.created},
-                   {"packages", store->index().image_packages(record.digest).size()},
-                   {"layers", image.manifest.layers.size()},
-                   {"size", size}});
+    row["packages"] = index.image_packages(record.digest).size();
+    row["layers"] = image.manifest.layers.size();
+    row["size"] = size;
+    row["indexes"] = index.indexes_with_image(record.digest);
+    out.push_back(std::move(row));
   }
   if (options.json) {
     fmt::print("{}\n", out.dump(2));
@@ -66,10 +92,18 @@ void run_ls(Context& context, const LsOptions& options) {
     fmt::print("{:<19}  {:<20}  {:>8}  {:>10}  {}\n", "DIGEST", "CREATED", "PACKAGES", "SIZE", "TAGS");
   for (const auto& i : out) {
     std::vector<std::string> tags = i["tags"];
+    std::string names = tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " "));
+    if (i.contains("index")) {
+      std::vector<std::string> platforms;
+      for (const auto& p : i["index"]) platforms.push_back(p["platform"].get<std::string>());
+      names += fmt::format("  [index: {}]", fmt::join(platforms, " "));
+    } else {
+      for (const auto& holder : i["indexes"])
+        names += fmt::format("  [in {}]", holder.get<std::string>().substr(0, 19));
+    }
     fmt::print("{:<19}  {:<20}  {:>8}  {:>10}  {}\n", i["digest"].get<std::string>().substr(0, 19),
                i["created"].get<std::string>(), i["packages"].get<std::size_t>(),
-               human_bytes(i["size"].get<std::uint64_t>()),
-               tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " ")));
+               human_bytes(i["size"].get<std::uint64_t>()), names);
   }
 }
 
@@ -98,16 +132,15 @@ void print_trim(const image::TrimProfile& trim) {
   for (const auto& d : trim.dropped) fmt::print("  {:<32} left out: nothing used\n", d.name);
 }
 
-void run_show(Context& context, const ShowOptions& options) {
-  auto store = context.open_store();
-  store::ImageRecord record = image::resolve_image(store->index(), options.image);
-  image::StoredImage image = image::load_image(*store, *Digest::parse(record.digest));
-  const image::ImageSources sources = image::read_sources(record, options.image).sources;
+// What `image show` says of one image, as JSON (the text is printed from it).
+json show_image(store::LocalStore& store, const store::ImageRecord& record, const std::string& label) {
+  image::StoredImage image = image::load_image(store, *Digest::parse(record.digest));
+  const image::ImageSources sources = image::read_sources(record, label).sources;
   json layers = json::array();
   for (const auto& layer : image.manifest.layers) {
     layers.push_back({{"digest", layer.digest.str()},
                       {"size", layer.size},
-                      {"packages", layer_packages(layer, sources, store->index())}});
+                      {"packages", layer_packages(layer, sources, store.index())}});
   }
   const auto& c = image.config.config;
   json config = {{"entrypoint", c.entrypoint},
@@ -122,33 +155,36 @@ void run_show(Context& context, const ShowOptions& options) {
   deb::ScriptEffects effects;
   if (!image.manifest.layers.empty()) {
     for (const auto& p : image::layer_packages(image.manifest.layers.back())) {
-      auto row = store->index().package(p.id);
+      auto row = store.index().package(p.id);
       if (row && row->name == "sheaf-assembly") effects = pkg::PackageMetadata::from_json(row->metadata).effects;
     }
   }
   json out = {{"digest", record.digest},
-              {"tags", tags_of(store->index(), record.digest)},
+              {"tags", tags_of(store.index(), record.digest)},
               {"created", image.config.created},
               {"architecture", image.config.platform.architecture},
               {"config", config},
               {"layers", layers},
               {"effects", deb::effects_to_json(effects)}};
   if (sources.trim) out["trim"] = image::trim_profile_json(*sources.trim);
-  if (options.json) {
-    fmt::print("{}\n", out.dump(2));
-    return;
-  }
-  fmt::print("digest:  {}\n", record.digest);
-  auto tags = tags_of(store->index(), record.digest);
+  return out;
+}
+
+void print_image(const json& shown, const std::optional<image::TrimProfile>& trim) {
+  fmt::print("digest:  {}\n", shown["digest"].get<std::string>());
+  std::vector<std::string> tags = shown["tags"];
   fmt::print("tags:    {}\n", tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " ")));
-  fmt::print("created: {}\narch:    {}\n", image.config.created, image.config.platform.architecture);
-  if (!c.entrypoint.empty()) fmt::print("entrypoint: {}\n", json(c.entrypoint).dump());
-  if (!c.cmd.empty()) fmt::print("cmd:     {}\n", json(c.cmd).dump());
-  for (const auto& e : c.env) fmt::print("env:     {}\n", e);
-  if (!c.user.empty()) fmt::print("user:    {}\n", c.user);
-  if (!c.working_dir.empty()) fmt::print("workdir: {}\n", c.working_dir);
-  for (const auto& p : c.exposed_ports) fmt::print("port:    {}\n", p);
-  fmt::print("packages ({} layers):\n", image.manifest.layers.size());
+  fmt::print("created: {}\narch:    {}\n", shown["created"].get<std::string>(),
+             shown["architecture"].get<std::string>());
+  const json& c = shown["config"];
+  if (!c["entrypoint"].empty()) fmt::print("entrypoint: {}\n", c["entrypoint"].dump());
+  if (!c["cmd"].empty()) fmt::print("cmd:     {}\n", c["cmd"].dump());
+  for (const auto& e : c["env"]) fmt::print("env:     {}\n", e.get<std::string>());
+  if (!c["user"].get<std::string>().empty()) fmt::print("user:    {}\n", c["user"].get<std::string>());
+  if (!c["workdir"].get<std::string>().empty()) fmt::print("workdir: {}\n", c["workdir"].get<std::string>());
+  for (const auto& p : c["ports"]) fmt::print("port:    {}\n", p.get<std::string>());
+  const json& layers = shown["layers"];
+  fmt::print("packages ({} layers):\n", layers.size());
   for (const auto& layer : layers) {
     for (const auto& p : layer["packages"]) {
       fmt::print("  {:<32} {:<28} {:>10}  {}  {}\n", string_field(p, "name"), string_field(p, "version"),
@@ -156,12 +192,61 @@ void run_show(Context& context, const ShowOptions& options) {
                  string_field(p, "source", "-"));
     }
   }
-  auto lines = deb::describe_effects(effects);
+  auto lines = deb::describe_effects(deb::effects_from_json(shown["effects"]));
   if (!lines.empty()) {
     fmt::print("effects of maintainer scripts (in sheaf-assembly):\n");
     for (const auto& line : lines) fmt::print("  {}\n", line);
   }
-  if (sources.trim) print_trim(*sources.trim);
+  if (trim) print_trim(*trim);
+}
+
+void run_show(Context& context, const ShowOptions& options) {
+  auto store = context.open_store();
+  store::ImageRecord named = image::resolve_image(store->index(), options.image);
+  auto platform = platform_option(options.platform);
+  std::vector<store::ImageRecord> images;
+  if (named.is_index() && !platform) {
+    // Every platform's image, under the index.
+    for (auto& p : image::index_platforms(store->index(), named)) images.push_back(std::move(p.record));
+  } else {
+    images.push_back(image::select_image(*store, named, platform, options.image));
+  }
+  json shown = json::array();
+  std::vector<std::optional<image::TrimProfile>> trims;
+  for (const auto& record : images) {
+    shown.push_back(show_image(*store, record, options.image));
+    trims.push_back(image::read_sources(record, options.image).sources.trim);
+  }
+  if (!named.is_index() || platform) {
+    if (named.is_index()) shown[0]["index"] = named.digest;
+    if (options.json) {
+      fmt::print("{}\n", shown[0].dump(2));
+    } else {
+      if (named.is_index()) fmt::print("index:   {} ({})\n", named.digest, platform->str());
+      print_image(shown[0], trims[0]);
+    }
+    return;
+  }
+  json platforms = json::array();
+  for (const auto& p : image::index_platforms(store->index(), named)) platforms.push_back(p.platform.str());
+  if (options.json) {
+    json out = {{"digest", named.digest},
+                {"tags", tags_of(store->index(), named.digest)},
+                {"index", true},
+                {"platforms", json::array()}};
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      out["platforms"].push_back({{"platform", platforms[i]}, {"image", shown[i]}});
+    }
+    fmt::print("{}\n", out.dump(2));
+    return;
+  }
+  fmt::print("index:   {}\n", named.digest);
+  auto tags = tags_of(store->index(), named.digest);
+  fmt::print("tags:    {}\n", tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " ")));
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    fmt::print("\nplatform: {}\n", platforms[i].get<std::string>());
+    print_image(shown[i], trims[i]);
+  }
 }
 
 }  // namespace
@@ -169,7 +254,10 @@ void run_show(Context& context, const ShowOptions& options) {
 void register_image_ls(CLI::App& image, Context& context) {
   auto options = std::make_shared<LsOptions>();
   CLI::App* cmd = image.add_subcommand("ls", "List the images in the store");
-  cmd->footer("One line per image: digest, created, packages, compressed size and tags.");
+  cmd->footer(
+      "One line per image: digest, created, packages, compressed size and tags. An image\n"
+      "index (sheaf build of a spec whose arch is a list) has a line of its own, with its\n"
+      "platforms; its images follow on lines of theirs, marked with the index they are in.");
   cmd->add_flag("--json", options->json, "Print JSON");
   cmd->callback([&context, options] { run_ls(context, *options); });
 }
@@ -179,10 +267,12 @@ void register_image_show(CLI::App& image, Context& context) {
   CLI::App* cmd = image.add_subcommand("show", "Show an image's config and packages");
   cmd->footer(
       "Each package's name, version, layer size and digest, and its source (\"debian SUITE\", the\n"
-      "registry reference the spec included, \"directory PATH\", \"files PATH\"), and the config.");
+      "registry reference the spec included, \"directory PATH\", \"files PATH\"), and the config.\n"
+      "Of an image index, every platform's image in turn, or the one --platform names.");
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
   cmd->add_flag("--json", options->json, "Print JSON");
+  add_platform_option(cmd, options->platform, "Of an image index, show only the image for this platform");
   cmd->callback([&context, options] { run_show(context, *options); });
 }
 

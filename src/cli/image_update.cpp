@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <set>
 
 #include "base/error.hpp"
 #include "cli/context.hpp"
@@ -41,7 +42,36 @@ void image_update_command(Context& context, ImageUpdateArgs& options) {
   options.update.source_date_epoch = pipeline::source_date_epoch_from_environment();
   pipeline::Session session = context.session();
   pipeline::UpdateResult result = pipeline::update(session, options.update);
-
+  if (result.index) {
+    // Each platform's changes, then the index's digest.
+    std::size_t layers = 0, made = 0;
+    std::set<std::string> changed;
+    for (const auto& one : result.platforms) {
+      std::string platform = oci::platform_of_debian_arch(one.composed.config.platform.architecture).str();
+      for (const auto& c : one.plan.changes) {
+        std::string why = c.why.empty() ? "" : " (" + c.why + ")";
+        fmt::print("{}: {}: {} -> {}{}\n", platform, c.name, c.old_version.empty() ? "(none)" : c.old_version,
+                   c.new_version.empty() ? "(removed)" : c.new_version, why);
+      }
+      if (!one.old_assembly.empty()) {
+        fmt::print("{}: sheaf-assembly: {} -> {}\n", platform, one.old_assembly, one.new_assembly);
+      }
+      for (const auto& layer : one.composed.layers) {
+        layers += 1;
+        if (layer.made && changed.insert(layer.descriptor.digest.str()).second) made += 1;
+      }
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::string tag = result.tag.str();
+    if (result.index->digest.str() == result.old_digest) {
+      fmt::print(stderr, "nothing changed: the update gives the same index\n");
+    } else {
+      fmt::print(stderr, "updated the index {}{}: {} images, {} layers ({} made), in {:.0f} ms\n", options.update.image,
+                 tag.empty() ? "" : " as " + tag, result.platforms.size(), layers, made, seconds * 1000);
+    }
+    fmt::print("{}\n", result.index->digest.str());
+    return;
+  }
   for (const auto& c : result.plan.changes) {
     std::string why = c.why.empty() ? "" : " (" + c.why + ")";
     fmt::print("{}: {} -> {}{}\n", c.name, c.old_version.empty() ? "(none)" : c.old_version,
@@ -74,7 +104,10 @@ void register_image_update(CLI::App& image, Context& context) {
       "be closed and conflict-free, or nothing is written.\n"
       "Prints each change as 'NAME: OLD -> NEW', then the new manifest digest as the\n"
       "last line. When IMAGE is NAME[:TAG], that tag moves to the new image unless\n"
-      "--tag names another; a digest or layout path leaves tags alone.");
+      "--tag names another; a digest or layout path leaves tags alone.\n"
+      "An image index is updated image by image (every platform's, each line of\n"
+      "changes starting with its platform) into a new index: the update is planned\n"
+      "for every platform first, and when one cannot be updated, nothing is made.");
   cmd->add_option("IMAGE", options->update.image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
   cmd->add_option("--set", options->set, "Change a package's version: NAME=VERSION or NAME=ID")

@@ -17,6 +17,7 @@ struct PullArgs {
   std::string source;
   std::string tag;
   std::string arch;
+  std::string platform;
   RegistryFlags flags;
   TrustFlags trust;
 };
@@ -26,7 +27,9 @@ void pull_command(Context& context, const PullArgs& options) {
   pull.source = options.source;
   pull.registry = registry_options(options.flags);
   if (!options.tag.empty()) pull.tag = options.tag;
-  pull.arch = options.arch.empty() ? host_debian_arch() : options.arch;
+  if (!options.arch.empty() && !options.platform.empty()) fail_usage("give --arch or --platform, not both");
+  pull.arch = options.arch;
+  pull.platform = platform_option(options.platform);
   pull.threads = options.flags.jobs;
   pull.trust = trust_options(options.trust);
   auto start = std::chrono::steady_clock::now();
@@ -34,8 +37,11 @@ void pull_command(Context& context, const PullArgs& options) {
   pipeline::PullResult r = pipeline::pull(session, pull);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.flags.json) {
+    nlohmann::json images = nlohmann::json::array();
+    for (const auto& d : r.images) images.push_back(d.str());
     nlohmann::json out = {{"reference", r.reference.str()},
                           {"digest", r.manifest.str()},
+                          {"images", images},
                           {"tag", r.local_name},
                           {"layers", r.layers},
                           {"layers_present", r.layers_present},
@@ -50,10 +56,11 @@ void pull_command(Context& context, const PullArgs& options) {
     return;
   }
   fmt::print(stderr,
-             "pulled {} as {} in {:.1f} s: {} layers, {} downloaded ({} in all), {} made from packages in the store, "
+             "pulled {}{} as {} in {:.1f} s: {} layers, {} downloaded ({} in all), {} made from packages in the store, "
              "{} already there; {} new packages; {} signatures\n",
-             r.reference.str(), r.local_name, seconds, r.layers, r.layers_downloaded, human_bytes(r.bytes_downloaded),
-             r.layers_made, r.layers_present, r.packages_added, r.signatures);
+             r.reference.str(), r.images.empty() ? "" : fmt::format(" (an index of {} images)", r.images.size()),
+             r.local_name, seconds, r.layers, r.layers_downloaded, human_bytes(r.bytes_downloaded), r.layers_made,
+             r.layers_present, r.packages_added, r.signatures);
   fmt::print("{}\n", r.manifest.str());
 }
 
@@ -68,7 +75,9 @@ void register_pull(CLI::App& app, Context& context) {
       "canonical layer of the package's FileSet, and the package document must hash to\n"
       "its id). A layer of packages the store already holds is made here, not\n"
       "downloaded. Images whose layers are not packages (no dev.sheaf.* annotations)\n"
-      "are refused. From an image index, the host's platform is taken (--arch).\n"
+      "are refused. An image index is pulled whole (each of its images, then the\n"
+      "index, which the tag names), or, with --platform or --arch, only its image for\n"
+      "that platform.\n"
       "The image is tagged HOST_PORT/REPOSITORY:TAG (':' in the host becomes '_';\n"
       "a digest reference gets the tag sha256-HEX) unless --tag names another, and the\n"
       "store records the reference it came from. The manifest digest is printed last.\n"
@@ -79,7 +88,8 @@ void register_pull(CLI::App& app, Context& context) {
       "that sheaf run checks it again under the policy of the day.");
   cmd->add_option("source", options->source, "docker://HOST[:PORT]/REPOSITORY[:TAG|@sha256:HEX]")->required();
   cmd->add_option("--tag", options->tag, "Tag the image NAME[:TAG] in the store instead")->type_name("NAME[:TAG]");
-  cmd->add_option("--arch", options->arch, "The Debian architecture to take from an image index (default: the host's)");
+  cmd->add_option("--arch", options->arch, "Of an image index, take only the image for this Debian architecture");
+  add_platform_option(cmd, options->platform, "Of an image index, take only the image for this platform");
   add_registry_flags(cmd, options->flags);
   add_policy_flag(cmd, options->trust);
   add_registries_d_flag(cmd, options->trust);

@@ -16,6 +16,7 @@ struct PushArgs {
   std::string image;
   std::string destination;
   bool sbom = false;
+  std::string platform;
   RegistryFlags flags;
   TrustFlags trust;
 };
@@ -28,6 +29,7 @@ void push_command(Context& context, const PushArgs& options) {
   push.sbom = options.sbom;
   push.threads = options.flags.jobs;
   push.trust = trust_options(options.trust);
+  push.platform = platform_option(options.platform);
   auto start = std::chrono::steady_clock::now();
   pipeline::Session session = context.session();
   pipeline::PushResult r = pipeline::push(session, push);
@@ -35,8 +37,11 @@ void push_command(Context& context, const PushArgs& options) {
   if (options.flags.json) {
     nlohmann::json sboms = nlohmann::json::array();
     for (const auto& d : r.sboms) sboms.push_back(d.str());
+    nlohmann::json images = nlohmann::json::array();
+    for (const auto& d : r.images) images.push_back(d.str());
     nlohmann::json out = {{"reference", r.reference.str()},
                           {"digest", r.manifest.str()},
+                          {"images", images},
                           {"document", r.document.str()},
                           {"sboms", sboms},
                           {"blobs", r.blobs},
@@ -54,9 +59,12 @@ void push_command(Context& context, const PushArgs& options) {
     fmt::print("{}\n", out.dump(2));
     return;
   }
+  if (!r.images.empty()) fmt::print(stderr, "pushed the index's {} images and the index\n", r.images.size());
   fmt::print(stderr, "pushed {} in {:.1f} s: {} blobs, {} uploaded ({}), {} mounted, {} already there; referrers {}\n",
              r.reference.str(), seconds, r.blobs, r.uploaded, human_bytes(r.bytes_uploaded), r.mounted, r.present,
-             r.referrers_api ? "through the referrers API" : "under the tag " + registry::referrers_tag(r.manifest));
+             r.referrers_api    ? "through the referrers API"
+             : r.images.empty() ? "under the tag " + registry::referrers_tag(r.manifest)
+                                : "under each image's tag sha256-<hex>");
   if (r.signatures > 0) fmt::print(stderr, "wrote {} signatures to {}\n", r.signatures, r.signatures_to);
   if (!r.sigstore_tag.empty()) {
     fmt::print(stderr, "{} holds {} sigstore signatures\n", r.sigstore_tag, r.sigstore_signatures);
@@ -79,11 +87,14 @@ void register_push(CLI::App& app, Context& context) {
       "the lookaside-staging directory that registries.d names for the destination\n"
       "(checked writable before anything is uploaded), and its sigstore signatures\n"
       "(sheaf sign --key), added to the registry's sha256-<hex>.sig manifest.\n"
-      "The manifest digest is printed last.\n"
+      "The manifest digest is printed last. An image index goes whole: each of its\n"
+      "images as above (untagged), then the index, which the tag names; with\n"
+      "--platform, only its image for that platform.\n"
       "DESTINATION is docker://HOST[:PORT]/REPOSITORY[:TAG|@sha256:HEX]\n"
       "(docs/formats/reference.md).");
   cmd->add_option("image", options->image, "The image: NAME[:TAG], a digest or its prefix")->required();
   cmd->add_option("destination", options->destination, "docker://HOST[:PORT]/REPOSITORY[:TAG]")->required();
+  add_platform_option(cmd, options->platform, "Of an image index, push only the image for this platform");
   cmd->add_flag("--sbom", options->sbom, "Push the SPDX and CycloneDX documents as referrers of the image");
   add_registry_flags(cmd, options->flags);
   add_registries_d_flag(cmd, options->trust);

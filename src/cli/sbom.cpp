@@ -3,6 +3,7 @@
 
 #include "base/fs.hpp"
 #include "cli/context.hpp"
+#include "image/image_index.hpp"
 #include "image/image_ref.hpp"
 #include "sbom/documents.hpp"
 #include "sbom/inventory.hpp"
@@ -15,11 +16,13 @@ struct SbomArgs {
   std::string image;
   std::string format;
   std::string output;
+  std::string platform;
 };
 
 void sbom_command(Context& context, const SbomArgs& options) {
   auto store = context.open_store();
-  store::ImageRecord record = image::resolve_image(store->index(), options.image);
+  store::ImageRecord record = image::select_image(*store, image::resolve_image(store->index(), options.image),
+                                                  platform_option(options.platform), options.image);
   sbom::Inventory inventory = sbom::load_inventory(*store, record);
   std::string document = options.format == "spdx" ? sbom::render_spdx(inventory) : sbom::render_cyclonedx(inventory);
   if (options.output.empty() || options.output == "-") {
@@ -43,13 +46,15 @@ void register_sbom(CLI::App& app, Context& context) {
       "the dependency relationships; the paths drop_paths removed. Made from the\n"
       "manifest and the store's index, never from a layer. The same image gives\n"
       "the same bytes: ids and the document's UUID derive from the image digest,\n"
-      "and the timestamp is the image's 'created'.");
+      "and the timestamp is the image's 'created'. An image index has one SBOM per\n"
+      "platform, each of its image: --platform chooses (default: the host's).");
   cmd->add_option("IMAGE", options->image, "A digest (or 12+ hex digits), NAME[:TAG] or an OCI layout path")
       ->required();
   cmd->add_option("--format", options->format, "spdx or cyclonedx")
       ->required()
       ->check(CLI::IsMember({"spdx", "cyclonedx"}));
   cmd->add_option("-o,--output", options->output, "Write to FILE instead of stdout")->type_name("FILE");
+  add_platform_option(cmd, options->platform, "Of an image index, the image for this platform (default: the host's)");
   cmd->callback([&context, options] { sbom_command(context, *options); });
 }
 

@@ -33,9 +33,32 @@ void which_command(Context& context, const WhichArgs& options) {
   if (!found.empty()) {
     for (auto& [image, tag] : index.all_tags()) tags[image].push_back(std::move(tag));
   }
-  auto tags_of = [&](const std::string& image) {
+  auto own_tags = [&](const std::string& image) {
     auto it = tags.find(image);
     return it == tags.end() ? std::vector<std::string>{} : it->second;
+  };
+  // An image of an index is named by the index's tags, with its platform.
+  struct Holder {
+    std::string index, platform;
+  };
+  std::map<std::string, std::vector<Holder>> holders;
+  auto holders_of = [&](const std::string& image) -> const std::vector<Holder>& {
+    auto it = holders.find(image);
+    if (it != holders.end()) return it->second;
+    std::vector<Holder> out;
+    for (const auto& idx : index.indexes_with_image(image)) {
+      for (const auto& entry : index.index_images(idx)) {
+        if (entry.image == image) out.push_back({idx, entry.platform});
+      }
+    }
+    return holders.emplace(image, std::move(out)).first->second;
+  };
+  auto tags_of = [&](const std::string& image) {
+    std::vector<std::string> out = own_tags(image);
+    for (const auto& h : holders_of(image)) {
+      for (const auto& t : own_tags(h.index)) out.push_back(fmt::format("{} ({})", t, h.platform));
+    }
+    return out;
   };
   // Where each image's package came from, from the sources it recorded.
   std::map<std::string, image::ImageSources> sources;
@@ -50,8 +73,13 @@ void which_command(Context& context, const WhichArgs& options) {
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [image, p] : found) {
+      nlohmann::json in = nlohmann::json::array();
+      for (const auto& h : holders_of(image)) {
+        in.push_back({{"index", h.index}, {"platform", h.platform}, {"tags", own_tags(h.index)}});
+      }
       out.push_back({{"image", image},
-                     {"tags", tags_of(image)},
+                     {"tags", own_tags(image)},
+                     {"indexes", in},
                      {"package", {{"name", p.name}, {"version", p.version}, {"arch", p.arch}, {"id", p.id}}},
                      {"source", source_of(image, p.id)}});
     }
@@ -82,7 +110,9 @@ void register_which(CLI::App& app, Context& context) {
       "compared by Debian version ordering; quote it for the shell:\n"
       "  sheaf which 'libssl3@<3.0.22-1~deb12u2'\n"
       "One line per image and matching package: digest, name, version, source\n"
-      "(\"debian SUITE\", a registry reference, \"directory PATH\"), tags.\n"
+      "(\"debian SUITE\", a registry reference, \"directory PATH\"), tags; an image\n"
+      "of an image index is named by the index's tags, with its platform:\n"
+      "  hello-python:latest (linux/arm64/v8)\n"
       "Answered from the store's index, without reading any image.");
   cmd->add_option("QUERY", options->query, "NAME[@[OP]VERSION]")->required();
   cmd->add_flag("--json", options->json, "Print JSON");

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 #include "base/error.hpp"
 #include "base/host.hpp"
 #include "image/stored_image.hpp"
@@ -81,6 +84,40 @@ store::ImageRecord select_image(store::LocalStore& store, const store::ImageReco
   if (!platform && images.size() == 1) return images.front().record;
   fail("{} is an image index with no image for {} (it has: {}){}", label, wanted.str(), fmt::join(offered, ", "),
        platform ? "" : "; choose one with --platform");
+}
+
+std::vector<std::string> images_to_remove(store::Index& index, const std::vector<store::ImageRecord>& named) {
+  std::set<std::string> going;
+  for (const auto& r : named) going.insert(r.digest);
+  std::vector<std::string> indexes, images;
+  for (const auto& r : named) {
+    if (!r.is_index()) continue;
+    indexes.push_back(r.digest);
+    for (const auto& entry : index.index_images(r.digest)) {
+      if (going.count(entry.image)) continue;
+      bool kept = !index.image_tags(entry.image).empty();
+      for (const auto& other : index.indexes_with_image(entry.image)) kept = kept || !going.count(other);
+      if (!kept) {
+        going.insert(entry.image);
+        images.push_back(entry.image);
+      }
+    }
+  }
+  for (const auto& r : named) {
+    if (r.is_index()) continue;
+    for (const auto& holder : index.indexes_with_image(r.digest)) {
+      if (!going.count(holder)) {
+        fail("{} is an image of the index {}{}; remove the index (its images go with it)", r.digest, holder, [&] {
+          std::string names;
+          for (const auto& [name, tag] : index.image_tags(holder)) names += " " + name + ":" + tag;
+          return names.empty() ? std::string() : " (" + names.substr(1) + ")";
+        }());
+      }
+    }
+    if (std::find(images.begin(), images.end(), r.digest) == images.end()) images.push_back(r.digest);
+  }
+  indexes.insert(indexes.end(), images.begin(), images.end());
+  return indexes;
 }
 
 }  // namespace sheaf::image

@@ -52,6 +52,12 @@ std::vector<PlatformImage> index_platforms(store::Index& index, const store::Ima
 store::ImageRecord select_image(store::LocalStore& store, const store::ImageRecord& record,
                                 const std::optional<oci::Platform>& platform, std::string_view label);
 
+// What `image rm` of `named` removes, in an order the store accepts (each
+// index before its images): each named record, and for an index its images
+// that no tag and no other index keeps. Throws an Error naming the index
+// when an image an index holds is named without that index.
+std::vector<std::string> images_to_remove(store::Index& index, const std::vector<store::ImageRecord>& named);
+
 // The host's platform, as an image for it would name it.
 oci::Platform host_platform();
 

@@ -161,6 +161,7 @@ TEST_F(PipelineTest, CheckLockSaysWhetherTheLockStillAnswersTheSpec) {
   EXPECT_EQ(describe({"app", "", "1.0"}), "+ app 1.0");
   EXPECT_EQ(describe({"app", "1.0", ""}), "- app 1.0");
   EXPECT_EQ(describe({"app", "1.0", "2.0"}), "~ app 1.0 -> 2.0");
+  EXPECT_EQ(describe({"app", "1.0", "2.0", "arm64"}), "~ app 1.0 -> 2.0 (arm64)");
 }
 
 }  // namespace

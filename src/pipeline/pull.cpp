@@ -8,6 +8,7 @@
 
 #include "base/canonical_json.hpp"
 #include "base/error.hpp"
+#include "base/host.hpp"
 #include "base/parallel.hpp"
 #include "base/unique_fd.hpp"
 #include "fileset/manifest.hpp"
@@ -60,6 +61,7 @@ class Puller {
   std::pair<std::string, std::string> local_tag();
   void take_layers();
   void commit();
+  PullResult pull_index();
 
   Session& session_;
   const PullOptions& options_;
@@ -81,6 +83,7 @@ class Puller {
   std::vector<store::LayerRecord> layer_records_;
   std::mutex mutex_;
   Digest named_;  // the manifest the reference names (an index, perhaps): what signatures sign
+  std::optional<registry::FetchedManifest> index_;  // the index, when the whole of it is pulled
   ImageSignatures signatures_;  // to keep with the image
 };
 
@@ -88,17 +91,25 @@ void Puller::resolve_manifest() {
   const registry::Reference& ref = result_.reference;
   fetched_ = registry_->require_manifest(ref);
   named_ = fetched_.digest;
+  if (is_index(fetched_.media_type) && options_.arch.empty() && !options_.platform &&
+      fetched_.media_type == oci::kMediaTypeIndex) {
+    // The whole index: pull_index takes its images one by one.
+    index_ = std::move(fetched_);
+    result_.manifest = named_;
+    return;
+  }
   if (is_index(fetched_.media_type)) {
     oci::ImageIndex index = oci::parse_index(fetched_.bytes, label_);
-    oci::Platform want = oci::platform_of_debian_arch(options_.arch);
+    oci::Platform want = options_.platform
+                             ? *options_.platform
+                             : oci::platform_of_debian_arch(options_.arch.empty() ? host_debian_arch() : options_.arch);
     std::vector<std::string> offered;
     const oci::Descriptor* chosen = nullptr;
     for (const auto& d : index.manifests) {
       if (!d.platform) continue;
       offered.push_back(d.platform->os + "/" + d.platform->architecture +
                         (d.platform->variant.empty() ? "" : "/" + d.platform->variant));
-      bool variant_ok = d.platform->variant.empty() || want.variant.empty() || d.platform->variant == want.variant;
-      if (!chosen && d.platform->os == "linux" && d.platform->architecture == want.architecture && variant_ok) {
+      if (!chosen && oci::platform_matches(*d.platform, want)) {
         chosen = &d;
       }
     }
@@ -382,11 +393,63 @@ void Puller::commit() {
     for (const auto& r : layer_records_) t.put_layer(r);
     t.put_image({result_.manifest.str(), manifest_.config.digest.str(), fetched_.bytes.size(), config_.created, sources},
                 package_ids, blobs);
-    t.set_tag(tag.first, tag.second, result_.manifest.str());
+    if (!options_.of_index) t.set_tag(tag.first, tag.second, result_.manifest.str());
     t.add_image_origin(result_.manifest.str(), ref.str());
     for (const auto& layer : manifest_.layers) t.add_registry_blob(ref.host, ref.repository, layer.digest.str());
     signatures.record(t, result_.manifest);
   });
+}
+
+// An index, whole: each of its images pulled as an image of its own (by
+// digest, untagged, judged with the index), then the index, its tag, its
+// origin and its signatures in one commit.
+PullResult Puller::pull_index() {
+  const registry::Reference& ref = result_.reference;
+  oci::ImageIndex index = oci::parse_index(index_->bytes, label_);
+  std::vector<store::IndexEntry> entries;
+  for (const auto& d : index.manifests) {
+    if (!d.platform || d.media_type != oci::kMediaTypeManifest) {
+      fail(
+          "{} is an image index with an entry that is not an image for a platform ({}, {}); pull one platform "
+          "with --platform",
+          label_, d.digest.str(), d.media_type);
+    }
+    registry::Reference child = ref;
+    child.tag.reset();
+    child.digest = d.digest;
+    PullOptions options = options_;
+    options.source = child.str();
+    options.of_index = true;
+    options.arch.clear();
+    options.platform.reset();
+    PullResult pulled = with_context(fmt::format("while pulling the image for {} of {}", d.platform->str(), label_),
+                                     [&] { return Puller(session_, options).run(); });
+    result_.layers += pulled.layers;
+    result_.layers_present += pulled.layers_present;
+    result_.layers_made += pulled.layers_made;
+    result_.layers_downloaded += pulled.layers_downloaded;
+    result_.bytes_downloaded += pulled.bytes_downloaded;
+    result_.packages_added += pulled.packages_added;
+    result_.used_document = result_.used_document || pulled.used_document;
+    result_.images.push_back(pulled.manifest);
+    entries.push_back({d.digest.str(), d.platform->str()});
+  }
+  auto tag = local_tag();
+  std::string created;
+  if (!entries.empty()) {
+    if (auto first = store_.index().image(entries.front().image)) created = first->created;
+  }
+  batch_ = store_.begin_write();
+  batch_->add_blob(index_->bytes);
+  SignatureRows signatures(*batch_, signatures_);
+  batch_->commit([&](store::Index::Transaction& t) {
+    t.put_index({named_.str(), "", index_->bytes.size(), created, "{}", std::string(store::kImageIndexType)}, entries,
+                {named_.str()});
+    t.set_tag(tag.first, tag.second, named_.str());
+    t.add_image_origin(named_.str(), ref.str());
+    signatures.record(t, named_);
+  });
+  return result_;
 }
 
 PullResult Puller::run() {
@@ -399,7 +462,12 @@ PullResult Puller::run() {
   pool_->give_back(std::move(registry_));  // the workers start from what it learnt
   registry_ = pool_->take();
   // The policy's verdict comes first: a refused image leaves nothing behind.
-  signatures_ = check_pull(session_.reporter(), *registry_, result_.reference, named_, options_.trust, options_.registry);
+  // An image of an index pulled whole was judged with the index.
+  if (!options_.of_index) {
+    signatures_ =
+        check_pull(session_.reporter(), *registry_, result_.reference, named_, options_.trust, options_.registry);
+  }
+  if (index_) return pull_index();
   if (named_ != result_.manifest && !signatures_.empty()) {
     session_.reporter().note(fmt::format("{}: its {} signatures sign the image index {}, which sheaf does not "
                                          "keep; they were checked, but are not stored with the image",
@@ -418,7 +486,7 @@ PullResult Puller::run() {
     auto tag = local_tag();
     SignatureRows signatures(*batch_, signatures_);
     batch_->commit([&](store::Index::Transaction& t) {
-      t.set_tag(tag.first, tag.second, result_.manifest.str());
+      if (!options_.of_index) t.set_tag(tag.first, tag.second, result_.manifest.str());
       t.add_image_origin(result_.manifest.str(), result_.reference.str());
       signatures.record(t, result_.manifest);
     });

@@ -1,8 +1,10 @@
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
 #include "base/error.hpp"
+#include "image/image_index.hpp"
 #include "image/image_ref.hpp"
 #include "image/layers.hpp"
 #include "image/sheaf_document.hpp"
@@ -11,9 +13,9 @@
 #include "pipeline/registry.hpp"
 #include "pipeline/registry_common.hpp"
 #include "sbom/attach.hpp"
-#include "sign/lookaside.hpp"
 #include "sbom/documents.hpp"
 #include "sbom/inventory.hpp"
+#include "sign/lookaside.hpp"
 
 namespace sheaf::pipeline {
 
@@ -50,6 +52,74 @@ std::uint64_t restore_layers(store::LocalStore& store, const image::StoredImage&
   return missing.size();
 }
 
+// What one image of a push uploads: its blobs, and the manifests that refer
+// to it (the sheaf document, the SBOMs), which go up after it.
+struct ImageUpload {
+  Digest manifest;
+  image::StoredImage image;
+  struct Artifact {
+    std::string manifest;
+    std::string artifact_type;
+  };
+  std::vector<Artifact> artifacts;
+};
+
+// Lists the blobs of one image (into `add`) and prepares its artifacts.
+ImageUpload prepare_image(Session& session, const store::ImageRecord& record, bool sbom,
+                          const std::function<void(UploadBlob)>& add, PushResult& result) {
+  store::LocalStore& store = session.store();
+  ImageUpload up{*Digest::parse(record.digest), image::load_image(store, *Digest::parse(record.digest)), {}};
+  std::uint64_t rebuilt = restore_layers(store, up.image);
+  if (rebuilt > 0) {
+    session.reporter().note(fmt::format("made {} layers of {} again from their packages (the store had lost them)",
+                                        rebuilt, record.digest));
+  }
+  result.layers_rebuilt += rebuilt;
+  image::SheafArtifact document = image::make_sheaf_artifact(store, up.manifest);
+  if (result.document == Digest()) result.document = document.digest;
+  const oci::Descriptor subject{
+      std::string(oci::kMediaTypeManifest), up.manifest, up.image.manifest_bytes.size(), {}, std::nullopt, ""};
+  add({up.image.manifest.config.digest, up.image.manifest.config.size, std::nullopt, "the config"});
+  for (const auto& layer : up.image.manifest.layers) {
+    auto packages = image::layer_packages(layer);
+    add({layer.digest, layer.size, std::nullopt,
+         packages.size() == 1 ? "the layer of " + packages.front().name : "a layer"});
+  }
+  const std::string empty = "{}";
+  add({Digest::of(empty), empty.size(), empty, "the empty config"});
+  add({document.image_document_digest, document.image_document.size(), document.image_document, "the sheaf document"});
+  for (std::size_t i = 1; i < document.layers.size(); ++i) {
+    add({document.layers[i].digest, document.layers[i].size, std::nullopt, "a package document"});
+  }
+  up.artifacts.push_back({document.manifest, std::string(image::kArtifactTypeDocument)});
+  if (sbom) {
+    sbom::Inventory inventory = sbom::load_inventory(store, record);
+    for (sbom::SbomDocument doc :
+         {sbom::SbomDocument{std::string(sbom::kMediaTypeSpdx), sbom::render_spdx(inventory)},
+          sbom::SbomDocument{std::string(sbom::kMediaTypeCycloneDx), sbom::render_cyclonedx(inventory)}}) {
+      std::string manifest = sbom::sbom_artifact_manifest(subject, record.created, doc);
+      add({Digest::of(doc.bytes), doc.bytes.size(), doc.bytes, "an SBOM"});
+      result.sboms.push_back(Digest::of(manifest));
+      up.artifacts.push_back({std::move(manifest), doc.media_type});
+    }
+  }
+  return up;
+}
+
+// The image manifest by digest, then its referrers. A sheaf document or
+// SBOM of another push of this image (an older sheaf's) gives way to this
+// one's. Returns whether the registry indexed the referrers itself.
+bool put_image(registry::Registry& registry, const registry::Reference& ref, const ImageUpload& up) {
+  registry.put_manifest(ref.repository, up.manifest.str(), oci::kMediaTypeManifest, up.image.manifest_bytes);
+  std::vector<Referrer> referrers;
+  std::set<std::string> types;
+  for (const auto& artifact : up.artifacts) {
+    referrers.push_back({artifact.manifest, artifact.artifact_type});
+    types.insert(artifact.artifact_type);
+  }
+  return put_referrers(registry, ref, up.manifest, referrers, types);
+}
+
 }  // namespace
 
 PushResult push(Session& session, const PushOptions& options) {
@@ -60,17 +130,14 @@ PushResult push(Session& session, const PushOptions& options) {
   // Held shared for the whole push, so that gc cannot take a blob away mid-upload.
   store::StoreLock hold = store.lock(store::StoreLock::Mode::shared);
 
+  // An index goes whole (its images, then itself), or as its image for --platform.
   store::ImageRecord record = image::resolve_image(store.index(), options.image);
+  if (record.is_index() && options.platform)
+    record = image::select_image(store, record, options.platform, options.image);
   result.manifest = *Digest::parse(record.digest);
   if (ref.digest && *ref.digest != result.manifest) {
     fail_usage("{} names the digest {}, but {} is {}", ref.str(), ref.digest->str(), options.image,
                result.manifest.str());
-  }
-  image::StoredImage image = image::load_image(store, result.manifest);
-  result.layers_rebuilt = restore_layers(store, image);
-  if (result.layers_rebuilt > 0) {
-    session.reporter().note(fmt::format("made {} layers again from their packages (the store had lost them)",
-                                        result.layers_rebuilt));
   }
   // Signatures go to the lookaside staging store, which must take them
   // before anything is uploaded. A signature made for another repository
@@ -101,45 +168,24 @@ PushResult push(Session& session, const PushOptions& options) {
                                              options.image, signatures.size(), config.dir.string(), ref.name()));
     }
   }
-  image::SheafArtifact document = image::make_sheaf_artifact(store, result.manifest);
-  result.document = document.digest;
-  const oci::Descriptor subject{std::string(oci::kMediaTypeManifest), result.manifest, image.manifest_bytes.size(),
-                                {}, std::nullopt, ""};
 
-  // Every blob, once: the image's, the sheaf document's, the SBOMs'.
+  // Every blob, once: each image's, its sheaf document's, its SBOMs'.
   std::vector<UploadBlob> blobs;
   std::set<Digest> listed;
   auto add = [&](UploadBlob blob) {
     if (listed.insert(blob.digest).second) blobs.push_back(std::move(blob));
   };
-  add({image.manifest.config.digest, image.manifest.config.size, std::nullopt, "the config"});
-  for (const auto& layer : image.manifest.layers) {
-    auto packages = image::layer_packages(layer);
-    add({layer.digest, layer.size, std::nullopt,
-         packages.size() == 1 ? "the layer of " + packages.front().name : "a layer"});
-  }
-  const std::string empty = "{}";
-  add({Digest::of(empty), empty.size(), empty, "the empty config"});
-  add({document.image_document_digest, document.image_document.size(), document.image_document,
-       "the sheaf document"});
-  for (std::size_t i = 1; i < document.layers.size(); ++i) {
-    add({document.layers[i].digest, document.layers[i].size, std::nullopt, "a package document"});
-  }
-  struct Artifact {
-    std::string manifest;
-    std::string artifact_type;
-  };
-  std::vector<Artifact> artifacts{{document.manifest, std::string(image::kArtifactTypeDocument)}};
-  if (options.sbom) {
-    sbom::Inventory inventory = sbom::load_inventory(store, record);
-    for (sbom::SbomDocument doc : {sbom::SbomDocument{std::string(sbom::kMediaTypeSpdx), sbom::render_spdx(inventory)},
-                                   sbom::SbomDocument{std::string(sbom::kMediaTypeCycloneDx),
-                                                      sbom::render_cyclonedx(inventory)}}) {
-      std::string manifest = sbom::sbom_artifact_manifest(subject, record.created, doc);
-      add({Digest::of(doc.bytes), doc.bytes.size(), doc.bytes, "an SBOM"});
-      result.sboms.push_back(Digest::of(manifest));
-      artifacts.push_back({std::move(manifest), doc.media_type});
+  std::vector<ImageUpload> images;
+  std::string index_bytes;
+  if (record.is_index()) {
+    for (const auto& p : image::index_platforms(store.index(), record)) {
+      images.push_back(prepare_image(session, p.record, options.sbom, add, result));
+      result.images.push_back(images.back().manifest);
     }
+    index_bytes = store.read_blob(result.manifest).value_or("");
+    if (index_bytes.empty()) fail("the store lacks the index {} (sheaf store verify)", record.digest);
+  } else {
+    images.push_back(prepare_image(session, record, options.sbom, add, result));
   }
   result.blobs = blobs.size();
 
@@ -150,19 +196,17 @@ PushResult push(Session& session, const PushOptions& options) {
   result.uploaded = uploaded.uploaded;
   result.bytes_uploaded = uploaded.bytes_uploaded;
 
-  // The manifests: the image by digest, its referrers, then the tag. A
-  // sheaf document or SBOM of another push of this image (an older
-  // sheaf's) gives way to this one's.
+  // The manifests: each image by digest with its referrers, an index after
+  // its images, then the tag.
   auto registry = pool.take();
-  registry->put_manifest(ref.repository, result.manifest.str(), oci::kMediaTypeManifest, image.manifest_bytes);
-  std::vector<Referrer> referrers;
-  std::set<std::string> types;
-  for (const auto& artifact : artifacts) {
-    referrers.push_back({artifact.manifest, artifact.artifact_type});
-    types.insert(artifact.artifact_type);
+  result.referrers_api = true;
+  for (const auto& up : images) result.referrers_api = put_image(*registry, ref, up) && result.referrers_api;
+  if (record.is_index()) {
+    registry->put_manifest(ref.repository, result.manifest.str(), oci::kMediaTypeIndex, index_bytes);
+    if (ref.tag) registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeIndex, index_bytes);
+  } else if (ref.tag) {
+    registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, images.front().image.manifest_bytes);
   }
-  result.referrers_api = put_referrers(*registry, ref, result.manifest, referrers, types);
-  if (ref.tag) registry->put_manifest(ref.repository, *ref.tag, oci::kMediaTypeManifest, image.manifest_bytes);
   pool.give_back(std::move(registry));
   if (staging) {
     sign::write_signatures(*staging, signatures);

@@ -1,6 +1,7 @@
 // Push and pull: images through any OCI registry, as sets of packages.
 //
-// push   the image's blobs (each HEAD first; a cross-repository mount when
+// push   an index's images one by one as below, then the index by digest
+//        and the tag; or an image: its blobs (each HEAD first; a cross-repository mount when
 //        the store knows the registry holds the blob in another repository;
 //        else an upload), the image manifest by digest, the sheaf document
 //        (image/sheaf_document.hpp) and, with sbom, the SPDX and CycloneDX
@@ -10,7 +11,8 @@
 //        staging store (checked writable before the first upload).
 // pull   the manifest; the trust policy's verdict on it (with the
 //        signatures of the lookaside store), before anything is stored;
-//        from an index, the host's platform's manifest; its config, the
+//        an index whole (each image as below, then the index and its tag),
+//        or from it the manifest of the platform asked for; its config, the
 //        sheaf document when the store lacks some of the image's packages,
 //        and the layers the store cannot make itself: a layer is a function
 //        of its packages and filter, so a layer of packages the store holds
@@ -26,9 +28,10 @@
 #include <vector>
 
 #include "base/digest.hpp"
-#include "pkg/package.hpp"
+#include "oci/documents.hpp"
 #include "pipeline/session.hpp"
 #include "pipeline/trust.hpp"
+#include "pkg/package.hpp"
 #include "registry/client.hpp"
 #include "registry/reference.hpp"
 
@@ -40,6 +43,9 @@ struct PushOptions {
   registry::Options registry;
   bool sbom = false;  // push the SPDX and CycloneDX documents as referrers too
   unsigned threads = 0;  // parallel uploads; 0: four
+  // Of an image index, push only the image for this platform (the tag then
+  // names that image); without it, the whole index.
+  std::optional<oci::Platform> platform;
   // Where the image's signatures go: the lookaside-staging of the entry of
   // registries.d for the destination (pipeline/trust.hpp).
   TrustOptions trust;
@@ -47,8 +53,9 @@ struct PushOptions {
 
 struct PushResult {
   registry::Reference reference;
-  Digest manifest;
-  Digest document;  // the sheaf document's artifact manifest
+  Digest manifest;             // the image's, or the index's
+  std::vector<Digest> images;  // an index's images, pushed before it
+  Digest document;             // the sheaf document's artifact manifest (of the first image)
   std::vector<Digest> sboms;
   std::uint64_t blobs = 0;     // blobs the image and its artifacts need
   std::uint64_t present = 0;   // the registry had them
@@ -69,14 +76,20 @@ struct PullOptions {
   std::string source;  // docker://HOST[:PORT]/REPO[:TAG|@sha256:HEX]
   registry::Options registry;
   std::optional<std::string> tag;  // NAME[:TAG] to tag the image with, instead of the reference's local name
-  std::string arch;                // the platform wanted from an index (Debian's name, "amd64")
+  // The image wanted from an index: by Debian's name ("amd64"), or by
+  // platform; neither for the whole index (the host's platform when the
+  // index is a Docker list, which sheaf does not store).
+  std::string arch;
+  std::optional<oci::Platform> platform;
   unsigned threads = 0;            // parallel downloads; 0: four
   TrustOptions trust;              // the policy the image must pass, and where its signatures are
+  bool of_index = false;           // internal: an image of an index being pulled whole (untagged, judged with it)
 };
 
 struct PullResult {
   registry::Reference reference;
-  Digest manifest;
+  Digest manifest;             // the image's, or the index's
+  std::vector<Digest> images;  // an index's images, pulled with it
   std::string local_name;  // NAME:TAG
   std::uint64_t layers = 0;
   std::uint64_t layers_present = 0;    // the store had the blob

@@ -4,6 +4,7 @@
 
 #include "base/error.hpp"
 #include "base/host.hpp"
+#include "image/image_index.hpp"
 #include "image/image_ref.hpp"
 #include "pipeline/fetch.hpp"
 #include "pipeline/registry_sources.hpp"
@@ -97,27 +98,38 @@ void warn_lost_paths(const image::TrimProfile& before, const image::TrimProfile&
   }
 }
 
-UpdateResult update(Session& session, const UpdateOptions& options) {
-  check_request(options);
-  UpdateResult result;
-  if (!options.tag.empty()) std::tie(result.tag.name, result.tag.tag) = image::parse_tag(options.tag);
+namespace {
+
+// One image's update, planned: what it was and what changes.
+struct Planned {
+  store::ImageRecord record;
+  image::StoredComposition old;
+  image::UpdatePlan plan;
+  image::ImageSources sources;
+};
+
+Planned plan_image(Session& session, const UpdateOptions& options, const store::ImageRecord& record, unsigned threads) {
+  store::LocalStore& store = session.store();
+  Planned p{record, image::load_composition(store, record, options.image), {}, {}};
+  image::UpdateRequest request{.set = options.set, .add = options.add, .remove = options.remove};
+  p.sources = p.old.sources;
+  p.sources.lock.reset();
+  p.sources.updated_from = record.digest;
+  if (!options.from_lock.empty()) replace_from_lock(session, options, p.old, threads, request, p.sources);
+  p.plan = image::plan_update(store, p.old, request, recorded_source(session, options, p.old, threads));
+  return p;
+}
+
+// Composes a planned update, tagged `tag` (none: an index's image).
+UpdateResult compose_update(Session& session, const UpdateOptions& options, Planned& planned, const Tag& tag,
+                            unsigned threads) {
   store::LocalStore& store = session.store();
   Reporter& reporter = session.reporter();
-  unsigned threads = options.jobs == 0 ? hardware_threads() : options.jobs;
-  store::ImageRecord record = image::resolve_image(store.index(), options.image);
-  result.old_digest = record.digest;
-  image::StoredComposition old = image::load_composition(store, record, options.image);
-  if (options.tag.empty()) {
-    if (auto named = tag_named_by(store.index(), options.image, record.digest)) result.tag = *named;
-  }
-
-  image::UpdateRequest request{.set = options.set, .add = options.add, .remove = options.remove};
-  image::ImageSources sources = old.sources;
-  sources.lock.reset();
-  sources.updated_from = record.digest;
-  if (!options.from_lock.empty()) replace_from_lock(session, options, old, threads, request, sources);
-  result.plan = image::plan_update(store, old, request, recorded_source(session, options, old, threads));
-
+  UpdateResult result;
+  result.old_digest = planned.record.digest;
+  result.plan = planned.plan;
+  result.tag = tag;
+  image::StoredComposition& old = planned.old;
   image::Recipe& recipe = old.recipe;
   recipe.spec.packages.include = result.plan.roots;
   image::ComposeRequest compose;
@@ -126,9 +138,9 @@ UpdateResult update(Session& session, const UpdateOptions& options) {
   compose.arch = recipe.arch;
   compose.os = recipe.os;
   compose.source_date_epoch = options.source_date_epoch;
-  compose.tag_name = result.tag.name;
-  compose.tag = result.tag.tag;
-  compose.sources = sources;
+  compose.tag_name = tag.name;
+  compose.tag = tag.tag;
+  compose.sources = planned.sources;
   compose.keep_recorded_sources = true;
   compose.threads = threads;
   compose.warn = [&reporter](const std::string& w) { reporter.warning(w); };
@@ -149,7 +161,48 @@ UpdateResult update(Session& session, const UpdateOptions& options) {
     result.old_assembly = old.assembly->version;
     result.new_assembly = new_assembly;
   }
-  write_outputs(session, result.composed.manifest, result.tag, {.layout = options.outputs.layout});
+  return result;
+}
+
+}  // namespace
+
+UpdateResult update(Session& session, const UpdateOptions& options) {
+  check_request(options);
+  Tag tag;
+  if (!options.tag.empty()) std::tie(tag.name, tag.tag) = image::parse_tag(options.tag);
+  store::LocalStore& store = session.store();
+  unsigned threads = options.jobs == 0 ? hardware_threads() : options.jobs;
+  store::ImageRecord record = image::resolve_image(store.index(), options.image);
+  if (options.tag.empty()) {
+    if (auto named = tag_named_by(store.index(), options.image, record.digest)) tag = *named;
+  }
+  if (!record.is_index()) {
+    Planned planned = plan_image(session, options, record, threads);
+    UpdateResult result = compose_update(session, options, planned, tag, threads);
+    write_outputs(session, result.composed.manifest, result.tag, {.layout = options.outputs.layout});
+    return result;
+  }
+  // An index: every platform's image is planned first, so that one that
+  // cannot be updated stops the update before anything is composed.
+  std::vector<Planned> planned;
+  std::vector<std::string> arches;
+  for (const auto& p : image::index_platforms(store.index(), record)) {
+    planned.push_back(
+        with_context(fmt::format("while updating the image for {} of {}", p.platform.str(), options.image),
+                     [&] { return plan_image(session, options, p.record, threads); }));
+    arches.push_back(planned.back().old.recipe.arch);
+  }
+  UpdateResult result;
+  result.old_digest = record.digest;
+  result.tag = tag;
+  std::vector<image::IndexImage> images;
+  for (std::size_t i = 0; i < planned.size(); ++i) {
+    UpdateResult one = compose_update(session, options, planned[i], Tag{}, threads);
+    images.push_back({one.composed.manifest, arches[i]});
+    result.platforms.push_back(std::move(one));
+  }
+  result.index = image::record_index(store, images, tag.name, tag.tag);
+  write_outputs(session, result.index->digest, result.tag, {.layout = options.outputs.layout});
   return result;
 }
 

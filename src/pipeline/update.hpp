@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "image/compose.hpp"
+#include "image/image_index.hpp"
 #include "image/update.hpp"
 #include "pipeline/build.hpp"
 #include "pipeline/session.hpp"
@@ -36,6 +37,11 @@ struct UpdateResult {
   // The assembly's versions when it changed ("" when it did not).
   std::string old_assembly;
   std::string new_assembly;
+  // An image index: every platform's image updated, in the index's order
+  // (each untagged), and the new index, which the tag names. Every image is
+  // planned before any is composed: when one cannot be updated, nothing is.
+  std::optional<image::IndexResult> index;
+  std::vector<UpdateResult> platforms;
 };
 
 UpdateResult update(Session& session, const UpdateOptions& options);

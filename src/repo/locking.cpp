@@ -399,13 +399,13 @@ LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const Ne
     for (const auto& [name, after] : now) {
       auto it = was.find(name);
       if (it == was.end()) {
-        outcome.changes.push_back({section, name, "", after.first});
+        outcome.changes.push_back({name, "", after.first, section});
       } else if (it->second != after) {
-        outcome.changes.push_back({section, name, it->second.first, after.first});
+        outcome.changes.push_back({name, it->second.first, after.first, section});
       }
     }
     for (const auto& [name, gone] : was) {
-      if (!now.count(name)) outcome.changes.push_back({section, name, gone.first, ""});
+      if (!now.count(name)) outcome.changes.push_back({name, gone.first, "", section});
     }
     outcome.lock.arches.push_back(std::move(lock));
   }

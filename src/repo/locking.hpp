@@ -58,10 +58,10 @@ struct LockRequest {
 };
 
 struct LockChange {
-  std::string arch;  // the section's, in an index's lock; "" otherwise
   std::string name;
   std::string old_version;  // "" when added
   std::string new_version;  // "" when removed
+  std::string arch;         // the section's, in an index's lock; "" otherwise
 };
 
 struct LockOutcome {

@@ -105,25 +105,31 @@ std::filesystem::path AptRepo::add_in(std::string_view suite, std::string_view n
 void AptRepo::publish(std::string_view suite, const PublishOptions& options) {
   auto dists = root_ / "dists" / suite;
   std::filesystem::remove_all(dists);
+  const bool several = !options.arches.empty();
+  const std::vector<std::string> arches = several ? options.arches : std::vector<std::string>{options.arch};
   for (const auto& component : options.components) {
-    auto dir = dists / component / fmt::format("binary-{}", options.arch);
-    make_dirs(dir);
-    auto pool = fmt::format("pool/{}/{}", suite, component);
-    make_dirs(root_ / pool);
-    // apt-ftparchive writes Filename relative to the directory it runs in.
-    std::string packages =
-        run_out({"/bin/sh", "-c", fmt::format("cd '{}' && apt-ftparchive packages '{}'", root_.string(), pool)});
-    write_file(dir / "Packages", packages);
-    for (const auto& method : options.compressions) {
-      if (method == "xz") must_run({"/usr/bin/xz", "-k", "-f", (dir / "Packages").string()});
-      if (method == "gz") must_run({"/bin/gzip", "-k", "-f", "-n", (dir / "Packages").string()});
+    for (const auto& arch : arches) {
+      auto dir = dists / component / fmt::format("binary-{}", arch);
+      make_dirs(dir);
+      auto pool = fmt::format("pool/{}/{}", suite, component);
+      make_dirs(root_ / pool);
+      // apt-ftparchive writes Filename relative to the directory it runs in;
+      // -a keeps NAME_VERSION_ARCH.deb and NAME_VERSION_all.deb.
+      std::string packages = run_out({"/bin/sh", "-c",
+                                      fmt::format("cd '{}' && apt-ftparchive {} packages '{}'", root_.string(),
+                                                  several ? "-a " + arch : std::string(), pool)});
+      write_file(dir / "Packages", packages);
+      for (const auto& method : options.compressions) {
+        if (method == "xz") must_run({"/usr/bin/xz", "-k", "-f", (dir / "Packages").string()});
+        if (method == "gz") must_run({"/bin/gzip", "-k", "-f", "-n", (dir / "Packages").string()});
+      }
     }
   }
-  std::string release =
-      run_out({"/usr/bin/apt-ftparchive", "-o", fmt::format("APT::FTPArchive::Release::Suite={}", suite), "-o",
-               fmt::format("APT::FTPArchive::Release::Codename={}", suite), "-o",
-               fmt::format("APT::FTPArchive::Release::Components={}", fmt::join(options.components, " ")), "-o",
-               fmt::format("APT::FTPArchive::Release::Architectures={}", options.arch), "release", dists.string()});
+  std::string release = run_out(
+      {"/usr/bin/apt-ftparchive", "-o", fmt::format("APT::FTPArchive::Release::Suite={}", suite), "-o",
+       fmt::format("APT::FTPArchive::Release::Codename={}", suite), "-o",
+       fmt::format("APT::FTPArchive::Release::Components={}", fmt::join(options.components, " ")), "-o",
+       fmt::format("APT::FTPArchive::Release::Architectures={}", fmt::join(arches, " ")), "release", dists.string()});
   if (options.valid_until) {
     auto date = release.find("\nDate:");
     auto line_end = release.find('\n', date + 1);

@@ -46,6 +46,9 @@ struct PublishOptions {
   std::optional<std::string> valid_until;       // a Valid-Until line value
   std::vector<std::string> components{"main"};  // components to index
   std::string arch = "amd64";
+  // Several architectures: a Packages index each, of the pool's packages of
+  // that architecture and "all" (`arch` is then ignored).
+  std::vector<std::string> arches;
   std::vector<std::string> compressions{"xz"};  // of Packages: "xz", "gz"
 };
 
