@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "base/digest.hpp"
 #include "testing/apt_repo.hpp"
 #include "testing/command.hpp"
 #include "testing/oci_tools.hpp"
@@ -77,7 +78,7 @@ class OciToolsTest : public ::testing::Test {
       fs::create_directories(work);
     }
     store_ = (work / "store").string();
-    for (const char* example : {"python3", "nginx", "busybox"}) {
+    for (const char* example : {"python3", "nginx", "busybox", "multiarch-python"}) {
       fs::path spec_dir = work / example;
       if (!ready) {
         fs::copy(fs::path(SHEAF_SOURCE_DIR) / "examples" / example, spec_dir, fs::copy_options::recursive);
@@ -165,6 +166,51 @@ TEST_F(OciToolsTest, PodmanRunsThePython3ImageFromContainersStorage) {
   CommandResult r = run_command(podman_run(name, {"--network", "none"}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "hello from sheaf\n");
+}
+
+// Issue 26's acceptance: examples/multiarch-python, python3 for amd64 and
+// arm64 from one spec and one lock.
+TEST_F(OciToolsTest, TheMultiArchitectureIndexRunsOnBothPlatforms) {
+  const std::string index = digests_["multiarch-python"];
+  CommandResult raw = run_command({tool("skopeo"), "inspect", "--raw", "oci:" + layout("multiarch-python").string() + ":latest"});
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  json doc = json::parse(raw.out);
+  EXPECT_EQ(doc["mediaType"], "application/vnd.oci.image.index.v1+json");
+  ASSERT_EQ(doc["manifests"].size(), 2u);
+  EXPECT_EQ(doc["manifests"][0]["platform"], json({{"architecture", "amd64"}, {"os", "linux"}}));
+  EXPECT_EQ(doc["manifests"][1]["platform"], json({{"architecture", "arm64"}, {"os", "linux"}, {"variant", "v8"}}));
+  EXPECT_EQ(Digest::of(raw.out).str(), index);
+
+  // podman takes the amd64 image from the index.
+  std::string name = "localhost/sheaf-test-multiarch:latest";
+  CommandResult copied = run_command(
+      {tool("skopeo"), "copy", "oci:" + layout("multiarch-python").string() + ":latest", "containers-storage:" + name});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  loaded_.push_back(name);
+  CommandResult podman_amd = run_command(podman_run(name, {"--network", "none", "--arch", "amd64"}));
+  EXPECT_EQ(podman_amd.exit_code, 0) << podman_amd.err;
+  EXPECT_EQ(podman_amd.out, "hello from sheaf on x86_64\n");
+
+  // The arm64 image's python3 is an aarch64 ELF (e_machine 183), and runs
+  // under qemu-user: through sheaf run, and over the exported root.
+  fs::path root = dir_->path() / "multiarch-arm64";
+  CommandResult exported = run_sheaf(store(), {"image", "export", index, "--platform", "linux/arm64", "--rootfs", root.string()});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  fs::path python = root / "usr/bin" / fs::read_symlink(root / "usr/bin/python3");
+  std::string header = read_file_bytes(python).substr(0, 20);
+  ASSERT_EQ(header.substr(0, 4), "\x7f" "ELF");
+  EXPECT_EQ(header[4], 2);  // ELFCLASS64
+  EXPECT_EQ(static_cast<unsigned char>(header[18]) | (static_cast<unsigned char>(header[19]) << 8), 183);  // EM_AARCH64
+  if (tool("qemu-aarch64-static").empty()) GTEST_SKIP() << "qemu-user-static is not installed";
+  CommandResult emulated = run_sheaf(store(), {"run", "--platform", "linux/arm64", "hello-multiarch"});
+  EXPECT_EQ(emulated.exit_code, 0) << emulated.err;
+  EXPECT_EQ(emulated.out, "hello from sheaf on aarch64\n");
+  CommandResult native = run_sheaf(store(), {"run", "hello-multiarch"});
+  EXPECT_EQ(native.out, "hello from sheaf on x86_64\n") << native.err;
+  CommandResult qemu = run_command({tool("qemu-aarch64-static"), "-L", root.string(), python.string(), "-c",
+                                    "import platform; print('hello from sheaf on', platform.machine())"});
+  EXPECT_EQ(qemu.exit_code, 0) << qemu.err;
+  EXPECT_EQ(qemu.out, "hello from sheaf on aarch64\n");
 }
 
 TEST_F(OciToolsTest, PodmanLoadsTheDockerArchive) {
