@@ -168,6 +168,19 @@ TEST_F(MultiArch, WhatOneArchitectureOrTheMirrorLacksIsAnErrorNamingBoth) {
   EXPECT_TRUE(contains(missing.err, "while locking for arm64")) << missing.err;
   EXPECT_FALSE(fs::exists(dir_ / "project/sheaf.lock"));
 
+  // Recipe outputs are built for the host: refused for another architecture
+  // before anything is resolved or built.
+  std::string other = host_debian_arch() == "arm64" ? "amd64" : "arm64";
+  CommandResult recipes = sheaf({"lock", "-f",
+                                 write_spec("[\"" + host_debian_arch() + "\", \"" + other + "\"]", "\"app\"",
+                                            "\n[[recipes]]\npath = \"tool/tool.toml\"\n")
+                                     .string()});
+  EXPECT_EQ(recipes.exit_code, 3);
+  EXPECT_TRUE(contains(recipes.err, "built for the host's architecture (" + host_debian_arch() +
+                                        ") only in this version of sheaf, and its arch names " + other))
+      << recipes.err;
+  EXPECT_FALSE(fs::exists(dir_ / "project/sheaf.lock"));
+
   CommandResult lacking = sheaf({"lock", "-f", write_spec("[\"amd64\", \"s390x\"]").string()});
   EXPECT_EQ(lacking.exit_code, 3);
   EXPECT_TRUE(contains(lacking.err, "s390x")) << lacking.err;

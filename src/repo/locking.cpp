@@ -356,6 +356,17 @@ LockOutcome lock_spec(const spec::Spec& spec, store::LocalStore& store, const Ne
   if (!spec.debian)
     fail("{} has no [source.debian]: sheaf does not know where packages come from", quote(spec.path.string()));
 
+  // Recipes build on the host for the host: an index naming another
+  // architecture is refused before anything is resolved or built (one
+  // architecture's spec is refused by recipe_outputs).
+  for (const auto& arch : spec.debian->arches) {
+    if (spec.debian->index && !spec.recipes.empty() && arch != host_debian_arch()) {
+      fail(
+          "{} names recipe outputs ({}), which are built for the host's architecture ({}) only in this version of "
+          "sheaf, and its arch names {}",
+          quote(spec.path.string()), spec.where(spec.recipes.front().position), host_debian_arch(), arch);
+    }
+  }
   outcome.lock.index = spec.debian->index;
   const std::set<std::string> freed(request.update.begin(), request.update.end());
   for (const auto& arch : spec.debian->arches) {
