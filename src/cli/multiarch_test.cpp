@@ -143,6 +143,11 @@ TEST_F(MultiArch, TheIndexIsReproducibleAndItsAmd64ImageIsTheSingleArchitectureI
   std::string other = (dir_ / "other-store").string();
   std::string second = build_index({"--locked"}, other);
   EXPECT_EQ(first, second);
+  // sheaf fetch takes both sections at once: the shared data package once.
+  CommandResult fetched =
+      sheaf({"fetch", "-f", (dir_ / "project/sheaf.toml").string()}, (dir_ / "fetch-store").string());
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
+  EXPECT_TRUE(contains(fetched.err, "fetched 5 of 5 locked packages")) << fetched.err;
   // Locking again from scratch writes the same lock.
   CommandResult relock = sheaf({"lock", "--update", "-f", (dir_ / "project/sheaf.toml").string()});
   ASSERT_EQ(relock.exit_code, 0) << relock.err;
@@ -270,6 +275,12 @@ TEST_F(MultiArch, EveryCommandThatNamesAnImageTakesTheIndex) {
   CommandResult run = sheaf({"run", "--platform", "linux/s390x", "multi"});
   EXPECT_EQ(run.exit_code, 125);
   EXPECT_TRUE(contains(run.err, "no image for linux/s390x")) << run.err;
+  // gc keeps the index and its images whole.
+  ASSERT_EQ(sheaf({"store", "gc"}).exit_code, 0);
+  CommandResult verify = sheaf({"store", "verify", "--json"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(json::parse(verify.out)["images"], 3);
+  EXPECT_TRUE(json::parse(verify.out)["damage"].empty());
   // image rm: an image of the index goes with it, not alone.
   CommandResult refused = sheaf({"image", "rm", arm});
   EXPECT_NE(refused.exit_code, 0);

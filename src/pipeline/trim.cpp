@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "base/host.hpp"
 #include "base/process.hpp"
+#include "image/image_index.hpp"
 #include "image/image_ref.hpp"
 #include "image/sources.hpp"
 #include "image/stored_image.hpp"
@@ -215,7 +216,9 @@ TrimResult trim_image(Session& session, const std::string& manifest, const spec:
 
 TrimResult trim(Session& session, const TrimOptions& options) {
   require_root();
-  store::ImageRecord record = image::resolve_image(session.store().index(), options.image);
+  // Of an index, the host's image: the workloads run on the host.
+  store::ImageRecord record = image::select_image(
+      session.store(), image::resolve_image(session.store().index(), options.image), std::nullopt, options.image);
   Tag tag;
   if (!options.tag.empty()) {
     std::tie(tag.name, tag.tag) = image::parse_tag(options.tag);
@@ -234,7 +237,8 @@ TrimCheck check_trim(Session& session, const std::string& image, const spec::Wor
                      const std::string& runtime) {
   require_root();
   store::LocalStore& store = session.store();
-  store::ImageRecord record = image::resolve_image(store.index(), image);
+  store::ImageRecord record =
+      image::select_image(store, image::resolve_image(store.index(), image), std::nullopt, image);
   image::StoredComposition composition = image::load_composition(store, record, image);
   if (!composition.sources.trim) fail("{} is not a trimmed image: --check runs a workload against one", image);
   require_trusted(session, image, *Digest::parse(record.digest), {});
