@@ -15,11 +15,15 @@
 #           --include=python3,tzdata bookworm` into a tar (unpack only, no
 #           maintainer scripts, so no emulation either), each from the host's
 #           apt sources (mmdebstrap is given /etc/apt's own sources file).
+#           With the lock, sheaf downloads only the .debs it names.
+#   arm64-resolve: the same sheaf build without a lock (it downloads and
+#           verifies the suites' indexes and resolves, as mmdebstrap does)
+#           vs the same mmdebstrap run: like for like.
 #
-# Each cold run downloads the suites' indexes and the .debs again: the
-# network is part of what is timed, so quote medians and ratios. The locks
-# are made once before the rounds. Debian 12, the host's apt sources
-# reaching a bookworm mirror; mmdebstrap installed.
+# Each cold run downloads the .debs again (and, without a lock, the
+# indexes): the network is part of what is timed, so quote medians and
+# ratios. The locks are made once before the rounds. Debian 12, the host's
+# apt sources reaching a bookworm mirror; mmdebstrap installed.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,7 +33,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --sheaf) sheaf=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -57,14 +61,19 @@ for variant in index amd64 arm64; do
     { cat "$work/lock.log" >&2; exit 1; }
 done
 
-cold() {  # VARIANT ROUND: prints milliseconds
-  local s="$work/store-$1-$2" t0 t1
+cold() {  # VARIANT ROUND [unlocked]: prints milliseconds
+  local s="$work/store-$1-$2" t0 t1 spec="$work/$1/sheaf.toml" locked=--locked
+  if [ "${3:-}" = unlocked ]; then
+    mkdir -p "$work/unlocked-$2"
+    cp "$spec" "$work/unlocked-$2/sheaf.toml"
+    spec="$work/unlocked-$2/sheaf.toml" locked=""
+  fi
   sync
   t0=$(now_ms)
-  "$sheaf" --store "$s" build -f "$work/$1/sheaf.toml" --locked >"$work/out" 2>"$work/build.log" ||
+  "$sheaf" --store "$s" build -f "$spec" $locked >"$work/out" 2>"$work/build.log" ||
     { cat "$work/build.log" >&2; exit 1; }
   t1=$(now_ms)
-  rm -rf "$s"
+  rm -rf "$s" "$work/unlocked-$2"
   echo $((t1 - t0))
 }
 peer() {  # ROUND: prints milliseconds
@@ -80,13 +89,15 @@ peer() {  # ROUND: prints milliseconds
 }
 
 echo "cold builds from the host's mirror, $rounds rounds ($(nproc) cores)"
-index=() amd=() arm=() mm=()
+index=() amd=() arm=() resolve=() mm=()
 for ((i = 0; i < rounds; i++)); do
   index+=("$(cold index "$i")")
   amd+=("$(cold amd64 "$i")")
   arm+=("$(cold arm64 "$i")")
+  resolve+=("$(cold arm64 "$i" unlocked)")
   mm+=("$(peer "$i")")
 done
 compare index "sheaf amd64+arm64" "sheaf amd64 only" "${index[@]}" "${amd[@]}"
-compare arm64 "sheaf arm64" "mmdebstrap arm64" "${arm[@]}" "${mm[@]}"
+compare arm64 "sheaf arm64 (locked)" "mmdebstrap arm64" "${arm[@]}" "${mm[@]}"
+compare arm64-resolve "sheaf arm64 (resolving)" "mmdebstrap arm64" "${resolve[@]}" "${mm[@]}"
 compare index-mm "sheaf amd64+arm64" "mmdebstrap arm64" "${index[@]}" "${mm[@]}"

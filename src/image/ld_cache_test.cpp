@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "base/host.hpp"
 #include "base/process.hpp"
 #include "base/unique_fd.hpp"
+#include "testing/errors.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace sheaf::image {
@@ -80,6 +82,24 @@ TEST_F(LdCacheTest, APrivateLibraryDirectoryGetsACacheThatNamesIt) {
       << listed->out;
   auto again = make_ld_so_cache(tree, reader(), "amd64", two.path(), notes);
   EXPECT_EQ(again, cache) << "the same image gives the same cache";
+}
+
+TEST_F(LdCacheTest, AnotherArchitecturesImageThatNeedsACacheIsRefused) {
+  // The host's ldconfig skips another machine's libraries: the cache it
+  // wrote would lack them, so sheaf says so instead.
+  const std::string foreign = host_debian_arch() == "arm64" ? "amd64" : "arm64";
+  testing::TempDir scratch;
+  std::vector<std::string> notes;
+  std::string message = testing::error_message_of(
+      [&] { make_ld_so_cache(tree_with_private_library(true), reader(), foreign, scratch.path(), notes); });
+  EXPECT_NE(message.find("the image for " + foreign +
+                         " needs an /etc/ld.so.cache (/usr/lib/sheaf-test holds shared "
+                         "libraries outside the dynamic linker's search path"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("cannot read " + foreign + " libraries"), std::string::npos) << message;
+  // Without a private directory, no cache is needed, whatever the architecture.
+  EXPECT_FALSE(make_ld_so_cache(tree_with_private_library(false), reader(), foreign, scratch.path(), notes));
 }
 
 TEST_F(LdCacheTest, NoConfigurationOrOnlySystemDirectoriesNeedNoCache) {

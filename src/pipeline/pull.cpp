@@ -408,11 +408,11 @@ PullResult Puller::pull_index() {
   oci::ImageIndex index = oci::parse_index(index_->bytes, label_);
   std::vector<store::IndexEntry> entries;
   for (const auto& d : index.manifests) {
-    if (!d.platform || d.media_type != oci::kMediaTypeManifest) {
+    if (!d.platform || d.media_type != oci::kMediaTypeManifest || d.platform->os != "linux") {
       fail(
-          "{} is an image index with an entry that is not an image for a platform ({}, {}); pull one platform "
-          "with --platform",
-          label_, d.digest.str(), d.media_type);
+          "{} is an image index with an entry that is not a linux image for a platform ({}, {}{}); pull one "
+          "platform with --platform",
+          label_, d.digest.str(), d.media_type, d.platform ? ", " + d.platform->str() : std::string());
     }
     registry::Reference child = ref;
     child.tag.reset();
