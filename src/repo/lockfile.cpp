@@ -545,18 +545,12 @@ Lockfile LockSet::merged() const {
 Lockfile Lockfile::parse(std::string_view text, const std::filesystem::path& path) {
   LockSet set = LockSet::parse(text, path);
   if (set.index) {
-    fail("{} locks an image index ({} architectures); read it as a LockSet", quote(path.string()), set.arches.size());
+    fail("{} is the lock of an image index ({} architectures), not of one architecture", quote(path.string()),
+         set.arches.size());
   }
   return std::move(set.arches.front());
 }
 
-Lockfile Lockfile::load(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read the lock {}: {}", quote(path.string()), std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
-}
 
 std::vector<std::string> implicit_package_names(const spec::Spec& spec) {
   std::vector<std::string> names;

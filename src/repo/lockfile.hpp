@@ -103,7 +103,6 @@ struct Lockfile {
   std::string render() const;
   // Parses a one-architecture lock (LockSet::parse, refusing an index's).
   static Lockfile parse(std::string_view text, const std::filesystem::path& path);
-  static Lockfile load(const std::filesystem::path& path);
 
   const LockedPackage* find(std::string_view name) const;
   // The registry package an include entry (docker://...) was locked to.

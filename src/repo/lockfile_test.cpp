@@ -383,7 +383,7 @@ TEST(LockProblems, TheEnvironmentsLocaleIsPartOfTheRequest) {
 
 TEST(Lockfile, LoadNamesAMissingFile) {
   EXPECT_NE(testing::error_message_of([] {
-              Lockfile::load("/nonexistent/sheaf.lock");
+              LockSet::load("/nonexistent/sheaf.lock");
             }).find("cannot read the lock '/nonexistent/sheaf.lock'"),
             std::string::npos);
 }
@@ -478,7 +478,7 @@ TEST(LockSet, AnIndexLockRendersTheGoldenBytesAndParsesBack) {
   EXPECT_EQ(parsed.arches[1].releases, parsed.arches[0].releases);
   EXPECT_EQ(parsed.render(), text);
   // One Lockfile refuses it: it is not one architecture's.
-  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(text, "sheaf.lock"); }).find("locks an image index"),
+  EXPECT_NE(testing::error_message_of([&] { Lockfile::parse(text, "sheaf.lock"); }).find("is the lock of an image index"),
             std::string::npos);
 }
 
