@@ -320,6 +320,12 @@ TEST_F(MultiArch, UpdatingAnArchitectureAllPackageChangesOneSharedLayerInBothIma
   ASSERT_EQ(diff.exit_code, 0) << diff.err;
   EXPECT_TRUE(contains(diff.out, "platform linux/arm64/v8:\n")) << diff.out;
   EXPECT_TRUE(contains(diff.out, "~ data 1.1 -> 1.0\n")) << diff.out;
+  // --from-lock with the index's lock: each image takes its own section,
+  // which brings data 1.1 back, and so the index built first.
+  CommandResult relocked = sheaf({"image", "update", "multi", "--from-lock", (dir_ / "project/sheaf.lock").string()});
+  ASSERT_EQ(relocked.exit_code, 0) << relocked.err;
+  EXPECT_TRUE(contains(relocked.out, "linux/arm64/v8: data: 1.0 -> 1.1\n")) << relocked.out;
+  EXPECT_EQ(last_line(relocked.out), before);
   // A version one platform cannot have stops the update before anything is made.
   CommandResult refused = sheaf({"image", "update", "multi", "--add", "amdonly"});
   EXPECT_NE(refused.exit_code, 0);
