@@ -103,7 +103,7 @@ class MultiArch : public ::testing::Test {
 testing::SignedAptRepo* MultiArch::apt_ = nullptr;
 
 TEST_F(MultiArch, OneSpecGivesAnIndexWhoseArchitectureAllLayersAreShared) {
-  std::string digest = build_index({"-o", (dir_ / "out").string()});
+  std::string digest = build_index({"-o", (dir_ / "out").string(), "--sbom"});
   ASSERT_TRUE(digest.starts_with("sha256:"));
   // The lock: format 7, a section per architecture.
   std::string lock = read_file_bytes(dir_ / "project/sheaf.lock");
@@ -112,12 +112,18 @@ TEST_F(MultiArch, OneSpecGivesAnIndexWhoseArchitectureAllLayersAreShared) {
   EXPECT_TRUE(contains(lock, "[[package.arm64]]\nname = \"app\"\nversion = \"1.0\"\narch = \"arm64\""));
   EXPECT_TRUE(contains(lock, "[[package.arm64]]\nname = \"data\"\nversion = \"1.1\"\narch = \"all\""));
 
-  // The layout names the index; the index names an image per platform.
+  // The layout names the index, and beside it each image's two SBOMs; the
+  // index names an image per platform.
   json top = json::parse(read_file_bytes(dir_ / "out/index.json"));
-  ASSERT_EQ(top["manifests"].size(), 1u);
+  ASSERT_EQ(top["manifests"].size(), 5u) << top.dump(2);
   EXPECT_EQ(top["manifests"][0]["digest"], digest);
   EXPECT_EQ(top["manifests"][0]["mediaType"], "application/vnd.oci.image.index.v1+json");
   json index = blob(dir_ / "out", digest);
+  std::multiset<std::string> subjects;
+  for (std::size_t i = 1; i < 5; ++i)
+    subjects.insert(blob(dir_ / "out", top["manifests"][i]["digest"])["subject"]["digest"]);
+  EXPECT_EQ(subjects, (std::multiset<std::string>{index["manifests"][0]["digest"], index["manifests"][0]["digest"],
+                                                  index["manifests"][1]["digest"], index["manifests"][1]["digest"]}));
   ASSERT_EQ(index["manifests"].size(), 2u);
   EXPECT_EQ(index["manifests"][0]["platform"], json({{"architecture", "amd64"}, {"os", "linux"}}));
   EXPECT_EQ(index["manifests"][1]["platform"], json({{"architecture", "arm64"}, {"os", "linux"}, {"variant", "v8"}}));
@@ -184,6 +190,13 @@ TEST_F(MultiArch, WhatOneArchitectureOrTheMirrorLacksIsAnErrorNamingBoth) {
   EXPECT_TRUE(contains(recipes.err, "built for the host's architecture (" + host_debian_arch() +
                                         ") only in this version of sheaf, and its arch names " + other))
       << recipes.err;
+  EXPECT_FALSE(fs::exists(dir_ / "project/sheaf.lock"));
+
+  // A docker-archive holds one image: refused before anything is locked.
+  CommandResult archive = sheaf(
+      {"build", "-f", write_spec("[\"amd64\", \"arm64\"]").string(), "--docker-archive", (dir_ / "x.tar").string()});
+  EXPECT_EQ(archive.exit_code, 2);
+  EXPECT_TRUE(contains(archive.err, "a docker-archive holds one platform's image")) << archive.err;
   EXPECT_FALSE(fs::exists(dir_ / "project/sheaf.lock"));
 
   CommandResult lacking = sheaf({"lock", "-f", write_spec("[\"amd64\", \"s390x\"]").string()});

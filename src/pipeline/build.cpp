@@ -75,10 +75,6 @@ std::map<std::string, std::string> build_recipes(Session& session, const spec::S
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // What one image's composition starts from: its spec (one architecture's),
 // its section of the lock and the store's packages for it.
 struct ImagePlan {
@@ -124,12 +120,6 @@ image::ComposeRequest compose_request(Session& session, const ImagePlan& plan, c
 BuildResult build_index(Session& session, const spec::Spec& spec, const repo::LockSet& lock,
                         const std::map<std::string, std::string>& recipe_outputs, const BuildOptions& options,
                         BuildResult result) {
-  if (!options.outputs.docker_archive.empty()) {
-    fail_usage(
-        "{} builds an image index, and a docker-archive holds one platform's image: write -o or "
-        "--oci-archive, or export one platform with 'sheaf image export --platform'",
-        spec.path.string());
-  }
   std::vector<image::IndexImage> images;
   for (const auto& section : lock.arches) {
     spec::Spec one = spec.for_arch(section.arch);
@@ -154,6 +144,12 @@ BuildResult build_index(Session& session, const spec::Spec& spec, const repo::Lo
 BuildResult build(Session& session, const spec::Spec& spec, const BuildOptions& options) {
   if (options.outputs.sbom && options.outputs.layout.empty()) {
     fail_usage("--sbom attaches the SBOMs to the OCI layout; give -o DIR too");
+  }
+  if (spec.debian && spec.debian->index && !options.outputs.docker_archive.empty()) {
+    fail_usage(
+        "{} builds an image index, and a docker-archive holds one platform's image: write -o or "
+        "--oci-archive, or export one platform with 'sheaf image export --platform'",
+        spec.path.string());
   }
   BuildResult result;
   result.tag = tag_for(spec, options.tag);

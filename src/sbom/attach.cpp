@@ -39,11 +39,19 @@ std::vector<oci::Descriptor> attach_sboms(const std::filesystem::path& dir, cons
     out.push_back(std::move(entry));
   }
   // Drop artifacts whose subject the index no longer lists (an image that a
-  // rebuild under the same name replaced).
+  // rebuild under the same name replaced), directly or as an image of a
+  // listed image index.
   oci::ImageIndex index = layout.read_index();
   std::set<Digest> images;
   for (const auto& d : index.manifests) {
-    if (d.artifact_type.empty()) images.insert(d.digest);
+    if (!d.artifact_type.empty()) continue;
+    images.insert(d.digest);
+    if (d.media_type == oci::kMediaTypeIndex) {
+      for (const auto& inner :
+           oci::parse_index(read_file(layout.blob_path(d.digest).string()), d.digest.str()).manifests) {
+        images.insert(inner.digest);
+      }
+    }
   }
   std::size_t before = index.manifests.size();
   std::erase_if(index.manifests, [&](const oci::Descriptor& d) {

@@ -26,7 +26,8 @@ struct SbomDocument {
 std::string sbom_artifact_manifest(const oci::Descriptor& image, const std::string& created,
                                    const SbomDocument& document);
 
-// Adds `documents` to the layout at `dir`, which must hold `image` already.
+// Adds `documents` to the layout at `dir`, which must hold `image` already
+// (listed in index.json, or an image of an image index listed there).
 // Returns the artifact manifests' descriptors, in the order given.
 std::vector<oci::Descriptor> attach_sboms(const std::filesystem::path& dir, const oci::Descriptor& image,
                                           const std::string& created, const std::vector<SbomDocument>& documents);
