@@ -132,8 +132,14 @@ void print_trim(const image::TrimProfile& trim) {
   for (const auto& d : trim.dropped) fmt::print("  {:<32} left out: nothing used\n", d.name);
 }
 
-// What `image show` says of one image, as JSON (the text is printed from it).
-json show_image(store::LocalStore& store, const store::ImageRecord& record, const std::string& label) {
+// What `image show` says of one image: the JSON (the text is printed from
+// it), and its trim profile, for the text.
+struct Shown {
+  json doc;
+  std::optional<image::TrimProfile> trim;
+};
+
+Shown show_image(store::LocalStore& store, const store::ImageRecord& record, const std::string& label) {
   image::StoredImage image = image::load_image(store, *Digest::parse(record.digest));
   const image::ImageSources sources = image::read_sources(record, label).sources;
   json layers = json::array();
@@ -167,10 +173,11 @@ json show_image(store::LocalStore& store, const store::ImageRecord& record, cons
               {"layers", layers},
               {"effects", deb::effects_to_json(effects)}};
   if (sources.trim) out["trim"] = image::trim_profile_json(*sources.trim);
-  return out;
+  return {std::move(out), sources.trim};
 }
 
-void print_image(const json& shown, const std::optional<image::TrimProfile>& trim) {
+void print_image(const Shown& one) {
+  const json& shown = one.doc;
   fmt::print("digest:  {}\n", shown["digest"].get<std::string>());
   std::vector<std::string> tags = shown["tags"];
   fmt::print("tags:    {}\n", tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " ")));
@@ -197,45 +204,36 @@ void print_image(const json& shown, const std::optional<image::TrimProfile>& tri
     fmt::print("effects of maintainer scripts (in sheaf-assembly):\n");
     for (const auto& line : lines) fmt::print("  {}\n", line);
   }
-  if (trim) print_trim(*trim);
+  if (one.trim) print_trim(*one.trim);
 }
 
 void run_show(Context& context, const ShowOptions& options) {
   auto store = context.open_store();
   store::ImageRecord named = image::resolve_image(store->index(), options.image);
   auto platform = platform_option(options.platform);
-  std::vector<store::ImageRecord> images;
-  if (named.is_index() && !platform) {
-    // Every platform's image, under the index.
-    for (auto& p : image::index_platforms(store->index(), named)) images.push_back(std::move(p.record));
-  } else {
-    images.push_back(image::select_image(*store, named, platform, options.image));
-  }
-  json shown = json::array();
-  std::vector<std::optional<image::TrimProfile>> trims;
-  for (const auto& record : images) {
-    shown.push_back(show_image(*store, record, options.image));
-    trims.push_back(image::read_sources(record, options.image).sources.trim);
-  }
   if (!named.is_index() || platform) {
-    if (named.is_index()) shown[0]["index"] = named.digest;
+    Shown one = show_image(*store, image::select_image(*store, named, platform, options.image), options.image);
+    if (named.is_index()) one.doc["index"] = named.digest;
     if (options.json) {
-      fmt::print("{}\n", shown[0].dump(2));
+      fmt::print("{}\n", one.doc.dump(2));
     } else {
       if (named.is_index()) fmt::print("index:   {} ({})\n", named.digest, platform->str());
-      print_image(shown[0], trims[0]);
+      print_image(one);
     }
     return;
   }
-  json platforms = json::array();
-  for (const auto& p : image::index_platforms(store->index(), named)) platforms.push_back(p.platform.str());
+  // An index: every platform's image, under it.
+  std::vector<std::pair<std::string, Shown>> shown;
+  for (const auto& p : image::index_platforms(store->index(), named)) {
+    shown.emplace_back(p.platform.str(), show_image(*store, p.record, options.image));
+  }
   if (options.json) {
     json out = {{"digest", named.digest},
                 {"tags", tags_of(store->index(), named.digest)},
                 {"index", true},
                 {"platforms", json::array()}};
-    for (std::size_t i = 0; i < shown.size(); ++i) {
-      out["platforms"].push_back({{"platform", platforms[i]}, {"image", shown[i]}});
+    for (const auto& [platform_name, one] : shown) {
+      out["platforms"].push_back({{"platform", platform_name}, {"image", one.doc}});
     }
     fmt::print("{}\n", out.dump(2));
     return;
@@ -243,9 +241,9 @@ void run_show(Context& context, const ShowOptions& options) {
   fmt::print("index:   {}\n", named.digest);
   auto tags = tags_of(store->index(), named.digest);
   fmt::print("tags:    {}\n", tags.empty() ? "-" : fmt::format("{}", fmt::join(tags, " ")));
-  for (std::size_t i = 0; i < shown.size(); ++i) {
-    fmt::print("\nplatform: {}\n", platforms[i].get<std::string>());
-    print_image(shown[i], trims[i]);
+  for (const auto& [platform_name, one] : shown) {
+    fmt::print("\nplatform: {}\n", platform_name);
+    print_image(one);
   }
 }
 

@@ -32,6 +32,19 @@ spec::PackagePin parse_pin(const std::string& text, std::string_view flag, bool 
   return pin;
 }
 
+// "NAME: OLD -> NEW (WHY)" for each change of one image, and the assembly's,
+// each line starting with `prefix` (an index's platform, "linux/amd64: ").
+void print_changes(const pipeline::UpdateResult& result, const std::string& prefix) {
+  for (const auto& c : result.plan.changes) {
+    std::string why = c.why.empty() ? "" : " (" + c.why + ")";
+    fmt::print("{}{}: {} -> {}{}\n", prefix, c.name, c.old_version.empty() ? "(none)" : c.old_version,
+               c.new_version.empty() ? "(removed)" : c.new_version, why);
+  }
+  if (!result.old_assembly.empty()) {
+    fmt::print("{}sheaf-assembly: {} -> {}\n", prefix, result.old_assembly, result.new_assembly);
+  }
+}
+
 void image_update_command(Context& context, ImageUpdateArgs& options) {
   auto start = std::chrono::steady_clock::now();
   for (const auto& s : options.set) {
@@ -47,15 +60,7 @@ void image_update_command(Context& context, ImageUpdateArgs& options) {
     std::size_t layers = 0, made = 0;
     std::set<std::string> changed;
     for (const auto& one : result.platforms) {
-      std::string platform = oci::platform_of_debian_arch(one.composed.config.platform.architecture).str();
-      for (const auto& c : one.plan.changes) {
-        std::string why = c.why.empty() ? "" : " (" + c.why + ")";
-        fmt::print("{}: {}: {} -> {}{}\n", platform, c.name, c.old_version.empty() ? "(none)" : c.old_version,
-                   c.new_version.empty() ? "(removed)" : c.new_version, why);
-      }
-      if (!one.old_assembly.empty()) {
-        fmt::print("{}: sheaf-assembly: {} -> {}\n", platform, one.old_assembly, one.new_assembly);
-      }
+      print_changes(one, oci::platform_of_debian_arch(one.composed.config.platform.architecture).str() + ": ");
       for (const auto& layer : one.composed.layers) {
         layers += 1;
         if (layer.made && changed.insert(layer.descriptor.digest.str()).second) made += 1;
@@ -72,12 +77,7 @@ void image_update_command(Context& context, ImageUpdateArgs& options) {
     fmt::print("{}\n", result.index->digest.str());
     return;
   }
-  for (const auto& c : result.plan.changes) {
-    std::string why = c.why.empty() ? "" : " (" + c.why + ")";
-    fmt::print("{}: {} -> {}{}\n", c.name, c.old_version.empty() ? "(none)" : c.old_version,
-               c.new_version.empty() ? "(removed)" : c.new_version, why);
-  }
-  if (!result.old_assembly.empty()) fmt::print("sheaf-assembly: {} -> {}\n", result.old_assembly, result.new_assembly);
+  print_changes(result, "");
   std::size_t made = 0;
   for (const auto& layer : result.composed.layers) made += layer.made ? 1 : 0;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

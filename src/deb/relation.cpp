@@ -186,6 +186,10 @@ bool is_valid_package_name(std::string_view name) {
   return true;
 }
 
+bool is_machine_arch(std::string_view arch) {
+  return is_valid_arch_name(arch) && arch != "all" && arch != "any";
+}
+
 bool is_valid_arch_name(std::string_view arch) {
   if (arch.empty()) return false;
   for (char c : arch) {

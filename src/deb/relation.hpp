@@ -63,4 +63,8 @@ bool is_valid_package_name(std::string_view name);
 // True for a valid architecture name, such as "amd64", "all" or "any".
 bool is_valid_arch_name(std::string_view arch);
 
+// True for an architecture a system runs, such as "amd64": a valid name
+// other than "all" and "any" (what a spec's and a lock's `arch` name).
+bool is_machine_arch(std::string_view arch);
+
 }  // namespace sheaf::deb

@@ -12,9 +12,14 @@
 
 namespace sheaf::image {
 
+namespace {
+
+// The host's platform, as an image for it would name it.
 oci::Platform host_platform() {
   return oci::platform_of_debian_arch(host_debian_arch());
 }
+
+}  // namespace
 
 IndexResult record_index(store::LocalStore& store, const std::vector<IndexImage>& images, const std::string& tag_name,
                          const std::string& tag) {

@@ -58,7 +58,4 @@ store::ImageRecord select_image(store::LocalStore& store, const store::ImageReco
 // when an image an index holds is named without that index.
 std::vector<std::string> images_to_remove(store::Index& index, const std::vector<store::ImageRecord>& named);
 
-// The host's platform, as an image for it would name it.
-oci::Platform host_platform();
-
 }  // namespace sheaf::image

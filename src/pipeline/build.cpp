@@ -47,8 +47,6 @@ image::ImageSources sources_of(const spec::Spec& spec, const repo::LockSet* lock
     sources.lock = image::RecordedLock{std::filesystem::absolute(repo::lock_path_for(spec)).lexically_normal().string(),
                                        Digest::of(lock->render()).hex()};
     sources.debian = spec.debian;
-    sources.debian->arches = {sources.debian->arch};
-    sources.debian->index = false;
   }
   return sources;
 }

@@ -47,8 +47,10 @@ struct NewPackage {
 
 class Puller {
  public:
-  Puller(Session& session, const PullOptions& options)
-      : session_(session), options_(options), store_(session.store()) {}
+  // `of_index`: an image of an index being pulled whole, untagged, which the
+  // trust policy judged with the index.
+  Puller(Session& session, const PullOptions& options, bool of_index = false)
+      : session_(session), options_(options), store_(session.store()), of_index_(of_index) {}
 
   PullResult run();
 
@@ -66,6 +68,7 @@ class Puller {
   Session& session_;
   const PullOptions& options_;
   store::LocalStore& store_;
+  const bool of_index_;
   PullResult result_;
   std::unique_ptr<RegistryPool> pool_;
   std::unique_ptr<registry::Registry> registry_;  // for the sequential steps
@@ -393,7 +396,7 @@ void Puller::commit() {
     for (const auto& r : layer_records_) t.put_layer(r);
     t.put_image({result_.manifest.str(), manifest_.config.digest.str(), fetched_.bytes.size(), config_.created, sources},
                 package_ids, blobs);
-    if (!options_.of_index) t.set_tag(tag.first, tag.second, result_.manifest.str());
+    if (!of_index_) t.set_tag(tag.first, tag.second, result_.manifest.str());
     t.add_image_origin(result_.manifest.str(), ref.str());
     for (const auto& layer : manifest_.layers) t.add_registry_blob(ref.host, ref.repository, layer.digest.str());
     signatures.record(t, result_.manifest);
@@ -419,11 +422,10 @@ PullResult Puller::pull_index() {
     child.digest = d.digest;
     PullOptions options = options_;
     options.source = child.str();
-    options.of_index = true;
     options.arch.clear();
     options.platform.reset();
     PullResult pulled = with_context(fmt::format("while pulling the image for {} of {}", d.platform->str(), label_),
-                                     [&] { return Puller(session_, options).run(); });
+                                     [&] { return Puller(session_, options, true).run(); });
     result_.layers += pulled.layers;
     result_.layers_present += pulled.layers_present;
     result_.layers_made += pulled.layers_made;
@@ -463,7 +465,7 @@ PullResult Puller::run() {
   registry_ = pool_->take();
   // The policy's verdict comes first: a refused image leaves nothing behind.
   // An image of an index pulled whole was judged with the index.
-  if (!options_.of_index) {
+  if (!of_index_) {
     signatures_ =
         check_pull(session_.reporter(), *registry_, result_.reference, named_, options_.trust, options_.registry);
   }
@@ -486,7 +488,7 @@ PullResult Puller::run() {
     auto tag = local_tag();
     SignatureRows signatures(*batch_, signatures_);
     batch_->commit([&](store::Index::Transaction& t) {
-      if (!options_.of_index) t.set_tag(tag.first, tag.second, result_.manifest.str());
+      if (!of_index_) t.set_tag(tag.first, tag.second, result_.manifest.str());
       t.add_image_origin(result_.manifest.str(), result_.reference.str());
       signatures.record(t, result_.manifest);
     });

@@ -83,7 +83,6 @@ struct PullOptions {
   std::optional<oci::Platform> platform;
   unsigned threads = 0;            // parallel downloads; 0: four
   TrustOptions trust;              // the policy the image must pass, and where its signatures are
-  bool of_index = false;           // internal: an image of an index being pulled whole (untagged, judged with it)
 };
 
 struct PullResult {

@@ -185,20 +185,18 @@ UpdateResult update(Session& session, const UpdateOptions& options) {
   // An index: every platform's image is planned first, so that one that
   // cannot be updated stops the update before anything is composed.
   std::vector<Planned> planned;
-  std::vector<std::string> arches;
   for (const auto& p : image::index_platforms(store.index(), record)) {
     planned.push_back(
         with_context(fmt::format("while updating the image for {} of {}", p.platform.str(), options.image),
                      [&] { return plan_image(session, options, p.record, threads); }));
-    arches.push_back(planned.back().old.recipe.arch);
   }
   UpdateResult result;
   result.old_digest = record.digest;
   result.tag = tag;
   std::vector<image::IndexImage> images;
-  for (std::size_t i = 0; i < planned.size(); ++i) {
-    UpdateResult one = compose_update(session, options, planned[i], Tag{}, threads);
-    images.push_back({one.composed.manifest, arches[i]});
+  for (auto& p : planned) {
+    UpdateResult one = compose_update(session, options, p, Tag{}, threads);
+    images.push_back({one.composed.manifest, p.old.recipe.arch});
     result.platforms.push_back(std::move(one));
   }
   result.index = image::record_index(store, images, tag.name, tag.tag);

@@ -435,7 +435,7 @@ void parse_packages(const LockReader& reader, const toml::array& tables, std::in
 }
 
 void check_arch_name(const LockReader& reader, const std::string& arch, const toml::source_region& where) {
-  if (!deb::is_valid_arch_name(arch) || arch == "all" || arch == "any") {
+  if (!deb::is_machine_arch(arch)) {
     reader.fail_at(where, fmt::format("{} is not a Debian architecture such as \"amd64\"", quote(arch)));
   }
 }

@@ -267,7 +267,7 @@ std::vector<LocalFiles> read_files(const TomlReader& reader, const toml::node& n
     entry.dest = image_path(reader, dest_node, "dest");
     if (const auto* arch = table.get("arch")) {
       entry.arch = reader.as_string(*arch, "arch");
-      if (!deb::is_valid_arch_name(entry.arch) || entry.arch == "all" || entry.arch == "any") {
+      if (!deb::is_machine_arch(entry.arch)) {
         reader.fail_at(arch->source(),
                        fmt::format("{} is not a Debian architecture such as \"amd64\"", quote(entry.arch)));
       }

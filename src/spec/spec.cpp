@@ -71,7 +71,7 @@ DebianSource read_debian_source(const TomlReader& reader, const toml::table& tab
   }
   if (const auto* node = table.get("arch")) {
     auto check_arch = [&](const std::string& v, const toml::source_region& r) {
-      if (!deb::is_valid_arch_name(v) || v == "all" || v == "any") {
+      if (!deb::is_machine_arch(v)) {
         reader.fail_at(r, fmt::format("{} is not a Debian architecture such as \"amd64\"", quote(v)));
       }
     };
