@@ -79,3 +79,47 @@ TEST(Documents, Rfc3339) {
 
 }  // namespace
 }  // namespace sheaf::oci
+
+namespace sheaf::oci {
+namespace {
+
+TEST(Platforms, DebianArchitecturesHaveTheirOciNames) {
+  EXPECT_EQ(platform_of_debian_arch("amd64").str(), "linux/amd64");
+  EXPECT_EQ(platform_of_debian_arch("arm64").str(), "linux/arm64/v8");
+  EXPECT_EQ(platform_of_debian_arch("armhf").str(), "linux/arm/v7");
+  EXPECT_EQ(platform_of_debian_arch("armel").str(), "linux/arm/v5");
+  EXPECT_EQ(platform_of_debian_arch("i386").str(), "linux/386");
+  EXPECT_EQ(platform_of_debian_arch("ppc64el").str(), "linux/ppc64le");
+  EXPECT_EQ(platform_of_debian_arch("s390x").str(), "linux/s390x");
+}
+
+TEST(Platforms, PlatformOptionsParseInOciOrDebianNames) {
+  EXPECT_EQ(parse_platform("linux/arm64").str(), "linux/arm64");
+  EXPECT_EQ(parse_platform("linux/arm/v7").str(), "linux/arm/v7");
+  EXPECT_EQ(parse_platform("arm64").str(), "linux/arm64");
+  EXPECT_EQ(parse_platform("armhf").str(), "linux/arm/v7");  // Debian's name
+  EXPECT_EQ(parse_platform("i386").str(), "linux/386");
+  // A variant matches when both name one, and either may leave it out.
+  EXPECT_TRUE(platform_matches(parse_platform("linux/arm64/v8"), parse_platform("linux/arm64")));
+  EXPECT_TRUE(platform_matches(parse_platform("linux/arm64"), parse_platform("linux/arm64/v8")));
+  EXPECT_FALSE(platform_matches(parse_platform("linux/arm/v7"), parse_platform("linux/arm/v5")));
+  EXPECT_FALSE(platform_matches(parse_platform("linux/amd64"), parse_platform("linux/arm64")));
+  for (const char* bad : {"", "linux/", "/amd64", "Linux/amd64", "linux/amd64/v1/x", "linux amd64"}) {
+    try {
+      (void)parse_platform(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage) << bad;
+      EXPECT_NE(std::string(e.what()).find("is not a platform"), std::string::npos) << e.what();
+    }
+  }
+  try {
+    (void)parse_platform("windows/amd64");
+    ADD_FAILURE() << "windows/amd64 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sheaf builds linux images only"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sheaf::oci
