@@ -35,6 +35,10 @@ std::optional<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOpti
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   }
 
+  // dup2 onto another number clears close-on-exec; glibc clears it too when
+  // the numbers are the same (POSIX 2024).
+  if (options.fd3 >= 0) posix_spawn_file_actions_adddup2(&actions, options.fd3, 3);
+
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   short flags = 0;

@@ -36,6 +36,7 @@ struct SpawnOptions {
   bool discard_stderr = false;  // stderr to /dev/null
   int stderr_fd = -1;           // stderr to this descriptor instead of ours
   bool new_process_group = false;  // the program leads a process group of its own
+  int fd3 = -1;                    // given to the program as its descriptor 3 (bwrap's --info-fd 3)
   // Signals to unblock in the program: a caller that blocks signals in order
   // to forward them (sigwaitinfo) must not pass that mask on.
   const sigset_t* unblock = nullptr;

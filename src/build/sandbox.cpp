@@ -1,14 +1,17 @@
 #include "build/sandbox.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <set>
 
@@ -48,6 +51,40 @@ std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("was killed by {}", ::strsignal(WTERMSIG(status)));
   return "ended abnormally";
+}
+
+// The pid (in our namespace) of the sandbox's init, which bwrap writes to
+// its --info-fd as JSON ("child-pid": N); nullopt when bwrap ended first.
+std::optional<pid_t> sandbox_init_pid(int info_fd) {
+  std::string info = read_all(info_fd, "bwrap's --info-fd");
+  static constexpr std::string_view kKey = "\"child-pid\":";
+  auto at = info.find(kKey);
+  if (at == std::string::npos) return std::nullopt;
+  at = info.find_first_not_of(' ', at + kKey.size());
+  if (at == std::string::npos) return std::nullopt;
+  pid_t pid = 0;
+  auto [end, ec] = std::from_chars(info.data() + at, info.data() + info.size(), pid);
+  if (ec != std::errc() || pid <= 0) return std::nullopt;
+  return pid;
+}
+
+// Kills a step past the time limit and returns once nothing of it is left.
+// bwrap's init runs the step in a session of its own, so the group of the
+// bwrap we started does not hold it: the init is killed by its pidfd, which
+// ends every process of its PID namespace, and the pidfd turns readable only
+// after the kernel has reaped them all. Waiting for our bwrap alone would
+// return while the step's processes may still be dying (and writing).
+void kill_step(pid_t bwrap, int init_pidfd) {
+  if (init_pidfd >= 0) ::syscall(SYS_pidfd_send_signal, init_pidfd, SIGKILL, nullptr, 0);
+  ::kill(-bwrap, SIGKILL);
+  if (init_pidfd >= 0) {
+    struct pollfd p {
+      init_pidfd, POLLIN, 0
+    };
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+  }
+  wait_for(bwrap);
 }
 
 std::string shown_step(const std::string& step) {
@@ -94,6 +131,8 @@ std::vector<std::string> sandbox_argv(const std::string& bwrap, const SandboxReq
                                 std::string(kSandboxHostname),
                                 "--die-with-parent",
                                 "--new-session",
+                                "--info-fd",
+                                "3",
                                 "--clearenv"};
   // The environment's root, entry by entry: a bind of "/" itself would need
   // the mount points below to exist in the (read-only) root.
@@ -150,16 +189,28 @@ void run_steps(const SandboxRequest& request) {
     if (request.on_step) request.on_step(i, step);
     std::string header = fmt::format("+ [step {}/{}] {}\n", i + 1, request.steps.size(), step);
     if (::write(log.get(), header.data(), header.size()) < 0) fail_errno(errno, "cannot write the build log");
-    auto pid = spawn(sandbox_argv(bwrap, request, step),
-                     {.stdin_null = true, .stdout_fd = log.get(), .stderr_fd = log.get(), .new_process_group = true});
+    int info[2];
+    if (::pipe2(info, O_CLOEXEC) != 0) fail_errno(errno, "cannot create a pipe");
+    UniqueFd info_read(info[0]);
+    UniqueFd info_write(info[1]);
+    auto pid = spawn(sandbox_argv(bwrap, request, step), {.stdin_null = true,
+                                                          .stdout_fd = log.get(),
+                                                          .stderr_fd = log.get(),
+                                                          .new_process_group = true,
+                                                          .fd3 = info_write.get()});
     if (!pid) fail("cannot start {}", bwrap);
+    info_write.reset();
+    // The pidfd is used only when our bwrap is still running at the time
+    // limit; bwrap ends as soon as it has reaped its init, so then the init's
+    // pid had not been reused when it was opened.
+    UniqueFd init_pidfd;
+    if (auto init = sandbox_init_pid(info_read.get())) {
+      init_pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, *init, 0)));
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     std::optional<int> status = wait_for(*pid, std::max<long>(0, static_cast<long>(left.count())));
     if (!status) {
-      // bwrap leads the group; its init inside dies with it, and with that
-      // init the whole PID namespace.
-      ::kill(-*pid, SIGKILL);
-      wait_for(*pid);
+      kill_step(*pid, init_pidfd.get());
       fail("step {} of {} ({}) was still running when the build's time limit of {} s ran out; it was killed{}", i + 1,
            request.steps.size(), quote(shown_step(step)),
            std::chrono::duration_cast<std::chrono::seconds>(request.timeout).count(),

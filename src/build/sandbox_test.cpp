@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -127,6 +128,39 @@ TEST_F(SandboxTest, AStepPastTheTimeLimitIsKilledWithWhatItStarted) {
   auto pgrep = run_capture({"pgrep", "-f", "sleep 1000"});
   ASSERT_TRUE(pgrep);
   EXPECT_EQ(pgrep->out, "");
+}
+
+TEST_F(SandboxTest, AKilledStepIsGoneWhenTheBuildFails) {
+  // The failure is reported only after the last process of the step has
+  // ended, so none of them can still write into /build while sheaf cleans
+  // up. Many processes at the lowest priority, all on one CPU with us, make
+  // the namespace slow to die: waiting for bwrap alone fails this every time.
+  cpu_set_t before;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof before, &before), 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (std::size_t cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &before)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+  struct Restore {
+    cpu_set_t set;
+    ~Restore() { ::sched_setaffinity(0, sizeof set, &set); }
+  } restore{before};
+  request_.timeout = std::chrono::milliseconds(1500);
+  std::string message =
+      run({"renice -n 19 -p 1 $$ >/dev/null; for i in $(seq 400); do sleep 1001 & done; echo started; "
+           "while :; do date > $DESTDIR/ticks; done"});
+  EXPECT_NE(message.find("was still running when the build's time limit"), std::string::npos) << message;
+  auto pgrep = run_capture({"pgrep", "-f", "sleep 1001"});
+  ASSERT_TRUE(pgrep);
+  EXPECT_EQ(pgrep->out, "");
+  fs::remove(dir_.path() / "dest/ticks");
+  ::usleep(200 * 1000);
+  EXPECT_FALSE(fs::exists(dir_.path() / "dest/ticks"));
 }
 
 TEST_F(SandboxTest, StepsRunInOrderAndTheFirstFailureStopsTheBuild) {
