@@ -9,6 +9,7 @@
 #include "base/error.hpp"
 #include "deb/essential.hpp"
 #include "deb/merged_usr.hpp"
+#include "image/effects_view.hpp"
 #include "image/glob.hpp"
 
 namespace sheaf::image {
@@ -18,142 +19,7 @@ using fileset::EntryType;
 
 namespace {
 
-// An absolute path of a script, as the image's FileSets name it: relative,
-// normalised, merged-/usr. nullopt when it is not absolute or climbs out.
-std::optional<std::string> image_relative(std::string_view absolute) {
-  if (!absolute.starts_with('/')) return std::nullopt;
-  std::vector<std::string_view> parts;
-  for (std::size_t pos = 0; pos <= absolute.size();) {
-    auto end = std::min(absolute.find('/', pos), absolute.size());
-    std::string_view part = absolute.substr(pos, end - pos);
-    if (part == "..") {
-      if (parts.empty()) return std::nullopt;
-      parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    pos = end + 1;
-  }
-  if (parts.empty()) return std::nullopt;
-  std::string out;
-  for (auto p : parts) {
-    if (!out.empty()) out += '/';
-    out += p;
-  }
-  if (!fileset::is_valid_path(out)) return std::nullopt;
-  return deb::merged_usr_path(out);
-}
-
-// A symlink's target may be absolute (resolved inside the image) or relative
-// to the link's directory, but must not climb above the root.
-bool target_stays_inside(std::string_view link_dir, std::string_view target) {
-  if (target.empty() || target.find('\0') != std::string_view::npos) return false;
-  if (target.starts_with('/')) return image_relative(target).has_value() || target == "/";
-  int depth = 0;
-  for (std::size_t pos = 0; pos <= link_dir.size();) {
-    auto end = std::min(link_dir.find('/', pos), link_dir.size());
-    if (end > pos) ++depth;
-    pos = end + 1;
-  }
-  for (std::size_t pos = 0; pos <= target.size();) {
-    auto end = std::min(target.find('/', pos), target.size());
-    std::string_view part = target.substr(pos, end - pos);
-    if (part == "..") {
-      if (--depth < 0) return false;
-    } else if (!part.empty() && part != ".") {
-      ++depth;
-    }
-    pos = end + 1;
-  }
-  return true;
-}
-
 std::string parent_of(std::string_view path) { return std::string(fileset::parent_path(path)); }
-
-// The image as the effects see it: the members' tree under what the
-// assembly has added so far.
-class View {
- public:
-  View(const ImageTree& tree, const std::vector<Entry>& base, std::map<std::string, Entry>& added)
-      : tree_(tree), added_(added) {
-    for (const auto& e : base) base_.emplace(e.path, e);
-  }
-
-  const Entry* find(std::string_view path) const {
-    if (auto it = added_.find(std::string(path)); it != added_.end()) return &it->second;
-    if (auto it = base_.find(path); it != base_.end()) return &it->second;
-    const ImageTree::Claim* claim = tree_.find(path);
-    return claim ? claim->entry : nullptr;
-  }
-  // A hardlink stands for its file.
-  const Entry* content_of(const Entry* e) const {
-    if (e && e->type == EntryType::hardlink) return find(e->target);
-    return e;
-  }
-  bool shipped(std::string_view path) const { return tree_.find(path) != nullptr; }
-
-  // Where `path` (relative) really is: symlinks in its directories followed,
-  // and the last one too when `follow_last`. nullopt when something on the
-  // way is not a directory, or a loop.
-  std::optional<std::string> real(std::string_view path, bool follow_last) const {
-    std::vector<std::string> pending;
-    auto push = [&](std::string_view p) {
-      std::vector<std::string> parts;
-      for (std::size_t pos = 0; pos <= p.size();) {
-        auto end = std::min(p.find('/', pos), p.size());
-        if (end > pos) parts.emplace_back(p.substr(pos, end - pos));
-        pos = end + 1;
-      }
-      pending.insert(pending.end(), parts.rbegin(), parts.rend());
-    };
-    push(path);
-    std::string current;
-    int links = 0;
-    while (!pending.empty()) {
-      std::string part = std::move(pending.back());
-      pending.pop_back();
-      bool last = pending.empty();
-      if (part == ".") continue;
-      if (part == "..") {
-        current = parent_of(current);
-        continue;
-      }
-      std::string next = current.empty() ? part : current + "/" + part;
-      const Entry* e = find(next);
-      if (!e && current.empty() && deb::is_merged_directory(part) && find("usr/" + part)) {
-        next = "usr/" + part;
-        e = find(next);
-      }
-      if (!e) {
-        // Below a directory no one ships, nothing can be a symlink: the rest
-        // of the path is taken as written (the assembly makes the parents).
-        while (!pending.empty()) {
-          std::string rest = std::move(pending.back());
-          pending.pop_back();
-          if (rest == "." ) continue;
-          if (rest == "..") return std::nullopt;
-          next += "/" + rest;
-        }
-        return next;
-      }
-      if (e->type == EntryType::symlink && (!last || follow_last)) {
-        if (++links > 40) return std::nullopt;
-        if (e->target.starts_with('/')) current.clear();
-        push(e->target);
-        continue;
-      }
-      if (!last && e->type != EntryType::dir) return std::nullopt;
-      current = std::move(next);
-    }
-    if (current.empty()) return std::nullopt;
-    return current;
-  }
-
- private:
-  const ImageTree& tree_;
-  std::map<std::string, Entry, std::less<>> base_;
-  std::map<std::string, Entry>& added_;
-};
 
 std::optional<std::uint32_t> parse_octal(std::string_view text) {
   if (text.empty() || text.size() > 5) return std::nullopt;
@@ -729,7 +595,7 @@ class Applier {
   const EffectsInput& in_;
   const ImageTree& tree_;
   std::map<std::string, Entry> added_;
-  View view_;
+  EffectsView view_;
   EffectsOutcome out_;
 };
 
