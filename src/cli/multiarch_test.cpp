@@ -374,6 +374,28 @@ TEST_F(MultiArch, PushAndPullTakeTheWholeIndexOrOnePlatform) {
   CommandResult one = sheaf({"push", "--platform", "linux/arm64", "multi", registry.ref("team/multi:arm")});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_EQ(last_line(one.out), json::parse(shown.out)["digest"]);
+
+  // A whole pull that fails after its first image (amd64: the index lists
+  // it first) leaves none of the images it stored: the arm64 image's config
+  // is gone from the registry.
+  std::string arm_image = json::parse(shown.out)["digest"];
+  std::string arm_config = json::parse(read_file_bytes(registry.blob_file(arm_image)))["config"]["digest"];
+  ASSERT_TRUE(fs::remove(registry.blob_file(arm_config)));
+  std::string broken = (dir_ / "broken").string();
+  CommandResult failed = sheaf({"pull", registry.ref("team/multi:1")}, broken);
+  EXPECT_NE(failed.exit_code, 0);
+  EXPECT_TRUE(contains(failed.err, "while pulling the image for linux/arm64/v8")) << failed.err;
+  EXPECT_EQ(json::parse(sheaf({"image", "ls", "--json"}, broken).out).size(), 0u);
+  CommandResult verified = sheaf({"store", "verify"}, broken);
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  // An image the store had before stays, with its tag.
+  CommandResult amd = sheaf({"pull", "--platform", "linux/amd64", registry.ref("team/multi:1")}, broken);
+  ASSERT_EQ(amd.exit_code, 0) << amd.err;
+  failed = sheaf({"pull", registry.ref("team/multi:1")}, broken);
+  EXPECT_NE(failed.exit_code, 0);
+  json left = json::parse(sheaf({"image", "ls", "--json"}, broken).out);
+  ASSERT_EQ(left.size(), 1u) << left.dump();
+  EXPECT_EQ(left[0]["digest"], last_line(amd.out));
 }
 
 }  // namespace

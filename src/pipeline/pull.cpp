@@ -64,6 +64,8 @@ class Puller {
   void take_layers();
   void commit();
   PullResult pull_index();
+  PullResult pull_index_images(const oci::ImageIndex& index, std::vector<std::string>& added);
+  void forget_images(const std::vector<std::string>& added);
 
   Session& session_;
   const PullOptions& options_;
@@ -403,13 +405,26 @@ void Puller::commit() {
   });
 }
 
+// A whole-index pull that failed: the image rows it added go again, unless
+// something has since come to keep one (a tag, an index: another process).
+// Their packages and blobs stay, as an interrupted pull's do, for the next
+// pull to find, or for gc.
+void Puller::forget_images(const std::vector<std::string>& added) {
+  if (added.empty()) return;
+  store::Index& index = store_.index();
+  index.write([&](store::Index::Transaction& t) {
+    for (const auto& digest : added) {
+      if (index.image_tags(digest).empty() && index.indexes_with_image(digest).empty()) t.remove_image(digest);
+    }
+  });
+}
+
 // An index, whole: each of its images pulled as an image of its own (by
 // digest, untagged, judged with the index), then the index, its tag, its
-// origin and its signatures in one commit.
+// origin and its signatures in one commit. When one fails, the images this
+// pull added are removed: the store has the whole index or none of it.
 PullResult Puller::pull_index() {
-  const registry::Reference& ref = result_.reference;
   oci::ImageIndex index = oci::parse_index(index_->bytes, label_);
-  std::vector<store::IndexEntry> entries;
   for (const auto& d : index.manifests) {
     if (!d.platform || d.media_type != oci::kMediaTypeManifest || d.platform->os != "linux") {
       fail(
@@ -417,6 +432,27 @@ PullResult Puller::pull_index() {
           "platform with --platform",
           label_, d.digest.str(), d.media_type, d.platform ? ", " + d.platform->str() : std::string());
     }
+  }
+  std::vector<std::string> added;
+  try {
+    return pull_index_images(index, added);
+  } catch (...) {
+    try {
+      forget_images(added);
+    } catch (const std::exception& e) {
+      session_.reporter().warning(
+          fmt::format("the images this pull stored before it failed could not be removed ({}); sheaf image rm "
+                      "removes them",
+                      e.what()));
+    }
+    throw;
+  }
+}
+
+PullResult Puller::pull_index_images(const oci::ImageIndex& index, std::vector<std::string>& added) {
+  const registry::Reference& ref = result_.reference;
+  std::vector<store::IndexEntry> entries;
+  for (const auto& d : index.manifests) {
     registry::Reference child = ref;
     child.tag.reset();
     child.digest = d.digest;
@@ -424,8 +460,10 @@ PullResult Puller::pull_index() {
     options.source = child.str();
     options.arch.clear();
     options.platform.reset();
+    bool had = store_.index().image(d.digest.str()).has_value();
     PullResult pulled = with_context(fmt::format("while pulling the image for {} of {}", d.platform->str(), label_),
                                      [&] { return Puller(session_, options, true).run(); });
+    if (!had) added.push_back(pulled.manifest.str());
     result_.layers += pulled.layers;
     result_.layers_present += pulled.layers_present;
     result_.layers_made += pulled.layers_made;
@@ -445,6 +483,14 @@ PullResult Puller::pull_index() {
   batch_->add_blob(index_->bytes);
   SignatureRows signatures(*batch_, signatures_);
   batch_->commit([&](store::Index::Transaction& t) {
+    // Another pull of this index that failed meanwhile may have removed an
+    // image this one found stored (forget_images).
+    for (const auto& entry : entries) {
+      if (!store_.index().image(entry.image)) {
+        fail("{}: its image {} for {} left the store while this pull ran (another pull of it failed?); pull again",
+             label_, entry.image, entry.platform);
+      }
+    }
     t.put_index({named_.str(), "", index_->bytes.size(), created, "{}", std::string(store::kImageIndexType)}, entries,
                 {named_.str()});
     t.set_tag(tag.first, tag.second, named_.str());
