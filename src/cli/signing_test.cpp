@@ -42,7 +42,10 @@ class SigningTest : public ::testing::Test {
     std::string hello = read_file_bytes(s.dir / "hello");
     s.apt.repo.add_with("stable", "app", "1.0", "", [&](testing::DebTree& t) { t.file("usr/bin/app", hello, 0755); });
     s.apt.repo.add_with("stable", "tool", "1.0", "", [](testing::DebTree& t) { t.file("usr/bin/tool", "tool\n", 0755); });
-    s.apt.publish("stable");
+    // An arm64 app too, for an index (its image is signed and pulled, never run).
+    s.apt.repo.add_with(
+        "stable", "app", "1.0", "", [&](testing::DebTree& t) { t.file("usr/bin/app", "arm64 app\n", 0755); }, "arm64");
+    s.apt.repo.publish("stable", {.key = &s.apt.key, .arches = {"amd64", "arm64"}});
     s.registry = std::make_unique<testing::TestRegistry>(s.dir / "registry");
     s.store = (s.dir / "store").string();
     s.app = build("\"app\"", "demo", s.store, s.dir / "app-layout");
@@ -412,6 +415,44 @@ TEST_F(SigningTest, SheafRunHonoursThePolicy) {
   EXPECT_EQ(local.exit_code, 125);
   EXPECT_TRUE(contains(local.err, "demo (built in this store) is refused by the trust policy")) << local.err;
   EXPECT_TRUE(contains(local.err, "(scope default)")) << local.err;
+}
+
+// An index is signed as one; sheaf run of one of its images, named by its
+// own digest, is judged by the index's signatures.
+TEST_F(SigningTest, SheafRunTrustsAnImageOfASignedIndexThroughTheIndex) {
+  if (::geteuid() != 0) GTEST_SKIP() << "sheaf run needs root";
+  auto& s = *shared_;
+  fs::path project = dir_ / "project-multi";
+  testing::make_dirs(project);
+  std::string spec = s.apt.app_spec("multi", "\"app\"");
+  spec.replace(spec.find("arch = \"amd64\""), 14, "arch = [\"amd64\", \"arm64\"]");
+  write_file(project / "sheaf.toml", spec);
+  CommandResult built = run_sheaf(s.store, {"build", "-f", (project / "sheaf.toml").string()});
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  sign_and_push("multi", "run/multi:1", *s.key);
+  ASSERT_EQ(run_sheaf(s.store, {"push", "multi", s.registry->ref("run/multi-unsigned:1")}).exit_code, 0);
+
+  std::string store = (dir_ / "store").string();
+  ASSERT_EQ(sheaf_pull(s.registry->ref("run/multi:1"), s.policy, store).exit_code, 0);
+  CommandResult shown = run_sheaf(store, {"image", "show", "--json", "--platform", "linux/amd64",
+                                          "127.0.0.1_" + s.registry->host().substr(10) + "/run/multi:1"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const std::string amd64 = json::parse(shown.out)["digest"];
+  CommandResult by_digest = run_sheaf(store, {"run", amd64, "--policy", s.policy.string()});
+  EXPECT_EQ(by_digest.exit_code, 0) << by_digest.err;
+  EXPECT_EQ(by_digest.out, "hello, signed\n");
+
+  // The same index unsigned, pulled under a policy that asks for nothing:
+  // its image is refused by the signing policy, naming the index.
+  std::string other = (dir_ / "other").string();
+  fs::path open_policy = dir_ / "open.json";
+  write_file(open_policy, R"({"default": [{"type": "insecureAcceptAnything"}]})");
+  ASSERT_EQ(sheaf_pull(s.registry->ref("run/multi-unsigned:1"), open_policy, other).exit_code, 0);
+  CommandResult refused = run_sheaf(other, {"run", amd64, "--policy", s.policy.string()});
+  EXPECT_EQ(refused.exit_code, 125);
+  EXPECT_TRUE(contains(refused.err, "(an image of the index sha256:")) << refused.err;
+  EXPECT_TRUE(contains(refused.err, "needs a signature, and there is none")) << refused.err;
+  EXPECT_EQ(refused.out, "");
 }
 
 TEST_F(SigningTest, SignAndVerifySayWhatTheyDoAndRefuseBadArguments) {

@@ -235,6 +235,18 @@ void require_trusted(Session& session, const std::string& name, const Digest& ma
     if (decision.accepted) return;
     refusals.push_back(refusal(subject.label, *policy, decision));
   }
+  // An image of an index was signed as the index (a pull keeps the index's
+  // signatures with the index): the index's acceptance vouches for the
+  // images its stored, content-addressed blob lists.
+  for (const auto& index : store.index().indexes_with_image(manifest.str())) {
+    std::string label = fmt::format("{} (an image of the index {})", name, index);
+    Digest digest = *Digest::parse(index);
+    for (const auto& subject : stored_subjects(store, label, digest, stored_signatures(store, digest))) {
+      sign::Decision decision = sign::evaluate(*policy, subject);
+      if (decision.accepted) return;
+      refusals.push_back(refusal(subject.label, *policy, decision));
+    }
+  }
   fail("{}", fmt::join(refusals, "\n"));
 }
 

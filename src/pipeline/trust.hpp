@@ -114,8 +114,9 @@ struct VerifyResult {
 VerifyResult verify(Session& session, const VerifyOptions& options);
 
 // The trust policy's verdict on a stored image, as sheaf run asks for it
-// (`name` is how the user named the image). Throws an Error naming the
-// image, the scope and what was missing when the policy refuses it.
+// (`name` is how the user named the image). An image an index holds is
+// accepted when that index is. Throws an Error naming the image, the scope
+// and what was missing when the policy refuses it.
 void require_trusted(Session& session, const std::string& name, const Digest& manifest, const TrustOptions& trust);
 
 // Internals of pull and push.
