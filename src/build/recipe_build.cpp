@@ -153,25 +153,6 @@ std::optional<std::int64_t> unpack(const fs::path& archive_path, const fs::path&
   return newest;
 }
 
-// Where a relative symlink target lands, from the directory of `path`:
-// false when it climbs above the root.
-bool stays_inside(std::string_view path, std::string_view target) {
-  long depth = 0;
-  for (char c : path) depth += c == '/';
-  for (std::size_t at = 0; at <= target.size();) {
-    std::size_t end = target.find('/', at);
-    if (end == std::string_view::npos) end = target.size();
-    std::string_view part = target.substr(at, end - at);
-    if (part == "..") {
-      if (--depth < 0) return false;
-    } else if (!part.empty() && part != ".") {
-      ++depth;
-    }
-    at = end + 1;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string RecipeInputs::key() const {
@@ -299,7 +280,7 @@ fileset::Manifest shape_output(const fileset::Manifest& manifest, const std::vec
         fail("the output's symlink {} points into the build sandbox ({}), which no image has", quote("/" + e.path),
              quote(e.target));
       }
-      if (!e.target.starts_with('/') && !stays_inside(e.path, e.target)) {
+      if (!e.target.starts_with('/') && !fileset::relative_target_stays_inside(e.path, e.target)) {
         fail("the output's symlink {} (-> {}) climbs out of the package's root", quote("/" + e.path), quote(e.target));
       }
     }

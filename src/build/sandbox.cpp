@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/error.hpp"
@@ -56,16 +56,9 @@ std::string describe_status(int status) {
 // The pid (in our namespace) of the sandbox's init, which bwrap writes to
 // its --info-fd as JSON ("child-pid": N); nullopt when bwrap ended first.
 std::optional<pid_t> sandbox_init_pid(int info_fd) {
-  std::string info = read_all(info_fd, "bwrap's --info-fd");
-  static constexpr std::string_view kKey = "\"child-pid\":";
-  auto at = info.find(kKey);
-  if (at == std::string::npos) return std::nullopt;
-  at = info.find_first_not_of(' ', at + kKey.size());
-  if (at == std::string::npos) return std::nullopt;
-  pid_t pid = 0;
-  auto [end, ec] = std::from_chars(info.data() + at, info.data() + info.size(), pid);
-  if (ec != std::errc() || pid <= 0) return std::nullopt;
-  return pid;
+  auto info = nlohmann::json::parse(read_all(info_fd, "bwrap's --info-fd"), nullptr, false);
+  if (!info.is_object() || !info.contains("child-pid") || !info["child-pid"].is_number_integer()) return std::nullopt;
+  return info["child-pid"].get<pid_t>();
 }
 
 // Kills a step past the time limit and returns once nothing of it is left.

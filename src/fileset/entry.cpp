@@ -40,6 +40,23 @@ std::string_view parent_path(std::string_view path) {
   return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
 }
 
+bool relative_target_stays_inside(std::string_view path, std::string_view target) {
+  long depth = 0;
+  for (char c : path) depth += c == '/';
+  for (std::size_t at = 0; at <= target.size();) {
+    std::size_t end = target.find('/', at);
+    if (end == std::string_view::npos) end = target.size();
+    std::string_view part = target.substr(at, end - at);
+    if (part == "..") {
+      if (--depth < 0) return false;
+    } else if (!part.empty() && part != ".") {
+      ++depth;
+    }
+    at = end + 1;
+  }
+  return true;
+}
+
 void add_missing_parents(std::vector<Entry>& entries) {
   std::unordered_set<std::string_view> present;
   for (const auto& entry : entries) present.insert(entry.path);

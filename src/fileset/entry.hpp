@@ -47,6 +47,11 @@ bool is_valid_path(std::string_view path);
 // The parent of `path` ("" for a top-level path).
 std::string_view parent_path(std::string_view path);
 
+// Whether a relative symlink target, followed from the directory of the link
+// at `path` (a valid path), stays inside the root: false when its ".."
+// components climb above it.
+bool relative_target_stays_inside(std::string_view path, std::string_view target);
+
 // Adds a directory entry (mode 0755, owner 0:0) for every parent that
 // `entries` lacks, as dpkg and tar do when an archive leaves one out.
 void add_missing_parents(std::vector<Entry>& entries);

@@ -71,6 +71,17 @@ std::vector<Entry> sample_entries() {
           file("usr-local", "sorts between usr and usr/bin")};
 }
 
+TEST(Entry, ARelativeSymlinkTargetStaysInsideUnlessItClimbsAboveTheRoot) {
+  EXPECT_TRUE(relative_target_stays_inside("usr/bin/x", "../lib/y"));
+  EXPECT_TRUE(relative_target_stays_inside("usr/bin/x", "../../etc/y"));
+  EXPECT_FALSE(relative_target_stays_inside("usr/bin/x", "../../../etc/y"));
+  EXPECT_TRUE(relative_target_stays_inside("x", "./y/../z"));
+  EXPECT_FALSE(relative_target_stays_inside("x", ".."));
+  // Climbing out and back in is still climbing out.
+  EXPECT_FALSE(relative_target_stays_inside("usr/x", "../../usr/y"));
+  EXPECT_TRUE(relative_target_stays_inside("a/b/c/x", "d/../../..//e"));
+}
+
 TEST(Manifest, SerialisationMatchesTheGoldenVector) {
   Manifest manifest = Manifest::from_entries(sample_entries());
   testing::expect_golden("src/fileset/testdata/all-entry-types.fileset", manifest.serialize());

@@ -19,8 +19,6 @@ using fileset::EntryType;
 
 namespace {
 
-std::string parent_of(std::string_view path) { return std::string(fileset::parent_path(path)); }
-
 std::optional<std::uint32_t> parse_octal(std::string_view text) {
   if (text.empty() || text.size() > 5) return std::nullopt;
   std::uint32_t v = 0;
@@ -180,7 +178,7 @@ class Applier {
         break;
       }
       case deb::CreatedPath::Kind::symlink: {
-        if (!target_stays_inside(parent_of(*real), c.source)) return skip("its target leaves the image");
+        if (!target_stays_inside(*real, c.source)) return skip("its target leaves the image");
         e.type = EntryType::symlink;
         e.mode = 0777;
         e.target = c.source;

@@ -33,26 +33,10 @@ std::optional<std::string> image_relative(std::string_view absolute) {
   return deb::merged_usr_path(out);
 }
 
-bool target_stays_inside(std::string_view link_dir, std::string_view target) {
+bool target_stays_inside(std::string_view link, std::string_view target) {
   if (target.empty() || target.find('\0') != std::string_view::npos) return false;
   if (target.starts_with('/')) return image_relative(target).has_value() || target == "/";
-  int depth = 0;
-  for (std::size_t pos = 0; pos <= link_dir.size();) {
-    auto end = std::min(link_dir.find('/', pos), link_dir.size());
-    if (end > pos) ++depth;
-    pos = end + 1;
-  }
-  for (std::size_t pos = 0; pos <= target.size();) {
-    auto end = std::min(target.find('/', pos), target.size());
-    std::string_view part = target.substr(pos, end - pos);
-    if (part == "..") {
-      if (--depth < 0) return false;
-    } else if (!part.empty() && part != ".") {
-      ++depth;
-    }
-    pos = end + 1;
-  }
-  return true;
+  return fileset::relative_target_stays_inside(link, target);
 }
 
 std::optional<std::string> EffectsView::real(std::string_view path, bool follow_last) const {

@@ -19,9 +19,10 @@ namespace sheaf::image {
 // normalised, merged-/usr. nullopt when it is not absolute or climbs out.
 std::optional<std::string> image_relative(std::string_view absolute);
 
-// A symlink's target may be absolute (resolved inside the image) or relative
-// to the link's directory, but must not climb above the root.
-bool target_stays_inside(std::string_view link_dir, std::string_view target);
+// A symlink's target, for the link at `link` (relative), may be absolute
+// (resolved inside the image) or relative to the link's directory, but must
+// not climb above the root.
+bool target_stays_inside(std::string_view link, std::string_view target);
 
 // The image as the effects see it: the members' tree under what the
 // assembly has added so far.
